@@ -1,0 +1,221 @@
+"""The application factory and the `flask` CLI commands (run with `flask --app app ...`)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app, g, jsonify, render_template, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event, text
+
+import config
+from extensions import babel, csrf, db, login_manager, migrate
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(BASE_DIR / "instance"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config.DEFAULTS)
+    app.config.update(config.from_environment(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    app.config.setdefault("REDIS_URL", None)
+    if not app.config["REDIS_URL"]:
+        from services.redis_server import LOCAL_URL
+        app.config["REDIS_URL"] = LOCAL_URL
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["APP_TIMEZONE"]
+
+    init_extensions(app)
+    init_blueprints(app)
+    init_request_hooks(app)
+    init_errors(app)
+    init_templates(app)
+    init_cli(app)
+    return app
+
+
+def init_extensions(app: Flask) -> None:
+    import models  # noqa: F401  (the metadata must be complete before migrations look at it)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(BASE_DIR / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from models import User
+        return db.session.get(User, int(user_id))
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # The web processes and the worker share the file: WAL lets them read while one writes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def select_locale() -> str:
+    languages = list(current_app.config["LANGUAGES"])
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return languages[0]
+
+
+def init_blueprints(app: Flask) -> None:
+    from blueprints.admin import bp as admin_bp
+    from blueprints.auth import bp as auth_bp
+    from blueprints.branch import bp as branch_bp
+    from blueprints.center import bp as center_bp
+    from blueprints.complaints import bp as complaints_bp
+    from blueprints.department import bp as department_bp
+    from blueprints.intake import bp as intake_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(intake_bp, url_prefix="/intake")
+    app.register_blueprint(branch_bp, url_prefix="/branch")
+    app.register_blueprint(department_bp, url_prefix="/department")
+    app.register_blueprint(center_bp, url_prefix="/center")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(complaints_bp, url_prefix="/complaints")
+
+    @app.get("/healthz")
+    def healthz():
+        from services.queue import redis_connection
+        status = {}
+        try:
+            db.session.execute(text("SELECT 1"))
+            status["db"] = "ok"
+        except Exception as exc:  # report any failure, whatever the driver raises
+            status["db"] = f"down: {type(exc).__name__}"
+        try:
+            redis_connection().ping()
+            status["redis"] = "ok"
+        except Exception as exc:
+            status["redis"] = f"down: {type(exc).__name__}"
+        healthy = all(value == "ok" for value in status.values())
+        return jsonify(status), 200 if healthy else 503
+
+
+def init_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def keep_session_alive():
+        # Idle timeout: the cookie expires PERMANENT_SESSION_LIFETIME after the last request.
+        session.permanent = True
+        g.locale = str(get_locale())
+
+    @app.after_request
+    def no_store_for_signed_in_pages(response):
+        if current_user.is_authenticated and not request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def init_errors(app: Flask) -> None:
+    from services.complaints import ActionRefused, StaleComplaint
+
+    def page(status: int):
+        return render_template("error.html", status=status), status
+
+    app.register_error_handler(403, lambda e: page(403))
+    app.register_error_handler(404, lambda e: page(404))
+    app.register_error_handler(405, lambda e: page(405))
+    app.register_error_handler(ActionRefused, lambda e: page(403))
+    app.register_error_handler(StaleComplaint, lambda e: page(409))
+    app.register_error_handler(CSRFError, lambda e: page(400))
+
+
+def init_templates(app: Flask) -> None:
+    from blueprints import ui
+    app.jinja_env.globals.update(ui.template_globals())
+    app.jinja_env.filters.update(ui.template_filters())
+
+
+def init_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Create the demo organisation and accounts (idempotent)."""
+        from services.demo import seed_demo
+        created = seed_demo()
+        click.echo("demo data created" if created else "demo data already present")
+
+    @app.cli.command("serve")
+    @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
+    @click.option("--web-workers", default=2, type=int)
+    def serve_command(port: int, web_workers: int):
+        """Migrate, seed when empty, start Redis (if needed), a mail sink (if needed), the worker
+        and the web server; Ctrl-C stops everything started here."""
+        from flask_migrate import upgrade
+
+        from services.demo import seed_demo
+        from services.redis_server import ensure_redis
+        upgrade(directory=str(BASE_DIR / "migrations"))
+        if seed_demo():
+            click.echo("Loaded the demo organisation (accounts in README.md).")
+        children: list[subprocess.Popen] = []
+        redis_url, redis_process = ensure_redis(app.instance_path)
+        if redis_process:
+            children.append(redis_process)
+            click.echo(f"Started an embedded redis-server at {redis_url}")
+        env = dict(os.environ, REDIS_URL=redis_url)
+        mail_sink = _start_mail_sink(app)
+        if mail_sink:
+            children.append(mail_sink)
+        children.append(subprocess.Popen([sys.executable, str(BASE_DIR / "worker.py")], env=env, cwd=BASE_DIR))
+        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web_workers),
+                                "-b", f"127.0.0.1:{port}", "app:create_app()"], env=env, cwd=BASE_DIR)
+        children.append(web)
+        click.echo(f"Serving on http://127.0.0.1:{port}  (Ctrl-C stops)")
+        try:
+            web.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in reversed(children):
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+
+def _start_mail_sink(app: Flask) -> subprocess.Popen | None:
+    """With the default MAIL_SERVER and nothing listening there, keep mail in instance/mail/."""
+    import socket
+    if os.environ.get("MAIL_SERVER"):
+        return None
+    port = app.config["MAIL_PORT"]
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            return None
+    maildir = Path(app.instance_path) / "mail"
+    click.echo(f"No SMTP server configured: mail goes to the Maildir {maildir}")
+    return subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                             "-c", "aiosmtpd.handlers.Mailbox", str(maildir)], cwd=BASE_DIR)
+

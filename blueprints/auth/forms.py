@@ -1,0 +1,13 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(_l("Enter your username.")), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=[("zh_CN", "中文"), ("en", "English")])

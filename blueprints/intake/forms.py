@@ -1,0 +1,70 @@
+import re
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from blueprints.ui import CHANNEL_LABELS, LEVEL_LABELS
+from models import Channel
+from services import clock
+from services.complaints import active_categories
+
+PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
+# Registration is due within 15 minutes of receipt; older receipts are still accepted
+# (the record shows the late registration), but not ones from the future or years ago.
+CLOCK_SKEW = timedelta(minutes=5)
+OLDEST_RECEIPT = timedelta(days=365)
+
+
+def phone_or_email(form, field):
+    value = (field.data or "").strip()
+    if PHONE.match(value):
+        return
+    if "@" in value:
+        try:
+            validate_email(value, check_deliverability=False)
+            return
+        except EmailNotValidError:
+            pass
+    raise ValidationError(_l("Enter a phone number or an e-mail address."))
+
+
+def received_in_the_past(form, field):
+    if field.data is None:
+        return
+    received = clock.from_local(field.data)
+    now = clock.now()
+    if received > now + CLOCK_SKEW:
+        raise ValidationError(_l("The time received cannot be in the future."))
+    if received < now - OLDEST_RECEIPT:
+        raise ValidationError(_l("The time received is more than a year ago."))
+
+
+class RegisterForm(FlaskForm):
+    submission_token = HiddenField()
+    customer_name = StringField(_l("Customer name"), validators=[
+        DataRequired(_l("Enter the customer's name.")), Length(max=100)])
+    customer_contact = StringField(_l("Contact (phone or e-mail)"), validators=[
+        DataRequired(_l("Enter how to reach the customer.")), Length(max=254), phone_or_email])
+    customer_ref = StringField(_l("Customer or account reference"), validators=[Optional(), Length(max=64)])
+    channel = SelectField(_l("Channel"), choices=[(c.value, CHANNEL_LABELS[c]) for c in Channel],
+                          validators=[DataRequired()])
+    received_at = DateTimeLocalField(_l("Received at"), format="%Y-%m-%dT%H:%M", validators=[
+        DataRequired(_l("Enter when the complaint was received.")), received_in_the_past])
+    content = TextAreaField(_l("What happened"), validators=[
+        DataRequired(_l("Describe what happened.")), Length(max=5000)])
+    demand = TextAreaField(_l("What the customer asks for"), validators=[
+        DataRequired(_l("Enter what the customer asks for.")), Length(max=2000)])
+    object_text = StringField(_l("Complained about (branch, department, staff, product)"), validators=[
+        DataRequired(_l("Enter who or what the complaint is about.")), Length(max=200)])
+    category = SelectField(_l("Category"), coerce=int, validators=[DataRequired(_l("Choose a category."))])
+    level = SelectField(_l("Level"), coerce=int, default=3,
+                        choices=[(value, label) for value, label in LEVEL_LABELS.items()])
+
+    def __init__(self, *args, locale: str = "zh_CN", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(0, _l("Choose…"))] + [
+            (c.id, c.display_name(locale)) for c in active_categories()]

@@ -1,0 +1,61 @@
+import uuid
+
+from flask import abort, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from blueprints.intake import bp
+from blueprints.intake.forms import RegisterForm
+from blueprints.ui import is_htmx, paginate, role_required
+from extensions import db
+from models import Channel, Complaint
+from services import clock
+from services.complaints import Registration, register_complaint
+from services.policy import REGISTER_ROLES
+
+
+@bp.get("/")
+@role_required(*REGISTER_ROLES)
+def mine():
+    """The complaints I registered and still answer for (first-responsibility)."""
+    query = select(Complaint).where(Complaint.owner_id == current_user.id).order_by(
+        Complaint.closed_at.is_not(None), Complaint.next_due_at.is_(None), Complaint.next_due_at,
+        Complaint.id.desc())
+    page = paginate(query)
+    template = "complaints/_table.html" if is_htmx() else "intake/mine.html"
+    return render_template(template, page=page)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(*REGISTER_ROLES)
+def register():
+    form = RegisterForm(locale=g.locale)
+    if request.method == "GET":
+        form.submission_token.data = uuid.uuid4().hex
+        form.received_at.data = clock.to_local(clock.now()).replace(tzinfo=None, second=0, microsecond=0)
+        form.channel.data = Channel.COUNTER.value
+    elif form.validate_on_submit():
+        token = form.submission_token.data or ""
+        if len(token) != 32:
+            abort(400)
+        complaint, _created = register_complaint(current_user, token, Registration(
+            customer_name=form.customer_name.data.strip(), customer_contact=form.customer_contact.data.strip(),
+            customer_ref=(form.customer_ref.data or "").strip(), channel=Channel(form.channel.data),
+            received_at=clock.from_local(form.received_at.data), content=form.content.data.strip(),
+            demand=form.demand.data.strip(), object_text=form.object_text.data.strip(),
+            category_id=form.category.data, level=form.level.data))
+        db.session.commit()
+        return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("intake/register.html", form=form), status
+
+
+@bp.post("/new/validate/<field>")
+@role_required(*REGISTER_ROLES)
+def validate_field(field: str):
+    """Live validation: the message for one field of the register form (HTMX)."""
+    form = RegisterForm(locale=g.locale)
+    if field not in form or field == "submission_token":
+        abort(404)
+    form.validate()
+    return render_template("intake/_field_error.html", field=form[field])

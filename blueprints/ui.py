@@ -1,0 +1,101 @@
+"""What every blueprint's views share: role guards, the visible-complaint lookup, list pages,
+and the labels of the domain's enums in the user's language."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, request, url_for
+from flask_babel import format_datetime, lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import Select
+
+from extensions import db
+from models import Channel, Complaint, ComplaintState, DeadlineKind, Role
+from services import clock, deadlines, policy
+
+ROLE_LABELS = {
+    Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
+    Role.BRANCH_HEAD: _l("Branch head"), Role.DEPT_STAFF: _l("Department staff"),
+    Role.DEPT_HEAD: _l("Department head"), Role.CENTER: _l("Customer service center"),
+    Role.LEADER: _l("Leader"), Role.ADMIN: _l("Administrator"),
+}
+CHANNEL_LABELS = {
+    Channel.PHONE: _l("Phone"), Channel.HOTLINE: _l("Hotline"), Channel.EMAIL: _l("E-mail"),
+    Channel.WEB: _l("Web form"), Channel.COUNTER: _l("Counter / in person"), Channel.LETTER: _l("Letter"),
+    Channel.SOCIAL_MEDIA: _l("Social media"), Channel.REGULATOR: _l("Regulator / consumer association"),
+    Channel.MEDIA: _l("Media"), Channel.INTERNAL: _l("Internal discovery"),
+}
+STATE_LABELS = {
+    ComplaintState.REGISTERED: _l("Registered"), ComplaintState.DISPATCHED: _l("With department"),
+    ComplaintState.ANSWERED: _l("Answered"), ComplaintState.CLOSED: _l("Closed"),
+}
+LEVEL_LABELS = {1: _l("Level 1 (serious)"), 2: _l("Level 2 (moderate)"), 3: _l("Level 3 (minor)")}
+DEADLINE_LABELS = {DeadlineKind.DISPATCH: _l("Dispatch"), DeadlineKind.ANSWER: _l("Department answer")}
+EVENT_LABELS = {
+    "registered": _l("Registered the complaint"), "dispatched": _l("Dispatched to"),
+    "answered": _l("Department answered"), "closed": _l("Closed the complaint"),
+    "returned": _l("Sent the answer back"), "viewed": _l("Viewed"),
+    "reminder_dispatch": _l("Reminder: dispatch deadline near, sent to"),
+    "reminder_answer": _l("Reminder: answer deadline near, sent to"),
+    "overdue_dispatch": _l("Overdue: dispatch deadline passed, notice sent to"),
+    "overdue_answer": _l("Overdue: answer deadline passed, notice sent to"),
+}
+
+
+def role_required(*roles: Role):
+    """Signed in, and one of `roles`; anyone else gets 403."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def visible_complaint_or_404(complaint_id: int) -> Complaint:
+    """The complaint, if the current user may see it; otherwise 404, so nothing is revealed."""
+    complaint = db.session.get(Complaint, complaint_id)
+    if complaint is None or not policy.can_view(current_user, complaint):
+        abort(404)
+    return complaint
+
+
+def paginate(query: Select):
+    """A page of `query`, restricted to what the current user may see."""
+    query = query.where(policy.visible_complaints(current_user))
+    return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def home_url(user) -> str:
+    if user.role in {Role.LOBBY_MANAGER, Role.BRANCH_HEAD}:
+        return url_for("branch.queue")
+    if user.role in policy.DEPARTMENT_ROLES:
+        return url_for("department.queue")
+    if user.role in policy.SEE_ALL_ROLES:
+        return url_for("center.overview")
+    if user.role == Role.ADMIN:
+        return url_for("admin.index")
+    return url_for("intake.mine")
+
+
+def local_datetime(value) -> str:
+    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+
+def template_globals() -> dict:
+    return {
+        "ROLE_LABELS": ROLE_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS, "STATE_LABELS": STATE_LABELS,
+        "LEVEL_LABELS": LEVEL_LABELS, "DEADLINE_LABELS": DEADLINE_LABELS, "EVENT_LABELS": EVENT_LABELS,
+        "policy": policy, "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
+    }
+
+
+def template_filters() -> dict:
+    return {"local_dt": local_datetime}

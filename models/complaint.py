@@ -1,0 +1,190 @@
+"""A complaint, its answers, deadlines and history (timeline + audit)."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.org import Unit, User, enum_column
+
+
+class Channel(str, enum.Enum):
+    PHONE = "phone"
+    HOTLINE = "hotline"
+    EMAIL = "email"
+    WEB = "web"
+    COUNTER = "counter"
+    LETTER = "letter"
+    SOCIAL_MEDIA = "social_media"
+    REGULATOR = "regulator"
+    MEDIA = "media"
+    INTERNAL = "internal"
+
+
+class ComplaintState(str, enum.Enum):
+    REGISTERED = "registered"   # recorded, waiting to be dispatched
+    DISPATCHED = "dispatched"   # a department is handling it
+    ANSWERED = "answered"       # the department answered; the owner decides
+    CLOSED = "closed"
+
+
+class Level(int, enum.Enum):
+    SERIOUS = 1
+    MODERATE = 2
+    MINOR = 3
+
+
+class DeadlineKind(str, enum.Enum):
+    DISPATCH = "dispatch"   # route to the responsible unit
+    ANSWER = "answer"       # the department's answer to a routed complaint
+
+
+class Category(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def display_name(self, locale: str) -> str:
+        return self.name if locale.startswith("zh") else self.name_en
+
+
+class RoutingRule(db.Model):
+    """Which unit a complaint of a category is suggested to go to."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+
+    category: Mapped[Category] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+
+class DailyCounter(db.Model):
+    """Per-day sequence behind the human-readable complaint number TS-YYYYMMDD-NNNN."""
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class Complaint(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    # The registration form's one-time token: a resubmitted form finds its complaint again.
+    submission_token: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(default=1)
+    state: Mapped[ComplaintState] = mapped_column(enum_column(ComplaintState), default=ComplaintState.REGISTERED)
+
+    customer_name: Mapped[str] = mapped_column(String(100))
+    customer_contact: Mapped[str] = mapped_column(String(254))
+    customer_ref: Mapped[Optional[str]] = mapped_column(String(64))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
+    received_at: Mapped[datetime]
+    registered_at: Mapped[datetime]
+    content: Mapped[str] = mapped_column(Text)
+    demand: Mapped[str] = mapped_column(Text)
+    object_text: Mapped[str] = mapped_column(String(200))
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    level: Mapped[int]
+
+    # First-responsibility: the receiver owns the complaint until it is closed.
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    handling_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    dispatched_at: Mapped[Optional[datetime]]
+    answered_at: Mapped[Optional[datetime]]
+    closed_at: Mapped[Optional[datetime]]
+    # The earliest open deadline, kept here so every queue sorts on one indexed column.
+    next_due_at: Mapped[Optional[datetime]]
+
+    category: Mapped[Category] = relationship(lazy="joined")
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    handling_unit: Mapped[Optional[Unit]] = relationship(foreign_keys=[handling_unit_id])
+    assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id])
+    deadlines: Mapped[list[Deadline]] = relationship(back_populates="complaint", order_by="Deadline.id")
+    answers: Mapped[list[Answer]] = relationship(back_populates="complaint", order_by="Answer.id")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_complaint_unit_due", "unit_id", "next_due_at", "id"),
+        Index("ix_complaint_handling_unit_due", "handling_unit_id", "next_due_at", "id"),
+        Index("ix_complaint_registered", "registered_at", "id"),
+    )
+
+    @property
+    def latest_answer(self) -> Optional[Answer]:
+        return self.answers[-1] if self.answers else None
+
+    def open_deadline(self, kind: DeadlineKind) -> Optional[Deadline]:
+        for deadline in reversed(self.deadlines):
+            if deadline.kind == kind and deadline.met_at is None:
+                return deadline
+        return None
+
+
+class Deadline(db.Model):
+    """One clock on a complaint. The worker's reminders are claimed on this row, exactly once."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    kind: Mapped[DeadlineKind] = mapped_column(enum_column(DeadlineKind))
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    remind_at: Mapped[datetime]
+    met_at: Mapped[Optional[datetime]]
+    reminded_at: Mapped[Optional[datetime]]
+    overdue_notified_at: Mapped[Optional[datetime]]
+
+    complaint: Mapped[Complaint] = relationship(back_populates="deadlines")
+
+    __table_args__ = (
+        # The sweep's two questions, each answered from a partial index of what is still pending,
+        # so its cost follows what is due and not the size of the table.
+        Index("ix_deadline_remind_pending", "remind_at",
+              sqlite_where=db.text("met_at IS NULL AND reminded_at IS NULL"),
+              postgresql_where=db.text("met_at IS NULL AND reminded_at IS NULL")),
+        Index("ix_deadline_overdue_pending", "due_at",
+              sqlite_where=db.text("met_at IS NULL AND overdue_notified_at IS NULL"),
+              postgresql_where=db.text("met_at IS NULL AND overdue_notified_at IS NULL")),
+    )
+
+    def is_overdue(self, now: datetime) -> bool:
+        return (self.met_at or now) > self.due_at
+
+
+class Answer(db.Model):
+    """A department's answer; one per round, kept when the owner sends it back."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    cause: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(Text)
+    corrective_action: Mapped[str] = mapped_column(Text)
+    preventive_action: Mapped[str] = mapped_column(Text)
+    submitted_at: Mapped[datetime]
+    returned_at: Mapped[Optional[datetime]]
+    return_comment: Mapped[Optional[str]] = mapped_column(Text)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="answers")
+    author: Mapped[User] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+
+class ComplaintEvent(db.Model):
+    """The complaint's history: every change (the timeline) and every view (the audit)."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"))
+    at: Mapped[datetime]
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))  # None: the system
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[Optional[str]] = mapped_column(Text)
+    remote_addr: Mapped[Optional[str]] = mapped_column(String(64))
+
+    actor: Mapped[Optional[User]] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_complaint_event_complaint", "complaint_id", "id"),)

@@ -1,0 +1,81 @@
+"""The organisation: units (head office, branches, departments, service center) and their users."""
+from __future__ import annotations
+
+import enum
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from extensions import db
+
+
+class UnitKind(str, enum.Enum):
+    HEAD_OFFICE = "head_office"
+    BRANCH = "branch"
+    DEPARTMENT = "department"
+    SERVICE_CENTER = "service_center"
+
+
+class Role(str, enum.Enum):
+    STAFF = "staff"                      # first-contact staff 首问负责人
+    LOBBY_MANAGER = "lobby_manager"      # 大堂经理
+    BRANCH_HEAD = "branch_head"          # 网点主任
+    DEPT_STAFF = "dept_staff"            # 责任部门经办人
+    DEPT_HEAD = "dept_head"              # 部门负责人
+    CENTER = "center"                    # 客户服务中心
+    LEADER = "leader"                    # 分管领导
+    ADMIN = "admin"                      # 系统管理员
+
+
+def enum_column(enum_cls):
+    """Enums stored as their string values, portable between SQLite and PostgreSQL."""
+    return Enum(enum_cls, native_enum=False, length=32,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class Unit(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind))
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+
+    parent: Mapped[Optional[Unit]] = relationship(remote_side=[id])
+
+    def display_name(self, locale: str) -> str:
+        return self.name if locale.startswith("zh") else self.name_en
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    # Accounts are disabled, never deleted: complaints keep pointing at who handled them.
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role.value}>"

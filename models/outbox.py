@@ -1,0 +1,41 @@
+"""E-mails waiting to be sent. Written in the same transaction as the change that causes them,
+so nothing is lost when Redis or the SMTP server is down; the worker sends and retries them."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+from models.org import enum_column
+
+
+class OutboxState(str, enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"   # claimed by one worker until claimed_until
+    SENT = "sent"
+
+
+class OutboxMessage(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[Optional[str]] = mapped_column(Text)
+    state: Mapped[OutboxState] = mapped_column(enum_column(OutboxState), default=OutboxState.PENDING)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[Optional[datetime]]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(String(500))
+    sent_at: Mapped[Optional[datetime]]
+    complaint_id: Mapped[Optional[int]] = mapped_column(index=True)
+
+    __table_args__ = (
+        # The delivery job reads only what is unsent and due; sent mail stays for the record.
+        Index("ix_outbox_unsent_due", "next_attempt_at",
+              sqlite_where=db.text("state != 'sent'"), postgresql_where=db.text("state != 'sent'")),
+    )

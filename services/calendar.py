@@ -1,0 +1,37 @@
+"""The working calendar: Chinese working days (public holidays and adjusted working days, 调休)
+and the working hours of the day, in the business time zone."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import chinese_calendar
+from flask import current_app
+
+
+def is_workday(day: date) -> bool:
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        # Years the package does not know yet: Monday to Friday until the official list is out.
+        return day.weekday() < 5
+
+
+def _hours() -> tuple[time, time]:
+    cfg = current_app.config
+    return time.fromisoformat(cfg["WORKDAY_START"]), time.fromisoformat(cfg["WORKDAY_END"])
+
+
+def in_working_hours(local: datetime) -> bool:
+    start, end = _hours()
+    return is_workday(local.date()) and start <= local.time() < end
+
+
+def next_working_start(local: datetime) -> datetime:
+    """The next moment work starts, strictly after `local` (same tzinfo as given)."""
+    start, _ = _hours()
+    day = local.date()
+    if local.time() >= start:
+        day += timedelta(days=1)
+    while not is_workday(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, start, tzinfo=local.tzinfo)

@@ -1,0 +1,198 @@
+"""Every change of a complaint's state happens here, as one verb-noun function per transition.
+Each checks the policy and the version the user saw, changes the state, moves the deadlines,
+writes the timeline and queues the e-mails, all in the caller's transaction (the caller commits)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Optional
+
+from flask import has_request_context, request
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, DailyCounter,
+                    DeadlineKind, Role, RoutingRule, Unit, UnitKind, User)
+from services import clock, deadlines, notify, policy
+
+
+class ActionRefused(Exception):
+    """The user may not do this to this complaint now (role, unit or state)."""
+
+
+class StaleComplaint(Exception):
+    """Someone else changed the complaint since the user loaded it."""
+
+
+@dataclass
+class Registration:
+    customer_name: str
+    customer_contact: str
+    channel: Channel
+    received_at: datetime   # naive UTC
+    content: str
+    demand: str
+    object_text: str
+    category_id: int
+    level: int
+    customer_ref: Optional[str] = None
+
+
+def log_event(complaint: Complaint, actor: Optional[User], action: str, detail: Optional[str] = None) -> None:
+    remote = request.remote_addr if has_request_context() else None
+    db.session.add(ComplaintEvent(complaint_id=complaint.id, at=clock.now(), actor=actor,
+                                  action=action, detail=detail, remote_addr=remote))
+
+
+def record_view(complaint: Complaint, viewer: User) -> None:
+    log_event(complaint, viewer, "viewed")
+
+
+def _check(allowed: bool, complaint: Complaint, expected_version: Optional[int]) -> None:
+    # The version first: an action that someone else's change made impossible is a conflict to
+    # show with the fresh state, not a permission error.
+    if expected_version is not None and expected_version != complaint.version:
+        raise StaleComplaint()
+    if not allowed:
+        raise ActionRefused()
+
+
+def _next_number(day: date) -> str:
+    """TS-YYYYMMDD-NNNN from a per-day counter incremented atomically in the database."""
+    bump = update(DailyCounter).where(DailyCounter.day == day).values(value=DailyCounter.value + 1)
+    value = db.session.execute(bump.returning(DailyCounter.value)).scalar()
+    if value is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(DailyCounter(day=day, value=1))
+            value = 1
+        except IntegrityError:   # another request created today's counter first
+            value = db.session.execute(bump.returning(DailyCounter.value)).scalar_one()
+    return f"TS-{day:%Y%m%d}-{value:04d}"
+
+
+def find_by_token(token: str) -> Optional[Complaint]:
+    return db.session.scalar(select(Complaint).where(Complaint.submission_token == token))
+
+
+def register_complaint(actor: User, token: str, data: Registration) -> tuple[Complaint, bool]:
+    """Record a complaint with `actor` as its first-responsible owner. Returns (complaint, created);
+    a form submitted twice (same token) returns the complaint of the first submission."""
+    if not policy.can_register(actor):
+        raise ActionRefused()
+    existing = find_by_token(token)
+    if existing is not None:
+        return existing, False
+    now = clock.now()
+    complaint = Complaint(
+        number=_next_number(clock.to_local(now).date()), submission_token=token,
+        state=ComplaintState.REGISTERED, registered_at=now, owner=actor, unit_id=actor.unit_id,
+        customer_name=data.customer_name, customer_contact=data.customer_contact,
+        customer_ref=data.customer_ref or None, channel=data.channel, received_at=data.received_at,
+        content=data.content, demand=data.demand, object_text=data.object_text,
+        category_id=data.category_id, level=data.level,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(complaint)
+            db.session.flush()
+    except IntegrityError:   # the twin request of a double click won the race
+        existing = find_by_token(token)
+        if existing is None:
+            raise
+        return existing, False
+    deadlines.start_deadline(complaint, DeadlineKind.DISPATCH, now)
+    log_event(complaint, actor, "registered")
+    return complaint, True
+
+
+def suggested_department(category_id: int) -> Optional[Unit]:
+    rule = db.session.scalar(select(RoutingRule).where(RoutingRule.category_id == category_id))
+    return rule.unit if rule else None
+
+
+def dispatch_complaint(complaint: Complaint, actor: User, unit: Unit, assignee: Optional[User] = None,
+                       note: str = "", expected_version: Optional[int] = None) -> None:
+    """Route to a department, which becomes the handling unit; the owner stays the owner."""
+    _check(policy.can_dispatch(actor, complaint), complaint, expected_version)
+    if unit.kind != UnitKind.DEPARTMENT:
+        raise ActionRefused()
+    if assignee is not None and (assignee.unit_id != unit.id or assignee.role not in policy.DEPARTMENT_ROLES):
+        raise ActionRefused()
+    now = clock.now()
+    complaint.state = ComplaintState.DISPATCHED
+    complaint.handling_unit = unit
+    complaint.assignee = assignee
+    complaint.dispatched_at = now
+    deadlines.meet_deadline(complaint, DeadlineKind.DISPATCH, now)
+    answer_deadline = deadlines.start_deadline(complaint, DeadlineKind.ANSWER, now)
+    detail = unit.name + (f" / {assignee.name}" if assignee else "") + (f": {note}" if note else "")
+    log_event(complaint, actor, "dispatched", detail)
+    for user in department_recipients(complaint):
+        notify.queue_email(user, "routed", complaint_id=complaint.id, complaint=complaint,
+                           deadline=answer_deadline)
+
+
+def answer_complaint(complaint: Complaint, actor: User, cause: str, result: str, corrective_action: str,
+                     preventive_action: str, expected_version: Optional[int] = None) -> Answer:
+    _check(policy.can_answer(actor, complaint), complaint, expected_version)
+    now = clock.now()
+    answer = Answer(complaint=complaint, author=actor, unit_id=actor.unit_id, cause=cause, result=result,
+                    corrective_action=corrective_action, preventive_action=preventive_action,
+                    submitted_at=now)
+    db.session.add(answer)
+    complaint.state = ComplaintState.ANSWERED
+    complaint.answered_at = now
+    deadlines.meet_deadline(complaint, DeadlineKind.ANSWER, now)
+    log_event(complaint, actor, "answered")
+    notify.queue_email(complaint.owner, "answered", complaint_id=complaint.id, complaint=complaint)
+    return answer
+
+
+def close_complaint(complaint: Complaint, actor: User, comment: str = "",
+                    expected_version: Optional[int] = None) -> None:
+    _check(policy.can_decide_answer(actor, complaint), complaint, expected_version)
+    complaint.state = ComplaintState.CLOSED
+    complaint.closed_at = clock.now()
+    log_event(complaint, actor, "closed", comment or None)
+
+
+def return_answer(complaint: Complaint, actor: User, comment: str,
+                  expected_version: Optional[int] = None) -> None:
+    """Send the department's answer back with a comment; the department answers again."""
+    _check(policy.can_decide_answer(actor, complaint), complaint, expected_version)
+    now = clock.now()
+    answer = complaint.latest_answer
+    answer.returned_at = now
+    answer.return_comment = comment
+    complaint.state = ComplaintState.DISPATCHED
+    deadline = deadlines.start_deadline(complaint, DeadlineKind.ANSWER, now)
+    log_event(complaint, actor, "returned", comment)
+    for user in department_recipients(complaint):
+        notify.queue_email(user, "returned", complaint_id=complaint.id, complaint=complaint,
+                           deadline=deadline, comment=comment)
+
+
+def department_recipients(complaint: Complaint) -> list[User]:
+    """Who acts for the handling unit: the assigned person, or else the department's staff."""
+    if complaint.assignee is not None and complaint.assignee.active:
+        return [complaint.assignee]
+    return unit_members(complaint.handling_unit_id, {Role.DEPT_STAFF}) or \
+        unit_members(complaint.handling_unit_id, {Role.DEPT_HEAD})
+
+
+def unit_members(unit_id: Optional[int], roles: set[Role]) -> list[User]:
+    if unit_id is None:
+        return []
+    return list(db.session.scalars(
+        select(User).where(User.unit_id == unit_id, User.role.in_(roles), User.active.is_(True))
+        .order_by(User.id)))
+
+
+def department_choices() -> list[Unit]:
+    return list(db.session.scalars(select(Unit).where(Unit.kind == UnitKind.DEPARTMENT).order_by(Unit.code)))
+
+
+def active_categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.id)))

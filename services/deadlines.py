@@ -1,0 +1,63 @@
+"""Deadline rules: every due time is computed here from the rules, the working calendar and the
+business time zone, stored on a Deadline row, and mirrored into complaint.next_due_at."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import current_app
+
+from models import Complaint, Deadline, DeadlineKind
+from services import calendar, clock
+
+DISPATCH_IN_HOURS = timedelta(minutes=30)
+DISPATCH_AFTER_HOURS = timedelta(hours=1)
+ANSWER_PERIOD = timedelta(days=3)   # calendar days, non-working days included
+
+
+def dispatch_due(registered_at: datetime) -> datetime:
+    """30 minutes in working hours; outside them, 1 hour after the next working start;
+    on a non-working day (weekend, holiday), the end of that same day."""
+    local = clock.to_local(registered_at)
+    if calendar.in_working_hours(local):
+        due = local + DISPATCH_IN_HOURS
+    elif not calendar.is_workday(local.date()):
+        due = datetime.combine(local.date(), time(23, 59), tzinfo=local.tzinfo)
+        due = max(due, local + DISPATCH_IN_HOURS)
+    else:
+        due = calendar.next_working_start(local) + DISPATCH_AFTER_HOURS
+    return clock.from_local(due)
+
+
+def answer_due(dispatched_at: datetime) -> datetime:
+    return dispatched_at + ANSWER_PERIOD
+
+
+RULES = {DeadlineKind.DISPATCH: dispatch_due, DeadlineKind.ANSWER: answer_due}
+
+
+def start_deadline(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> Deadline:
+    due = RULES[kind](started_at)
+    lead = current_app.config["REMINDER_LEAD"][kind.value]
+    deadline = Deadline(kind=kind, started_at=started_at, due_at=due,
+                        remind_at=max(started_at, due - lead))
+    complaint.deadlines.append(deadline)
+    _refresh_next_due(complaint)
+    return deadline
+
+
+def meet_deadline(complaint: Complaint, kind: DeadlineKind, met_at: datetime) -> Deadline | None:
+    deadline = complaint.open_deadline(kind)
+    if deadline is not None:
+        deadline.met_at = met_at
+    _refresh_next_due(complaint)
+    return deadline
+
+
+def _refresh_next_due(complaint: Complaint) -> None:
+    open_dues = [d.due_at for d in complaint.deadlines if d.met_at is None]
+    complaint.next_due_at = min(open_dues) if open_dues else None
+
+
+def is_overdue(complaint: Complaint) -> bool:
+    return complaint.next_due_at is not None and complaint.next_due_at < clock.now()
+

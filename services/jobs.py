@@ -1,0 +1,37 @@
+"""Background jobs run by the RQ worker. They take ids, not objects, run inside an app context
+and are idempotent: running one twice, or in two workers at once, does no harm."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from flask import has_app_context
+
+_app = None
+
+
+@contextmanager
+def _app_context():
+    if has_app_context():   # tests run jobs inside the test app
+        yield
+        return
+    global _app
+    if _app is None:
+        from app import create_app
+        _app = create_app()
+    with _app.app_context():
+        yield
+
+
+def tick() -> dict:
+    """The periodic check: deadline notices, then whatever mail is waiting."""
+    from services import notify, reminders
+    with _app_context():
+        result = reminders.sweep()
+        result.update(notify.deliver_due())
+        return result
+
+
+def deliver_outbox() -> dict:
+    from services import notify
+    with _app_context():
+        return notify.deliver_due()

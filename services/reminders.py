@@ -1,0 +1,77 @@
+"""The deadline sweep run by the worker every minute. Each notice is claimed on its Deadline row
+with a conditional UPDATE in the same transaction as its e-mails, so a notice goes out exactly once
+however many workers sweep at the same time. The queries read only pending rows (partial indexes)."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from extensions import db
+from models import Deadline, DeadlineKind, Role, User
+from services import clock, notify
+from services.complaints import department_recipients, log_event, unit_members
+
+BATCH = 500
+HEAD_ROLES = {Role.BRANCH_HEAD, Role.DEPT_HEAD}
+
+
+def assignees(deadline: Deadline) -> list[User]:
+    complaint = deadline.complaint
+    if deadline.kind == DeadlineKind.DISPATCH:
+        return [complaint.owner]
+    return department_recipients(complaint)
+
+
+def supervisors(deadline: Deadline) -> list[User]:
+    complaint = deadline.complaint
+    unit_id = complaint.unit_id if deadline.kind == DeadlineKind.DISPATCH else complaint.handling_unit_id
+    return unit_members(unit_id, HEAD_ROLES)
+
+
+def _claim(deadline_id: int, column, now) -> bool:
+    result = db.session.execute(
+        update(Deadline)
+        .where(Deadline.id == deadline_id, Deadline.met_at.is_(None), column.is_(None))
+        .values({column: now}))
+    return result.rowcount == 1
+
+
+def sweep() -> dict:
+    now = clock.now()
+    overdue_ids = db.session.scalars(
+        select(Deadline.id)
+        .where(Deadline.met_at.is_(None), Deadline.overdue_notified_at.is_(None), Deadline.due_at <= now)
+        .order_by(Deadline.due_at).limit(BATCH)).all()
+    overdue = 0
+    for deadline_id in overdue_ids:
+        if _claim(deadline_id, Deadline.overdue_notified_at, now):
+            # A deadline first seen already passed gets the overdue notice only.
+            db.session.execute(update(Deadline).where(Deadline.id == deadline_id, Deadline.reminded_at.is_(None))
+                               .values(reminded_at=now))
+            deadline = db.session.get(Deadline, deadline_id)
+            recipients = {u.id: u for u in assignees(deadline) + supervisors(deadline)}
+            _notify(deadline, "overdue", recipients.values())
+            overdue += 1
+        db.session.commit()
+
+    reminder_ids = db.session.scalars(
+        select(Deadline.id)
+        .where(Deadline.met_at.is_(None), Deadline.reminded_at.is_(None), Deadline.remind_at <= now,
+               Deadline.due_at > now)
+        .order_by(Deadline.remind_at).limit(BATCH)).all()
+    reminded = 0
+    for deadline_id in reminder_ids:
+        if _claim(deadline_id, Deadline.reminded_at, now):
+            deadline = db.session.get(Deadline, deadline_id)
+            _notify(deadline, "reminder", assignees(deadline))
+            reminded += 1
+        db.session.commit()
+    return {"reminded": reminded, "overdue": overdue}
+
+
+def _notify(deadline: Deadline, template: str, recipients) -> None:
+    complaint = deadline.complaint
+    names = []
+    for user in recipients:
+        notify.queue_email(user, template, complaint_id=complaint.id, complaint=complaint, deadline=deadline)
+        names.append(user.name)
+    log_event(complaint, None, f"{template}_{deadline.kind.value}", ", ".join(names))
