@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` and `make test`. Nothing else needs installing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-requirements
+PO := $(wildcard translations/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: setup run test messages clean
+
+setup: $(STAMP) $(MO)
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $(STAMP)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -q -i $< -o $@
+
+# Migrate, seed the demo organisation when empty, start Redis/worker/mail sink/web; Ctrl-C stops all.
+run: setup
+	$(BIN)/flask --app app serve
+
+test: setup
+	$(BIN)/python -m pytest
+
+# Re-extract the UI strings after changing them; then translate the new ones in the .po files.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --project=complaints --ignore-dirs=".venv instance .git" .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations
+
+clean:
+	rm -rf $(VENV) $(MO)
