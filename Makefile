@@ -18,7 +18,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 %.mo: %.po $(STAMP)
-	$(BIN)/pybabel compile -q -i $< -o $@
+	$(BIN)/pybabel compile -i $< -o $@
 
 # Migrate, seed the demo organisation when empty, start Redis/worker/mail sink/web; Ctrl-C stops all.
 run: setup

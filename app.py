@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app, g, jsonify, render_template, request, session
-from flask_babel import get_locale
+from flask import Flask, current_app, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
@@ -123,7 +122,6 @@ def init_request_hooks(app: Flask) -> None:
     def keep_session_alive():
         # Idle timeout: the cookie expires PERMANENT_SESSION_LIFETIME after the last request.
         session.permanent = True
-        g.locale = str(get_locale())
 
     @app.after_request
     def no_store_for_signed_in_pages(response):
@@ -153,6 +151,7 @@ def init_templates(app: Flask) -> None:
     from blueprints import ui
     app.jinja_env.globals.update(ui.template_globals())
     app.jinja_env.filters.update(ui.template_filters())
+    app.context_processor(lambda: {"locale": ui.current_locale()})
 
 
 def init_cli(app: Flask) -> None:

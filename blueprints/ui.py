@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, current_app, request, url_for
-from flask_babel import format_datetime, lazy_gettext as _l
+from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import Select
 
@@ -85,6 +85,10 @@ def home_url(user) -> str:
     return url_for("intake.mine")
 
 
+def current_locale() -> str:
+    return str(get_locale())
+
+
 def local_datetime(value) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
@@ -93,7 +97,7 @@ def template_globals() -> dict:
     return {
         "ROLE_LABELS": ROLE_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS, "STATE_LABELS": STATE_LABELS,
         "LEVEL_LABELS": LEVEL_LABELS, "DEADLINE_LABELS": DEADLINE_LABELS, "EVENT_LABELS": EVENT_LABELS,
-        "policy": policy, "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
+        "policy": policy, "current_locale": current_locale, "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
     }
 
 

@@ -1,4 +1,4 @@
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -6,7 +6,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.complaints import bp
 from blueprints.complaints.forms import AnswerForm, CloseForm, DispatchForm, ReturnForm
-from blueprints.ui import visible_complaint_or_404
+from blueprints.ui import current_locale, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, Unit, User
 from services import complaints as ops
@@ -16,12 +16,12 @@ from services import policy
 def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchForm:
     form = DispatchForm() if submitted else DispatchForm(formdata=None)
     departments = ops.department_choices()
-    form.unit.choices = [(0, _("Choose…"))] + [(u.id, u.display_name(g.locale)) for u in departments]
+    form.unit.choices = [(0, _("Choose…"))] + [(u.id, u.display_name(current_locale())) for u in departments]
     people = db.session.scalars(select(User).where(User.unit_id.in_([u.id for u in departments]),
                                                    User.role.in_(policy.DEPARTMENT_ROLES),
                                                    User.active.is_(True)).order_by(User.unit_id, User.id))
     form.assignee.choices = [(0, _("Whole department"))] + [
-        (u.id, f"{u.unit.display_name(g.locale)} · {u.name}") for u in people]
+        (u.id, f"{u.unit.display_name(current_locale())} · {u.name}") for u in people]
     if not submitted:
         suggestion = ops.suggested_department(complaint.category_id)
         form.unit.data = suggestion.id if suggestion else 0

@@ -1,12 +1,12 @@
 import uuid
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.intake import bp
 from blueprints.intake.forms import RegisterForm
-from blueprints.ui import is_htmx, paginate, role_required
+from blueprints.ui import current_locale, is_htmx, paginate, role_required
 from extensions import db
 from models import Channel, Complaint
 from services import clock
@@ -29,7 +29,7 @@ def mine():
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*REGISTER_ROLES)
 def register():
-    form = RegisterForm(locale=g.locale)
+    form = RegisterForm(locale=current_locale())
     if request.method == "GET":
         form.submission_token.data = uuid.uuid4().hex
         form.received_at.data = clock.to_local(clock.now()).replace(tzinfo=None, second=0, microsecond=0)
@@ -54,7 +54,7 @@ def register():
 @role_required(*REGISTER_ROLES)
 def validate_field(field: str):
     """Live validation: the message for one field of the register form (HTMX)."""
-    form = RegisterForm(locale=g.locale)
+    form = RegisterForm(locale=current_locale())
     if field not in form or field == "submission_token":
         abort(404)
     form.validate()

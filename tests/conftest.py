@@ -1,0 +1,219 @@
+"""Fixtures: the app on SQLite and (when it answers) PostgreSQL, a real Redis, a real SMTP server,
+a frozen clock, and clients signed in as the demo accounts."""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import socket
+import threading
+from datetime import datetime
+from email import message_from_bytes, policy as email_policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from redis import Redis
+
+from app import create_app
+from extensions import db
+from services.clock import FrozenClock
+from services.demo import DEMO_PASSWORD, seed_demo
+from services.redis_server import answers, start_embedded
+
+# Tuesday 24 November 2026, 10:00 in Shanghai: a working day, in working hours.
+START = datetime(2026, 11, 24, 2, 0)
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _postgres_url() -> str | None:
+    if os.environ.get("TEST_DATABASE_URL"):
+        return os.environ["TEST_DATABASE_URL"]
+    return LOCAL_POSTGRES if _port_open(5432) else None
+
+
+POSTGRES_URL = _postgres_url()
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    POSTGRES_URL is None, reason="no PostgreSQL answers (set TEST_DATABASE_URL)"))]
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory) -> dict:
+    return {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}",
+            "postgresql": POSTGRES_URL}
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real Redis: REDIS_URL, else the local one (database 15), else an embedded redis-server."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    if answers("redis://127.0.0.1:6379/15"):
+        yield "redis://127.0.0.1:6379/15"
+        return
+    url, process = start_embedded(Path(__file__).parent.parent / "instance" / "test-redis")
+    yield url
+    process.terminate()
+    process.wait()
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every received message, parsed."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=email_policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+    def subjects(self) -> list[str]:
+        return [m["Subject"] for m in self.messages]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    handler = Mailbox()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    controller.mailbox = handler
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> Mailbox:
+    smtp_server.mailbox.messages.clear()
+    return smtp_server.mailbox
+
+
+_schemas_ready: set[str] = set()
+
+
+def _wipe() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(db.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+def make_app(database_url: str, redis_url: str, smtp_server, **overrides):
+    clock = FrozenClock(START)
+    app = create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
+        "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "SMTP_TIMEOUT": 2,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "CLOCK": clock,
+        "PUBLIC_URL": "http://complaints.test", **overrides,
+    })
+    app.clock = clock
+    with app.app_context():
+        if database_url not in _schemas_ready:
+            db.drop_all()
+            db.create_all()
+            _schemas_ready.add(database_url)
+        _wipe()
+        seed_demo()
+    Redis.from_url(redis_url).flushdb()
+    return app
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, database_urls, redis_url, smtp_server):
+    app = make_app(database_urls[request.param], redis_url, smtp_server)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_app(database_urls, redis_url, smtp_server):
+    """For tests that need one backend only (browser tests, slow paths)."""
+    app = make_app(database_urls["sqlite"], redis_url, smtp_server)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def clock(app) -> FrozenClock:
+    return app.clock
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+class Client:
+    """A test client signed in as a demo user, posting forms with the session's CSRF token.
+
+    Each request runs in an empty contextvars.Context: the test body holds an app context (for the
+    database), and without this Flask would reuse it, sharing `g` and the SQLAlchemy session
+    between the test and the requests."""
+
+    def __init__(self, app):
+        self.http = app.test_client()
+        self.token = None
+
+    def _isolated(self, method, *args, **kwargs):
+        return contextvars.Context().run(method, *args, **kwargs)
+
+    def csrf(self) -> str:
+        page = self.get("/login").text
+        match = CSRF_RE.search(page)
+        return match.group(1) or match.group(2)
+
+    def login(self, username: str, password: str = DEMO_PASSWORD):
+        response = self.post("/login", data={"username": username, "password": password,
+                                             "csrf_token": self.csrf()})
+        self.token = self.csrf()
+        return response
+
+    def get(self, url, **kwargs):
+        return self._isolated(self.http.get, url, **kwargs)
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf and self.token:
+            data.setdefault("csrf_token", self.token)
+        return self._isolated(self.http.post, url, data=data, **kwargs)
+
+
+@pytest.fixture
+def client_for(app):
+    """client_for("staff1") is a Client signed in as the demo account staff1."""
+    def make(username: str) -> Client:
+        client = Client(app)
+        assert client.login(username).status_code == 303
+        return client
+    return make
+
+
+def complaint_form(**changes) -> dict:
+    data = {
+        "submission_token": os.urandom(16).hex(), "customer_name": "王建国",
+        "customer_contact": "13800138000", "customer_ref": "6222-0001", "channel": "counter",
+        "received_at": "2026-11-24T09:55", "content": "在柜台排队等候超过一小时，无人解释原因。",
+        "demand": "希望支行道歉并改进排队管理。", "object_text": "城东支行营业厅", "category": "4", "level": "2",
+    }
+    data.update(changes)
+    return data

@@ -1,0 +1,61 @@
+"""Small factories shared by the tests."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Category, Complaint, Unit, User
+from tests.conftest import complaint_form
+
+
+def category_id(code: str) -> int:
+    return db.session.scalar(select(Category.id).where(Category.code == code))
+
+
+def unit_id(code: str) -> int:
+    return db.session.scalar(select(Unit.id).where(Unit.code == code))
+
+
+def user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def register(client, **changes) -> Complaint:
+    """Register a complaint through the form, as the client's user; returns it fresh from the database."""
+    changes.setdefault("category", str(category_id("waiting")))
+    response = client.post("/intake/new", data=complaint_form(**changes))
+    assert response.status_code == 303, response.text
+    complaint_id = int(response.location.rsplit("/", 1)[1])
+    db.session.expire_all()
+    return db.session.get(Complaint, complaint_id)
+
+
+def version_of(client, complaint_id: int) -> str:
+    page = client.get(f"/complaints/{complaint_id}").text
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+
+
+def dispatch(client, complaint, unit_code="OPS", assignee=0, note=""):
+    return client.post(f"/complaints/{complaint.id}/dispatch", data={
+        "unit": unit_id(unit_code), "assignee": assignee, "note": note,
+        "version": version_of(client, complaint.id)})
+
+
+def answer(client, complaint, **changes):
+    data = {"cause": "高峰期只开了两个窗口。", "result": "已向客户致歉并说明原因。",
+            "corrective_action": "高峰期增开窗口。", "preventive_action": "按客流排班，每周复核。",
+            "version": version_of(client, complaint.id)}
+    data.update(changes)
+    return client.post(f"/complaints/{complaint.id}/answer", data=data)
+
+
+def close(client, complaint, comment="客户接受处理结果。"):
+    return client.post(f"/complaints/{complaint.id}/close", data={
+        "comment": comment, "version": version_of(client, complaint.id)})
+
+
+def fresh(complaint) -> Complaint:
+    db.session.expire_all()
+    return db.session.get(Complaint, complaint.id)

@@ -1,0 +1,69 @@
+"""Each role sees only its own unit's complaints; anything else is 404 (never data) or 403."""
+import pytest
+
+from tests.helpers import dispatch, register
+
+
+@pytest.fixture
+def routed(client_for):
+    """A complaint of branch BR01, dispatched to the Operations department."""
+    staff = client_for("staff1")
+    complaint = register(staff)
+    dispatch(staff, complaint, "OPS")
+    return complaint
+
+
+@pytest.mark.parametrize("username, sees", [
+    ("staff1", True), ("lobby1", True), ("head1", True),        # the owning branch
+    ("staff2", False), ("head2", False),                        # another branch
+    ("dept1", True), ("depthead1", True),                       # the handling department
+    ("dept2", False), ("dept3", False),                         # other departments
+    ("center1", True), ("leader1", True),                       # see everything
+    ("admin", False),                                           # configures, does not read cases
+])
+def test_complaint_page_by_role_and_unit(client_for, routed, username, sees):
+    client = client_for(username)
+    response = client.get(f"/complaints/{routed.id}")
+    assert response.status_code == (200 if sees else 404)
+    if not sees:
+        assert routed.number not in response.text and routed.customer_name not in response.text
+
+
+@pytest.mark.parametrize("username, sees", [
+    ("head1", True), ("head2", False), ("dept1", True), ("dept2", False), ("center1", True)])
+def test_queues_list_only_the_units_complaints(client_for, routed, username, sees):
+    client = client_for(username)
+    landing = client.get("/").location
+    assert (routed.number in client.get(landing).text) is sees
+
+
+@pytest.mark.parametrize("username, forbidden", [
+    ("staff1", ["/branch/", "/department/", "/center/", "/admin/"]),
+    ("dept1", ["/intake/", "/intake/new", "/branch/", "/center/", "/admin/"]),
+    ("center1", ["/branch/", "/department/", "/admin/"]),
+    ("admin", ["/intake/", "/branch/", "/department/", "/center/"]),
+])
+def test_other_roles_pages_are_forbidden(client_for, username, forbidden):
+    client = client_for(username)
+    for url in forbidden:
+        assert client.get(url).status_code == 403, url
+
+
+def test_actions_on_a_foreign_complaint_are_404_and_change_nothing(client_for, routed):
+    from tests.helpers import fresh
+    other_dept = client_for("dept2")
+    response = other_dept.post(f"/complaints/{routed.id}/answer", data={
+        "cause": "x", "result": "x", "corrective_action": "x", "preventive_action": "x", "version": 3})
+    assert response.status_code == 404
+    assert fresh(routed).answers == []
+
+
+def test_a_viewer_without_the_right_cannot_act(client_for, routed):
+    """The center may read a dispatched complaint but only the department answers it."""
+    from tests.helpers import answer, fresh
+    assert answer(client_for("center1"), routed).status_code == 403
+    assert fresh(routed).answers == []
+
+
+def test_unknown_complaint_is_404(client_for):
+    assert client_for("center1").get("/complaints/999999").status_code == 404

@@ -1,0 +1,141 @@
+import re
+import threading
+
+from sqlalchemy import func, select
+
+from extensions import db
+from models import Complaint, ComplaintState, DeadlineKind
+from tests.conftest import complaint_form
+from tests.helpers import category_id, register, user
+
+
+def test_registration_records_the_complaint_with_its_owner_number_and_dispatch_deadline(app, client_for, clock):
+    complaint = register(client_for("staff1"))
+    assert re.fullmatch(r"TS-20261124-\d{4}", complaint.number)
+    assert complaint.state == ComplaintState.REGISTERED
+    assert complaint.owner == user("staff1")
+    assert complaint.unit.code == "BR01"
+    assert complaint.registered_at == clock()
+    # 09:55 local is 01:55 UTC; registered 10:00 local; dispatch due 30 minutes later, in working hours.
+    assert complaint.received_at.strftime("%H:%M") == "01:55"
+    deadline = complaint.open_deadline(DeadlineKind.DISPATCH)
+    assert (deadline.due_at - clock()).total_seconds() == 30 * 60
+    assert complaint.next_due_at == deadline.due_at
+
+
+def test_numbers_are_sequential_per_day(client_for, clock):
+    client = client_for("staff1")
+    first, second = register(client), register(client)
+    clock.advance(days=1)
+    third = register(client)
+    assert int(second.number[-4:]) == int(first.number[-4:]) + 1
+    assert third.number == "TS-20261125-0001"
+
+
+def test_complaint_page_shows_what_was_registered(client_for):
+    client = client_for("staff1")
+    complaint = register(client, customer_name="<script>alert(1)</script>")
+    page = client.get(f"/complaints/{complaint.id}").text
+    assert complaint.number in page
+    assert "在柜台排队等候超过一小时" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "张敏" in page  # the first-responsible owner
+
+
+def test_bad_input_re_renders_the_form_with_messages_and_keeps_what_was_typed(client_for):
+    client = client_for("staff1")
+    response = client.post("/intake/new", data=complaint_form(
+        customer_contact="call me maybe", received_at="2030-01-01T10:00", content="", category="0"))
+    assert response.status_code == 422
+    assert "请输入电话号码或电子邮件地址" in response.text
+    assert "受理时间不能晚于当前时间" in response.text
+    assert "call me maybe" in response.text          # nothing typed is lost
+    assert "王建国" in response.text
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
+
+
+def test_garbage_values_are_a_422_never_a_500(client_for):
+    client = client_for("staff1")
+    for bad in [{"level": "banana"}, {"category": "x"}, {"channel": "pigeon"}, {"received_at": "yesterday"},
+                {"customer_name": "x" * 5000}]:
+        response = client.post("/intake/new", data=complaint_form(**bad))
+        assert response.status_code == 422, bad
+
+
+def test_double_submission_creates_one_complaint(client_for):
+    client = client_for("staff1")
+    form = complaint_form(category=str(category_id("fees")))
+    first = client.post("/intake/new", data=form)
+    again = client.post("/intake/new", data=form)        # double click, or Back and submit again
+    assert first.status_code == again.status_code == 303
+    assert first.location == again.location
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+
+
+def test_simultaneous_double_submission_creates_one_complaint(app, client_for):
+    clients = [client_for("staff1"), client_for("staff1")]
+    form = complaint_form(category=str(category_id("fees")))
+    results = []
+    barrier = threading.Barrier(2)
+
+    def submit(client):
+        barrier.wait()
+        results.append(client.post("/intake/new", data=form))
+    threads = [threading.Thread(target=submit, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in results] == [303, 303]
+    assert results[0].location == results[1].location
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+
+
+def test_live_validation_returns_the_fields_message(client_for):
+    client = client_for("staff1")
+    bad = client.post("/intake/new/validate/customer_contact", data=complaint_form(customer_contact="??"),
+                      headers={"HX-Request": "true"})
+    assert bad.status_code == 200
+    assert 'id="customer_contact-error"' in bad.text and "请输入电话号码或电子邮件地址" in bad.text
+    good = client.post("/intake/new/validate/customer_contact", data=complaint_form(customer_contact="a@b.cn"))
+    assert "请输入" not in good.text
+    assert client.post("/intake/new/validate/nope", data={}).status_code == 404
+
+
+def test_registered_times_are_shown_in_the_business_time_zone(client_for):
+    client = client_for("staff1")
+    complaint = register(client)
+    page = client.get(f"/complaints/{complaint.id}").text
+    assert "2026-11-24 09:55" in page and "2026-11-24 10:00" in page
+
+
+def test_department_staff_cannot_register(client_for):
+    client = client_for("dept1")
+    assert client.get("/intake/new").status_code == 403
+    assert client.post("/intake/new", data=complaint_form()).status_code == 403
+
+
+def test_the_service_center_registers_too(client_for):
+    complaint = register(client_for("center1"), channel="hotline")
+    assert complaint.unit.code == "CSC"
+
+
+def test_my_complaints_lists_only_mine_paginated(app, client_for):
+    staff, lobby = client_for("staff1"), client_for("lobby1")
+    for _ in range(23):
+        register(staff)
+    mine_by_lobby = register(lobby)
+    first = staff.get("/intake/").text
+    assert first.count('href="/complaints/') == 20 and mine_by_lobby.number not in first
+    second = staff.get("/intake/?page=2", headers={"HX-Request": "true"})
+    assert second.text.count('href="/complaints/') == 3
+    assert "<html" not in second.text   # the HTMX request gets only the table
+
+
+def test_late_registration_is_flagged(client_for):
+    client = client_for("staff1")
+    on_time = register(client, received_at="2026-11-24T09:50")
+    late = register(client, received_at="2026-11-24T09:30")
+    assert "受理后超过 15 分钟才登记" not in client.get(f"/complaints/{on_time.id}").text
+    assert "受理后超过 15 分钟才登记" in client.get(f"/complaints/{late.id}").text
