@@ -17,10 +17,14 @@ from services.queue import QUEUE_NAME
 TICK_SECONDS = 60
 
 
-def run_cron(redis_url: str) -> None:
-    cron = CronScheduler(connection=Redis.from_url(redis_url))
+def build_cron(connection: Redis) -> CronScheduler:
+    cron = CronScheduler(connection=connection)
     cron.register(jobs.tick, queue_name=QUEUE_NAME, interval=TICK_SECONDS, name="deadline-tick")
-    cron.start()
+    return cron
+
+
+def run_cron(redis_url: str) -> None:
+    build_cron(Redis.from_url(redis_url)).start()
 
 
 def main() -> None:

@@ -1,0 +1,143 @@
+"""The deadline worker against a real Redis and a real SMTP server, with a frozen clock."""
+import threading
+
+from rq import SimpleWorker
+from sqlalchemy import func, select
+
+from extensions import db
+from models import ComplaintEvent, OutboxMessage, OutboxState
+from services import reminders
+from services.queue import queue
+from tests.helpers import dispatch, register
+
+
+def run_worker():
+    """Run every queued job in this process (the app context is the test's)."""
+    SimpleWorker([queue()], connection=queue().connection).work(burst=True)
+
+
+def tick():
+    queue().enqueue("services.jobs.tick")
+    run_worker()
+
+
+def test_worker_py_schedules_the_tick_every_minute(app, mailbox, client_for, clock):
+    import worker
+    register(client_for("staff1"))
+    run_worker()
+    clock.advance(minutes=25)
+    cron = worker.build_cron(queue().connection)
+    assert [job.interval for job in cron.get_jobs()] == [60]
+    assert len(cron.enqueue_jobs()) == 1          # what `rq cron`'s loop does each minute
+    run_worker()
+    assert len(mailbox.to("staff1@example.com")) == 1
+
+
+def test_dispatch_reminder_then_overdue_notice_each_sent_once(app, mailbox, client_for, clock):
+    complaint = register(client_for("staff1"))      # dispatch due at 10:30, reminder from 10:20
+    tick()
+    assert mailbox.messages == []
+    clock.advance(minutes=21)
+    tick()
+    tick()
+    reminder = mailbox.to("staff1@example.com")
+    assert len(reminder) == 1
+    assert complaint.number in reminder[0]["Subject"] and "派单" in reminder[0]["Subject"]
+    assert f"http://complaints.test/complaints/{complaint.id}" in reminder[0].get_body(("plain",)).get_content()
+
+    clock.advance(minutes=10)                      # 10:31: passed
+    tick()
+    tick()
+    assert len(mailbox.to("staff1@example.com")) == 2
+    assert len(mailbox.to("head1@example.com")) == 1      # the owner's unit head
+    assert len(mailbox.messages) == 3
+    actions = db.session.scalars(select(ComplaintEvent.action).where(
+        ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)).all()
+    assert actions == ["registered", "reminder_dispatch", "overdue_dispatch"]
+
+
+def test_answer_deadline_reminds_the_department_a_day_ahead_then_its_head(app, mailbox, client_for, clock):
+    staff = client_for("staff1")
+    complaint = register(staff)
+    dispatch(staff, complaint, "OPS")
+    run_worker()
+    assert [m["To"] for m in mailbox.messages] == ["dept1@example.com"]     # routed notice
+    mailbox.messages.clear()
+    clock.advance(days=1, hours=23)
+    tick()
+    assert mailbox.messages == []
+    clock.advance(hours=1, minutes=1)
+    tick()
+    assert [m["To"] for m in mailbox.messages] == ["dept1@example.com"]
+    clock.advance(days=1)
+    tick()
+    assert sorted(m["To"] for m in mailbox.messages[1:]) == ["dept1@example.com", "depthead1@example.com"]
+
+
+def test_a_deadline_first_seen_after_it_passed_gets_only_the_overdue_notice(app, mailbox, client_for, clock):
+    register(client_for("staff1"))
+    clock.advance(hours=2)                       # the worker was down meanwhile
+    tick()
+    subjects = mailbox.subjects()
+    assert len(subjects) == 2 and all("超" in s for s in subjects)
+
+
+def test_concurrent_sweeps_send_each_notice_exactly_once(app, client_for, clock):
+    staff = client_for("staff1")
+    for _ in range(12):
+        register(staff)
+    clock.advance(minutes=21)
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def sweep():
+        with app.app_context():
+            try:
+                barrier.wait()
+                reminders.sweep()
+            except Exception as exc:  # surfaced below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+    threads = [threading.Thread(target=sweep) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 12
+
+
+def test_mail_waits_while_smtp_is_down_and_goes_out_once_it_is_back(app, mailbox, client_for, clock):
+    port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = 1                   # nothing listens there
+    register(client_for("staff1"))
+    clock.advance(minutes=21)
+    tick()
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.state == OutboxState.PENDING and message.attempts == 1 and message.last_error
+    app.config["MAIL_PORT"] = port
+    tick()                                        # not yet: it backs off
+    assert mailbox.messages == []
+    clock.advance(minutes=2)
+    tick()
+    tick()
+    assert len(mailbox.messages) == 1
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, message.id).state == OutboxState.SENT
+
+
+def test_complaint_is_stored_when_redis_is_down_and_its_mail_goes_out_later(app, mailbox, client_for, clock):
+    staff = client_for("staff1")
+    real_redis = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    app.extensions.pop("redis", None)
+    complaint = register(staff)
+    assert dispatch(staff, complaint, "OPS").status_code == 303     # its e-mail could not be enqueued
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    assert client_for("center1").get("/healthz").status_code == 503
+    app.config["REDIS_URL"] = real_redis
+    app.extensions.pop("redis", None)
+    tick()                                        # the periodic tick finds the waiting mail
+    assert [m["To"] for m in mailbox.messages] == ["dept1@example.com"]
