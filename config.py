@@ -56,8 +56,17 @@ DEFAULTS = {
     # Working calendar (business time zone): 09:00-17:00 on Chinese working days.
     "WORKDAY_START": "09:00",
     "WORKDAY_END": "17:00",
+    # Deadline rules by level (1 serious, 2 moderate, 3 minor), counted from receipt.
+    "FIRST_RESPONSE_HOURS": {1: 1, 2: 2, 3: 4},
+    "RESOLUTION_HOURS": {1: 24, 2: 48, 3: 72},
+    "RETURN_VISIT_WORKING_DAYS": 2,
+    "FINAL_DECISION_DAYS": 15,   # the regulatory ceiling for a final decision
+    # The same object and category from 3+ different complainants within this window is major.
+    "REPEAT_WINDOW_DAYS": 30,
     # How long before a deadline the assignee gets a reminder, per deadline kind.
-    "REMINDER_LEAD": {"dispatch": timedelta(minutes=10), "answer": timedelta(days=1)},
+    "REMINDER_LEAD": {"dispatch": timedelta(minutes=10), "answer": timedelta(days=1),
+                      "first_response": timedelta(minutes=15), "resolution": timedelta(hours=4),
+                      "return_visit": timedelta(hours=4), "final_decision": timedelta(days=3)},
     "SMTP_TIMEOUT": 10,
     "REDIS_CONNECT_TIMEOUT": 0.3,
 }

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select
 
 from extensions import db
-from models import Channel, Complaint, ComplaintState, DeadlineKind, Role
+from models import Channel, Complaint, ComplaintState, ContactChannel, DeadlineKind, Kind, Role, Satisfaction
 from services import clock, deadlines, policy
 
 ROLE_LABELS = {
@@ -27,19 +27,40 @@ CHANNEL_LABELS = {
 }
 STATE_LABELS = {
     ComplaintState.REGISTERED: _l("Registered"), ComplaintState.DISPATCHED: _l("With department"),
-    ComplaintState.ANSWERED: _l("Answered"), ComplaintState.CLOSED: _l("Closed"),
+    ComplaintState.ANSWERED: _l("Answered"), ComplaintState.AWAITING_VISIT: _l("Awaiting return visit"),
+    ComplaintState.WITH_LEADER: _l("Awaiting the leader's decision"), ComplaintState.CLOSED: _l("Closed"),
 }
 LEVEL_LABELS = {1: _l("Level 1 (serious)"), 2: _l("Level 2 (moderate)"), 3: _l("Level 3 (minor)")}
-DEADLINE_LABELS = {DeadlineKind.DISPATCH: _l("Dispatch"), DeadlineKind.ANSWER: _l("Department answer")}
+KIND_LABELS = {Kind.ROUTINE: _l("Routine"), Kind.DISCOVERED: _l("Discovered by staff"),
+               Kind.CONCENTRATED: _l("Concentrated incident")}
+SATISFACTION_LABELS = {Satisfaction.A: _l("A · very satisfied"), Satisfaction.B: _l("B · satisfied"),
+                       Satisfaction.C: _l("C · basically satisfied"), Satisfaction.D: _l("D · unsatisfied")}
+CONTACT_LABELS = {ContactChannel.PHONE: _l("Phone call"), ContactChannel.SMS: _l("SMS"),
+                  ContactChannel.EMAIL: _l("E-mail"), ContactChannel.LETTER: _l("Letter"),
+                  ContactChannel.IN_PERSON: _l("In person")}
+DEADLINE_LABELS = {
+    DeadlineKind.DISPATCH: _l("Dispatch"), DeadlineKind.ANSWER: _l("Department answer"),
+    DeadlineKind.FIRST_RESPONSE: _l("First response to the customer"),
+    DeadlineKind.RESOLUTION: _l("Plan or result to the customer"),
+    DeadlineKind.RETURN_VISIT: _l("Return visit"), DeadlineKind.FINAL_DECISION: _l("Final decision (regulatory)"),
+}
 EVENT_LABELS = {
     "registered": _l("Registered the complaint"), "dispatched": _l("Dispatched to"),
     "answered": _l("Department answered"), "closed": _l("Closed the complaint"),
     "returned": _l("Sent the answer back"), "viewed": _l("Viewed"),
-    "reminder_dispatch": _l("Reminder: dispatch deadline near, sent to"),
-    "reminder_answer": _l("Reminder: answer deadline near, sent to"),
-    "overdue_dispatch": _l("Overdue: dispatch deadline passed, notice sent to"),
-    "overdue_answer": _l("Overdue: answer deadline passed, notice sent to"),
+    "judged_invalid": _l("Judged not valid and answered the customer"),
+    "result_given": _l("Told the customer the result"), "contacted": _l("Contacted the customer"),
+    "visited": _l("Return visit"), "reopened": _l("Reopened for the second handling"),
+    "sent_to_leader": _l("Sent to the leader for a final decision"),
+    "leader_decided": _l("Final decision by the leader"),
+    "major_reported": _l("Major complaint reported to"),
+    "repeat_detected": _l("Same complaint from 3 or more customers; major. Linked with"),
 }
+for _kind in DeadlineKind:
+    EVENT_LABELS[f"reminder_{_kind.value}"] = _l("Reminder, deadline near: %(deadline)s; sent to",
+                                                 deadline=DEADLINE_LABELS[_kind])
+    EVENT_LABELS[f"overdue_{_kind.value}"] = _l("Overdue: %(deadline)s; notice sent to",
+                                                deadline=DEADLINE_LABELS[_kind])
 
 
 def role_required(*roles: Role):
@@ -97,6 +118,7 @@ def template_globals() -> dict:
     return {
         "ROLE_LABELS": ROLE_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS, "STATE_LABELS": STATE_LABELS,
         "LEVEL_LABELS": LEVEL_LABELS, "DEADLINE_LABELS": DEADLINE_LABELS, "EVENT_LABELS": EVENT_LABELS,
+        "KIND_LABELS": KIND_LABELS, "SATISFACTION_LABELS": SATISFACTION_LABELS, "CONTACT_LABELS": CONTACT_LABELS,
         "policy": policy, "current_locale": current_locale, "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
     }
 

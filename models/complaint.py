@@ -26,10 +26,33 @@ class Channel(str, enum.Enum):
 
 
 class ComplaintState(str, enum.Enum):
-    REGISTERED = "registered"   # recorded, waiting to be dispatched
-    DISPATCHED = "dispatched"   # a department is handling it
-    ANSWERED = "answered"       # the department answered; the owner decides
+    REGISTERED = "registered"       # recorded (or reopened for a second handling), waiting to be dispatched
+    DISPATCHED = "dispatched"       # a department is handling it
+    ANSWERED = "answered"           # the department answered; the owner decides
+    AWAITING_VISIT = "awaiting_visit"   # the customer has the result; the return visit (回访) is due
+    WITH_LEADER = "with_leader"     # unsatisfied after the second handling: the leader decides
     CLOSED = "closed"
+
+
+class Kind(str, enum.Enum):
+    ROUTINE = "routine"             # 常规
+    DISCOVERED = "discovered"       # 发掘性: found by staff
+    CONCENTRATED = "concentrated"   # 集中性: many customers hit by one incident
+
+
+class Satisfaction(str, enum.Enum):
+    A = "A"   # very satisfied
+    B = "B"   # satisfied
+    C = "C"   # basically satisfied
+    D = "D"   # unsatisfied
+
+
+class ContactChannel(str, enum.Enum):
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    LETTER = "letter"
+    IN_PERSON = "in_person"
 
 
 class Level(int, enum.Enum):
@@ -39,8 +62,12 @@ class Level(int, enum.Enum):
 
 
 class DeadlineKind(str, enum.Enum):
-    DISPATCH = "dispatch"   # route to the responsible unit
-    ANSWER = "answer"       # the department's answer to a routed complaint
+    DISPATCH = "dispatch"               # route to the responsible unit
+    ANSWER = "answer"                   # the department's answer to a routed complaint
+    FIRST_RESPONSE = "first_response"   # first contact with the customer, by level
+    RESOLUTION = "resolution"           # plan or result to the customer, by level
+    RETURN_VISIT = "return_visit"       # 回访 within 2 working days of the result
+    FINAL_DECISION = "final_decision"   # the regulatory ceiling: 15 calendar days from receipt
 
 
 class Category(db.Model):
@@ -89,6 +116,23 @@ class Complaint(db.Model):
     object_text: Mapped[str] = mapped_column(String(200))
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
     level: Mapped[int]
+    kind: Mapped[Kind] = mapped_column(enum_column(Kind), default=Kind.ROUTINE)
+    # Severity criteria ticked at intake; `repeated` is set by the detection of 3+ complainants.
+    collective: Mapped[bool] = mapped_column(default=False)
+    litigation: Mapped[bool] = mapped_column(default=False)
+    media: Mapped[bool] = mapped_column(default=False)
+    compensation: Mapped[bool] = mapped_column(default=False)
+    repeated: Mapped[bool] = mapped_column(default=False)
+    regulator_forwarded: Mapped[bool] = mapped_column(default=False)
+    # Validity (投诉是否成立): None until judged; a complaint judged not valid is closed, never dropped.
+    valid: Mapped[Optional[bool]]
+    invalid_reason: Mapped[Optional[str]] = mapped_column(Text)
+    round: Mapped[int] = mapped_column(default=1)   # 2 = the second handling after an unsatisfied visit
+    result: Mapped[Optional[str]] = mapped_column(Text)          # what the customer was told
+    result_given_at: Mapped[Optional[datetime]]
+    satisfaction: Mapped[Optional[Satisfaction]] = mapped_column(enum_column(Satisfaction))
+    decision: Mapped[Optional[str]] = mapped_column(Text)        # the leader's final decision
+    external_channels_told: Mapped[bool] = mapped_column(default=False)
 
     # First-responsibility: the receiver owns the complaint until it is closed.
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -108,13 +152,22 @@ class Complaint(db.Model):
     assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id])
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="complaint", order_by="Deadline.id")
     answers: Mapped[list[Answer]] = relationship(back_populates="complaint", order_by="Answer.id")
+    contacts: Mapped[list[ContactLog]] = relationship(order_by="ContactLog.id")
+    visits: Mapped[list[ReturnVisit]] = relationship(order_by="ReturnVisit.id")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_complaint_unit_due", "unit_id", "next_due_at", "id"),
         Index("ix_complaint_handling_unit_due", "handling_unit_id", "next_due_at", "id"),
         Index("ix_complaint_registered", "registered_at", "id"),
+        # Repeat detection looks for the same object and category within a window.
+        Index("ix_complaint_repeat", "category_id", "object_text", "registered_at"),
     )
+
+    @property
+    def is_major(self) -> bool:
+        """Major (重大) when any criterion of the spec holds."""
+        return any((self.collective, self.litigation, self.media, self.compensation, self.repeated))
 
     @property
     def latest_answer(self) -> Optional[Answer]:
@@ -188,3 +241,28 @@ class ComplaintEvent(db.Model):
     actor: Mapped[Optional[User]] = relationship(lazy="joined")
 
     __table_args__ = (Index("ix_complaint_event_complaint", "complaint_id", "id"),)
+
+
+class ContactLog(db.Model):
+    """Each call, SMS, e-mail, letter or visit to the customer, with what was said."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    channel: Mapped[ContactChannel] = mapped_column(enum_column(ContactChannel))
+    content: Mapped[str] = mapped_column(Text)
+
+    actor: Mapped[User] = relationship(lazy="joined")
+
+
+class ReturnVisit(db.Model):
+    """回访: who called, when, the customer's rating and comment."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    round: Mapped[int]
+    at: Mapped[datetime]
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    rating: Mapped[Satisfaction] = mapped_column(enum_column(Satisfaction))
+    comment: Mapped[str] = mapped_column(Text)
+
+    visitor: Mapped[User] = relationship(lazy="joined")

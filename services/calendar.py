@@ -16,19 +16,19 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
-def _hours() -> tuple[time, time]:
+def working_hours() -> tuple[time, time]:
     cfg = current_app.config
     return time.fromisoformat(cfg["WORKDAY_START"]), time.fromisoformat(cfg["WORKDAY_END"])
 
 
 def in_working_hours(local: datetime) -> bool:
-    start, end = _hours()
+    start, end = working_hours()
     return is_workday(local.date()) and start <= local.time() < end
 
 
 def next_working_start(local: datetime) -> datetime:
     """The next moment work starts, strictly after `local` (same tzinfo as given)."""
-    start, _ = _hours()
+    start, _ = working_hours()
     day = local.date()
     if local.time() >= start:
         day += timedelta(days=1)

@@ -4,16 +4,17 @@ writes the timeline and queues the e-mails, all in the caller's transaction (the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Optional
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, DailyCounter,
-                    DeadlineKind, Role, RoutingRule, Unit, UnitKind, User)
+from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel, ContactLog,
+                    DailyCounter, DeadlineKind, Kind, ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind,
+                    User)
 from services import clock, deadlines, notify, policy
 
 
@@ -37,6 +38,13 @@ class Registration:
     category_id: int
     level: int
     customer_ref: Optional[str] = None
+    kind: Kind = Kind.ROUTINE
+    collective: bool = False
+    litigation: bool = False
+    media: bool = False
+    compensation: bool = False
+    regulator_forwarded: bool = False
+    solved_on_spot: Optional[str] = None   # the result given at the counter, when solved at once
 
 
 def log_event(complaint: Complaint, actor: Optional[User], action: str, detail: Optional[str] = None) -> None:
@@ -91,7 +99,9 @@ def register_complaint(actor: User, token: str, data: Registration) -> tuple[Com
         customer_name=data.customer_name, customer_contact=data.customer_contact,
         customer_ref=data.customer_ref or None, channel=data.channel, received_at=data.received_at,
         content=data.content, demand=data.demand, object_text=data.object_text,
-        category_id=data.category_id, level=data.level,
+        category_id=data.category_id, level=data.level, kind=data.kind, collective=data.collective,
+        litigation=data.litigation, media=data.media, compensation=data.compensation,
+        regulator_forwarded=data.regulator_forwarded,
     )
     try:
         with db.session.begin_nested():
@@ -102,9 +112,62 @@ def register_complaint(actor: User, token: str, data: Registration) -> tuple[Com
         if existing is None:
             raise
         return existing, False
-    deadlines.start_deadline(complaint, DeadlineKind.DISPATCH, now)
     log_event(complaint, actor, "registered")
+    for kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION, DeadlineKind.FINAL_DECISION):
+        deadlines.start_deadline(complaint, kind, now)
+    if data.solved_on_spot:
+        _give_result(complaint, actor, data.solved_on_spot, ContactChannel.IN_PERSON, now)
+    else:
+        deadlines.start_deadline(complaint, DeadlineKind.DISPATCH, now)
+    if complaint.is_major:
+        _announce_major(complaint)
+    detect_repeats(complaint)
     return complaint, True
+
+
+def detect_repeats(complaint: Complaint) -> list[Complaint]:
+    """The same complaint (object and category) from 3 or more different complainants within the
+    window makes every one of them major. Returns the complaints newly raised."""
+    window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
+    similar = list(db.session.scalars(select(Complaint).where(
+        Complaint.category_id == complaint.category_id, Complaint.object_text == complaint.object_text,
+        Complaint.registered_at >= complaint.registered_at - window)))
+    if len({c.customer_contact.strip().lower() for c in similar}) < 3:
+        return []
+    raised = []
+    for other in similar:
+        if not other.repeated:
+            was_major = other.is_major
+            other.repeated = True
+            log_event(other, None, "repeat_detected", ", ".join(c.number for c in similar if c is not other))
+            if not was_major:
+                _announce_major(other)
+                raised.append(other)
+    return raised
+
+
+def similar_complaints(complaint: Complaint) -> list[Complaint]:
+    """The other complaints counted with this one by the repeat detection."""
+    if not complaint.repeated:
+        return []
+    window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
+    return list(db.session.scalars(select(Complaint).where(
+        Complaint.category_id == complaint.category_id, Complaint.object_text == complaint.object_text,
+        Complaint.id != complaint.id, Complaint.registered_at >= complaint.registered_at - window,
+        Complaint.registered_at <= complaint.registered_at + window).order_by(Complaint.id).limit(50)))
+
+
+def _announce_major(complaint: Complaint) -> None:
+    """Major complaints go to the branch head and the leaders at once."""
+    recipients = unit_members(complaint.unit_id, {Role.BRANCH_HEAD}) + leaders()
+    for user in recipients:
+        notify.queue_email(user, "major", complaint_id=complaint.id, complaint=complaint)
+    log_event(complaint, None, "major_reported", ", ".join(u.name for u in recipients))
+
+
+def leaders() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == Role.LEADER, User.active.is_(True))
+                                   .order_by(User.id)))
 
 
 def suggested_department(category_id: int) -> Optional[Unit]:
@@ -121,6 +184,8 @@ def dispatch_complaint(complaint: Complaint, actor: User, unit: Unit, assignee: 
     if assignee is not None and (assignee.unit_id != unit.id or assignee.role not in policy.DEPARTMENT_ROLES):
         raise ActionRefused()
     now = clock.now()
+    if complaint.valid is None:
+        complaint.valid = True   # routing it means it was judged valid
     complaint.state = ComplaintState.DISPATCHED
     complaint.handling_unit = unit
     complaint.assignee = assignee
@@ -150,12 +215,101 @@ def answer_complaint(complaint: Complaint, actor: User, cause: str, result: str,
     return answer
 
 
-def close_complaint(complaint: Complaint, actor: User, comment: str = "",
-                    expected_version: Optional[int] = None) -> None:
-    _check(policy.can_decide_answer(actor, complaint), complaint, expected_version)
+def judge_invalid(complaint: Complaint, actor: User, reason: str, reply: str,
+                  expected_version: Optional[int] = None) -> None:
+    """Not valid (不成立): closed with the reason and the tactful answer the customer got; kept in the ledger."""
+    _check(policy.can_judge_validity(actor, complaint), complaint, expected_version)
+    now = clock.now()
+    complaint.valid = False
+    complaint.invalid_reason = reason
+    complaint.result = reply
+    complaint.result_given_at = now
     complaint.state = ComplaintState.CLOSED
-    complaint.closed_at = clock.now()
-    log_event(complaint, actor, "closed", comment or None)
+    complaint.closed_at = now
+    deadlines.meet_all(complaint, now)
+    log_event(complaint, actor, "judged_invalid", reason)
+
+
+def give_result(complaint: Complaint, actor: User, result: str, channel: ContactChannel,
+                expected_version: Optional[int] = None) -> None:
+    """The owner tells the customer the result (the department's answer, or the branch's own
+    handling); the return visit is due next."""
+    _check(policy.can_give_result(actor, complaint), complaint, expected_version)
+    _give_result(complaint, actor, result, channel, clock.now())
+
+
+def _give_result(complaint: Complaint, actor: User, result: str, channel: ContactChannel, now: datetime) -> None:
+    if complaint.valid is None:
+        complaint.valid = True
+    complaint.result = result
+    complaint.result_given_at = now
+    complaint.state = ComplaintState.AWAITING_VISIT
+    db.session.add(ContactLog(complaint_id=complaint.id, at=now, actor=actor, channel=channel, content=result))
+    for kind in (DeadlineKind.DISPATCH, DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION):
+        deadlines.meet_deadline(complaint, kind, now)
+    deadlines.start_deadline(complaint, DeadlineKind.RETURN_VISIT, now)
+    log_event(complaint, actor, "result_given", result)
+
+
+def log_contact(complaint: Complaint, actor: User, channel: ContactChannel, content: str) -> ContactLog:
+    """A call, SMS, e-mail, letter or visit to the customer; the first one stops the first-response clock."""
+    if not policy.can_log_contact(actor, complaint):
+        raise ActionRefused()
+    now = clock.now()
+    contact = ContactLog(complaint_id=complaint.id, at=now, actor=actor, channel=channel, content=content)
+    db.session.add(contact)
+    deadlines.meet_deadline(complaint, DeadlineKind.FIRST_RESPONSE, now)
+    log_event(complaint, actor, "contacted", content)
+    return contact
+
+
+def record_return_visit(complaint: Complaint, actor: User, rating: Satisfaction, comment: str,
+                        expected_version: Optional[int] = None) -> ReturnVisit:
+    """回访. A, B or C closes the complaint. D reopens it for the second handling; a D after the
+    second handling sends it to the leader, whose decision is final."""
+    _check(policy.can_record_visit(actor, complaint), complaint, expected_version)
+    now = clock.now()
+    visit = ReturnVisit(complaint_id=complaint.id, round=complaint.round, at=now, visitor=actor,
+                        rating=rating, comment=comment)
+    db.session.add(visit)
+    complaint.satisfaction = rating
+    deadlines.meet_deadline(complaint, DeadlineKind.RETURN_VISIT, now)
+    log_event(complaint, actor, "visited", f"{rating.value}: {comment}")
+    if rating != Satisfaction.D:
+        _close(complaint, actor, now)
+    elif complaint.round == 1:
+        complaint.round = 2
+        complaint.state = ComplaintState.REGISTERED
+        complaint.assignee = None
+        deadlines.start_deadline(complaint, DeadlineKind.DISPATCH, now)
+        log_event(complaint, actor, "reopened")
+        for user in [complaint.owner] + unit_members(complaint.unit_id, {Role.BRANCH_HEAD}):
+            notify.queue_email(user, "reopened", complaint_id=complaint.id, complaint=complaint, comment=comment)
+    else:
+        complaint.state = ComplaintState.WITH_LEADER
+        log_event(complaint, actor, "sent_to_leader")
+        for user in leaders():
+            notify.queue_email(user, "to_leader", complaint_id=complaint.id, complaint=complaint, comment=comment)
+    return visit
+
+
+def decide_as_leader(complaint: Complaint, actor: User, decision: str,
+                     expected_version: Optional[int] = None) -> None:
+    """The leader's decision is the company's final answer; the customer is told of the external
+    channels (regulator hotline, mediation, arbitration, litigation)."""
+    _check(policy.can_decide_as_leader(actor, complaint), complaint, expected_version)
+    now = clock.now()
+    complaint.decision = decision
+    complaint.external_channels_told = True
+    log_event(complaint, actor, "leader_decided", decision)
+    _close(complaint, actor, now)
+
+
+def _close(complaint: Complaint, actor: User, now: datetime) -> None:
+    complaint.state = ComplaintState.CLOSED
+    complaint.closed_at = now
+    deadlines.meet_all(complaint, now)
+    log_event(complaint, actor, "closed")
 
 
 def return_answer(complaint: Complaint, actor: User, comment: str,
@@ -188,6 +342,11 @@ def unit_members(unit_id: Optional[int], roles: set[Role]) -> list[User]:
     return list(db.session.scalars(
         select(User).where(User.unit_id == unit_id, User.role.in_(roles), User.active.is_(True))
         .order_by(User.id)))
+
+
+def center_staff() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == Role.CENTER, User.active.is_(True))
+                                   .order_by(User.id)))
 
 
 def department_choices() -> list[Unit]:

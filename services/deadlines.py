@@ -32,11 +32,35 @@ def answer_due(dispatched_at: datetime) -> datetime:
     return dispatched_at + ANSWER_PERIOD
 
 
-RULES = {DeadlineKind.DISPATCH: dispatch_due, DeadlineKind.ANSWER: answer_due}
+def return_visit_due(result_given_at: datetime) -> datetime:
+    """The end of the N-th working day after the day the customer got the result."""
+    local = clock.to_local(result_given_at)
+    day = local.date()
+    for _ in range(current_app.config["RETURN_VISIT_WORKING_DAYS"]):
+        day = calendar.next_working_start(datetime.combine(day, time(23, 59), tzinfo=local.tzinfo)).date()
+    _, end = calendar.working_hours()
+    return clock.from_local(datetime.combine(day, end, tzinfo=local.tzinfo))
+
+
+def due_for(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> datetime:
+    cfg = current_app.config
+    if kind == DeadlineKind.DISPATCH:
+        return dispatch_due(started_at)
+    if kind == DeadlineKind.ANSWER:
+        return answer_due(started_at)
+    if kind == DeadlineKind.FIRST_RESPONSE:
+        return complaint.received_at + timedelta(hours=cfg["FIRST_RESPONSE_HOURS"][complaint.level])
+    if kind == DeadlineKind.RESOLUTION:
+        return complaint.received_at + timedelta(hours=cfg["RESOLUTION_HOURS"][complaint.level])
+    if kind == DeadlineKind.RETURN_VISIT:
+        return return_visit_due(started_at)
+    if kind == DeadlineKind.FINAL_DECISION:
+        return complaint.received_at + timedelta(days=cfg["FINAL_DECISION_DAYS"])
+    raise ValueError(kind)
 
 
 def start_deadline(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> Deadline:
-    due = RULES[kind](started_at)
+    due = due_for(complaint, kind, started_at)
     lead = current_app.config["REMINDER_LEAD"][kind.value]
     deadline = Deadline(kind=kind, started_at=started_at, due_at=due,
                         remind_at=max(started_at, due - lead))
@@ -51,6 +75,14 @@ def meet_deadline(complaint: Complaint, kind: DeadlineKind, met_at: datetime) ->
         deadline.met_at = met_at
     _refresh_next_due(complaint)
     return deadline
+
+
+def meet_all(complaint: Complaint, met_at: datetime) -> None:
+    """Closing stops every clock."""
+    for deadline in complaint.deadlines:
+        if deadline.met_at is None:
+            deadline.met_at = met_at
+    _refresh_next_due(complaint)
 
 
 def _refresh_next_due(complaint: Complaint) -> None:

@@ -55,5 +55,32 @@ def can_answer(user: User, complaint: Complaint) -> bool:
 
 
 def can_decide_answer(user: User, complaint: Complaint) -> bool:
-    """Close the complaint on the answer, or send the answer back."""
+    """Send the department's answer back."""
     return complaint.state == ComplaintState.ANSWERED and _answers_for_owner(user, complaint)
+
+
+def can_judge_validity(user: User, complaint: Complaint) -> bool:
+    return (complaint.state == ComplaintState.REGISTERED and complaint.round == 1
+            and _answers_for_owner(user, complaint))
+
+
+def can_give_result(user: User, complaint: Complaint) -> bool:
+    """Tell the customer the result: the department's answer, or the branch's own handling."""
+    return (complaint.state in (ComplaintState.REGISTERED, ComplaintState.ANSWERED)
+            and _answers_for_owner(user, complaint))
+
+
+def can_log_contact(user: User, complaint: Complaint) -> bool:
+    if complaint.state == ComplaintState.CLOSED:
+        return False
+    return _answers_for_owner(user, complaint) or (
+        user.role in DEPARTMENT_ROLES and user.unit_id == complaint.handling_unit_id)
+
+
+def can_record_visit(user: User, complaint: Complaint) -> bool:
+    """Return visits are made by the service center, or by the owner's side."""
+    return complaint.state == ComplaintState.AWAITING_VISIT and _answers_for_owner(user, complaint)
+
+
+def can_decide_as_leader(user: User, complaint: Complaint) -> bool:
+    return complaint.state == ComplaintState.WITH_LEADER and user.role == Role.LEADER

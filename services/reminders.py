@@ -8,22 +8,26 @@ from sqlalchemy import select, update
 from extensions import db
 from models import Deadline, DeadlineKind, Role, User
 from services import clock, notify
-from services.complaints import department_recipients, log_event, unit_members
+from services.complaints import center_staff, department_recipients, log_event, unit_members
 
 BATCH = 500
 HEAD_ROLES = {Role.BRANCH_HEAD, Role.DEPT_HEAD}
 
 
 def assignees(deadline: Deadline) -> list[User]:
+    """Who must act before this deadline: the department for its answer, the service center for
+    the return visit, and otherwise the first-responsible owner."""
     complaint = deadline.complaint
-    if deadline.kind == DeadlineKind.DISPATCH:
-        return [complaint.owner]
-    return department_recipients(complaint)
+    if deadline.kind == DeadlineKind.ANSWER:
+        return department_recipients(complaint)
+    if deadline.kind == DeadlineKind.RETURN_VISIT:
+        return center_staff() or [complaint.owner]
+    return [complaint.owner]
 
 
 def supervisors(deadline: Deadline) -> list[User]:
     complaint = deadline.complaint
-    unit_id = complaint.unit_id if deadline.kind == DeadlineKind.DISPATCH else complaint.handling_unit_id
+    unit_id = complaint.handling_unit_id if deadline.kind == DeadlineKind.ANSWER else complaint.unit_id
     return unit_members(unit_id, HEAD_ROLES)
 
 

@@ -51,9 +51,14 @@ def answer(client, complaint, **changes):
     return client.post(f"/complaints/{complaint.id}/answer", data=data)
 
 
-def close(client, complaint, comment="客户接受处理结果。"):
-    return client.post(f"/complaints/{complaint.id}/close", data={
-        "comment": comment, "version": version_of(client, complaint.id)})
+def give_result(client, complaint, result="已电话告知客户处理结果并致歉。", channel="phone"):
+    return client.post(f"/complaints/{complaint.id}/result", data={
+        "result": result, "channel": channel, "version": version_of(client, complaint.id)})
+
+
+def visit(client, complaint, rating="B", comment="客户表示接受。"):
+    return client.post(f"/complaints/{complaint.id}/visit", data={
+        "rating": rating, "comment": comment, "version": version_of(client, complaint.id)})
 
 
 def fresh(complaint) -> Complaint:

@@ -2,7 +2,8 @@ from sqlalchemy import select
 
 from extensions import db
 from models import ComplaintEvent, ComplaintState, DeadlineKind
-from tests.helpers import answer, category_id, close, dispatch, fresh, register, unit_id, user, version_of
+from tests.helpers import (answer, category_id, dispatch, fresh, give_result, register, unit_id, user, version_of,
+                           visit)
 
 
 def test_dispatch_suggests_the_department_of_the_category_rule(client_for):
@@ -12,7 +13,7 @@ def test_dispatch_suggests_the_department_of_the_category_rule(client_for):
     assert f'<option selected value="{unit_id("IT")}">' in page
 
 
-def test_the_whole_slice_register_dispatch_answer_close(client_for, clock):
+def test_the_whole_slice_register_dispatch_answer_result_visit_close(client_for, clock):
     staff, dept = client_for("staff1"), client_for("dept1")
     complaint = register(staff)
     clock.advance(minutes=10)
@@ -22,7 +23,7 @@ def test_the_whole_slice_register_dispatch_answer_close(client_for, clock):
     assert complaint.handling_unit.code == "OPS"
     assert complaint.owner == user("staff1")              # first-responsibility: still the owner
     assert complaint.dispatched_at == clock()
-    assert complaint.deadlines[0].met_at == clock()
+    assert [d.met_at for d in complaint.deadlines if d.kind == DeadlineKind.DISPATCH] == [clock()]
     answer_deadline = complaint.open_deadline(DeadlineKind.ANSWER)
     assert (answer_deadline.due_at - clock()).days == 3
 
@@ -37,14 +38,21 @@ def test_the_whole_slice_register_dispatch_answer_close(client_for, clock):
 
     page = staff.get(f"/complaints/{complaint.id}").text
     assert "高峰期只开了两个窗口" in page and "按客流排班" in page
-    assert close(staff, complaint).status_code == 303
+    assert give_result(staff, complaint).status_code == 303
+    complaint = fresh(complaint)
+    assert complaint.state == ComplaintState.AWAITING_VISIT
+    assert complaint.open_deadline(DeadlineKind.RESOLUTION) is None          # met
+    assert complaint.open_deadline(DeadlineKind.RETURN_VISIT) is not None
+    clock.advance(days=1)
+    assert visit(client_for("center1"), complaint, "A").status_code == 303
     complaint = fresh(complaint)
     assert complaint.state == ComplaintState.CLOSED and complaint.closed_at == clock()
+    assert complaint.next_due_at is None                                    # every clock stopped
 
     timeline = [e.action for e in db.session.scalars(select(ComplaintEvent).where(
         ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.action != "viewed")
         .order_by(ComplaintEvent.id))]
-    assert timeline == ["registered", "dispatched", "answered", "closed"]
+    assert timeline == ["registered", "dispatched", "answered", "result_given", "visited", "closed"]
     history = staff.get(f"/complaints/{complaint.id}").text
     for who in ["张敏", "陈晨"]:
         assert who in history

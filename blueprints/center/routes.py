@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from blueprints.center import bp
 from blueprints.ui import is_htmx, paginate, role_required
 from extensions import db
-from models import Complaint, ComplaintState, Role
+from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role
 from services import clock
 
 
@@ -24,3 +24,20 @@ def overview():
     overdue = db.session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.state != ComplaintState.CLOSED, Complaint.next_due_at < clock.now()))
     return render_template("center/overview.html", page=page, counts=counts, overdue=overdue)
+
+
+@bp.get("/visits")
+@role_required(Role.CENTER)
+def visits():
+    """The return-visit queue: results given to customers, the visit due soonest first."""
+    end_of_today = clock.from_local(clock.to_local(clock.now()).replace(hour=23, minute=59, second=59))
+    query = (select(Complaint).join(Deadline, (Deadline.complaint_id == Complaint.id)
+                                    & (Deadline.kind == DeadlineKind.RETURN_VISIT) & Deadline.met_at.is_(None))
+             .where(Complaint.state == ComplaintState.AWAITING_VISIT)
+             .order_by(Deadline.due_at, Complaint.id))
+    page = paginate(query)
+    due_today = db.session.scalar(
+        select(func.count()).select_from(Deadline).where(
+            Deadline.kind == DeadlineKind.RETURN_VISIT, Deadline.met_at.is_(None), Deadline.due_at <= end_of_today))
+    template = "complaints/_table.html" if is_htmx() else "center/visits.html"
+    return render_template(template, page=page, due_today=due_today)

@@ -1,8 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from blueprints.ui import CONTACT_LABELS, SATISFACTION_LABELS
+from models import ContactChannel, Satisfaction
 from wtforms.widgets import HiddenInput
+
+CONTACT_CHOICES = [(c.value, CONTACT_LABELS[c]) for c in ContactChannel]
 
 
 class VersionedForm(FlaskForm):
@@ -26,10 +31,39 @@ class AnswerForm(VersionedForm):
         DataRequired(_l("Enter the preventive action.")), Length(max=5000)])
 
 
-class CloseForm(VersionedForm):
-    comment = TextAreaField(_l("Closing comment"), validators=[Optional(), Length(max=2000)])
-
-
 class ReturnForm(VersionedForm):
     comment = TextAreaField(_l("Why the answer goes back"), validators=[
         DataRequired(_l("Say why the answer is sent back.")), Length(max=2000)])
+
+
+class ResultForm(VersionedForm):
+    result = TextAreaField(_l("Result told to the customer"), validators=[
+        DataRequired(_l("Enter what the customer was told.")), Length(max=5000)])
+    channel = SelectField(_l("How the customer was told"), choices=CONTACT_CHOICES, default="phone")
+
+
+class InvalidForm(VersionedForm):
+    reason = TextAreaField(_l("Why the complaint is not valid"), validators=[
+        DataRequired(_l("Enter the reason.")), Length(max=2000)])
+    reply = TextAreaField(_l("The answer given to the customer"), validators=[
+        DataRequired(_l("Enter the answer given to the customer.")), Length(max=5000)])
+
+
+class ContactForm(FlaskForm):
+    channel = SelectField(_l("Channel"), choices=CONTACT_CHOICES, default="phone")
+    content = TextAreaField(_l("What was said"), validators=[
+        DataRequired(_l("Enter what was said.")), Length(max=2000)])
+
+
+class VisitForm(VersionedForm):
+    rating = RadioField(_l("Customer's satisfaction"), choices=[(s.value, SATISFACTION_LABELS[s]) for s in Satisfaction],
+                        validators=[InputRequired(_l("Choose the customer's rating."))])
+    comment = TextAreaField(_l("The customer's comment"), validators=[Optional(), Length(max=2000)])
+
+
+class LeaderDecisionForm(VersionedForm):
+    decision = TextAreaField(_l("Final decision"), validators=[
+        DataRequired(_l("Enter the decision.")), Length(max=5000)])
+    channels_told = BooleanField(_l("The customer was told of further review and the external channels "
+                                    "(regulator hotline, mediation, arbitration, litigation)"),
+                                 validators=[DataRequired(_l("Tell the customer of the external channels first."))])

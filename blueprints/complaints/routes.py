@@ -1,14 +1,15 @@
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.complaints import bp
-from blueprints.complaints.forms import AnswerForm, CloseForm, DispatchForm, ReturnForm
+from blueprints.complaints.forms import (AnswerForm, ContactForm, DispatchForm, InvalidForm, LeaderDecisionForm,
+                                         ResultForm, ReturnForm, VisitForm)
 from blueprints.ui import current_locale, visible_complaint_or_404
 from extensions import db
-from models import Complaint, ComplaintEvent, Unit, User
+from models import Complaint, ComplaintEvent, ContactChannel, Satisfaction, Unit, User
 from services import complaints as ops
 from services import policy
 
@@ -28,19 +29,49 @@ def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchFor
     return form
 
 
+def _dispatch(complaint, form):
+    unit = db.session.get(Unit, form.unit.data)
+    assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
+    if unit is None:
+        raise ops.ActionRefused()
+    ops.dispatch_complaint(complaint, current_user, unit, assignee, (form.note.data or "").strip(),
+                           expected_version=form.version.data)
+
+
+# Each action on the complaint page: who may, its form, and the transition it performs.
+ACTIONS = {
+    "dispatch": (policy.can_dispatch, _dispatch_form, _dispatch),
+    "answer": (policy.can_answer, AnswerForm, lambda c, f: ops.answer_complaint(
+        c, current_user, f.cause.data.strip(), f.result.data.strip(), f.corrective_action.data.strip(),
+        f.preventive_action.data.strip(), expected_version=f.version.data)),
+    "return": (policy.can_decide_answer, ReturnForm, lambda c, f: ops.return_answer(
+        c, current_user, f.comment.data.strip(), expected_version=f.version.data)),
+    "result": (policy.can_give_result, ResultForm, lambda c, f: ops.give_result(
+        c, current_user, f.result.data.strip(), ContactChannel(f.channel.data), expected_version=f.version.data)),
+    "invalid": (policy.can_judge_validity, InvalidForm, lambda c, f: ops.judge_invalid(
+        c, current_user, f.reason.data.strip(), f.reply.data.strip(), expected_version=f.version.data)),
+    "contact": (policy.can_log_contact, ContactForm, lambda c, f: ops.log_contact(
+        c, current_user, ContactChannel(f.channel.data), f.content.data.strip())),
+    "visit": (policy.can_record_visit, VisitForm, lambda c, f: ops.record_return_visit(
+        c, current_user, Satisfaction(f.rating.data), (f.comment.data or "").strip(),
+        expected_version=f.version.data)),
+    "decide": (policy.can_decide_as_leader, LeaderDecisionForm, lambda c, f: ops.decide_as_leader(
+        c, current_user, f.decision.data.strip(), expected_version=f.version.data)),
+}
+
+
+def _blank(key: str, complaint: Complaint):
+    make = ACTIONS[key][1]
+    return _dispatch_form(complaint) if key == "dispatch" else make(formdata=None)
+
+
 def _forms(complaint: Complaint, submitted: dict) -> dict:
     """The action forms the current user may use on this complaint now; a submitted one is kept."""
-    forms = {}
-    if policy.can_dispatch(current_user, complaint):
-        forms["dispatch"] = _dispatch_form(complaint)
-    if policy.can_answer(current_user, complaint):
-        forms["answer"] = AnswerForm(formdata=None)
-    if policy.can_decide_answer(current_user, complaint):
-        forms["close"] = CloseForm(formdata=None)
-        forms["return"] = ReturnForm(formdata=None)
-    forms.update((key, form) for key, form in submitted.items() if key in forms)
+    forms = {key: submitted.get(key) or _blank(key, complaint)
+             for key, (allowed, *_rest) in ACTIONS.items()
+             if allowed(current_user, complaint)}
     for form in forms.values():
-        if form.version.data is None:
+        if hasattr(form, "version") and form.version.data is None:
             form.version.data = complaint.version
     return forms
 
@@ -50,22 +81,8 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id,
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
     return render_template("complaints/show.html", complaint=complaint, events=events,
+                           similar=ops.similar_complaints(complaint),
                            forms=_forms(complaint, submitted or {})), status
-
-
-def _perform(complaint: Complaint, key: str, form, action):
-    """Validate, run the transition, commit; a bad form or a concurrent change re-renders the page."""
-    if not form.validate():
-        return _render(complaint, 422, {key: form})
-    try:
-        action(form)
-        db.session.commit()
-    except (ops.StaleComplaint, StaleDataError):
-        db.session.rollback()
-        flash(_("Someone else changed this complaint while you had it open. Nothing of yours was "
-                "saved over it: here is its current state, please check it and try again."), "error")
-        return _render(db.session.get(Complaint, complaint.id), 409)
-    return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
 
 
 @bp.get("/<int:complaint_id>")
@@ -77,42 +94,24 @@ def show(complaint_id: int):
     return _render(complaint)
 
 
-@bp.post("/<int:complaint_id>/dispatch")
+@bp.post("/<int:complaint_id>/<action>")
 @login_required
-def dispatch(complaint_id: int):
+def act(complaint_id: int, action: str):
+    """Validate the action's form, run its transition, commit. A bad form re-renders the page with
+    messages (422); a concurrent change re-renders the fresh state (409); nothing is overwritten."""
+    if action not in ACTIONS:
+        abort(404)
     complaint = visible_complaint_or_404(complaint_id)
-
-    def action(form):
-        unit = db.session.get(Unit, form.unit.data)
-        assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
-        if unit is None:
-            raise ops.ActionRefused()
-        ops.dispatch_complaint(complaint, current_user, unit, assignee, (form.note.data or "").strip(),
-                               expected_version=form.version.data)
-    return _perform(complaint, "dispatch", _dispatch_form(complaint, submitted=True), action)
-
-
-@bp.post("/<int:complaint_id>/answer")
-@login_required
-def answer(complaint_id: int):
-    complaint = visible_complaint_or_404(complaint_id)
-    return _perform(complaint, "answer", AnswerForm(), lambda form: ops.answer_complaint(
-        complaint, current_user, form.cause.data.strip(), form.result.data.strip(),
-        form.corrective_action.data.strip(), form.preventive_action.data.strip(),
-        expected_version=form.version.data))
-
-
-@bp.post("/<int:complaint_id>/close")
-@login_required
-def close(complaint_id: int):
-    complaint = visible_complaint_or_404(complaint_id)
-    return _perform(complaint, "close", CloseForm(), lambda form: ops.close_complaint(
-        complaint, current_user, (form.comment.data or "").strip(), expected_version=form.version.data))
-
-
-@bp.post("/<int:complaint_id>/return")
-@login_required
-def send_back(complaint_id: int):
-    complaint = visible_complaint_or_404(complaint_id)
-    return _perform(complaint, "return", ReturnForm(), lambda form: ops.return_answer(
-        complaint, current_user, form.comment.data.strip(), expected_version=form.version.data))
+    make_form, transition = ACTIONS[action][1:]
+    form = _dispatch_form(complaint, submitted=True) if action == "dispatch" else make_form()
+    if not form.validate():
+        return _render(complaint, 422, {action: form})
+    try:
+        transition(complaint, form)
+        db.session.commit()
+    except (ops.StaleComplaint, StaleDataError):
+        db.session.rollback()
+        flash(_("Someone else changed this complaint while you had it open. Nothing of yours was "
+                "saved over it: here is its current state, please check it and try again."), "error")
+        return _render(db.session.get(Complaint, complaint.id), 409)
+    return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)

@@ -4,11 +4,11 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from blueprints.ui import CHANNEL_LABELS, LEVEL_LABELS
-from models import Channel
+from blueprints.ui import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
+from models import Channel, Kind
 from services import clock
 from services.complaints import active_categories
 
@@ -63,6 +63,18 @@ class RegisterForm(FlaskForm):
     category = SelectField(_l("Category"), coerce=int, validators=[DataRequired(_l("Choose a category."))])
     level = SelectField(_l("Level"), coerce=int, default=3,
                         choices=[(value, label) for value, label in LEVEL_LABELS.items()])
+    kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in Kind], default=Kind.ROUTINE.value)
+    collective = BooleanField(_l("Collective: 5 or more people complain together"))
+    litigation = BooleanField(_l("Litigation threatened or possible"))
+    media = BooleanField(_l("Exposed by the media"))
+    compensation = BooleanField(_l("Compensation involved"))
+    regulator_forwarded = BooleanField(_l("Forwarded by a regulator hotline (12378, 12363)"))
+    solved_on_spot = BooleanField(_l("Solved on the spot"))
+    on_spot_result = TextAreaField(_l("Result given to the customer on the spot"), validators=[Length(max=5000)])
+
+    def validate_on_spot_result(self, field):
+        if self.solved_on_spot.data and not (field.data or "").strip():
+            raise ValidationError(_l("Enter the result given on the spot."))
 
     def __init__(self, *args, locale: str = "zh_CN", **kwargs):
         super().__init__(*args, **kwargs)

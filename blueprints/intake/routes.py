@@ -8,7 +8,7 @@ from blueprints.intake import bp
 from blueprints.intake.forms import RegisterForm
 from blueprints.ui import current_locale, is_htmx, paginate, role_required
 from extensions import db
-from models import Channel, Complaint
+from models import Channel, Complaint, Kind
 from services import clock
 from services.complaints import Registration, register_complaint
 from services.policy import REGISTER_ROLES
@@ -43,7 +43,10 @@ def register():
             customer_ref=(form.customer_ref.data or "").strip(), channel=Channel(form.channel.data),
             received_at=clock.from_local(form.received_at.data), content=form.content.data.strip(),
             demand=form.demand.data.strip(), object_text=form.object_text.data.strip(),
-            category_id=form.category.data, level=form.level.data))
+            category_id=form.category.data, level=form.level.data, kind=Kind(form.kind.data),
+            collective=form.collective.data, litigation=form.litigation.data, media=form.media.data,
+            compensation=form.compensation.data, regulator_forwarded=form.regulator_forwarded.data,
+            solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None))
         db.session.commit()
         return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
     status = 422 if form.errors else 200

@@ -1,0 +1,194 @@
+"""The full flow beyond the skeleton: validity, on-the-spot, level clocks, contact log, return visit,
+second handling, the leader's final decision, major complaints and repeat detection."""
+from datetime import timedelta
+
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from extensions import db
+from models import Complaint, ComplaintState, DeadlineKind, Satisfaction
+from services.clock import to_local
+from services.queue import queue
+from tests.conftest import complaint_form
+from tests.helpers import (answer, dispatch, fresh, give_result, register, user, version_of, visit)
+
+
+def run_worker():
+    SimpleWorker([queue()], connection=queue().connection).work(burst=True)
+
+
+def deadline(complaint, kind):
+    return next(d for d in fresh(complaint).deadlines if d.kind == kind)
+
+
+def test_level_sets_first_response_and_resolution_clocks_and_the_ceiling_is_15_days(client_for):
+    client = client_for("staff1")
+    serious, minor = register(client, level="1"), register(client, level="3")
+    assert deadline(serious, DeadlineKind.FIRST_RESPONSE).due_at - serious.received_at == timedelta(hours=1)
+    assert deadline(serious, DeadlineKind.RESOLUTION).due_at - serious.received_at == timedelta(hours=24)
+    assert deadline(minor, DeadlineKind.FIRST_RESPONSE).due_at - minor.received_at == timedelta(hours=4)
+    assert deadline(minor, DeadlineKind.RESOLUTION).due_at - minor.received_at == timedelta(hours=72)
+    assert deadline(minor, DeadlineKind.FINAL_DECISION).due_at - minor.received_at == timedelta(days=15)
+
+
+def test_first_contact_with_the_customer_stops_the_first_response_clock(client_for, clock):
+    staff = client_for("staff1")
+    complaint = register(staff)
+    clock.advance(minutes=20)
+    response = staff.post(f"/complaints/{complaint.id}/contact", data={"channel": "phone",
+                                                                      "content": "已致电客户，说明正在核实。"})
+    assert response.status_code == 303
+    assert deadline(complaint, DeadlineKind.FIRST_RESPONSE).met_at == clock()
+    assert deadline(complaint, DeadlineKind.RESOLUTION).met_at is None
+    assert "已致电客户，说明正在核实。" in staff.get(f"/complaints/{complaint.id}").text
+    assert staff.post(f"/complaints/{complaint.id}/contact", data={"channel": "phone", "content": ""}
+                      ).status_code == 422
+
+
+def test_a_complaint_judged_not_valid_is_closed_with_reason_and_answer_and_kept(client_for):
+    staff = client_for("staff1")
+    complaint = register(staff)
+    response = staff.post(f"/complaints/{complaint.id}/invalid", data={
+        "reason": "客户所述交易为本人操作，系统记录完整。", "reply": "已向客户耐心解释交易记录，客户表示理解。",
+        "version": version_of(staff, complaint.id)})
+    assert response.status_code == 303
+    complaint = fresh(complaint)
+    assert complaint.state == ComplaintState.CLOSED and complaint.valid is False
+    assert complaint.result == "已向客户耐心解释交易记录，客户表示理解。"
+    assert complaint.next_due_at is None
+    assert complaint.number in staff.get("/intake/").text          # still in the list, never dropped
+
+
+def test_solved_on_the_spot_goes_straight_to_the_return_visit(client_for, clock):
+    staff = client_for("staff1")
+    complaint = register(staff, solved_on_spot="y", on_spot_result="当场为客户重新打印回单并致歉。")
+    assert complaint.state == ComplaintState.AWAITING_VISIT
+    assert complaint.result == "当场为客户重新打印回单并致歉。"
+    kinds_open = {d.kind for d in complaint.deadlines if d.met_at is None}
+    assert kinds_open == {DeadlineKind.RETURN_VISIT, DeadlineKind.FINAL_DECISION}
+    assert DeadlineKind.DISPATCH not in {d.kind for d in complaint.deadlines}
+    # Tuesday 10:00 → within 2 working days: Thursday at the end of the working day.
+    assert to_local(deadline(complaint, DeadlineKind.RETURN_VISIT).due_at).strftime("%a %H:%M") == "Thu 17:00"
+
+
+def test_solved_on_the_spot_needs_the_result(client_for):
+    response = client_for("staff1").post("/intake/new", data=complaint_form(solved_on_spot="y", on_spot_result=""))
+    assert response.status_code == 422
+    assert db.session.scalar(select(Complaint)) is None
+
+
+def test_unsatisfied_twice_goes_to_the_leader_whose_decision_closes_it(client_for, mailbox, clock):
+    staff, dept, center, leader = (client_for(u) for u in ("staff1", "dept1", "center1", "leader1"))
+    complaint = register(staff)
+    dispatch(staff, complaint)
+    answer(dept, complaint)
+    give_result(staff, complaint)
+    run_worker()
+    mailbox.messages.clear()
+
+    assert visit(center, complaint, "D", "赔偿金额太低").status_code == 303
+    complaint = fresh(complaint)
+    assert complaint.state == ComplaintState.REGISTERED and complaint.round == 2
+    assert complaint.open_deadline(DeadlineKind.DISPATCH) is not None
+    run_worker()
+    assert sorted(m["To"] for m in mailbox.messages) == ["head1@example.com", "staff1@example.com"]
+
+    dispatch(staff, complaint, "RETAIL")
+    answer(client_for("dept2"), complaint, result="补偿金额提高至200元。")
+    give_result(staff, complaint)
+    run_worker()
+    mailbox.messages.clear()
+    assert visit(center, complaint, "D", "仍不满意").status_code == 303
+    complaint = fresh(complaint)
+    assert complaint.state == ComplaintState.WITH_LEADER
+    run_worker()
+    assert [m["To"] for m in mailbox.messages] == ["leader1@example.com"]
+    assert [v.rating for v in complaint.visits] == [Satisfaction.D, Satisfaction.D]
+
+    # Only the leader decides, and only once the customer was told of the external channels.
+    assert center.post(f"/complaints/{complaint.id}/decide", data={
+        "decision": "x", "channels_told": "y", "version": complaint.version}).status_code == 403
+    refused = leader.post(f"/complaints/{complaint.id}/decide", data={
+        "decision": "维持补偿200元的处理意见。", "version": version_of(leader, complaint.id)})
+    assert refused.status_code == 422
+    assert leader.post(f"/complaints/{complaint.id}/decide", data={
+        "decision": "维持补偿200元的处理意见。", "channels_told": "y",
+        "version": version_of(leader, complaint.id)}).status_code == 303
+    complaint = fresh(complaint)
+    assert complaint.state == ComplaintState.CLOSED
+    assert complaint.decision == "维持补偿200元的处理意见。" and complaint.external_channels_told
+
+
+def test_a_satisfied_visit_closes(client_for):
+    staff = client_for("staff1")
+    complaint = register(staff, solved_on_spot="y", on_spot_result="当场解决")
+    assert visit(client_for("center1"), complaint, "C").status_code == 303
+    complaint = fresh(complaint)
+    assert complaint.state == ComplaintState.CLOSED and complaint.satisfaction == Satisfaction.C
+
+
+def test_visit_needs_a_rating(client_for):
+    staff = client_for("staff1")
+    complaint = register(staff, solved_on_spot="y", on_spot_result="当场解决")
+    response = client_for("center1").post(f"/complaints/{complaint.id}/visit", data={
+        "comment": "", "version": version_of(client_for("center1"), complaint.id)})
+    assert response.status_code == 422
+    assert fresh(complaint).state == ComplaintState.AWAITING_VISIT
+
+
+def test_a_major_complaint_is_reported_to_the_branch_head_and_the_leader_at_once(client_for, mailbox):
+    staff = client_for("staff1")
+    complaint = register(staff, media="y")
+    assert complaint.is_major
+    run_worker()
+    assert sorted(m["To"] for m in mailbox.messages) == ["head1@example.com", "leader1@example.com"]
+    assert complaint.number in mailbox.messages[0]["Subject"]
+    general = register(staff)
+    run_worker()
+    assert not general.is_major and len(mailbox.messages) == 2
+
+
+def test_three_different_complainants_with_the_same_complaint_make_all_of_them_major(client_for, clock, mailbox):
+    staff, other_branch = client_for("staff1"), client_for("staff2")
+    same = {"object_text": "ATM 机吞卡", "category": None}
+    from tests.helpers import category_id
+    same["category"] = str(category_id("system_app"))
+    first = register(staff, customer_contact="13800000001", **same)
+    again_same_customer = register(staff, customer_contact="13800000001", **same)
+    clock.advance(days=10)
+    second = register(other_branch, customer_contact="13800000002", **same)
+    assert not fresh(first).is_major and not fresh(second).is_major
+    unrelated = register(staff, customer_contact="13800000009", object_text="排队")
+    third = register(staff, customer_contact="a@b.cn", **same)
+    for complaint in (first, again_same_customer, second, third):
+        assert fresh(complaint).repeated and fresh(complaint).is_major
+    assert not fresh(unrelated).is_major
+    page = staff.get(f"/complaints/{first.id}").text
+    assert third.number in page and second.number in page           # the link is shown
+    run_worker()
+    # Each complaint raised to major is reported once to its branch head and the leader.
+    assert sorted(m["To"] for m in mailbox.messages).count("leader1@example.com") == 4
+    assert sorted(m["To"] for m in mailbox.messages).count("head2@example.com") == 1
+
+
+def test_repeats_outside_the_window_do_not_count(client_for, clock):
+    staff = client_for("staff1")
+    from tests.helpers import category_id
+    same = {"object_text": "ATM 机吞卡", "category": str(category_id("system_app"))}
+    register(staff, customer_contact="13800000001", **same)
+    register(staff, customer_contact="13800000002", **same)
+    clock.advance(days=31)
+    last = register(staff, customer_contact="13800000003", received_at="2026-12-25T09:55", **same)
+    assert not last.is_major
+
+
+def test_the_centers_return_visit_queue_lists_what_is_due(client_for, clock):
+    staff, center = client_for("staff1"), client_for("center1")
+    waiting = register(staff, solved_on_spot="y", on_spot_result="当场解决")
+    not_yet = register(staff)
+    page = center.get("/center/visits").text
+    assert waiting.number in page and not_yet.number not in page
+    assert 'data-testid="due-today">0<' in page
+    clock.advance(days=2)                                   # Thursday: the visit is due today
+    assert 'data-testid="due-today">1<' in center.get("/center/visits").text
+    assert staff.get("/center/visits").status_code == 403
