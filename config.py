@@ -61,6 +61,10 @@ DEFAULTS = {
     "RESOLUTION_HOURS": {1: 24, 2: 48, 3: 72},
     "RETURN_VISIT_WORKING_DAYS": 2,
     "FINAL_DECISION_DAYS": 15,   # the regulatory ceiling for a final decision
+    # Time escalation: this long after a missed deadline, a notice goes one level higher (the leader).
+    "ESCALATE_AFTER": {"dispatch": timedelta(minutes=30), "answer": timedelta(days=1),
+                       "first_response": timedelta(hours=1), "resolution": timedelta(hours=24),
+                       "return_visit": timedelta(days=1), "final_decision": timedelta(days=1)},
     # The same object and category from 3+ different complainants within this window is major.
     "REPEAT_WINDOW_DAYS": 30,
     # How long before a deadline the assignee gets a reminder, per deadline kind.

@@ -61,6 +61,8 @@ for _kind in DeadlineKind:
                                                  deadline=DEADLINE_LABELS[_kind])
     EVENT_LABELS[f"overdue_{_kind.value}"] = _l("Overdue: %(deadline)s; notice sent to",
                                                 deadline=DEADLINE_LABELS[_kind])
+    EVENT_LABELS[f"escalated_{_kind.value}"] = _l("Still overdue: %(deadline)s; escalated to",
+                                                  deadline=DEADLINE_LABELS[_kind])
 
 
 def role_required(*roles: Role):

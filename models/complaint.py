@@ -191,6 +191,8 @@ class Deadline(db.Model):
     met_at: Mapped[Optional[datetime]]
     reminded_at: Mapped[Optional[datetime]]
     overdue_notified_at: Mapped[Optional[datetime]]
+    escalate_at: Mapped[Optional[datetime]]      # a second miss: notice one level higher
+    escalated_at: Mapped[Optional[datetime]]
 
     complaint: Mapped[Complaint] = relationship(back_populates="deadlines")
 
@@ -203,6 +205,9 @@ class Deadline(db.Model):
         Index("ix_deadline_overdue_pending", "due_at",
               sqlite_where=db.text("met_at IS NULL AND overdue_notified_at IS NULL"),
               postgresql_where=db.text("met_at IS NULL AND overdue_notified_at IS NULL")),
+        Index("ix_deadline_escalation_pending", "escalate_at",
+              sqlite_where=db.text("met_at IS NULL AND escalated_at IS NULL"),
+              postgresql_where=db.text("met_at IS NULL AND escalated_at IS NULL")),
     )
 
     def is_overdue(self, now: datetime) -> bool:

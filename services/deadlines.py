@@ -62,8 +62,8 @@ def due_for(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> d
 def start_deadline(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> Deadline:
     due = due_for(complaint, kind, started_at)
     lead = current_app.config["REMINDER_LEAD"][kind.value]
-    deadline = Deadline(kind=kind, started_at=started_at, due_at=due,
-                        remind_at=max(started_at, due - lead))
+    deadline = Deadline(kind=kind, started_at=started_at, due_at=due, remind_at=max(started_at, due - lead),
+                        escalate_at=due + current_app.config["ESCALATE_AFTER"][kind.value])
     complaint.deadlines.append(deadline)
     _refresh_next_due(complaint)
     return deadline

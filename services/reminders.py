@@ -1,4 +1,5 @@
-"""The deadline sweep run by the worker every minute. Each notice is claimed on its Deadline row
+"""The deadline sweep run by the worker every minute: a reminder before each deadline, an overdue
+notice when it passes, and a notice one level higher when it stays missed (time escalation). Each notice is claimed on its Deadline row
 with a conditional UPDATE in the same transaction as its e-mails, so a notice goes out exactly once
 however many workers sweep at the same time. The queries read only pending rows (partial indexes)."""
 from __future__ import annotations
@@ -8,7 +9,7 @@ from sqlalchemy import select, update
 from extensions import db
 from models import Deadline, DeadlineKind, Role, User
 from services import clock, notify
-from services.complaints import center_staff, department_recipients, log_event, unit_members
+from services.complaints import center_staff, department_recipients, leaders, log_event, unit_members
 
 BATCH = 500
 HEAD_ROLES = {Role.BRANCH_HEAD, Role.DEPT_HEAD}
@@ -69,7 +70,18 @@ def sweep() -> dict:
             _notify(deadline, "reminder", assignees(deadline))
             reminded += 1
         db.session.commit()
-    return {"reminded": reminded, "overdue": overdue}
+    escalation_ids = db.session.scalars(
+        select(Deadline.id)
+        .where(Deadline.met_at.is_(None), Deadline.escalated_at.is_(None), Deadline.escalate_at <= now)
+        .order_by(Deadline.escalate_at).limit(BATCH)).all()
+    escalated = 0
+    for deadline_id in escalation_ids:
+        if _claim(deadline_id, Deadline.escalated_at, now):
+            deadline = db.session.get(Deadline, deadline_id)
+            _notify(deadline, "escalated", leaders())
+            escalated += 1
+        db.session.commit()
+    return {"reminded": reminded, "overdue": overdue, "escalated": escalated}
 
 
 def _notify(deadline: Deadline, template: str, recipients) -> None:

@@ -80,7 +80,7 @@ def test_answer_deadline_reminds_the_department_a_day_ahead_then_its_head(app, m
 
 def test_a_deadline_first_seen_after_it_passed_gets_only_the_overdue_notice(app, mailbox, client_for, clock):
     register(client_for("staff1"), level="3")   # first response due 4 hours after receipt
-    clock.advance(hours=1)                       # the worker was down meanwhile: dispatch is overdue
+    clock.advance(minutes=45)                    # the worker was down meanwhile: dispatch is overdue
     tick()
     subjects = mailbox.subjects()
     assert len(subjects) == 2 and all("超" in s for s in subjects)
@@ -145,3 +145,14 @@ def test_complaint_is_stored_when_redis_is_down_and_its_mail_goes_out_later(app,
     app.extensions.pop("redis", None)
     tick()                                        # the periodic tick finds the waiting mail
     assert [m["To"] for m in mailbox.messages] == ["dept1@example.com"]
+
+
+def test_a_deadline_still_missed_later_goes_one_level_higher_once(app, mailbox, client_for, clock):
+    register(client_for("staff1"), level="3")      # dispatch due 10:30; escalation 30 minutes later
+    clock.advance(minutes=31)
+    tick()
+    assert "leader1@example.com" not in [m["To"] for m in mailbox.messages]
+    clock.advance(minutes=30)
+    tick()
+    tick()
+    assert [m["To"] for m in mailbox.messages].count("leader1@example.com") == 1
