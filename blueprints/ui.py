@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select
 
 from extensions import db
-from models import Channel, Complaint, ComplaintState, ContactChannel, DeadlineKind, Kind, Role, Satisfaction
+from models import (Channel, Complaint, ComplaintState, ContactChannel, DeadlineKind, Kind, PlanState, Role,
+                    Satisfaction)
 from services import clock, deadlines, policy
 
 ROLE_LABELS = {
@@ -55,7 +56,12 @@ EVENT_LABELS = {
     "leader_decided": _l("Final decision by the leader"),
     "major_reported": _l("Major complaint reported to"),
     "repeat_detected": _l("Same complaint from 3 or more customers; major. Linked with"),
+    "plan_submitted": _l("Submitted a plan for approval"), "plan_recorded": _l("Recorded the plan"),
+    "escalated": _l("Escalated the handling to"), "taken_over": _l("Took over the handling"),
+    "plan_approved": _l("Approved the plan"), "plan_rejected": _l("Rejected the plan"),
 }
+PLAN_STATE_LABELS = {PlanState.PENDING: _l("Waiting for approval"), PlanState.APPROVED: _l("Approved"),
+                     PlanState.REJECTED: _l("Rejected")}
 for _kind in DeadlineKind:
     EVENT_LABELS[f"reminder_{_kind.value}"] = _l("Reminder, deadline near: %(deadline)s; sent to",
                                                  deadline=DEADLINE_LABELS[_kind])
@@ -121,6 +127,7 @@ def template_globals() -> dict:
         "ROLE_LABELS": ROLE_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS, "STATE_LABELS": STATE_LABELS,
         "LEVEL_LABELS": LEVEL_LABELS, "DEADLINE_LABELS": DEADLINE_LABELS, "EVENT_LABELS": EVENT_LABELS,
         "KIND_LABELS": KIND_LABELS, "SATISFACTION_LABELS": SATISFACTION_LABELS, "CONTACT_LABELS": CONTACT_LABELS,
+        "PLAN_STATE_LABELS": PLAN_STATE_LABELS,
         "policy": policy, "current_locale": current_locale, "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
     }
 

@@ -5,7 +5,9 @@ import enum
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -45,6 +47,12 @@ class Satisfaction(str, enum.Enum):
     B = "B"   # satisfied
     C = "C"   # basically satisfied
     D = "D"   # unsatisfied
+
+
+class PlanState(str, enum.Enum):
+    PENDING = "pending"     # waiting for the branch head's (or leader's) approval
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 class ContactChannel(str, enum.Enum):
@@ -111,6 +119,7 @@ class Complaint(db.Model):
     channel: Mapped[Channel] = mapped_column(enum_column(Channel))
     received_at: Mapped[datetime]
     registered_at: Mapped[datetime]
+    updated_at: Mapped[Optional[datetime]]
     content: Mapped[str] = mapped_column(Text)
     demand: Mapped[str] = mapped_column(Text)
     object_text: Mapped[str] = mapped_column(String(200))
@@ -137,6 +146,9 @@ class Complaint(db.Model):
     # First-responsibility: the receiver owns the complaint until it is closed.
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    # Who in the branch handles it now: the owner, until escalated to (or taken over by) a
+    # lobby manager or the branch head. The owner stays the owner.
+    handler_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     handling_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
     assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     dispatched_at: Mapped[Optional[datetime]]
@@ -148,14 +160,18 @@ class Complaint(db.Model):
     category: Mapped[Category] = relationship(lazy="joined")
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    handler: Mapped[Optional[User]] = relationship(foreign_keys=[handler_id])
     handling_unit: Mapped[Optional[Unit]] = relationship(foreign_keys=[handling_unit_id])
     assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id])
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="complaint", order_by="Deadline.id")
     answers: Mapped[list[Answer]] = relationship(back_populates="complaint", order_by="Answer.id")
     contacts: Mapped[list[ContactLog]] = relationship(order_by="ContactLog.id")
     visits: Mapped[list[ReturnVisit]] = relationship(order_by="ReturnVisit.id")
+    plans: Mapped[list[Plan]] = relationship(back_populates="complaint", order_by="Plan.id")
 
-    __mapper_args__ = {"version_id_col": version}
+    # Optimistic locking: every transition raises the version itself (services.complaints._check),
+    # and each UPDATE is conditional on the version read, so a concurrent change is never overwritten.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         Index("ix_complaint_unit_due", "unit_id", "next_due_at", "id"),
         Index("ix_complaint_handling_unit_due", "handling_unit_id", "next_due_at", "id"),
@@ -172,6 +188,17 @@ class Complaint(db.Model):
     @property
     def latest_answer(self) -> Optional[Answer]:
         return self.answers[-1] if self.answers else None
+
+    @property
+    def current_plan(self) -> Optional[Plan]:
+        """The newest plan of the current round (a rejected one stays until a new one is made)."""
+        plans = [p for p in self.plans if p.round == self.round]
+        return plans[-1] if plans else None
+
+    @property
+    def plan_cleared(self) -> bool:
+        """A major complaint moves on only with an approved plan for the current round."""
+        return not self.is_major or (self.current_plan is not None and self.current_plan.state == PlanState.APPROVED)
 
     def open_deadline(self, kind: DeadlineKind) -> Optional[Deadline]:
         for deadline in reversed(self.deadlines):
@@ -271,3 +298,26 @@ class ReturnVisit(db.Model):
     comment: Mapped[str] = mapped_column(Text)
 
     visitor: Mapped[User] = relationship(lazy="joined")
+
+
+class Plan(db.Model):
+    """处理方案: concrete steps, the responsible person, the due date and any compensation."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    round: Mapped[int]
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    steps: Mapped[str] = mapped_column(Text)
+    responsible: Mapped[str] = mapped_column(String(100))
+    due_date: Mapped[date] = mapped_column(Date)
+    compensation: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 2))
+    submitted_at: Mapped[datetime]
+    state: Mapped[PlanState] = mapped_column(enum_column(PlanState), default=PlanState.PENDING)
+    reviewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[Optional[datetime]]
+    review_comment: Mapped[Optional[str]] = mapped_column(Text)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="plans")
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    reviewer: Mapped[Optional[User]] = relationship(foreign_keys=[reviewer_id])
+
+    __table_args__ = (Index("ix_plan_pending", "state", "submitted_at"),)

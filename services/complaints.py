@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Optional
 
 from flask import current_app, has_request_context, request
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel, ContactLog,
-                    DailyCounter, DeadlineKind, Kind, ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind,
+                    DailyCounter, DeadlineKind, Kind, Plan, PlanState, ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind,
                     User)
 from services import clock, deadlines, notify, policy
 
@@ -64,6 +65,10 @@ def _check(allowed: bool, complaint: Complaint, expected_version: Optional[int])
         raise StaleComplaint()
     if not allowed:
         raise ActionRefused()
+    # Every transition raises the version, also when only a related row changes (a plan, a visit):
+    # two people acting on the same state cannot both succeed.
+    complaint.version += 1
+    complaint.updated_at = clock.now()
 
 
 def _next_number(day: date) -> str:
@@ -95,7 +100,7 @@ def register_complaint(actor: User, token: str, data: Registration) -> tuple[Com
     now = clock.now()
     complaint = Complaint(
         number=_next_number(clock.to_local(now).date()), submission_token=token,
-        state=ComplaintState.REGISTERED, registered_at=now, owner=actor, unit_id=actor.unit_id,
+        state=ComplaintState.REGISTERED, registered_at=now, owner=actor, handler=actor, unit_id=actor.unit_id,
         customer_name=data.customer_name, customer_contact=data.customer_contact,
         customer_ref=data.customer_ref or None, channel=data.channel, received_at=data.received_at,
         content=data.content, demand=data.demand, object_text=data.object_text,
@@ -213,6 +218,70 @@ def answer_complaint(complaint: Complaint, actor: User, cause: str, result: str,
     log_event(complaint, actor, "answered")
     notify.queue_email(complaint.owner, "answered", complaint_id=complaint.id, complaint=complaint)
     return answer
+
+
+def submit_plan(complaint: Complaint, actor: User, steps: str, responsible: str, due_date: date,
+                compensation: Optional[Decimal], expected_version: Optional[int] = None) -> Plan:
+    """处理方案. A major complaint's plan waits for approval; a general one's needs none."""
+    _check(policy.can_submit_plan(actor, complaint), complaint, expected_version)
+    now = clock.now()
+    plan = Plan(complaint=complaint, round=complaint.round, author=actor, steps=steps, responsible=responsible,
+                due_date=due_date, compensation=compensation, submitted_at=now)
+    if compensation:
+        complaint.compensation = True   # compensation makes a complaint major
+    db.session.add(plan)
+    if complaint.is_major:
+        plan.state = PlanState.PENDING
+        log_event(complaint, actor, "plan_submitted", steps)
+        for user in plan_approvers(complaint):
+            notify.queue_email(user, "plan_submitted", complaint_id=complaint.id, complaint=complaint, plan=plan)
+    else:
+        plan.state = PlanState.APPROVED
+        log_event(complaint, actor, "plan_recorded", steps)
+    return plan
+
+
+def review_plan(complaint: Complaint, actor: User, approve: bool, comment: str,
+                expected_version: Optional[int] = None) -> Plan:
+    _check(policy.can_review_plan(actor, complaint), complaint, expected_version)
+    plan = complaint.current_plan
+    plan.state = PlanState.APPROVED if approve else PlanState.REJECTED
+    plan.reviewer = actor
+    plan.reviewed_at = clock.now()
+    plan.review_comment = comment or None
+    log_event(complaint, actor, "plan_approved" if approve else "plan_rejected", comment or None)
+    notify.queue_email(plan.author, "plan_reviewed", complaint_id=complaint.id, complaint=complaint, plan=plan)
+    return plan
+
+
+def plan_approvers(complaint: Complaint) -> list[User]:
+    if complaint.unit.kind == UnitKind.BRANCH:
+        return unit_members(complaint.unit_id, {Role.BRANCH_HEAD})
+    return leaders()
+
+
+def escalate_complaint(complaint: Complaint, actor: User, reason: str,
+                       expected_version: Optional[int] = None) -> User:
+    """Hand the handling to the next level of the branch (lobby manager, then branch head)."""
+    _check(policy.can_escalate(actor, complaint), complaint, expected_version)
+    ladder = policy.BRANCH_LADDER
+    for role in ladder[ladder.index(actor.role) + 1:]:
+        candidates = unit_members(complaint.unit_id, {role})
+        if candidates:
+            break
+    else:
+        raise ActionRefused()
+    complaint.handler = candidates[0]
+    log_event(complaint, actor, "escalated", f"{candidates[0].name}: {reason}")
+    notify.queue_email(candidates[0], "escalated_to_you", complaint_id=complaint.id, complaint=complaint,
+                       comment=reason, by=actor)
+    return candidates[0]
+
+
+def take_over(complaint: Complaint, actor: User, expected_version: Optional[int] = None) -> None:
+    _check(policy.can_take_over(actor, complaint), complaint, expected_version)
+    complaint.handler = actor
+    log_event(complaint, actor, "taken_over")
 
 
 def judge_invalid(complaint: Complaint, actor: User, reason: str, reply: str,

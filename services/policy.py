@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, true
 
-from models import Complaint, ComplaintState, Role, User
+from models import Complaint, ComplaintState, PlanState, Role, UnitKind, User
 
 BRANCH_ROLES = {Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD}
 DEPARTMENT_ROLES = {Role.DEPT_STAFF, Role.DEPT_HEAD}
@@ -37,9 +37,13 @@ def can_register(user: User) -> bool:
     return user.role in REGISTER_ROLES
 
 
+# The escalation ladder inside a branch: first-contact staff → lobby manager → branch head.
+BRANCH_LADDER = [Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD]
+
+
 def _answers_for_owner(user: User, complaint: Complaint) -> bool:
-    """The first-responsible owner, their branch supervisors, or the service center."""
-    return (user.id == complaint.owner_id
+    """The first-responsible owner, the branch handler, their supervisors, or the service center."""
+    return (user.id == complaint.owner_id or user.id == complaint.handler_id
             or (user.role in SUPERVISOR_ROLES and user.unit_id == complaint.unit_id)
             or user.role == Role.CENTER)
 
@@ -48,10 +52,38 @@ def can_dispatch(user: User, complaint: Complaint) -> bool:
     return complaint.state == ComplaintState.REGISTERED and _answers_for_owner(user, complaint)
 
 
+def _in_handling_department(user: User, complaint: Complaint) -> bool:
+    return user.role in DEPARTMENT_ROLES and user.unit_id == complaint.handling_unit_id
+
+
 def can_answer(user: User, complaint: Complaint) -> bool:
-    return (complaint.state == ComplaintState.DISPATCHED
-            and user.role in DEPARTMENT_ROLES
-            and user.unit_id == complaint.handling_unit_id)
+    return (complaint.state == ComplaintState.DISPATCHED and _in_handling_department(user, complaint)
+            and complaint.plan_cleared)
+
+
+def can_submit_plan(user: User, complaint: Complaint) -> bool:
+    """The side handling the complaint now writes the plan: the department while it has it,
+    otherwise the owner's side; one plan waits for approval at a time."""
+    plan = complaint.current_plan
+    if plan is not None and plan.state != PlanState.REJECTED:
+        return False
+    if complaint.state == ComplaintState.DISPATCHED:
+        return _in_handling_department(user, complaint)
+    return complaint.state in (ComplaintState.REGISTERED, ComplaintState.ANSWERED) and \
+        _answers_for_owner(user, complaint)
+
+
+def approves_plans_of(user: User, complaint: Complaint) -> bool:
+    """The branch head approves the plans of the branch's major complaints; the leader those of
+    head-office units (service center, departments)."""
+    if complaint.unit.kind == UnitKind.BRANCH:
+        return user.role == Role.BRANCH_HEAD and user.unit_id == complaint.unit_id
+    return user.role == Role.LEADER
+
+
+def can_review_plan(user: User, complaint: Complaint) -> bool:
+    plan = complaint.current_plan
+    return plan is not None and plan.state == PlanState.PENDING and approves_plans_of(user, complaint)
 
 
 def can_decide_answer(user: User, complaint: Complaint) -> bool:
@@ -67,14 +99,13 @@ def can_judge_validity(user: User, complaint: Complaint) -> bool:
 def can_give_result(user: User, complaint: Complaint) -> bool:
     """Tell the customer the result: the department's answer, or the branch's own handling."""
     return (complaint.state in (ComplaintState.REGISTERED, ComplaintState.ANSWERED)
-            and _answers_for_owner(user, complaint))
+            and _answers_for_owner(user, complaint) and complaint.plan_cleared)
 
 
 def can_log_contact(user: User, complaint: Complaint) -> bool:
     if complaint.state == ComplaintState.CLOSED:
         return False
-    return _answers_for_owner(user, complaint) or (
-        user.role in DEPARTMENT_ROLES and user.unit_id == complaint.handling_unit_id)
+    return _answers_for_owner(user, complaint) or _in_handling_department(user, complaint)
 
 
 def can_record_visit(user: User, complaint: Complaint) -> bool:
@@ -84,3 +115,25 @@ def can_record_visit(user: User, complaint: Complaint) -> bool:
 
 def can_decide_as_leader(user: User, complaint: Complaint) -> bool:
     return complaint.state == ComplaintState.WITH_LEADER and user.role == Role.LEADER
+
+
+def current_handler_id(complaint: Complaint) -> int:
+    return complaint.handler_id or complaint.owner_id
+
+
+def can_escalate(user: User, complaint: Complaint) -> bool:
+    """The branch handler hands the case one level up (not past the branch head)."""
+    return (complaint.state != ComplaintState.CLOSED and complaint.unit.kind == UnitKind.BRANCH
+            and user.id == current_handler_id(complaint) and user.unit_id == complaint.unit_id
+            and user.role in BRANCH_LADDER[:-1])
+
+
+def can_take_over(user: User, complaint: Complaint) -> bool:
+    """A lobby manager or branch head takes a case of the branch from someone lower on the ladder."""
+    if complaint.state == ComplaintState.CLOSED or complaint.unit.kind != UnitKind.BRANCH:
+        return False
+    if user.role not in SUPERVISOR_ROLES or user.unit_id != complaint.unit_id:
+        return False
+    handler = complaint.handler or complaint.owner
+    lower = handler.role not in BRANCH_LADDER or BRANCH_LADDER.index(handler.role) < BRANCH_LADDER.index(user.role)
+    return user.id != handler.id and lower

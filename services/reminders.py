@@ -23,6 +23,8 @@ def assignees(deadline: Deadline) -> list[User]:
         return department_recipients(complaint)
     if deadline.kind == DeadlineKind.RETURN_VISIT:
         return center_staff() or [complaint.owner]
+    if complaint.handler is not None and complaint.handler.id != complaint.owner_id:
+        return [complaint.owner, complaint.handler]
     return [complaint.owner]
 
 

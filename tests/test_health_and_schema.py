@@ -24,26 +24,64 @@ def test_healthz_names_what_is_down(app):
     assert body["db"] == "ok" and body["redis"].startswith("down")
 
 
+def _fresh_database_url(app, tmp_path, name: str) -> tuple[str, callable]:
+    """An empty database of the app's kind: a new SQLite file, or a new PostgreSQL schema."""
+    if db.engine.dialect.name != "postgresql":
+        return f"sqlite:///{tmp_path / (name + '.sqlite3')}", lambda: None
+    url = db.engine.url.render_as_string(hide_password=False)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        conn.exec_driver_sql(f"CREATE SCHEMA {name}")
+
+    def drop():
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
+        engine.dispose()
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{name}", drop
+
+
 def test_migrations_build_exactly_the_models_schema(app, tmp_path):
     """`flask db upgrade` on an empty database gives the schema the models describe."""
-    if db.engine.dialect.name == "postgresql":
-        url = db.engine.url.render_as_string(hide_password=False)
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA IF EXISTS migration_check CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA migration_check")
-        url_for_check = url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dmigration_check"
-    else:
-        url_for_check = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
     from app import create_app
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url_for_check, "REDIS_URL": app.config["REDIS_URL"]})
+    url, drop = _fresh_database_url(app, tmp_path, "migration_check")
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": app.config["REDIS_URL"]})
     with migrated.app_context():
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         db.engine.dispose()
+    drop()
     assert diff == []
-    if db.engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA migration_check CASCADE")
-        engine.dispose()
+
+
+def test_upgrading_a_database_with_complaints_keeps_them(app, tmp_path):
+    """The first schema with data in it, then every later migration: nothing is lost."""
+    from app import create_app
+    url, drop = _fresh_database_url(app, tmp_path, "migration_data")
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": app.config["REDIS_URL"]})
+    with migrated.app_context():
+        upgrade(revision="9b748f25f545")
+        with db.engine.begin() as conn:
+            for statement in [
+                "INSERT INTO unit (id, code, name, name_en, kind) VALUES (1, 'BR01', '支行', 'Branch', 'branch')",
+                "INSERT INTO \"user\" (id, username, name, email, password_hash, role, unit_id, locale, active) "
+                "VALUES (1, 'u', 'U', 'u@x.cn', 'x', 'staff', 1, 'zh_CN', true)",
+                "INSERT INTO category (id, code, name, name_en, active) VALUES (1, 'c', '类', 'C', true)",
+                "INSERT INTO complaint (id, number, submission_token, version, state, customer_name, "
+                "customer_contact, channel, received_at, registered_at, content, demand, object_text, category_id, "
+                "level, owner_id, unit_id) VALUES (1, 'TS-20261124-0001', 't', 1, 'registered', '王', '138', "
+                "'phone', '2026-11-24 01:00:00', '2026-11-24 01:05:00', 'c', 'd', 'o', 1, 2, 1, 1)",
+                "INSERT INTO deadline (id, complaint_id, kind, started_at, due_at, remind_at) VALUES "
+                "(1, 1, 'dispatch', '2026-11-24 01:05:00', '2026-11-24 01:35:00', '2026-11-24 01:25:00')",
+            ]:
+                conn.exec_driver_sql(statement)
+        upgrade()
+        from models import Complaint
+        complaint = db.session.get(Complaint, 1)
+        assert complaint.number == "TS-20261124-0001" and complaint.round == 1
+        assert complaint.kind.value == "routine" and not complaint.is_major
+        assert [d.kind.value for d in complaint.deadlines] == ["dispatch"]
+        db.session.remove()
+        db.engine.dispose()
+    drop()

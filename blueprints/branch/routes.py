@@ -1,9 +1,12 @@
-from flask import render_template
+from flask import current_app, render_template
+from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.branch import bp
 from blueprints.ui import is_htmx, paginate, role_required
-from models import Complaint, ComplaintState, Role
+from extensions import db
+from models import Complaint, ComplaintState, Plan, PlanState, Role, Unit, UnitKind
+from services import clock
 
 
 @bp.get("/")
@@ -14,3 +17,21 @@ def queue():
              .order_by(Complaint.next_due_at.is_(None), Complaint.next_due_at, Complaint.id))
     page = paginate(query)
     return render_template("complaints/_table.html" if is_htmx() else "branch/queue.html", page=page)
+
+
+@bp.get("/approvals")
+@role_required(Role.BRANCH_HEAD, Role.LEADER)
+def approvals():
+    """Plans of major complaints waiting for my approval, the oldest first (works on a phone)."""
+    query = (select(Plan).join(Plan.complaint).join(Unit, Unit.id == Complaint.unit_id)
+             .where(Plan.state == PlanState.PENDING, approvable_by(current_user))
+             .order_by(Plan.submitted_at, Plan.id))
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("branch/approvals.html", page=page, now=clock.now())
+
+
+def approvable_by(user):
+    """SQL twin of policy.approves_plans_of."""
+    if user.role == Role.BRANCH_HEAD:
+        return (Unit.kind == UnitKind.BRANCH) & (Complaint.unit_id == user.unit_id)
+    return Unit.kind != UnitKind.BRANCH

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import BooleanField, DateField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from blueprints.ui import CONTACT_LABELS, SATISFACTION_LABELS
 from models import ContactChannel, Satisfaction
@@ -67,3 +67,31 @@ class LeaderDecisionForm(VersionedForm):
     channels_told = BooleanField(_l("The customer was told of further review and the external channels "
                                     "(regulator hotline, mediation, arbitration, litigation)"),
                                  validators=[DataRequired(_l("Tell the customer of the external channels first."))])
+
+
+class PlanForm(VersionedForm):
+    steps = TextAreaField(_l("Steps"), validators=[DataRequired(_l("Describe the steps.")), Length(max=5000)])
+    responsible = StringField(_l("Responsible person"), validators=[
+        DataRequired(_l("Name the responsible person.")), Length(max=100)])
+    due_date = DateField(_l("To be done by"), validators=[DataRequired(_l("Enter a valid date."))])
+    compensation = DecimalField(_l("Compensation (yuan, if any)"), places=2, validators=[
+        Optional(), NumberRange(min=0, max=100_000_000, message=_l("Enter an amount of 0 or more."))])
+
+
+class ReviewForm(VersionedForm):
+    decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
+                          validators=[InputRequired(_l("Approve or reject the plan."))])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+    def validate_comment(self, field):
+        if self.decision.data == "reject" and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the plan is rejected."))
+
+
+class EscalateForm(VersionedForm):
+    reason = TextAreaField(_l("Why it goes up"), validators=[
+        DataRequired(_l("Say why the case goes to the next level.")), Length(max=2000)])
+
+
+class TakeOverForm(VersionedForm):
+    pass

@@ -6,7 +6,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.complaints import bp
 from blueprints.complaints.forms import (AnswerForm, ContactForm, DispatchForm, InvalidForm, LeaderDecisionForm,
-                                         ResultForm, ReturnForm, VisitForm)
+                                         EscalateForm, PlanForm, ResultForm, ReturnForm, ReviewForm, TakeOverForm,
+                                         VisitForm)
 from blueprints.ui import current_locale, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ContactChannel, Satisfaction, Unit, User
@@ -41,6 +42,12 @@ def _dispatch(complaint, form):
 # Each action on the complaint page: who may, its form, and the transition it performs.
 ACTIONS = {
     "dispatch": (policy.can_dispatch, _dispatch_form, _dispatch),
+    "plan": (policy.can_submit_plan, PlanForm, lambda c, f: ops.submit_plan(
+        c, current_user, f.steps.data.strip(), f.responsible.data.strip(), f.due_date.data, f.compensation.data,
+        expected_version=f.version.data)),
+    "review": (policy.can_review_plan, ReviewForm, lambda c, f: ops.review_plan(
+        c, current_user, f.decision.data == "approve", (f.comment.data or "").strip(),
+        expected_version=f.version.data)),
     "answer": (policy.can_answer, AnswerForm, lambda c, f: ops.answer_complaint(
         c, current_user, f.cause.data.strip(), f.result.data.strip(), f.corrective_action.data.strip(),
         f.preventive_action.data.strip(), expected_version=f.version.data)),
@@ -55,6 +62,10 @@ ACTIONS = {
     "visit": (policy.can_record_visit, VisitForm, lambda c, f: ops.record_return_visit(
         c, current_user, Satisfaction(f.rating.data), (f.comment.data or "").strip(),
         expected_version=f.version.data)),
+    "escalate": (policy.can_escalate, EscalateForm, lambda c, f: ops.escalate_complaint(
+        c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
+    "takeover": (policy.can_take_over, TakeOverForm, lambda c, f: ops.take_over(
+        c, current_user, expected_version=f.version.data)),
     "decide": (policy.can_decide_as_leader, LeaderDecisionForm, lambda c, f: ops.decide_as_leader(
         c, current_user, f.decision.data.strip(), expected_version=f.version.data)),
 }

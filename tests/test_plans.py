@@ -1,0 +1,91 @@
+"""Handling plans: a major complaint's plan must be approved by the branch head (or the leader for
+head-office cases) before the case moves on."""
+from rq import SimpleWorker
+
+from models import PlanState
+from services.queue import queue
+from tests.helpers import answer, dispatch, fresh, give_result, register, version_of
+
+
+def plan(client, complaint, **changes):
+    data = {"steps": "1. 调取监控核实；2. 向客户致歉并退还手续费。", "responsible": "陈晨", "due_date": "2026-11-26",
+            "compensation": "", "version": version_of(client, complaint.id)}
+    data.update(changes)
+    return client.post(f"/complaints/{complaint.id}/plan", data=data)
+
+
+def review(client, complaint, decision, comment=""):
+    return client.post(f"/complaints/{complaint.id}/review", data={
+        "decision": decision, "comment": comment, "version": version_of(client, complaint.id)})
+
+
+def test_a_major_complaint_moves_on_only_with_an_approved_plan(client_for, mailbox, clock):
+    staff, dept, head = client_for("staff1"), client_for("dept1"), client_for("head1")
+    complaint = register(staff, litigation="y")
+    dispatch(staff, complaint)
+    page = dept.get(f"/complaints/{complaint.id}").text
+    assert 'data-testid="plan-needed"' in page and 'id="answer"' not in page
+    refused = dept.post(f"/complaints/{complaint.id}/answer", data={
+        "cause": "x", "result": "x", "corrective_action": "x", "preventive_action": "x",
+        "version": fresh(complaint).version})
+    assert refused.status_code == 403
+
+    assert plan(dept, complaint).status_code == 303
+    assert fresh(complaint).current_plan.state == PlanState.PENDING
+    SimpleWorker([queue()], connection=queue().connection).work(burst=True)
+    assert "head1@example.com" in [m["To"] for m in mailbox.messages]
+
+    clock.advance(minutes=75)
+    queue_page = head.get("/branch/approvals").text
+    assert complaint.number in queue_page and "1 小时 15 分钟" in queue_page
+    assert client_for("head2").get("/branch/approvals").text.count(complaint.number) == 0
+    assert review(head, complaint, "reject").status_code == 422          # a rejection needs its reason
+    assert review(head, complaint, "reject", "补偿方案不明确").status_code == 303
+    assert fresh(complaint).current_plan.state == PlanState.REJECTED
+    assert 'id="answer"' not in dept.get(f"/complaints/{complaint.id}").text
+
+    assert plan(dept, complaint, compensation="50.00").status_code == 303
+    assert review(head, complaint, "approve").status_code == 303
+    complaint = fresh(complaint)
+    assert [p.state for p in complaint.plans] == [PlanState.REJECTED, PlanState.APPROVED]
+    assert complaint.compensation                                         # compensation makes it major too
+    assert answer(dept, complaint).status_code == 303
+    assert give_result(staff, complaint).status_code == 303
+
+
+def test_a_general_complaint_needs_no_approval(client_for):
+    staff, dept = client_for("staff1"), client_for("dept1")
+    complaint = register(staff)
+    dispatch(staff, complaint)
+    assert plan(dept, complaint).status_code == 303
+    assert fresh(complaint).current_plan.state == PlanState.APPROVED
+    assert answer(dept, complaint).status_code == 303
+
+
+def test_head_office_cases_are_approved_by_the_leader(client_for):
+    center, leader, head = client_for("center1"), client_for("leader1"), client_for("head1")
+    complaint = register(center, media="y")
+    assert plan(center, complaint).status_code == 303
+    assert complaint.number not in head.get("/branch/approvals").text
+    assert complaint.number in leader.get("/branch/approvals").text
+    assert review(leader, complaint, "approve").status_code == 303
+
+
+def test_only_the_approver_reviews_and_two_reviews_do_not_both_count(client_for):
+    staff, head, lobby = client_for("staff1"), client_for("head1"), client_for("lobby1")
+    complaint = register(staff, collective="y")
+    plan(staff, complaint)
+    version = version_of(head, complaint.id)
+    assert lobby.post(f"/complaints/{complaint.id}/review", data={
+        "decision": "approve", "version": version}).status_code == 403
+    assert head.post(f"/complaints/{complaint.id}/review", data={
+        "decision": "approve", "version": version}).status_code == 303
+    late = head.post(f"/complaints/{complaint.id}/review", data={
+        "decision": "reject", "comment": "no", "version": version})
+    assert late.status_code == 409
+    assert fresh(complaint).current_plan.state == PlanState.APPROVED
+
+
+def test_the_approvals_page_fits_a_phone(client_for):
+    page = client_for("head1").get("/branch/approvals")
+    assert page.status_code == 200 and 'name="viewport"' in page.text
