@@ -69,8 +69,9 @@ def can_submit_plan(user: User, complaint: Complaint) -> bool:
         return False
     if complaint.state == ComplaintState.DISPATCHED:
         return _in_handling_department(user, complaint)
-    return complaint.state in (ComplaintState.REGISTERED, ComplaintState.ANSWERED) and \
-        _answers_for_owner(user, complaint)
+    if complaint.state == ComplaintState.ANSWERED:   # only when a major case still lacks its plan
+        return not complaint.plan_cleared and _answers_for_owner(user, complaint)
+    return complaint.state == ComplaintState.REGISTERED and _answers_for_owner(user, complaint)
 
 
 def approves_plans_of(user: User, complaint: Complaint) -> bool:

@@ -191,6 +191,11 @@ class Client:
     def get(self, url, **kwargs):
         return self._isolated(self.http.get, url, **kwargs)
 
+    def act(self, complaint_id: int, action: str, data: dict):
+        """Post an action form of the complaint page (its fields are prefixed with the action)."""
+        return self.post(f"/complaints/{complaint_id}/{action}",
+                         data={f"{action}-{key}": value for key, value in data.items()})
+
     def post(self, url, data=None, csrf=True, **kwargs):
         data = dict(data or {})
         if csrf and self.token:

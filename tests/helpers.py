@@ -34,11 +34,11 @@ def register(client, **changes) -> Complaint:
 
 def version_of(client, complaint_id: int) -> str:
     page = client.get(f"/complaints/{complaint_id}").text
-    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    return re.search(r'name="\w+-version" type="hidden" value="(\d+)"', page).group(1)
 
 
 def dispatch(client, complaint, unit_code="OPS", assignee=0, note=""):
-    return client.post(f"/complaints/{complaint.id}/dispatch", data={
+    return client.act(complaint.id, "dispatch", {
         "unit": unit_id(unit_code), "assignee": assignee, "note": note,
         "version": version_of(client, complaint.id)})
 
@@ -48,16 +48,16 @@ def answer(client, complaint, **changes):
             "corrective_action": "高峰期增开窗口。", "preventive_action": "按客流排班，每周复核。",
             "version": version_of(client, complaint.id)}
     data.update(changes)
-    return client.post(f"/complaints/{complaint.id}/answer", data=data)
+    return client.act(complaint.id, "answer", data)
 
 
 def give_result(client, complaint, result="已电话告知客户处理结果并致歉。", channel="phone"):
-    return client.post(f"/complaints/{complaint.id}/result", data={
+    return client.act(complaint.id, "result", {
         "result": result, "channel": channel, "version": version_of(client, complaint.id)})
 
 
 def visit(client, complaint, rating="B", comment="客户表示接受。"):
-    return client.post(f"/complaints/{complaint.id}/visit", data={
+    return client.act(complaint.id, "visit", {
         "rating": rating, "comment": comment, "version": version_of(client, complaint.id)})
 
 

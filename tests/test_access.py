@@ -52,7 +52,7 @@ def test_other_roles_pages_are_forbidden(client_for, username, forbidden):
 def test_actions_on_a_foreign_complaint_are_404_and_change_nothing(client_for, routed):
     from tests.helpers import fresh
     other_dept = client_for("dept2")
-    response = other_dept.post(f"/complaints/{routed.id}/answer", data={
+    response = other_dept.act(routed.id, "answer", {
         "cause": "x", "result": "x", "corrective_action": "x", "preventive_action": "x", "version": 3})
     assert response.status_code == 404
     assert fresh(routed).answers == []
@@ -61,7 +61,7 @@ def test_actions_on_a_foreign_complaint_are_404_and_change_nothing(client_for, r
 def test_a_viewer_without_the_right_cannot_act(client_for, routed):
     """The center may read a dispatched complaint but only the department answers it."""
     from tests.helpers import fresh
-    response = client_for("center1").post(f"/complaints/{routed.id}/answer", data={
+    response = client_for("center1").act(routed.id, "answer", {
         "cause": "x", "result": "x", "corrective_action": "x", "preventive_action": "x",
         "version": fresh(routed).version})
     assert response.status_code == 403

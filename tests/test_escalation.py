@@ -4,7 +4,7 @@ from tests.helpers import fresh, register, user, version_of
 
 
 def escalate(client, complaint, reason="客户情绪激动，需要上级出面。"):
-    return client.post(f"/complaints/{complaint.id}/escalate", data={
+    return client.act(complaint.id, "escalate", {
         "reason": reason, "version": version_of(client, complaint.id)})
 
 
@@ -19,7 +19,7 @@ def test_escalation_climbs_the_branch_ladder_and_the_owner_stays(client_for, mai
     assert escalate(lobby, complaint).status_code == 303
     complaint = fresh(complaint)
     assert complaint.handler == user("head1")
-    assert 'id="escalate"' not in head.get(f"/complaints/{complaint.id}").text   # the top of the ladder
+    assert 'id="action-escalate"' not in head.get(f"/complaints/{complaint.id}").text   # the top of the ladder
     page = staff.get(f"/complaints/{complaint.id}")
     assert page.status_code == 200 and "王芳" in page.text              # the owner still sees it
 
@@ -27,14 +27,14 @@ def test_escalation_climbs_the_branch_ladder_and_the_owner_stays(client_for, mai
 def test_a_supervisor_takes_over_a_case_of_the_branch(client_for):
     staff, head = client_for("staff1"), client_for("head1")
     complaint = register(staff)
-    assert head.post(f"/complaints/{complaint.id}/takeover", data={
+    assert head.act(complaint.id, "takeover", {
         "version": version_of(head, complaint.id)}).status_code == 303
     complaint = fresh(complaint)
     assert complaint.handler == user("head1") and complaint.state == ComplaintState.REGISTERED
     lobby = client_for("lobby1")
-    assert 'id="takeover"' not in lobby.get(f"/complaints/{complaint.id}").text   # not from a higher level
+    assert 'id="action-takeover"' not in lobby.get(f"/complaints/{complaint.id}").text   # not from a higher level
     other_head = client_for("head2")
-    assert other_head.post(f"/complaints/{complaint.id}/takeover", data={"version": 9}).status_code == 404
+    assert other_head.act(complaint.id, "takeover", {"version": 9}).status_code == 404
 
 
 def test_the_handler_gets_the_owner_side_reminders_too(client_for, clock, mailbox):

@@ -72,11 +72,11 @@ def test_owner_sends_the_answer_back_and_the_department_answers_again(client_for
     complaint = register(staff)
     dispatch(staff, complaint)
     answer(dept, complaint)
-    empty = staff.post(f"/complaints/{complaint.id}/return", data={
+    empty = staff.act(complaint.id, "return", {
         "comment": "", "version": version_of(staff, complaint.id)})
     assert empty.status_code == 422 and "请说明退回答复的原因" in empty.text
     clock.advance(hours=1)
-    response = staff.post(f"/complaints/{complaint.id}/return", data={
+    response = staff.act(complaint.id, "return", {
         "comment": "未说明赔偿方案", "version": version_of(staff, complaint.id)})
     assert response.status_code == 303
     complaint = fresh(complaint)
@@ -103,7 +103,7 @@ def test_a_concurrent_change_is_refused_not_overwritten(client_for):
     complaint = register(staff)
     seen_by_staff = version_of(staff, complaint.id)
     assert dispatch(head, complaint, "RETAIL").status_code == 303     # the branch head was quicker
-    late = staff.post(f"/complaints/{complaint.id}/dispatch", data={
+    late = staff.act(complaint.id, "dispatch", {
         "unit": unit_id("OPS"), "assignee": 0, "note": "", "version": seen_by_staff})
     assert late.status_code == 409
     assert "其他人已修改了该投诉" in late.text

@@ -35,20 +35,20 @@ def test_first_contact_with_the_customer_stops_the_first_response_clock(client_f
     staff = client_for("staff1")
     complaint = register(staff)
     clock.advance(minutes=20)
-    response = staff.post(f"/complaints/{complaint.id}/contact", data={"channel": "phone",
+    response = staff.act(complaint.id, "contact", {"channel": "phone",
                                                                       "content": "已致电客户，说明正在核实。"})
     assert response.status_code == 303
     assert deadline(complaint, DeadlineKind.FIRST_RESPONSE).met_at == clock()
     assert deadline(complaint, DeadlineKind.RESOLUTION).met_at is None
     assert "已致电客户，说明正在核实。" in staff.get(f"/complaints/{complaint.id}").text
-    assert staff.post(f"/complaints/{complaint.id}/contact", data={"channel": "phone", "content": ""}
+    assert staff.act(complaint.id, "contact", {"channel": "phone", "content": ""}
                       ).status_code == 422
 
 
 def test_a_complaint_judged_not_valid_is_closed_with_reason_and_answer_and_kept(client_for):
     staff = client_for("staff1")
     complaint = register(staff)
-    response = staff.post(f"/complaints/{complaint.id}/invalid", data={
+    response = staff.act(complaint.id, "invalid", {
         "reason": "客户所述交易为本人操作，系统记录完整。", "reply": "已向客户耐心解释交易记录，客户表示理解。",
         "version": version_of(staff, complaint.id)})
     assert response.status_code == 303
@@ -106,12 +106,12 @@ def test_unsatisfied_twice_goes_to_the_leader_whose_decision_closes_it(client_fo
     assert [v.rating for v in complaint.visits] == [Satisfaction.D, Satisfaction.D]
 
     # Only the leader decides, and only once the customer was told of the external channels.
-    assert center.post(f"/complaints/{complaint.id}/decide", data={
+    assert center.act(complaint.id, "decide", {
         "decision": "x", "channels_told": "y", "version": complaint.version}).status_code == 403
-    refused = leader.post(f"/complaints/{complaint.id}/decide", data={
+    refused = leader.act(complaint.id, "decide", {
         "decision": "维持补偿200元的处理意见。", "version": version_of(leader, complaint.id)})
     assert refused.status_code == 422
-    assert leader.post(f"/complaints/{complaint.id}/decide", data={
+    assert leader.act(complaint.id, "decide", {
         "decision": "维持补偿200元的处理意见。", "channels_told": "y",
         "version": version_of(leader, complaint.id)}).status_code == 303
     complaint = fresh(complaint)
@@ -130,7 +130,7 @@ def test_a_satisfied_visit_closes(client_for):
 def test_visit_needs_a_rating(client_for):
     staff = client_for("staff1")
     complaint = register(staff, solved_on_spot="y", on_spot_result="当场解决")
-    response = client_for("center1").post(f"/complaints/{complaint.id}/visit", data={
+    response = client_for("center1").act(complaint.id, "visit", {
         "comment": "", "version": version_of(client_for("center1"), complaint.id)})
     assert response.status_code == 422
     assert fresh(complaint).state == ComplaintState.AWAITING_VISIT

@@ -11,11 +11,11 @@ def plan(client, complaint, **changes):
     data = {"steps": "1. 调取监控核实；2. 向客户致歉并退还手续费。", "responsible": "陈晨", "due_date": "2026-11-26",
             "compensation": "", "version": version_of(client, complaint.id)}
     data.update(changes)
-    return client.post(f"/complaints/{complaint.id}/plan", data=data)
+    return client.act(complaint.id, "plan", data)
 
 
 def review(client, complaint, decision, comment=""):
-    return client.post(f"/complaints/{complaint.id}/review", data={
+    return client.act(complaint.id, "review", {
         "decision": decision, "comment": comment, "version": version_of(client, complaint.id)})
 
 
@@ -24,8 +24,8 @@ def test_a_major_complaint_moves_on_only_with_an_approved_plan(client_for, mailb
     complaint = register(staff, litigation="y")
     dispatch(staff, complaint)
     page = dept.get(f"/complaints/{complaint.id}").text
-    assert 'data-testid="plan-needed"' in page and 'id="answer"' not in page
-    refused = dept.post(f"/complaints/{complaint.id}/answer", data={
+    assert 'data-testid="plan-needed"' in page and 'id="action-answer"' not in page
+    refused = dept.act(complaint.id, "answer", {
         "cause": "x", "result": "x", "corrective_action": "x", "preventive_action": "x",
         "version": fresh(complaint).version})
     assert refused.status_code == 403
@@ -42,7 +42,7 @@ def test_a_major_complaint_moves_on_only_with_an_approved_plan(client_for, mailb
     assert review(head, complaint, "reject").status_code == 422          # a rejection needs its reason
     assert review(head, complaint, "reject", "补偿方案不明确").status_code == 303
     assert fresh(complaint).current_plan.state == PlanState.REJECTED
-    assert 'id="answer"' not in dept.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-answer"' not in dept.get(f"/complaints/{complaint.id}").text
 
     assert plan(dept, complaint, compensation="50.00").status_code == 303
     assert review(head, complaint, "approve").status_code == 303
@@ -76,11 +76,11 @@ def test_only_the_approver_reviews_and_two_reviews_do_not_both_count(client_for)
     complaint = register(staff, collective="y")
     plan(staff, complaint)
     version = version_of(head, complaint.id)
-    assert lobby.post(f"/complaints/{complaint.id}/review", data={
+    assert lobby.act(complaint.id, "review", {
         "decision": "approve", "version": version}).status_code == 403
-    assert head.post(f"/complaints/{complaint.id}/review", data={
+    assert head.act(complaint.id, "review", {
         "decision": "approve", "version": version}).status_code == 303
-    late = head.post(f"/complaints/{complaint.id}/review", data={
+    late = head.act(complaint.id, "review", {
         "decision": "reject", "comment": "no", "version": version})
     assert late.status_code == 409
     assert fresh(complaint).current_plan.state == PlanState.APPROVED

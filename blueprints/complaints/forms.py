@@ -81,7 +81,7 @@ class PlanForm(VersionedForm):
 class ReviewForm(VersionedForm):
     decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
                           validators=[InputRequired(_l("Approve or reject the plan."))])
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])   # not Optional(): it would skip the check below
 
     def validate_comment(self, field):
         if self.decision.data == "reject" and not (field.data or "").strip():

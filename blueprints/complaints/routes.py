@@ -16,7 +16,7 @@ from services import policy
 
 
 def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchForm:
-    form = DispatchForm() if submitted else DispatchForm(formdata=None)
+    form = DispatchForm(prefix="dispatch") if submitted else DispatchForm(formdata=None, prefix="dispatch")
     departments = ops.department_choices()
     form.unit.choices = [(0, _("Choose…"))] + [(u.id, u.display_name(current_locale())) for u in departments]
     people = db.session.scalars(select(User).where(User.unit_id.in_([u.id for u in departments]),
@@ -72,8 +72,10 @@ ACTIONS = {
 
 
 def _blank(key: str, complaint: Complaint):
+    """An empty form of the action; each form's fields are prefixed with the action, so the ids
+    of the many forms on one page never collide."""
     make = ACTIONS[key][1]
-    return _dispatch_form(complaint) if key == "dispatch" else make(formdata=None)
+    return _dispatch_form(complaint) if key == "dispatch" else make(formdata=None, prefix=key)
 
 
 def _forms(complaint: Complaint, submitted: dict) -> dict:
@@ -114,7 +116,7 @@ def act(complaint_id: int, action: str):
         abort(404)
     complaint = visible_complaint_or_404(complaint_id)
     make_form, transition = ACTIONS[action][1:]
-    form = _dispatch_form(complaint, submitted=True) if action == "dispatch" else make_form()
+    form = _dispatch_form(complaint, submitted=True) if action == "dispatch" else make_form(prefix=action)
     if not form.validate():
         return _render(complaint, 422, {action: form})
     try:

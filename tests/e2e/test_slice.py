@@ -1,4 +1,4 @@
-"""The walking skeleton in a real browser: register, dispatch, answer, close."""
+"""The key journey in a real browser: register, dispatch, answer, result, return visit, closed."""
 import os
 
 import pytest
@@ -24,7 +24,7 @@ def sign_out(page):
     expect(page.get_by_role("heading", name="登录")).to_be_visible()
 
 
-def test_register_dispatch_answer_close_in_the_browser(live_server, page, sqlite_app):
+def test_register_dispatch_answer_result_visit_in_the_browser(live_server, page, sqlite_app):
     base = live_server
     sign_in(page, base, "staff1")
     expect(page.get_by_role("heading", name="我的投诉")).to_be_visible()
@@ -58,8 +58,8 @@ def test_register_dispatch_answer_close_in_the_browser(live_server, page, sqlite
     sign_in(page, base, "dept1")
     expect(page.get_by_role("heading", name="部门待办")).to_contain_text("运营管理部")
     page.get_by_role("link", name=number).click()
-    page.get_by_label("原因").fill("高峰期只开了两个窗口。")
-    page.get_by_label("处理结果").fill("已向客户致歉并说明原因。")
+    page.get_by_label("原因", exact=True).fill("高峰期只开了两个窗口。")
+    page.get_by_label("处理结果", exact=True).fill("已向客户致歉并说明原因。")
     page.get_by_label("纠正措施").fill("高峰期增开窗口。")
     page.get_by_label("预防措施").fill("按客流排班，每周复核。")
     page.get_by_role("button", name="提交答复").click()
@@ -72,8 +72,18 @@ def test_register_dispatch_answer_close_in_the_browser(live_server, page, sqlite
     expect(page.get_by_test_id("timeline")).to_contain_text("陈晨")
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, "complaint-page.png"), full_page=True)
-    page.locator("#close").get_by_role("button", name="结案").click()
+    page.get_by_label("告知客户的处理结果").fill("已电话告知客户：高峰期增开窗口，并致歉。")
+    page.get_by_role("button", name="已告知结果").click()
+    expect(page.get_by_test_id("state")).to_have_text("待回访")
+    sign_out(page)
+
+    sign_in(page, base, "center1")
+    page.get_by_role("link", name="回访记录").click()
+    page.get_by_role("link", name=number).click()
+    page.get_by_label("A · 非常满意").check()
+    page.get_by_role("button", name="记录回访").click()
     expect(page.get_by_test_id("state")).to_have_text("已结案")
+    expect(page.get_by_test_id("visits")).to_contain_text("A · 非常满意")
 
     from extensions import db
     from models import Complaint
