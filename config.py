@@ -36,6 +36,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "complaints@localhost"),
         "APP_TIMEZONE": env.get("APP_TIMEZONE", "Asia/Shanghai"),
+        # Printed on the decision notice and the handling form.
+        "ORGANISATION_NAME": env.get("ORGANISATION_NAME", "示范银行股份有限公司"),
         # Where users reach the app; links in e-mails point here.
         "PUBLIC_URL": env.get("PUBLIC_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}").rstrip("/"),
     }
@@ -61,16 +63,21 @@ DEFAULTS = {
     "RESOLUTION_HOURS": {1: 24, 2: 48, 3: 72},
     "RETURN_VISIT_WORKING_DAYS": 2,
     "FINAL_DECISION_DAYS": 15,   # the regulatory ceiling for a final decision
+    "EXTENSION_DAYS": 30,        # complex cases: to 30 days from receipt; especially complex: 30 more
+    "REVIEW_DAYS": 30,           # 核查: asked within 30 days of the decision, decided within 30 days
     # Time escalation: this long after a missed deadline, a notice goes one level higher (the leader).
     "ESCALATE_AFTER": {"dispatch": timedelta(minutes=30), "answer": timedelta(days=1),
                        "first_response": timedelta(hours=1), "resolution": timedelta(hours=24),
-                       "return_visit": timedelta(days=1), "final_decision": timedelta(days=1)},
+                       "return_visit": timedelta(days=1), "final_decision": timedelta(days=1),
+                       "progress": timedelta(hours=2), "review": timedelta(days=1)},
+    "PROGRESS_NOTE_WORKING_MINUTES": 30,
     # The same object and category from 3+ different complainants within this window is major.
     "REPEAT_WINDOW_DAYS": 30,
     # How long before a deadline the assignee gets a reminder, per deadline kind.
     "REMINDER_LEAD": {"dispatch": timedelta(minutes=10), "answer": timedelta(days=1),
                       "first_response": timedelta(minutes=15), "resolution": timedelta(hours=4),
-                      "return_visit": timedelta(hours=4), "final_decision": timedelta(days=3)},
+                      "return_visit": timedelta(hours=4), "final_decision": timedelta(days=3),
+                      "progress": timedelta(0), "review": timedelta(days=3)},
     "SMTP_TIMEOUT": 10,
     "REDIS_CONNECT_TIMEOUT": 0.3,
 }

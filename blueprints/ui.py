@@ -44,6 +44,7 @@ DEADLINE_LABELS = {
     DeadlineKind.FIRST_RESPONSE: _l("First response to the customer"),
     DeadlineKind.RESOLUTION: _l("Plan or result to the customer"),
     DeadlineKind.RETURN_VISIT: _l("Return visit"), DeadlineKind.FINAL_DECISION: _l("Final decision (regulatory)"),
+    DeadlineKind.PROGRESS: _l("Progress note (major complaint)"), DeadlineKind.REVIEW: _l("Review decision"),
 }
 EVENT_LABELS = {
     "registered": _l("Registered the complaint"), "dispatched": _l("Dispatched to"),
@@ -57,7 +58,9 @@ EVENT_LABELS = {
     "major_reported": _l("Major complaint reported to"),
     "repeat_detected": _l("Same complaint from 3 or more customers; major. Linked with"),
     "plan_submitted": _l("Submitted a plan for approval"), "plan_recorded": _l("Recorded the plan"),
-    "escalated": _l("Escalated the handling to"), "taken_over": _l("Took over the handling"),
+    "progress_note": _l("Progress note"), "extended": _l("Extended the final decision deadline"),
+    "notice_sent": _l("Sent the decision notice"), "review_opened": _l("Review case opened for"),
+    "review_requested": _l("The customer asked for a review:"), "escalated": _l("Escalated the handling to"), "taken_over": _l("Took over the handling"),
     "plan_approved": _l("Approved the plan"), "plan_rejected": _l("Rejected the plan"),
 }
 PLAN_STATE_LABELS = {PlanState.PENDING: _l("Waiting for approval"), PlanState.APPROVED: _l("Approved"),
@@ -127,7 +130,7 @@ def template_globals() -> dict:
         "ROLE_LABELS": ROLE_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS, "STATE_LABELS": STATE_LABELS,
         "LEVEL_LABELS": LEVEL_LABELS, "DEADLINE_LABELS": DEADLINE_LABELS, "EVENT_LABELS": EVENT_LABELS,
         "KIND_LABELS": KIND_LABELS, "SATISFACTION_LABELS": SATISFACTION_LABELS, "CONTACT_LABELS": CONTACT_LABELS,
-        "PLAN_STATE_LABELS": PLAN_STATE_LABELS,
+        "PLAN_STATE_LABELS": PLAN_STATE_LABELS, "DEADLINE_KINDS": DeadlineKind,
         "policy": policy, "current_locale": current_locale, "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
     }
 

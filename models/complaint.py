@@ -76,6 +76,8 @@ class DeadlineKind(str, enum.Enum):
     RESOLUTION = "resolution"           # plan or result to the customer, by level
     RETURN_VISIT = "return_visit"       # 回访 within 2 working days of the result
     FINAL_DECISION = "final_decision"   # the regulatory ceiling: 15 calendar days from receipt
+    PROGRESS = "progress"               # a progress note on an open major complaint, every 30 working minutes
+    REVIEW = "review"                   # 核查: a review case is decided within 30 days of the request
 
 
 class Category(db.Model):
@@ -141,6 +143,8 @@ class Complaint(db.Model):
     result_given_at: Mapped[Optional[datetime]]
     satisfaction: Mapped[Optional[Satisfaction]] = mapped_column(enum_column(Satisfaction))
     decision: Mapped[Optional[str]] = mapped_column(Text)        # the leader's final decision
+    # 核查: a review case points at the complaint whose decision the customer disputes.
+    review_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("complaint.id"), index=True)
     external_channels_told: Mapped[bool] = mapped_column(default=False)
 
     # First-responsibility: the receiver owns the complaint until it is closed.
@@ -161,11 +165,16 @@ class Complaint(db.Model):
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     handler: Mapped[Optional[User]] = relationship(foreign_keys=[handler_id])
+    review_of: Mapped[Optional[Complaint]] = relationship(remote_side=[id], foreign_keys=[review_of_id],
+                                                          back_populates="reviews")
+    reviews: Mapped[list[Complaint]] = relationship(foreign_keys=[review_of_id], back_populates="review_of")
     handling_unit: Mapped[Optional[Unit]] = relationship(foreign_keys=[handling_unit_id])
     assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id])
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="complaint", order_by="Deadline.id")
     answers: Mapped[list[Answer]] = relationship(back_populates="complaint", order_by="Answer.id")
     contacts: Mapped[list[ContactLog]] = relationship(order_by="ContactLog.id")
+    notes: Mapped[list[ProgressNote]] = relationship(order_by="ProgressNote.id")
+    extensions: Mapped[list[Extension]] = relationship(order_by="Extension.id")
     visits: Mapped[list[ReturnVisit]] = relationship(order_by="ReturnVisit.id")
     plans: Mapped[list[Plan]] = relationship(back_populates="complaint", order_by="Plan.id")
 
@@ -321,3 +330,27 @@ class Plan(db.Model):
     reviewer: Mapped[Optional[User]] = relationship(foreign_keys=[reviewer_id])
 
     __table_args__ = (Index("ix_plan_pending", "state", "submitted_at"),)
+
+
+class ProgressNote(db.Model):
+    """What was done on the case; open major complaints need one every 30 working minutes."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    text: Mapped[str] = mapped_column(Text)
+
+    actor: Mapped[User] = relationship(lazy="joined")
+
+
+class Extension(db.Model):
+    """An extension of the regulatory ceiling: to 30 days, then (with the leader) 30 more."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    new_due_at: Mapped[datetime]
+    customer_told: Mapped[bool] = mapped_column(default=False)
+
+    actor: Mapped[User] = relationship(lazy="joined")

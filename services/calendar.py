@@ -35,3 +35,17 @@ def next_working_start(local: datetime) -> datetime:
     while not is_workday(day):
         day += timedelta(days=1)
     return datetime.combine(day, start, tzinfo=local.tzinfo)
+
+
+def add_working_time(local: datetime, amount: timedelta) -> datetime:
+    """`local` plus `amount` of working time: the clock runs only in working hours."""
+    _, end = working_hours()
+    moment, remaining = local, amount
+    while True:
+        if not in_working_hours(moment):
+            moment = next_working_start(moment)
+        day_end = datetime.combine(moment.date(), end, tzinfo=moment.tzinfo)
+        if moment + remaining <= day_end:
+            return moment + remaining
+        remaining -= day_end - moment
+        moment = day_end

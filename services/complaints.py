@@ -3,6 +3,7 @@ Each checks the policy and the version the user saw, changes the state, moves th
 writes the timeline and queues the e-mails, all in the caller's transaction (the caller commits)."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel, ContactLog,
-                    DailyCounter, DeadlineKind, Kind, Plan, PlanState, ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind,
-                    User)
+                    DailyCounter, DeadlineKind, Extension, Kind, Plan, PlanState, ProgressNote, ReturnVisit, Role,
+                    RoutingRule, Satisfaction, Unit, UnitKind, User)
 from services import clock, deadlines, notify, policy
 
 
@@ -163,7 +164,9 @@ def similar_complaints(complaint: Complaint) -> list[Complaint]:
 
 
 def _announce_major(complaint: Complaint) -> None:
-    """Major complaints go to the branch head and the leaders at once."""
+    """Major complaints go to the branch head and the leaders at once, and need progress notes."""
+    if complaint.state != ComplaintState.CLOSED and complaint.open_deadline(DeadlineKind.PROGRESS) is None:
+        deadlines.start_deadline(complaint, DeadlineKind.PROGRESS, clock.now())
     recipients = unit_members(complaint.unit_id, {Role.BRANCH_HEAD}) + leaders()
     for user in recipients:
         notify.queue_email(user, "major", complaint_id=complaint.id, complaint=complaint)
@@ -227,9 +230,12 @@ def submit_plan(complaint: Complaint, actor: User, steps: str, responsible: str,
     now = clock.now()
     plan = Plan(complaint=complaint, round=complaint.round, author=actor, steps=steps, responsible=responsible,
                 due_date=due_date, compensation=compensation, submitted_at=now)
-    if compensation:
-        complaint.compensation = True   # compensation makes a complaint major
     db.session.add(plan)
+    if compensation and not complaint.compensation:
+        was_major = complaint.is_major
+        complaint.compensation = True   # compensation makes a complaint major
+        if not was_major:
+            _announce_major(complaint)
     if complaint.is_major:
         plan.state = PlanState.PENDING
         log_event(complaint, actor, "plan_submitted", steps)
@@ -330,6 +336,71 @@ def log_contact(complaint: Complaint, actor: User, channel: ContactChannel, cont
     deadlines.meet_deadline(complaint, DeadlineKind.FIRST_RESPONSE, now)
     log_event(complaint, actor, "contacted", content)
     return contact
+
+
+def add_progress_note(complaint: Complaint, actor: User, text: str) -> ProgressNote:
+    """A progress note; on an open major complaint it restarts the 30-working-minute clock."""
+    if not policy.can_log_contact(actor, complaint):
+        raise ActionRefused()
+    now = clock.now()
+    note = ProgressNote(complaint_id=complaint.id, at=now, actor=actor, text=text)
+    db.session.add(note)
+    deadlines.meet_deadline(complaint, DeadlineKind.PROGRESS, now)
+    if complaint.is_major:
+        deadlines.start_deadline(complaint, DeadlineKind.PROGRESS, now)
+    log_event(complaint, actor, "progress_note", text)
+    return note
+
+
+def extend_decision_deadline(complaint: Complaint, actor: User, reason: str, customer_told: bool,
+                             expected_version: Optional[int] = None) -> Extension:
+    """A complex case: the ceiling goes to 30 days from receipt; an especially complex one, with the
+    leader, 30 days more. The reason is recorded and the customer must have been told."""
+    _check(policy.can_extend_ceiling(actor, complaint) and customer_told, complaint, expected_version)
+    number = len(complaint.extensions) + 1
+    deadline = deadlines.extend_ceiling(complaint, number)
+    extension = Extension(complaint_id=complaint.id, at=clock.now(), actor=actor, reason=reason,
+                          new_due_at=deadline.due_at, customer_told=customer_told)
+    complaint.extensions.append(extension)
+    log_event(complaint, actor, "extended", reason)
+    return extension
+
+
+def send_decision_notice(complaint: Complaint, actor: User) -> bool:
+    """E-mail the decision notice to the customer when the contact is an e-mail address; otherwise
+    it is printed and posted. Returns whether an e-mail was queued."""
+    if not policy.can_send_notice(actor, complaint):
+        raise ActionRefused()
+    address = complaint.customer_contact if "@" in complaint.customer_contact else None
+    if address:
+        notify.queue_email_to(address, "zh_CN", "decision_notice", complaint_id=complaint.id, link=None,
+                              complaint=complaint, organisation=current_app.config["ORGANISATION_NAME"])
+    log_event(complaint, actor, "notice_sent", address or None)
+    return address is not None
+
+
+def request_review(complaint: Complaint, actor: User, reason: str,
+                   expected_version: Optional[int] = None) -> Complaint:
+    """核查: the customer disputes the decision; a linked case for the next-higher unit, decided
+    within 30 days."""
+    _check(policy.can_request_review(actor, complaint), complaint, expected_version)
+    now = clock.now()
+    token = uuid.uuid4().hex
+    higher = complaint.unit.parent or complaint.unit
+    review = Complaint(
+        number=_next_number(clock.to_local(now).date()), submission_token=token, state=ComplaintState.REGISTERED,
+        registered_at=now, received_at=now, owner=actor, handler=actor, unit_id=higher.id,
+        customer_name=complaint.customer_name, customer_contact=complaint.customer_contact,
+        customer_ref=complaint.customer_ref, channel=complaint.channel, content=reason,
+        demand=complaint.demand, object_text=complaint.object_text, category_id=complaint.category_id,
+        level=complaint.level, kind=complaint.kind, review_of=complaint)
+    db.session.add(review)
+    db.session.flush()
+    deadlines.start_deadline(review, DeadlineKind.REVIEW, now)
+    deadlines.start_deadline(review, DeadlineKind.DISPATCH, now)
+    log_event(review, actor, "review_opened", complaint.number)
+    log_event(complaint, actor, "review_requested", review.number)
+    return review
 
 
 def record_return_visit(complaint: Complaint, actor: User, rating: Satisfaction, comment: str,

@@ -56,15 +56,37 @@ def due_for(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> d
         return return_visit_due(started_at)
     if kind == DeadlineKind.FINAL_DECISION:
         return complaint.received_at + timedelta(days=cfg["FINAL_DECISION_DAYS"])
+    if kind == DeadlineKind.REVIEW:
+        return started_at + timedelta(days=cfg["REVIEW_DAYS"])
+    if kind == DeadlineKind.PROGRESS:
+        local = calendar.add_working_time(clock.to_local(started_at),
+                                          timedelta(minutes=cfg["PROGRESS_NOTE_WORKING_MINUTES"]))
+        return clock.from_local(local)
     raise ValueError(kind)
 
 
 def start_deadline(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> Deadline:
-    due = due_for(complaint, kind, started_at)
-    lead = current_app.config["REMINDER_LEAD"][kind.value]
-    deadline = Deadline(kind=kind, started_at=started_at, due_at=due, remind_at=max(started_at, due - lead),
-                        escalate_at=due + current_app.config["ESCALATE_AFTER"][kind.value])
+    deadline = Deadline(kind=kind, started_at=started_at)
+    _set_due(deadline, due_for(complaint, kind, started_at))
     complaint.deadlines.append(deadline)
+    _refresh_next_due(complaint)
+    return deadline
+
+
+def _set_due(deadline: Deadline, due: datetime) -> None:
+    cfg = current_app.config
+    deadline.due_at = due
+    deadline.remind_at = max(deadline.started_at, due - cfg["REMINDER_LEAD"][deadline.kind.value])
+    deadline.escalate_at = due + cfg["ESCALATE_AFTER"][deadline.kind.value]
+    # A moved deadline gets its notices again, for its new time.
+    deadline.reminded_at = deadline.overdue_notified_at = deadline.escalated_at = None
+
+
+def extend_ceiling(complaint: Complaint, extension_number: int) -> Deadline:
+    """Move the regulatory ceiling: the first extension to 30 days from receipt, the second 30 more."""
+    deadline = complaint.open_deadline(DeadlineKind.FINAL_DECISION)
+    days = current_app.config["EXTENSION_DAYS"] * extension_number
+    _set_due(deadline, complaint.received_at + timedelta(days=days))
     _refresh_next_due(complaint)
     return deadline
 

@@ -24,15 +24,20 @@ UNREACHABLE = (ConnectionError, TimeoutError, smtplib.SMTPConnectError, smtplib.
 
 
 def queue_email(user: User, template: str, complaint_id: int | None = None, **context) -> OutboxMessage:
-    """Render templates/email/<template>.{subject.txt,txt} in the recipient's language and queue it."""
-    context["link"] = (f"{current_app.config['PUBLIC_URL']}/complaints/{complaint_id}" if complaint_id else
-                       current_app.config["PUBLIC_URL"])
-    with force_locale(user.locale):
-        subject = render_template(f"email/{template}.subject.txt", user=user, **context).strip()
-        text = render_template(f"email/{template}.txt", user=user, **context)
+    """Render templates/email/<template>.{subject.txt,txt} in the user's language and queue it."""
+    return queue_email_to(user.email, user.locale, template, complaint_id, user=user, **context)
+
+
+def queue_email_to(address: str, locale: str, template: str, complaint_id: int | None = None,
+                   **context) -> OutboxMessage:
+    context.setdefault("link", f"{current_app.config['PUBLIC_URL']}/complaints/{complaint_id}"
+                       if complaint_id else current_app.config["PUBLIC_URL"])
+    with force_locale(locale):
+        subject = render_template(f"email/{template}.subject.txt", **context).strip()
+        text = render_template(f"email/{template}.txt", **context)
         html = render_template("email/layout.html", subject=subject, text=text, **context)
     now = clock.now()
-    message = OutboxMessage(to_addr=user.email, subject=subject, body_text=text, body_html=html,
+    message = OutboxMessage(to_addr=address, subject=subject, body_text=text, body_html=html,
                             created_at=now, next_attempt_at=now, complaint_id=complaint_id)
     db.session.add(message)
     db.session.info[_PENDING_FLAG] = True

@@ -1,9 +1,13 @@
 """Who may see and do what, by role and unit. Every view and every list query asks here."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, true
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import ColumnElement, false, or_, true
 
 from models import Complaint, ComplaintState, PlanState, Role, UnitKind, User
+from services import clock
 
 BRANCH_ROLES = {Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD}
 DEPARTMENT_ROLES = {Role.DEPT_STAFF, Role.DEPT_HEAD}
@@ -17,7 +21,7 @@ def visible_complaints(user: User) -> ColumnElement[bool]:
     if user.role in SEE_ALL_ROLES:
         return true()
     if user.role in BRANCH_ROLES:
-        return Complaint.unit_id == user.unit_id
+        return or_(Complaint.unit_id == user.unit_id, Complaint.owner_id == user.id)
     if user.role in DEPARTMENT_ROLES:
         return Complaint.handling_unit_id == user.unit_id
     return false()
@@ -27,7 +31,7 @@ def can_view(user: User, complaint: Complaint) -> bool:
     if user.role in SEE_ALL_ROLES:
         return True
     if user.role in BRANCH_ROLES:
-        return complaint.unit_id == user.unit_id
+        return complaint.unit_id == user.unit_id or complaint.owner_id == user.id
     if user.role in DEPARTMENT_ROLES:
         return complaint.handling_unit_id == user.unit_id
     return False
@@ -138,3 +142,24 @@ def can_take_over(user: User, complaint: Complaint) -> bool:
     handler = complaint.handler or complaint.owner
     lower = handler.role not in BRANCH_LADDER or BRANCH_LADDER.index(handler.role) < BRANCH_LADDER.index(user.role)
     return user.id != handler.id and lower
+
+
+def can_extend_ceiling(user: User, complaint: Complaint) -> bool:
+    """The first extension (to 30 days) by the owner's side; the second only by the leader."""
+    if complaint.state == ComplaintState.CLOSED or complaint.review_of_id is not None:
+        return False
+    done = len(complaint.extensions)
+    return (done == 0 and _answers_for_owner(user, complaint)) or (done == 1 and user.role == Role.LEADER)
+
+
+def can_send_notice(user: User, complaint: Complaint) -> bool:
+    """The decision notice exists once the customer has a result or a decision."""
+    return complaint.result_given_at is not None and (_answers_for_owner(user, complaint) or user.role == Role.LEADER)
+
+
+def can_request_review(user: User, complaint: Complaint) -> bool:
+    """核查: the customer disputes the closed decision within 30 days; the center or the owner's side files it."""
+    return (complaint.state == ComplaintState.CLOSED and complaint.review_of_id is None
+            and not complaint.reviews and complaint.closed_at is not None
+            and clock.now() <= complaint.closed_at + timedelta(days=current_app.config["REVIEW_DAYS"])
+            and _answers_for_owner(user, complaint))

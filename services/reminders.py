@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from extensions import db
-from models import Deadline, DeadlineKind, Role, User
+from models import ComplaintState, Deadline, DeadlineKind, Role, User
 from services import clock, notify
 from services.complaints import center_staff, department_recipients, leaders, log_event, unit_members
 
@@ -19,7 +19,8 @@ def assignees(deadline: Deadline) -> list[User]:
     """Who must act before this deadline: the department for its answer, the service center for
     the return visit, and otherwise the first-responsible owner."""
     complaint = deadline.complaint
-    if deadline.kind == DeadlineKind.ANSWER:
+    if deadline.kind == DeadlineKind.ANSWER or (
+            deadline.kind == DeadlineKind.PROGRESS and complaint.state == ComplaintState.DISPATCHED):
         return department_recipients(complaint)
     if deadline.kind == DeadlineKind.RETURN_VISIT:
         return center_staff() or [complaint.owner]

@@ -192,3 +192,109 @@ def test_the_centers_return_visit_queue_lists_what_is_due(client_for, clock):
     clock.advance(days=2)                                   # Thursday: the visit is due today
     assert 'data-testid="due-today">1<' in center.get("/center/visits").text
     assert staff.get("/center/visits").status_code == 403
+
+
+def test_an_open_major_complaint_needs_a_progress_note_every_30_working_minutes(client_for, clock, mailbox):
+    from tests.test_worker import tick
+    staff = client_for("staff1")
+    complaint = register(staff, litigation="y")               # Tuesday 10:00
+    assert deadline(complaint, DeadlineKind.PROGRESS).due_at - clock() == timedelta(minutes=30)
+    tick()
+    mailbox.messages.clear()
+    clock.advance(minutes=20)
+    assert staff.act(complaint.id, "note", {"text": "已调取监控，正在核实。"}).status_code == 303
+    open_progress = fresh(complaint).open_deadline(DeadlineKind.PROGRESS)
+    assert open_progress.due_at - clock() == timedelta(minutes=30)
+    clock.advance(minutes=31)
+    tick()
+    notices = [m["Subject"] for m in mailbox.messages if "Progress" in m["Subject"] or "进展" in m["Subject"]]
+    assert len(notices) == 2                                  # the owner and the branch head, once
+    assert staff.act(complaint.id, "note", {"text": ""}).status_code == 422
+
+
+def test_progress_clock_counts_working_time_only(app):
+    from datetime import datetime
+    from services import deadlines as rules
+    from services.clock import from_local
+    started = from_local(datetime(2026, 11, 27, 16, 50))       # Friday 16:50
+    due = to_local(rules.due_for(None, DeadlineKind.PROGRESS, started))
+    assert due.strftime("%a %H:%M") == "Mon 09:20"
+
+
+def test_a_general_complaint_needs_no_progress_notes(client_for):
+    complaint = register(client_for("staff1"))
+    assert DeadlineKind.PROGRESS not in {d.kind for d in complaint.deadlines}
+
+
+def test_the_ceiling_extends_to_30_days_then_30_more_only_with_the_leader(client_for, clock):
+    staff, leader = client_for("staff1"), client_for("leader1")
+    complaint = register(staff)
+    page = staff.get(f"/complaints/{complaint.id}").text
+    assert 'data-testid="countdown"' in page
+    no_notice = staff.act(complaint.id, "extend", {"reason": "需调取多方记录", "version": version_of(staff, complaint.id)})
+    assert no_notice.status_code == 422                               # the customer must be told
+    assert staff.act(complaint.id, "extend", {"reason": "需调取多方记录", "customer_told": "y",
+                                              "version": version_of(staff, complaint.id)}).status_code == 303
+    assert deadline(complaint, DeadlineKind.FINAL_DECISION).due_at - complaint.received_at == timedelta(days=30)
+    assert 'id="action-extend"' not in staff.get(f"/complaints/{complaint.id}").text  # the second is the leader's
+    assert leader.act(complaint.id, "extend", {"reason": "涉及司法鉴定", "customer_told": "y",
+                                               "version": version_of(leader, complaint.id)}).status_code == 303
+    complaint = fresh(complaint)
+    assert deadline(complaint, DeadlineKind.FINAL_DECISION).due_at - complaint.received_at == timedelta(days=60)
+    assert [x.reason for x in complaint.extensions] == ["需调取多方记录", "涉及司法鉴定"]
+    assert 'id="action-extend"' not in leader.get(f"/complaints/{complaint.id}").text  # no third
+
+
+def test_an_extended_ceiling_reminds_again_before_its_new_date(client_for, clock, mailbox):
+    from tests.test_worker import tick
+    staff = client_for("staff1")
+    complaint = register(staff, solved_on_spot="y", on_spot_result="当场解决")
+    clock.advance(days=12, hours=1)                                   # 3 days before the 15-day ceiling
+    tick()
+    assert len([m for m in mailbox.to("staff1@example.com") if complaint.number in m["Subject"]]) >= 1
+    before = len(mailbox.messages)
+    staff.act(complaint.id, "extend", {"reason": "复杂", "customer_told": "y", "version": version_of(staff, complaint.id)})
+    tick()
+    assert len(mailbox.messages) == before                            # nothing due for the new date yet
+    assert deadline(complaint, DeadlineKind.FINAL_DECISION).reminded_at is None
+
+
+def test_the_decision_notice_prints_and_goes_to_a_customer_with_e_mail(client_for, mailbox):
+    staff = client_for("staff1")
+    complaint = register(staff, customer_contact="wang@example.cn", solved_on_spot="y",
+                         on_spot_result="已为客户退还重复扣收的手续费20元。")
+    notice = staff.get(f"/complaints/{complaint.id}/notice")
+    assert notice.status_code == 200
+    assert "已为客户退还重复扣收的手续费20元。" in notice.text and "12378" in notice.text
+    assert staff.act(complaint.id, "notice", {}).status_code == 303
+    run_worker()
+    sent = mailbox.to("wang@example.cn")
+    assert len(sent) == 1 and complaint.number in sent[0]["Subject"]
+    body = sent[0].get_body(("plain",)).get_content()
+    assert "已为客户退还重复扣收的手续费20元。" in body and "/complaints/" not in body   # no staff links
+    unresolved = register(staff)
+    assert staff.get(f"/complaints/{unresolved.id}/notice").status_code == 404
+
+
+def test_a_review_is_a_linked_case_of_the_next_higher_unit_with_its_own_30_day_clock(client_for, clock):
+    staff, center = client_for("staff1"), client_for("center1")
+    complaint = register(staff, solved_on_spot="y", on_spot_result="当场解决")
+    visit(center, complaint, "B")
+    clock.advance(days=10)
+    assert center.act(complaint.id, "review_request", {"reason": "客户认为退款金额不足",
+                                                       "version": version_of(center, complaint.id)}).status_code == 303
+    complaint = fresh(complaint)
+    review = complaint.reviews[0]
+    assert review.review_of == complaint and review.unit.code == "HO"
+    assert review.content == "客户认为退款金额不足" and review.owner == user("center1")
+    assert deadline(review, DeadlineKind.REVIEW).due_at - clock() == timedelta(days=30)
+    assert complaint.number in center.get(f"/complaints/{review.id}").text
+    assert 'id="action-review_request"' not in center.get(f"/complaints/{complaint.id}").text   # once
+
+
+def test_no_review_after_30_days(client_for, clock):
+    staff, center = client_for("staff1"), client_for("center1")
+    complaint = register(staff, solved_on_spot="y", on_spot_result="当场解决")
+    visit(center, complaint, "B")
+    clock.advance(days=31)
+    assert 'id="action-review_request"' not in center.get(f"/complaints/{complaint.id}").text

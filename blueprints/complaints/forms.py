@@ -95,3 +95,24 @@ class EscalateForm(VersionedForm):
 
 class TakeOverForm(VersionedForm):
     pass
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Progress note"), validators=[
+        DataRequired(_l("Write what was done.")), Length(max=2000)])
+
+
+class ExtendForm(VersionedForm):
+    reason = TextAreaField(_l("Why the case needs more time"), validators=[
+        DataRequired(_l("Enter the reason for the extension.")), Length(max=2000)])
+    customer_told = BooleanField(_l("The customer was told of the extension and its reason"),
+                                 validators=[DataRequired(_l("Tell the customer first."))])
+
+
+class NoticeForm(FlaskForm):
+    pass
+
+
+class ReviewRequestForm(VersionedForm):
+    reason = TextAreaField(_l("What the customer disputes"), validators=[
+        DataRequired(_l("Enter what the customer disputes.")), Length(max=5000)])

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -6,8 +6,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.complaints import bp
 from blueprints.complaints.forms import (AnswerForm, ContactForm, DispatchForm, InvalidForm, LeaderDecisionForm,
-                                         EscalateForm, PlanForm, ResultForm, ReturnForm, ReviewForm, TakeOverForm,
-                                         VisitForm)
+                                         EscalateForm, ExtendForm, NoteForm, NoticeForm, PlanForm, ResultForm,
+                                         ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm)
 from blueprints.ui import current_locale, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ContactChannel, Satisfaction, Unit, User
@@ -59,6 +59,7 @@ ACTIONS = {
         c, current_user, f.reason.data.strip(), f.reply.data.strip(), expected_version=f.version.data)),
     "contact": (policy.can_log_contact, ContactForm, lambda c, f: ops.log_contact(
         c, current_user, ContactChannel(f.channel.data), f.content.data.strip())),
+    "note": (policy.can_log_contact, NoteForm, lambda c, f: ops.add_progress_note(c, current_user, f.text.data.strip())),
     "visit": (policy.can_record_visit, VisitForm, lambda c, f: ops.record_return_visit(
         c, current_user, Satisfaction(f.rating.data), (f.comment.data or "").strip(),
         expected_version=f.version.data)),
@@ -66,6 +67,11 @@ ACTIONS = {
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
     "takeover": (policy.can_take_over, TakeOverForm, lambda c, f: ops.take_over(
         c, current_user, expected_version=f.version.data)),
+    "extend": (policy.can_extend_ceiling, ExtendForm, lambda c, f: ops.extend_decision_deadline(
+        c, current_user, f.reason.data.strip(), f.customer_told.data, expected_version=f.version.data)),
+    "notice": (policy.can_send_notice, NoticeForm, lambda c, f: ops.send_decision_notice(c, current_user)),
+    "review_request": (policy.can_request_review, ReviewRequestForm, lambda c, f: ops.request_review(
+        c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
     "decide": (policy.can_decide_as_leader, LeaderDecisionForm, lambda c, f: ops.decide_as_leader(
         c, current_user, f.decision.data.strip(), expected_version=f.version.data)),
 }
@@ -128,3 +134,16 @@ def act(complaint_id: int, action: str):
                 "saved over it: here is its current state, please check it and try again."), "error")
         return _render(db.session.get(Complaint, complaint.id), 409)
     return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
+
+
+@bp.get("/<int:complaint_id>/notice")
+@login_required
+def notice(complaint_id: int):
+    """The decision notice, printable on A4: what was checked, the basis and reasons, the remedies."""
+    complaint = visible_complaint_or_404(complaint_id)
+    if complaint.result_given_at is None:
+        abort(404)
+    ops.record_view(complaint, current_user)
+    db.session.commit()
+    return render_template("complaints/notice.html", complaint=complaint,
+                           organisation=current_app.config["ORGANISATION_NAME"])

@@ -1,8 +1,8 @@
-"""Complaint lifecycle: assessment, severity, plans, escalation, contact log, return visits
+"""Complaint lifecycle: assessment, severity, plans, escalation, contact log, progress, visits, extensions, reviews
 
-Revision ID: 47dde2f2ad35
+Revision ID: bd401d5578ad
 Revises: 9b748f25f545
-Create Date: 2026-11-24 07:17:59.004625
+Create Date: 2026-11-24 07:26:08.109277
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '47dde2f2ad35'
+revision = 'bd401d5578ad'
 down_revision = '9b748f25f545'
 branch_labels = None
 depends_on = None
@@ -31,6 +31,21 @@ def upgrade():
     )
     with op.batch_alter_table('contact_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_log_complaint_id'), ['complaint_id'], unique=False)
+
+    op.create_table('extension',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('new_due_at', sa.DateTime(), nullable=False),
+    sa.Column('customer_told', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_extension_actor_id_user')),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_extension_complaint_id_complaint')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_extension'))
+    )
+    with op.batch_alter_table('extension', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_extension_complaint_id'), ['complaint_id'], unique=False)
 
     op.create_table('plan',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -54,6 +69,19 @@ def upgrade():
     with op.batch_alter_table('plan', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plan_complaint_id'), ['complaint_id'], unique=False)
         batch_op.create_index('ix_plan_pending', ['state', 'submitted_at'], unique=False)
+
+    op.create_table('progress_note',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_progress_note_actor_id_user')),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_progress_note_complaint_id_complaint')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_progress_note'))
+    )
+    with op.batch_alter_table('progress_note', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_progress_note_complaint_id'), ['complaint_id'], unique=False)
 
     op.create_table('return_visit',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -86,9 +114,12 @@ def upgrade():
         batch_op.add_column(sa.Column('result_given_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('satisfaction', sa.Enum('A', 'B', 'C', 'D', name='satisfaction', native_enum=False, length=32), nullable=True))
         batch_op.add_column(sa.Column('decision', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('review_of_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('external_channels_told', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('handler_id', sa.Integer(), nullable=True))
         batch_op.create_index('ix_complaint_repeat', ['category_id', 'object_text', 'registered_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaint_review_of_id'), ['review_of_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_complaint_review_of_id_complaint'), 'complaint', ['review_of_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_complaint_handler_id_user'), 'user', ['handler_id'], ['id'])
 
     with op.batch_alter_table('deadline', schema=None) as batch_op:
@@ -108,9 +139,12 @@ def downgrade():
 
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_complaint_handler_id_user'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_complaint_review_of_id_complaint'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_complaint_review_of_id'))
         batch_op.drop_index('ix_complaint_repeat')
         batch_op.drop_column('handler_id')
         batch_op.drop_column('external_channels_told')
+        batch_op.drop_column('review_of_id')
         batch_op.drop_column('decision')
         batch_op.drop_column('satisfaction')
         batch_op.drop_column('result_given_at')
@@ -131,11 +165,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_return_visit_complaint_id'))
 
     op.drop_table('return_visit')
+    with op.batch_alter_table('progress_note', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_progress_note_complaint_id'))
+
+    op.drop_table('progress_note')
     with op.batch_alter_table('plan', schema=None) as batch_op:
         batch_op.drop_index('ix_plan_pending')
         batch_op.drop_index(batch_op.f('ix_plan_complaint_id'))
 
     op.drop_table('plan')
+    with op.batch_alter_table('extension', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_extension_complaint_id'))
+
+    op.drop_table('extension')
     with op.batch_alter_table('contact_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_log_complaint_id'))
 
