@@ -101,6 +101,18 @@ class RoutingRule(db.Model):
     unit: Mapped[Unit] = relationship()
 
 
+class Incident(db.Model):
+    """One cause (an outage, a product fault) behind many customers' complaints: counted once in
+    incident statistics, and each complaint individually in complaint statistics."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[datetime]
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    closed_at: Mapped[Optional[datetime]]
+
+    opened_by: Mapped[User] = relationship()
+
+
 class DailyCounter(db.Model):
     """Per-day sequence behind the human-readable complaint number TS-YYYYMMDD-NNNN."""
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -143,6 +155,8 @@ class Complaint(db.Model):
     result_given_at: Mapped[Optional[datetime]]
     satisfaction: Mapped[Optional[Satisfaction]] = mapped_column(enum_column(Satisfaction))
     decision: Mapped[Optional[str]] = mapped_column(Text)        # the leader's final decision
+    # 集中性: complaints caused by one incident (an outage) are linked to it and handled together.
+    incident_id: Mapped[Optional[int]] = mapped_column(ForeignKey("incident.id"), index=True)
     # 核查: a review case points at the complaint whose decision the customer disputes.
     review_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("complaint.id"), index=True)
     external_channels_told: Mapped[bool] = mapped_column(default=False)
@@ -165,6 +179,7 @@ class Complaint(db.Model):
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     handler: Mapped[Optional[User]] = relationship(foreign_keys=[handler_id])
+    incident: Mapped[Optional[Incident]] = relationship()
     review_of: Mapped[Optional[Complaint]] = relationship(remote_side=[id], foreign_keys=[review_of_id],
                                                           back_populates="reviews")
     reviews: Mapped[list[Complaint]] = relationship(foreign_keys=[review_of_id], back_populates="review_of")

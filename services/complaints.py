@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel, ContactLog,
-                    DailyCounter, DeadlineKind, Extension, Kind, Plan, PlanState, ProgressNote, ReturnVisit, Role,
-                    RoutingRule, Satisfaction, Unit, UnitKind, User)
+                    DailyCounter, DeadlineKind, Extension, Incident, Kind, Plan, PlanState, ProgressNote,
+                    ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind, User)
 from services import clock, deadlines, notify, policy
 
 
@@ -47,6 +47,8 @@ class Registration:
     compensation: bool = False
     regulator_forwarded: bool = False
     solved_on_spot: Optional[str] = None   # the result given at the counter, when solved at once
+    incident_id: Optional[int] = None      # a concentrated complaint joins an open incident ...
+    new_incident: Optional[str] = None     # ... or opens a new one with this title
 
 
 def log_event(complaint: Complaint, actor: Optional[User], action: str, detail: Optional[str] = None) -> None:
@@ -109,6 +111,8 @@ def register_complaint(actor: User, token: str, data: Registration) -> tuple[Com
         litigation=data.litigation, media=data.media, compensation=data.compensation,
         regulator_forwarded=data.regulator_forwarded,
     )
+    if data.kind == Kind.CONCENTRATED:
+        complaint.incident = _incident_for(data, actor, now)
     try:
         with db.session.begin_nested():
             db.session.add(complaint)
@@ -131,13 +135,62 @@ def register_complaint(actor: User, token: str, data: Registration) -> tuple[Com
     return complaint, True
 
 
+def _incident_for(data: Registration, actor: User, now: datetime) -> Incident:
+    if data.new_incident:
+        incident = Incident(title=data.new_incident, opened_at=now, opened_by=actor)
+        db.session.add(incident)
+        return incident
+    incident = db.session.get(Incident, data.incident_id) if data.incident_id else None
+    if incident is None or incident.closed_at is not None:
+        raise ActionRefused()
+    return incident
+
+
+def open_incidents() -> list[Incident]:
+    return list(db.session.scalars(select(Incident).where(Incident.closed_at.is_(None))
+                                   .order_by(Incident.id.desc()).limit(100)))
+
+
+def incident_complaints(incident: Incident, user: User) -> list[Complaint]:
+    return list(db.session.scalars(select(Complaint).where(
+        Complaint.incident_id == incident.id, policy.visible_complaints(user)).order_by(Complaint.id)))
+
+
+def dispatch_incident(incident: Incident, actor: User, unit: Unit) -> int:
+    """Route every waiting complaint of the incident that `actor` may route to one department."""
+    waiting = [c for c in incident_complaints(incident, actor) if policy.can_dispatch(actor, c)]
+    for complaint in waiting:
+        dispatch_complaint(complaint, actor, unit)
+    return len(waiting)
+
+
+def answer_incident(incident: Incident, actor: User, cause: str, result: str, corrective_action: str,
+                    preventive_action: str) -> int:
+    """One answer for every complaint of the incident waiting for `actor`'s department."""
+    waiting = [c for c in incident_complaints(incident, actor) if policy.can_answer(actor, c)]
+    for complaint in waiting:
+        answer_complaint(complaint, actor, cause, result, corrective_action, preventive_action)
+    return len(waiting)
+
+
+def give_incident_result(incident: Incident, actor: User, result: str, channel: ContactChannel) -> int:
+    """Tell every customer of the incident that `actor` answers for the same result."""
+    ready = [c for c in incident_complaints(incident, actor) if policy.can_give_result(actor, c)]
+    for complaint in ready:
+        give_result(complaint, actor, result, channel)
+    return len(ready)
+
+
 def detect_repeats(complaint: Complaint) -> list[Complaint]:
     """The same complaint (object and category) from 3 or more different complainants within the
-    window makes every one of them major. Returns the complaints newly raised."""
+    window makes every one of them major. Returns the complaints newly raised. Concentrated
+    complaints are left out: their incident already links them."""
+    if complaint.incident_id is not None:
+        return []   # already linked under its incident, which is how it is handled and counted
     window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
     similar = list(db.session.scalars(select(Complaint).where(
         Complaint.category_id == complaint.category_id, Complaint.object_text == complaint.object_text,
-        Complaint.registered_at >= complaint.registered_at - window)))
+        Complaint.incident_id.is_(None), Complaint.registered_at >= complaint.registered_at - window)))
     if len({c.customer_contact.strip().lower() for c in similar}) < 3:
         return []
     raised = []

@@ -1,10 +1,10 @@
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import func, select
 
 from blueprints.center import bp
 from blueprints.ui import is_htmx, paginate, role_required
 from extensions import db
-from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role
+from models import Complaint, ComplaintState, Deadline, DeadlineKind, Incident, Role
 from services import clock
 
 
@@ -41,3 +41,15 @@ def visits():
             Deadline.kind == DeadlineKind.RETURN_VISIT, Deadline.met_at.is_(None), Deadline.due_at <= end_of_today))
     template = "complaints/_table.html" if is_htmx() else "center/visits.html"
     return render_template(template, page=page, due_today=due_today)
+
+
+@bp.get("/incidents")
+@role_required(Role.CENTER, Role.LEADER)
+def incidents():
+    """Incidents behind concentrated complaints, newest first, each with its number of complaints."""
+    page = db.paginate(select(Incident).order_by(Incident.id.desc()),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    counts = dict(db.session.execute(
+        select(Complaint.incident_id, func.count()).where(Complaint.incident_id.in_([i.id for i in page.items]))
+        .group_by(Complaint.incident_id)).all())
+    return render_template("center/incidents.html", page=page, counts=counts)

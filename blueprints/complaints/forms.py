@@ -21,7 +21,7 @@ class DispatchForm(VersionedForm):
     note = TextAreaField(_l("Note to the department"), validators=[Optional(), Length(max=1000)])
 
 
-class AnswerForm(VersionedForm):
+class AnswerFields(FlaskForm):
     cause = TextAreaField(_l("Cause"), validators=[DataRequired(_l("Enter the cause.")), Length(max=5000)])
     result = TextAreaField(_l("Handling result"), validators=[
         DataRequired(_l("Enter the handling result.")), Length(max=5000)])
@@ -31,15 +31,23 @@ class AnswerForm(VersionedForm):
         DataRequired(_l("Enter the preventive action.")), Length(max=5000)])
 
 
+class AnswerForm(AnswerFields, VersionedForm):
+    pass
+
+
 class ReturnForm(VersionedForm):
     comment = TextAreaField(_l("Why the answer goes back"), validators=[
         DataRequired(_l("Say why the answer is sent back.")), Length(max=2000)])
 
 
-class ResultForm(VersionedForm):
+class ResultFields(FlaskForm):
     result = TextAreaField(_l("Result told to the customer"), validators=[
         DataRequired(_l("Enter what the customer was told.")), Length(max=5000)])
     channel = SelectField(_l("How the customer was told"), choices=CONTACT_CHOICES, default="phone")
+
+
+class ResultForm(ResultFields, VersionedForm):
+    pass
 
 
 class InvalidForm(VersionedForm):
@@ -116,3 +124,7 @@ class NoticeForm(FlaskForm):
 class ReviewRequestForm(VersionedForm):
     reason = TextAreaField(_l("What the customer disputes"), validators=[
         DataRequired(_l("Enter what the customer disputes.")), Length(max=5000)])
+
+
+class IncidentDispatchForm(FlaskForm):
+    unit = SelectField(_l("Department"), coerce=int, validators=[DataRequired(_l("Choose a department."))])

@@ -5,12 +5,12 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.complaints import bp
-from blueprints.complaints.forms import (AnswerForm, ContactForm, DispatchForm, InvalidForm, LeaderDecisionForm,
+from blueprints.complaints.forms import (AnswerFields, AnswerForm, IncidentDispatchForm, ResultFields, ContactForm, DispatchForm, InvalidForm, LeaderDecisionForm,
                                          EscalateForm, ExtendForm, NoteForm, NoticeForm, PlanForm, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm)
 from blueprints.ui import current_locale, visible_complaint_or_404
 from extensions import db
-from models import Complaint, ComplaintEvent, ContactChannel, Satisfaction, Unit, User
+from models import Complaint, ComplaintEvent, ContactChannel, Incident, Satisfaction, Unit, User
 from services import complaints as ops
 from services import policy
 
@@ -147,3 +147,74 @@ def notice(complaint_id: int):
     db.session.commit()
     return render_template("complaints/notice.html", complaint=complaint,
                            organisation=current_app.config["ORGANISATION_NAME"])
+
+
+def _incident_forms(incident: Incident, complaints: list[Complaint], submitted: dict) -> dict:
+    """The bulk actions the user may take on some complaint of the incident."""
+    forms = {}
+    if any(policy.can_dispatch(current_user, c) for c in complaints):
+        form = submitted.get("dispatch") or IncidentDispatchForm(formdata=None, prefix="dispatch")
+        form.unit.choices = [(0, _("Choose…"))] + [(u.id, u.display_name(current_locale()))
+                                                   for u in ops.department_choices()]
+        forms["dispatch"] = form
+    if any(policy.can_answer(current_user, c) for c in complaints):
+        forms["answer"] = submitted.get("answer") or AnswerFields(formdata=None, prefix="answer")
+    if any(policy.can_give_result(current_user, c) for c in complaints):
+        forms["result"] = submitted.get("result") or ResultFields(formdata=None, prefix="result")
+    return forms
+
+
+INCIDENT_ACTIONS = {
+    "dispatch": (IncidentDispatchForm, lambda i, f: ops.dispatch_incident(
+        i, current_user, db.session.get(Unit, f.unit.data) or abort(400))),
+    "answer": (AnswerFields, lambda i, f: ops.answer_incident(
+        i, current_user, f.cause.data.strip(), f.result.data.strip(), f.corrective_action.data.strip(),
+        f.preventive_action.data.strip())),
+    "result": (ResultFields, lambda i, f: ops.give_incident_result(
+        i, current_user, f.result.data.strip(), ContactChannel(f.channel.data))),
+}
+
+
+def _incident_or_404(incident_id: int) -> tuple[Incident, list[Complaint]]:
+    incident = db.session.get(Incident, incident_id)
+    complaints = ops.incident_complaints(incident, current_user) if incident else []
+    if not complaints:
+        abort(404)
+    return incident, complaints
+
+
+def _render_incident(incident_id: int, status: int = 200, submitted: dict | None = None):
+    incident, complaints = _incident_or_404(incident_id)
+    return render_template("complaints/incident.html", incident=incident, complaints=complaints[:200],
+                           total=len(complaints), forms=_incident_forms(incident, complaints, submitted or {})), status
+
+
+@bp.get("/incidents/<int:incident_id>")
+@login_required
+def incident(incident_id: int):
+    return _render_incident(incident_id)
+
+
+@bp.post("/incidents/<int:incident_id>/<action>")
+@login_required
+def incident_act(incident_id: int, action: str):
+    """One action for all the incident's complaints the user may act on, in one transaction."""
+    if action not in INCIDENT_ACTIONS:
+        abort(404)
+    incident, complaints = _incident_or_404(incident_id)
+    make_form, transition = INCIDENT_ACTIONS[action]
+    form = make_form(prefix=action)
+    if action == "dispatch":
+        form.unit.choices = [(u.id, u.name) for u in ops.department_choices()]
+    if not form.validate():
+        return _render_incident(incident_id, 422, {action: form})
+    try:
+        count = transition(incident, form)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Someone else changed one of these complaints meanwhile; nothing was saved. Please try again."),
+              "error")
+        return _render_incident(incident_id, 409)
+    flash(_("Done for %(count)s complaints.", count=count), "info")
+    return redirect(url_for("complaints.incident", incident_id=incident_id), 303)

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from blueprints.ui import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
 from models import Channel, Kind
 from services import clock
-from services.complaints import active_categories
+from services.complaints import active_categories, open_incidents
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 # Registration is due within 15 minutes of receipt; older receipts are still accepted
@@ -69,8 +69,16 @@ class RegisterForm(FlaskForm):
     media = BooleanField(_l("Exposed by the media"))
     compensation = BooleanField(_l("Compensation involved"))
     regulator_forwarded = BooleanField(_l("Forwarded by a regulator hotline (12378, 12363)"))
+    incident = SelectField(_l("Incident (concentrated complaints)"), coerce=int, default=0, validate_choice=False)
+    new_incident = StringField(_l("…or a new incident"), validators=[Length(max=200)])
     solved_on_spot = BooleanField(_l("Solved on the spot"))
     on_spot_result = TextAreaField(_l("Result given to the customer on the spot"), validators=[Length(max=5000)])
+
+    def validate_new_incident(self, field):
+        if self.kind.data == Kind.CONCENTRATED.value and not self.incident.data and not (field.data or "").strip():
+            raise ValidationError(_l("A concentrated complaint belongs to an incident: choose one or name a new one."))
+        if self.incident.data and self.incident.data not in {value for value, _ in self.incident.choices}:
+            raise ValidationError(_l("That incident is closed or unknown."))
 
     def validate_on_spot_result(self, field):
         if self.solved_on_spot.data and not (field.data or "").strip():
@@ -80,3 +88,4 @@ class RegisterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.category.choices = [(0, _l("Choose…"))] + [
             (c.id, c.display_name(locale)) for c in active_categories()]
+        self.incident.choices = [(0, "—")] + [(i.id, i.title) for i in open_incidents()]

@@ -46,7 +46,8 @@ def register():
             category_id=form.category.data, level=form.level.data, kind=Kind(form.kind.data),
             collective=form.collective.data, litigation=form.litigation.data, media=form.media.data,
             compensation=form.compensation.data, regulator_forwarded=form.regulator_forwarded.data,
-            solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None))
+            solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None,
+            **_incident_choice(form)))
         db.session.commit()
         return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
     status = 422 if form.errors else 200
@@ -62,3 +63,10 @@ def validate_field(field: str):
         abort(404)
     form.validate()
     return render_template("intake/_field_error.html", field=form[field])
+
+
+def _incident_choice(form: RegisterForm) -> dict:
+    if form.kind.data != Kind.CONCENTRATED.value:
+        return {}
+    new = (form.new_incident.data or "").strip()
+    return {"new_incident": new} if new else {"incident_id": form.incident.data}

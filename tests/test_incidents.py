@@ -1,0 +1,61 @@
+"""Concentrated complaints: many customers hit by one incident, linked, handled and answered together."""
+from sqlalchemy import func, select
+
+from extensions import db
+from models import ComplaintState, Incident
+from tests.conftest import complaint_form
+from tests.helpers import fresh, register
+
+
+def concentrated(client, contact, **changes):
+    return register(client, kind="concentrated", customer_contact=contact, **changes)
+
+
+def test_concentrated_complaints_join_one_incident_and_are_handled_together(client_for, mailbox):
+    staff, other_branch, dept = client_for("staff1"), client_for("staff2"), client_for("dept1")
+    first = concentrated(staff, "13800000001", new_incident="11月24日 ATM 网络中断")
+    incident = db.session.scalar(select(Incident))
+    second = concentrated(staff, "13800000002", incident=str(incident.id))
+    elsewhere = concentrated(other_branch, "13800000003", incident=str(incident.id))
+    assert {c.incident_id for c in (first, second, elsewhere)} == {incident.id}
+    assert db.session.scalar(select(func.count()).select_from(Incident)) == 1
+
+    page = staff.get(f"/complaints/incidents/{incident.id}")
+    assert page.status_code == 200 and first.number in page.text and elsewhere.number not in page.text
+    assert staff.get(f"/complaints/{first.id}").text.count("ATM 网络中断") >= 1
+
+    from tests.helpers import unit_id
+    response = staff.post(f"/complaints/incidents/{incident.id}/dispatch", data={"dispatch-unit": unit_id("OPS")})
+    assert response.status_code == 303
+    assert [fresh(c).state for c in (first, second, elsewhere)] == [
+        ComplaintState.DISPATCHED, ComplaintState.DISPATCHED, ComplaintState.REGISTERED]
+
+    answer = {"answer-cause": "网络运营商线路故障", "answer-result": "已恢复", "answer-corrective_action": "切换备用线路",
+              "answer-preventive_action": "双线路冗余"}
+    assert dept.post(f"/complaints/incidents/{incident.id}/answer", data=answer).status_code == 303
+    assert [fresh(c).state for c in (first, second)] == [ComplaintState.ANSWERED] * 2
+    assert staff.post(f"/complaints/incidents/{incident.id}/result", data={
+        "result-result": "已告知网络故障原因并致歉", "result-channel": "sms"}).status_code == 303
+    assert [fresh(c).state for c in (first, second)] == [ComplaintState.AWAITING_VISIT] * 2
+
+
+def test_a_concentrated_complaint_needs_an_incident(client_for):
+    response = client_for("staff1").post("/intake/new", data=complaint_form(kind="concentrated"))
+    assert response.status_code == 422
+
+
+def test_an_incident_of_other_units_only_is_hidden(client_for):
+    concentrated(client_for("staff1"), "13800000001", new_incident="停电")
+    incident = db.session.scalar(select(Incident))
+    assert client_for("staff2").get(f"/complaints/incidents/{incident.id}").status_code == 404
+    assert client_for("center1").get(f"/complaints/incidents/{incident.id}").status_code == 200
+
+
+def test_the_center_lists_incidents_with_their_complaint_counts(client_for):
+    staff = client_for("staff1")
+    concentrated(staff, "13800000001", new_incident="App 登录故障")
+    incident = db.session.scalar(select(Incident))
+    concentrated(staff, "13800000002", incident=str(incident.id))
+    page = client_for("center1").get("/center/incidents").text
+    assert "App 登录故障" in page and "<td>2</td>" in page
+    assert staff.get("/center/incidents").status_code == 403
