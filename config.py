@@ -69,7 +69,10 @@ DEFAULTS = {
     "ESCALATE_AFTER": {"dispatch": timedelta(minutes=30), "answer": timedelta(days=1),
                        "first_response": timedelta(hours=1), "resolution": timedelta(hours=24),
                        "return_visit": timedelta(days=1), "final_decision": timedelta(days=1),
-                       "progress": timedelta(hours=2), "review": timedelta(days=1)},
+                       "progress": timedelta(hours=2), "review": timedelta(days=1), "registration": timedelta(0),
+                       "plan_approval": timedelta(hours=4)},
+    "REGISTRATION_MINUTES": 15,
+    "PLAN_APPROVAL_WORKING_HOURS": 8,   # one working day
     "PROGRESS_NOTE_WORKING_MINUTES": 30,
     # The same object and category from 3+ different complainants within this window is major.
     "REPEAT_WINDOW_DAYS": 30,
@@ -77,7 +80,8 @@ DEFAULTS = {
     "REMINDER_LEAD": {"dispatch": timedelta(minutes=10), "answer": timedelta(days=1),
                       "first_response": timedelta(minutes=15), "resolution": timedelta(hours=4),
                       "return_visit": timedelta(hours=4), "final_decision": timedelta(days=3),
-                      "progress": timedelta(0), "review": timedelta(days=3)},
+                      "progress": timedelta(0), "review": timedelta(days=3), "registration": timedelta(0),
+                      "plan_approval": timedelta(hours=2)},
     "SMTP_TIMEOUT": 10,
     "REDIS_CONNECT_TIMEOUT": 0.3,
 }

@@ -45,6 +45,8 @@ DEADLINE_LABELS = {
     DeadlineKind.RESOLUTION: _l("Plan or result to the customer"),
     DeadlineKind.RETURN_VISIT: _l("Return visit"), DeadlineKind.FINAL_DECISION: _l("Final decision (regulatory)"),
     DeadlineKind.PROGRESS: _l("Progress note (major complaint)"), DeadlineKind.REVIEW: _l("Review decision"),
+    DeadlineKind.REGISTRATION: _l("Registration (15 minutes from receipt)"),
+    DeadlineKind.PLAN_APPROVAL: _l("Plan approval"),
 }
 EVENT_LABELS = {
     "registered": _l("Registered the complaint"), "dispatched": _l("Dispatched to"),
@@ -58,6 +60,8 @@ EVENT_LABELS = {
     "major_reported": _l("Major complaint reported to"),
     "repeat_detected": _l("Same complaint from 3 or more customers; major. Linked with"),
     "plan_submitted": _l("Submitted a plan for approval"), "plan_recorded": _l("Recorded the plan"),
+    "withdrawn": _l("The customer withdrew the complaint"),
+    "visit_unreachable": _l("Return visit: the customer could not be reached"),
     "progress_note": _l("Progress note"), "extended": _l("Extended the final decision deadline"),
     "notice_sent": _l("Sent the decision notice"), "review_opened": _l("Review case opened for"),
     "review_requested": _l("The customer asked for a review:"), "escalated": _l("Escalated the handling to"), "taken_over": _l("Took over the handling"),
@@ -125,13 +129,19 @@ def local_datetime(value) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
 
+def waits_on(deadline) -> str:
+    """Who must act for an open deadline, as the reminders address them."""
+    from services.reminders import assignees
+    return ", ".join(user.name for user in assignees(deadline))
+
+
 def template_globals() -> dict:
     return {
         "ROLE_LABELS": ROLE_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS, "STATE_LABELS": STATE_LABELS,
         "LEVEL_LABELS": LEVEL_LABELS, "DEADLINE_LABELS": DEADLINE_LABELS, "EVENT_LABELS": EVENT_LABELS,
         "KIND_LABELS": KIND_LABELS, "SATISFACTION_LABELS": SATISFACTION_LABELS, "CONTACT_LABELS": CONTACT_LABELS,
         "PLAN_STATE_LABELS": PLAN_STATE_LABELS, "DEADLINE_KINDS": DeadlineKind,
-        "policy": policy, "current_locale": current_locale, "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
+        "policy": policy, "current_locale": current_locale, "waits_on": waits_on, "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
     }
 
 

@@ -78,6 +78,8 @@ class DeadlineKind(str, enum.Enum):
     FINAL_DECISION = "final_decision"   # the regulatory ceiling: 15 calendar days from receipt
     PROGRESS = "progress"               # a progress note on an open major complaint, every 30 working minutes
     REVIEW = "review"                   # 核查: a review case is decided within 30 days of the request
+    REGISTRATION = "registration"       # registered within 15 minutes of receipt
+    PLAN_APPROVAL = "plan_approval"     # the approver decides on a major complaint's plan in 1 working day
 
 
 class Category(db.Model):
@@ -137,6 +139,11 @@ class Complaint(db.Model):
     content: Mapped[str] = mapped_column(Text)
     demand: Mapped[str] = mapped_column(Text)
     object_text: Mapped[str] = mapped_column(String(200))
+    # 回避: the unit and staff member the complaint is about never handle it.
+    object_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    object_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    withdrawn_at: Mapped[Optional[datetime]]
+    withdrawal_reason: Mapped[Optional[str]] = mapped_column(Text)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
     level: Mapped[int]
     kind: Mapped[Kind] = mapped_column(enum_column(Kind), default=Kind.ROUTINE)
@@ -151,6 +158,7 @@ class Complaint(db.Model):
     valid: Mapped[Optional[bool]]
     invalid_reason: Mapped[Optional[str]] = mapped_column(Text)
     round: Mapped[int] = mapped_column(default=1)   # 2 = the second handling after an unsatisfied visit
+    unreachable_attempts: Mapped[int] = mapped_column(default=0)   # return-visit calls nobody answered
     result: Mapped[Optional[str]] = mapped_column(Text)          # what the customer was told
     result_given_at: Mapped[Optional[datetime]]
     satisfaction: Mapped[Optional[Satisfaction]] = mapped_column(enum_column(Satisfaction))
@@ -179,6 +187,8 @@ class Complaint(db.Model):
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     handler: Mapped[Optional[User]] = relationship(foreign_keys=[handler_id])
+    object_unit: Mapped[Optional[Unit]] = relationship(foreign_keys=[object_unit_id])
+    object_user: Mapped[Optional[User]] = relationship(foreign_keys=[object_user_id])
     incident: Mapped[Optional[Incident]] = relationship()
     review_of: Mapped[Optional[Complaint]] = relationship(remote_side=[id], foreign_keys=[review_of_id],
                                                           back_populates="reviews")
@@ -236,6 +246,7 @@ class Deadline(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
     kind: Mapped[DeadlineKind] = mapped_column(enum_column(DeadlineKind))
+    round: Mapped[int] = mapped_column(default=1)
     started_at: Mapped[datetime]
     due_at: Mapped[datetime]
     remind_at: Mapped[datetime]
@@ -318,7 +329,7 @@ class ReturnVisit(db.Model):
     round: Mapped[int]
     at: Mapped[datetime]
     visitor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    rating: Mapped[Satisfaction] = mapped_column(enum_column(Satisfaction))
+    rating: Mapped[Optional[Satisfaction]] = mapped_column(enum_column(Satisfaction))   # None: not reached
     comment: Mapped[str] = mapped_column(Text)
 
     visitor: Mapped[User] = relationship(lazy="joined")

@@ -28,6 +28,10 @@ class StaleComplaint(Exception):
     """Someone else changed the complaint since the user loaded it."""
 
 
+class ConflictOfInterest(Exception):
+    """回避: the chosen unit or person is what the complaint is about."""
+
+
 @dataclass
 class Registration:
     customer_name: str
@@ -47,8 +51,13 @@ class Registration:
     compensation: bool = False
     regulator_forwarded: bool = False
     solved_on_spot: Optional[str] = None   # the result given at the counter, when solved at once
+    object_unit_id: Optional[int] = None   # the unit complained about, if one of ours
+    object_user_id: Optional[int] = None   # the staff member complained about, if any
     incident_id: Optional[int] = None      # a concentrated complaint joins an open incident ...
     new_incident: Optional[str] = None     # ... or opens a new one with this title
+
+
+UNREACHABLE_ATTEMPTS = 3
 
 
 def log_event(complaint: Complaint, actor: Optional[User], action: str, detail: Optional[str] = None) -> None:
@@ -109,7 +118,8 @@ def register_complaint(actor: User, token: str, data: Registration) -> tuple[Com
         content=data.content, demand=data.demand, object_text=data.object_text,
         category_id=data.category_id, level=data.level, kind=data.kind, collective=data.collective,
         litigation=data.litigation, media=data.media, compensation=data.compensation,
-        regulator_forwarded=data.regulator_forwarded,
+        regulator_forwarded=data.regulator_forwarded, object_unit_id=data.object_unit_id,
+        object_user_id=data.object_user_id,
     )
     if data.kind == Kind.CONCENTRATED:
         complaint.incident = _incident_for(data, actor, now)
@@ -123,6 +133,8 @@ def register_complaint(actor: User, token: str, data: Registration) -> tuple[Com
             raise
         return existing, False
     log_event(complaint, actor, "registered")
+    registration = deadlines.start_deadline(complaint, DeadlineKind.REGISTRATION, data.received_at)
+    registration.met_at = now
     for kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION, DeadlineKind.FINAL_DECISION):
         deadlines.start_deadline(complaint, kind, now)
     if data.solved_on_spot:
@@ -244,6 +256,8 @@ def dispatch_complaint(complaint: Complaint, actor: User, unit: Unit, assignee: 
         raise ActionRefused()
     if assignee is not None and (assignee.unit_id != unit.id or assignee.role not in policy.DEPARTMENT_ROLES):
         raise ActionRefused()
+    if unit.id == complaint.object_unit_id or (assignee is not None and assignee.id == complaint.object_user_id):
+        raise ConflictOfInterest()
     now = clock.now()
     if complaint.valid is None:
         complaint.valid = True   # routing it means it was judged valid
@@ -291,6 +305,7 @@ def submit_plan(complaint: Complaint, actor: User, steps: str, responsible: str,
             _announce_major(complaint)
     if complaint.is_major:
         plan.state = PlanState.PENDING
+        deadlines.start_deadline(complaint, DeadlineKind.PLAN_APPROVAL, now)
         log_event(complaint, actor, "plan_submitted", steps)
         for user in plan_approvers(complaint):
             notify.queue_email(user, "plan_submitted", complaint_id=complaint.id, complaint=complaint, plan=plan)
@@ -308,6 +323,7 @@ def review_plan(complaint: Complaint, actor: User, approve: bool, comment: str,
     plan.reviewer = actor
     plan.reviewed_at = clock.now()
     plan.review_comment = comment or None
+    deadlines.meet_deadline(complaint, DeadlineKind.PLAN_APPROVAL, plan.reviewed_at)
     log_event(complaint, actor, "plan_approved" if approve else "plan_rejected", comment or None)
     notify.queue_email(plan.author, "plan_reviewed", complaint_id=complaint.id, complaint=complaint, plan=plan)
     return plan
@@ -325,7 +341,7 @@ def escalate_complaint(complaint: Complaint, actor: User, reason: str,
     _check(policy.can_escalate(actor, complaint), complaint, expected_version)
     ladder = policy.BRANCH_LADDER
     for role in ladder[ladder.index(actor.role) + 1:]:
-        candidates = unit_members(complaint.unit_id, {role})
+        candidates = [u for u in unit_members(complaint.unit_id, {role}) if u.id != complaint.object_user_id]
         if candidates:
             break
     else:
@@ -456,15 +472,23 @@ def request_review(complaint: Complaint, actor: User, reason: str,
     return review
 
 
-def record_return_visit(complaint: Complaint, actor: User, rating: Satisfaction, comment: str,
+def record_return_visit(complaint: Complaint, actor: User, rating: Optional[Satisfaction], comment: str,
                         expected_version: Optional[int] = None) -> ReturnVisit:
     """回访. A, B or C closes the complaint. D reopens it for the second handling; a D after the
-    second handling sends it to the leader, whose decision is final."""
+    second handling sends it to the leader, whose decision is final. No rating means the customer
+    could not be reached; after 3 such attempts the complaint is closed as unreachable."""
     _check(policy.can_record_visit(actor, complaint), complaint, expected_version)
     now = clock.now()
     visit = ReturnVisit(complaint_id=complaint.id, round=complaint.round, at=now, visitor=actor,
                         rating=rating, comment=comment)
     db.session.add(visit)
+    if rating is None:
+        complaint.unreachable_attempts += 1
+        log_event(complaint, actor, "visit_unreachable", comment or None)
+        if complaint.unreachable_attempts >= UNREACHABLE_ATTEMPTS:
+            deadlines.meet_deadline(complaint, DeadlineKind.RETURN_VISIT, now)
+            _close(complaint, actor, now)
+        return visit
     complaint.satisfaction = rating
     deadlines.meet_deadline(complaint, DeadlineKind.RETURN_VISIT, now)
     log_event(complaint, actor, "visited", f"{rating.value}: {comment}")
@@ -474,7 +498,10 @@ def record_return_visit(complaint: Complaint, actor: User, rating: Satisfaction,
         complaint.round = 2
         complaint.state = ComplaintState.REGISTERED
         complaint.assignee = None
+        complaint.unreachable_attempts = 0
+        # The second handling gets clocks of its own; the first round's stay on record.
         deadlines.start_deadline(complaint, DeadlineKind.DISPATCH, now)
+        deadlines.start_deadline(complaint, DeadlineKind.RESOLUTION, now)
         log_event(complaint, actor, "reopened")
         for user in [complaint.owner] + unit_members(complaint.unit_id, {Role.BRANCH_HEAD}):
             notify.queue_email(user, "reopened", complaint_id=complaint.id, complaint=complaint, comment=comment)
@@ -484,6 +511,17 @@ def record_return_visit(complaint: Complaint, actor: User, rating: Satisfaction,
         for user in leaders():
             notify.queue_email(user, "to_leader", complaint_id=complaint.id, complaint=complaint, comment=comment)
     return visit
+
+
+def withdraw_complaint(complaint: Complaint, actor: User, reason: str,
+                       expected_version: Optional[int] = None) -> None:
+    """The customer withdraws: the process ends the day it is received, with the reason on record."""
+    _check(policy.can_withdraw(actor, complaint), complaint, expected_version)
+    now = clock.now()
+    complaint.withdrawn_at = now
+    complaint.withdrawal_reason = reason
+    log_event(complaint, actor, "withdrawn", reason)
+    _close(complaint, actor, now)
 
 
 def decide_as_leader(complaint: Complaint, actor: User, decision: str,
@@ -540,6 +578,16 @@ def unit_members(unit_id: Optional[int], roles: set[Role]) -> list[User]:
 def center_staff() -> list[User]:
     return list(db.session.scalars(select(User).where(User.role == Role.CENTER, User.active.is_(True))
                                    .order_by(User.id)))
+
+
+def all_units() -> list[Unit]:
+    return list(db.session.scalars(select(Unit).order_by(Unit.code)))
+
+
+def colleagues(user: User) -> list[User]:
+    """Staff a complaint registered by `user` may be about: the people of the same unit."""
+    return list(db.session.scalars(select(User).where(User.unit_id == user.unit_id, User.active.is_(True))
+                                   .order_by(User.id).limit(500)))
 
 
 def department_choices() -> list[Unit]:

@@ -42,6 +42,10 @@ def return_visit_due(result_given_at: datetime) -> datetime:
     return clock.from_local(datetime.combine(day, end, tzinfo=local.tzinfo))
 
 
+def _after_working(start: datetime, amount: timedelta) -> datetime:
+    return clock.from_local(calendar.add_working_time(clock.to_local(start), amount))
+
+
 def due_for(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> datetime:
     cfg = current_app.config
     if kind == DeadlineKind.DISPATCH:
@@ -51,7 +55,13 @@ def due_for(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> d
     if kind == DeadlineKind.FIRST_RESPONSE:
         return complaint.received_at + timedelta(hours=cfg["FIRST_RESPONSE_HOURS"][complaint.level])
     if kind == DeadlineKind.RESOLUTION:
-        return complaint.received_at + timedelta(hours=cfg["RESOLUTION_HOURS"][complaint.level])
+        # The first round counts from receipt; a second handling has its own clock from the reopening.
+        base = complaint.received_at if complaint.round == 1 else started_at
+        return base + timedelta(hours=cfg["RESOLUTION_HOURS"][complaint.level])
+    if kind == DeadlineKind.REGISTRATION:
+        return complaint.received_at + timedelta(minutes=cfg["REGISTRATION_MINUTES"])
+    if kind == DeadlineKind.PLAN_APPROVAL:
+        return _after_working(started_at, timedelta(hours=cfg["PLAN_APPROVAL_WORKING_HOURS"]))
     if kind == DeadlineKind.RETURN_VISIT:
         return return_visit_due(started_at)
     if kind == DeadlineKind.FINAL_DECISION:
@@ -59,14 +69,12 @@ def due_for(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> d
     if kind == DeadlineKind.REVIEW:
         return started_at + timedelta(days=cfg["REVIEW_DAYS"])
     if kind == DeadlineKind.PROGRESS:
-        local = calendar.add_working_time(clock.to_local(started_at),
-                                          timedelta(minutes=cfg["PROGRESS_NOTE_WORKING_MINUTES"]))
-        return clock.from_local(local)
+        return _after_working(started_at, timedelta(minutes=cfg["PROGRESS_NOTE_WORKING_MINUTES"]))
     raise ValueError(kind)
 
 
 def start_deadline(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> Deadline:
-    deadline = Deadline(kind=kind, started_at=started_at)
+    deadline = Deadline(kind=kind, started_at=started_at, round=complaint.round)
     _set_due(deadline, due_for(complaint, kind, started_at))
     complaint.deadlines.append(deadline)
     _refresh_next_due(complaint)

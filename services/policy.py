@@ -87,8 +87,10 @@ def approves_plans_of(user: User, complaint: Complaint) -> bool:
 
 
 def can_review_plan(user: User, complaint: Complaint) -> bool:
+    """The approver, and never the plan's own author."""
     plan = complaint.current_plan
-    return plan is not None and plan.state == PlanState.PENDING and approves_plans_of(user, complaint)
+    return (plan is not None and plan.state == PlanState.PENDING and plan.author_id != user.id
+            and approves_plans_of(user, complaint))
 
 
 def can_decide_answer(user: User, complaint: Complaint) -> bool:
@@ -114,8 +116,13 @@ def can_log_contact(user: User, complaint: Complaint) -> bool:
 
 
 def can_record_visit(user: User, complaint: Complaint) -> bool:
-    """Return visits are made by the service center, or by the owner's side."""
-    return complaint.state == ComplaintState.AWAITING_VISIT and _answers_for_owner(user, complaint)
+    """Return visits are made by the service center or the owner's side, never by the handler."""
+    return (complaint.state == ComplaintState.AWAITING_VISIT and _answers_for_owner(user, complaint)
+            and user.id != current_handler_id(complaint))
+
+
+def can_withdraw(user: User, complaint: Complaint) -> bool:
+    return complaint.state != ComplaintState.CLOSED and _answers_for_owner(user, complaint)
 
 
 def can_decide_as_leader(user: User, complaint: Complaint) -> bool:

@@ -4,12 +4,13 @@ with a conditional UPDATE in the same transaction as its e-mails, so a notice go
 however many workers sweep at the same time. The queries read only pending rows (partial indexes)."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from extensions import db
-from models import ComplaintState, Deadline, DeadlineKind, Role, User
-from services import clock, notify
-from services.complaints import center_staff, department_recipients, leaders, log_event, unit_members
+from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role, User
+from services import calendar, clock, notify
+from services.complaints import (center_staff, department_recipients, leaders, log_event, plan_approvers,
+                                 unit_members)
 
 BATCH = 500
 HEAD_ROLES = {Role.BRANCH_HEAD, Role.DEPT_HEAD}
@@ -24,6 +25,8 @@ def assignees(deadline: Deadline) -> list[User]:
         return department_recipients(complaint)
     if deadline.kind == DeadlineKind.RETURN_VISIT:
         return center_staff() or [complaint.owner]
+    if deadline.kind == DeadlineKind.PLAN_APPROVAL:
+        return plan_approvers(complaint)
     if complaint.handler is not None and complaint.handler.id != complaint.owner_id:
         return [complaint.owner, complaint.handler]
     return [complaint.owner]
@@ -31,6 +34,8 @@ def assignees(deadline: Deadline) -> list[User]:
 
 def supervisors(deadline: Deadline) -> list[User]:
     complaint = deadline.complaint
+    if deadline.kind == DeadlineKind.PLAN_APPROVAL:
+        return leaders()
     unit_id = complaint.handling_unit_id if deadline.kind == DeadlineKind.ANSWER else complaint.unit_id
     return unit_members(unit_id, HEAD_ROLES)
 
@@ -43,14 +48,23 @@ def _claim(deadline_id: int, column, now) -> bool:
     return result.rowcount == 1
 
 
+def _pending(column, time_column, now, extra=()) -> list[int]:
+    """Ids of deadlines whose `column` notice is due. Outside working hours only level-1 and major
+    complaints' notices go; the others wait for the next working start."""
+    query = (select(Deadline.id)
+             .where(Deadline.met_at.is_(None), column.is_(None), time_column <= now, *extra)
+             .order_by(time_column).limit(BATCH))
+    if not calendar.in_working_hours(clock.to_local(now)):
+        query = query.join(Complaint, Complaint.id == Deadline.complaint_id).where(or_(
+            Complaint.level == 1, Complaint.collective, Complaint.litigation, Complaint.media,
+            Complaint.compensation, Complaint.repeated))
+    return list(db.session.scalars(query))
+
+
 def sweep() -> dict:
     now = clock.now()
-    overdue_ids = db.session.scalars(
-        select(Deadline.id)
-        .where(Deadline.met_at.is_(None), Deadline.overdue_notified_at.is_(None), Deadline.due_at <= now)
-        .order_by(Deadline.due_at).limit(BATCH)).all()
     overdue = 0
-    for deadline_id in overdue_ids:
+    for deadline_id in _pending(Deadline.overdue_notified_at, Deadline.due_at, now):
         if _claim(deadline_id, Deadline.overdue_notified_at, now):
             # A deadline first seen already passed gets the overdue notice only.
             db.session.execute(update(Deadline).where(Deadline.id == deadline_id, Deadline.reminded_at.is_(None))
@@ -61,24 +75,16 @@ def sweep() -> dict:
             overdue += 1
         db.session.commit()
 
-    reminder_ids = db.session.scalars(
-        select(Deadline.id)
-        .where(Deadline.met_at.is_(None), Deadline.reminded_at.is_(None), Deadline.remind_at <= now,
-               Deadline.due_at > now)
-        .order_by(Deadline.remind_at).limit(BATCH)).all()
     reminded = 0
-    for deadline_id in reminder_ids:
+    for deadline_id in _pending(Deadline.reminded_at, Deadline.remind_at, now, (Deadline.due_at > now,)):
         if _claim(deadline_id, Deadline.reminded_at, now):
             deadline = db.session.get(Deadline, deadline_id)
             _notify(deadline, "reminder", assignees(deadline))
             reminded += 1
         db.session.commit()
-    escalation_ids = db.session.scalars(
-        select(Deadline.id)
-        .where(Deadline.met_at.is_(None), Deadline.escalated_at.is_(None), Deadline.escalate_at <= now)
-        .order_by(Deadline.escalate_at).limit(BATCH)).all()
+
     escalated = 0
-    for deadline_id in escalation_ids:
+    for deadline_id in _pending(Deadline.escalated_at, Deadline.escalate_at, now):
         if _claim(deadline_id, Deadline.escalated_at, now):
             deadline = db.session.get(Deadline, deadline_id)
             _notify(deadline, "escalated", leaders())

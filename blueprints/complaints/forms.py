@@ -63,8 +63,13 @@ class ContactForm(FlaskForm):
         DataRequired(_l("Enter what was said.")), Length(max=2000)])
 
 
+NOT_REACHED = "none"
+
+
 class VisitForm(VersionedForm):
-    rating = RadioField(_l("Customer's satisfaction"), choices=[(s.value, SATISFACTION_LABELS[s]) for s in Satisfaction],
+    rating = RadioField(_l("Customer's satisfaction"),
+                        choices=[(s.value, SATISFACTION_LABELS[s]) for s in Satisfaction]
+                        + [(NOT_REACHED, _l("Not reached (after 3 attempts the complaint closes as unreachable)"))],
                         validators=[InputRequired(_l("Choose the customer's rating."))])
     comment = TextAreaField(_l("The customer's comment"), validators=[Optional(), Length(max=2000)])
 
@@ -128,3 +133,8 @@ class ReviewRequestForm(VersionedForm):
 
 class IncidentDispatchForm(FlaskForm):
     unit = SelectField(_l("Department"), coerce=int, validators=[DataRequired(_l("Choose a department."))])
+
+
+class WithdrawForm(VersionedForm):
+    reason = TextAreaField(_l("Why the customer withdraws"), validators=[
+        DataRequired(_l("Enter the customer's reason.")), Length(max=2000)])

@@ -7,7 +7,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from blueprints.complaints import bp
 from blueprints.complaints.forms import (AnswerFields, AnswerForm, IncidentDispatchForm, ResultFields, ContactForm, DispatchForm, InvalidForm, LeaderDecisionForm,
                                          EscalateForm, ExtendForm, NoteForm, NoticeForm, PlanForm, ResultForm,
-                                         ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm)
+                                         ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
+                                         WithdrawForm, NOT_REACHED)
 from blueprints.ui import current_locale, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ContactChannel, Incident, Satisfaction, Unit, User
@@ -61,7 +62,8 @@ ACTIONS = {
         c, current_user, ContactChannel(f.channel.data), f.content.data.strip())),
     "note": (policy.can_log_contact, NoteForm, lambda c, f: ops.add_progress_note(c, current_user, f.text.data.strip())),
     "visit": (policy.can_record_visit, VisitForm, lambda c, f: ops.record_return_visit(
-        c, current_user, Satisfaction(f.rating.data), (f.comment.data or "").strip(),
+        c, current_user, None if f.rating.data == NOT_REACHED else Satisfaction(f.rating.data),
+        (f.comment.data or "").strip(),
         expected_version=f.version.data)),
     "escalate": (policy.can_escalate, EscalateForm, lambda c, f: ops.escalate_complaint(
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
@@ -71,6 +73,8 @@ ACTIONS = {
         c, current_user, f.reason.data.strip(), f.customer_told.data, expected_version=f.version.data)),
     "notice": (policy.can_send_notice, NoticeForm, lambda c, f: ops.send_decision_notice(c, current_user)),
     "review_request": (policy.can_request_review, ReviewRequestForm, lambda c, f: ops.request_review(
+        c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
+    "withdraw": (policy.can_withdraw, WithdrawForm, lambda c, f: ops.withdraw_complaint(
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
     "decide": (policy.can_decide_as_leader, LeaderDecisionForm, lambda c, f: ops.decide_as_leader(
         c, current_user, f.decision.data.strip(), expected_version=f.version.data)),
@@ -133,6 +137,10 @@ def act(complaint_id: int, action: str):
         flash(_("Someone else changed this complaint while you had it open. Nothing of yours was "
                 "saved over it: here is its current state, please check it and try again."), "error")
         return _render(db.session.get(Complaint, complaint.id), 409)
+    except ops.ConflictOfInterest:
+        db.session.rollback()
+        form.unit.errors = [_("This complaint is about that unit or person; choose someone else (回避).")]
+        return _render(db.session.get(Complaint, complaint.id), 422, {action: form})
     return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
 
 

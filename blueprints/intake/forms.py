@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -10,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from blueprints.ui import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
 from models import Channel, Kind
 from services import clock
-from services.complaints import active_categories, open_incidents
+from services.complaints import active_categories, all_units, colleagues, open_incidents
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 # Registration is due within 15 minutes of receipt; older receipts are still accepted
@@ -60,6 +61,8 @@ class RegisterForm(FlaskForm):
         DataRequired(_l("Enter what the customer asks for.")), Length(max=2000)])
     object_text = StringField(_l("Complained about (branch, department, staff, product)"), validators=[
         DataRequired(_l("Enter who or what the complaint is about.")), Length(max=200)])
+    object_unit = SelectField(_l("Unit complained about (if one of ours)"), coerce=int, default=0)
+    object_user = SelectField(_l("Staff member complained about (if any)"), coerce=int, default=0)
     category = SelectField(_l("Category"), coerce=int, validators=[DataRequired(_l("Choose a category."))])
     level = SelectField(_l("Level"), coerce=int, default=3,
                         choices=[(value, label) for value, label in LEVEL_LABELS.items()])
@@ -89,3 +92,6 @@ class RegisterForm(FlaskForm):
         self.category.choices = [(0, _l("Choose…"))] + [
             (c.id, c.display_name(locale)) for c in active_categories()]
         self.incident.choices = [(0, "—")] + [(i.id, i.title) for i in open_incidents()]
+        self.object_unit.choices = [(0, "—")] + [(u.id, u.display_name(locale)) for u in all_units()]
+        self.object_user.choices = [(0, "—")] + [(u.id, f"{u.name} · {u.unit.display_name(locale)}")
+                                                 for u in colleagues(current_user)]

@@ -47,6 +47,7 @@ def register():
             collective=form.collective.data, litigation=form.litigation.data, media=form.media.data,
             compensation=form.compensation.data, regulator_forwarded=form.regulator_forwarded.data,
             solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None,
+            object_unit_id=form.object_unit.data or None, object_user_id=form.object_user.data or None,
             **_incident_choice(form)))
         db.session.commit()
         return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)

@@ -1,8 +1,8 @@
 """Complaint lifecycle: assessment, severity, incidents, plans, escalation, contact log, progress, visits, extensions, reviews
 
-Revision ID: e9ed8840a2cc
+Revision ID: d7b347d41ecb
 Revises: 9b748f25f545
-Create Date: 2026-11-24 07:31:03.446205
+Create Date: 2026-11-24 07:34:57.818040
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'e9ed8840a2cc'
+revision = 'd7b347d41ecb'
 down_revision = '9b748f25f545'
 branch_labels = None
 depends_on = None
@@ -98,7 +98,7 @@ def upgrade():
     sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.Column('visitor_id', sa.Integer(), nullable=False),
-    sa.Column('rating', sa.Enum('A', 'B', 'C', 'D', name='satisfaction', native_enum=False, length=32), nullable=False),
+    sa.Column('rating', sa.Enum('A', 'B', 'C', 'D', name='satisfaction', native_enum=False, length=32), nullable=True),
     sa.Column('comment', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_return_visit_complaint_id_complaint')),
     sa.ForeignKeyConstraint(['visitor_id'], ['user.id'], name=op.f('fk_return_visit_visitor_id_user')),
@@ -109,6 +109,10 @@ def upgrade():
 
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('object_unit_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('object_user_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('withdrawn_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('withdrawal_reason', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('kind', sa.Enum('routine', 'discovered', 'concentrated', name='kind', native_enum=False, length=32), nullable=False, server_default='routine'))
         batch_op.add_column(sa.Column('collective', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('litigation', sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -119,6 +123,7 @@ def upgrade():
         batch_op.add_column(sa.Column('valid', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('invalid_reason', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('round', sa.Integer(), nullable=False, server_default='1'))
+        batch_op.add_column(sa.Column('unreachable_attempts', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('result', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('result_given_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('satisfaction', sa.Enum('A', 'B', 'C', 'D', name='satisfaction', native_enum=False, length=32), nullable=True))
@@ -130,11 +135,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_complaint_incident_id'), ['incident_id'], unique=False)
         batch_op.create_index('ix_complaint_repeat', ['category_id', 'object_text', 'registered_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaint_review_of_id'), ['review_of_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_complaint_incident_id_incident'), 'incident', ['incident_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_complaint_object_user_id_user'), 'user', ['object_user_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_complaint_handler_id_user'), 'user', ['handler_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_complaint_review_of_id_complaint'), 'complaint', ['review_of_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_complaint_incident_id_incident'), 'incident', ['incident_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_complaint_object_unit_id_unit'), 'unit', ['object_unit_id'], ['id'])
 
     with op.batch_alter_table('deadline', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('round', sa.Integer(), nullable=False, server_default='1'))
         batch_op.add_column(sa.Column('escalate_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('escalated_at', sa.DateTime(), nullable=True))
         batch_op.create_index('ix_deadline_escalation_pending', ['escalate_at'], unique=False, sqlite_where=sa.text('met_at IS NULL AND escalated_at IS NULL'), postgresql_where=sa.text('met_at IS NULL AND escalated_at IS NULL'))
@@ -148,11 +156,14 @@ def downgrade():
         batch_op.drop_index('ix_deadline_escalation_pending', sqlite_where=sa.text('met_at IS NULL AND escalated_at IS NULL'), postgresql_where=sa.text('met_at IS NULL AND escalated_at IS NULL'))
         batch_op.drop_column('escalated_at')
         batch_op.drop_column('escalate_at')
+        batch_op.drop_column('round')
 
     with op.batch_alter_table('complaint', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_complaint_object_unit_id_unit'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_complaint_incident_id_incident'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_complaint_review_of_id_complaint'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_complaint_handler_id_user'), type_='foreignkey')
-        batch_op.drop_constraint(batch_op.f('fk_complaint_incident_id_incident'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_complaint_object_user_id_user'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_complaint_review_of_id'))
         batch_op.drop_index('ix_complaint_repeat')
         batch_op.drop_index(batch_op.f('ix_complaint_incident_id'))
@@ -164,6 +175,7 @@ def downgrade():
         batch_op.drop_column('satisfaction')
         batch_op.drop_column('result_given_at')
         batch_op.drop_column('result')
+        batch_op.drop_column('unreachable_attempts')
         batch_op.drop_column('round')
         batch_op.drop_column('invalid_reason')
         batch_op.drop_column('valid')
@@ -174,6 +186,10 @@ def downgrade():
         batch_op.drop_column('litigation')
         batch_op.drop_column('collective')
         batch_op.drop_column('kind')
+        batch_op.drop_column('withdrawal_reason')
+        batch_op.drop_column('withdrawn_at')
+        batch_op.drop_column('object_user_id')
+        batch_op.drop_column('object_unit_id')
         batch_op.drop_column('updated_at')
 
     with op.batch_alter_table('return_visit', schema=None) as batch_op:
