@@ -58,22 +58,9 @@ DEFAULTS = {
     # Working calendar (business time zone): 09:00-17:00 on Chinese working days.
     "WORKDAY_START": "09:00",
     "WORKDAY_END": "17:00",
-    # Deadline rules by level (1 serious, 2 moderate, 3 minor), counted from receipt.
-    "FIRST_RESPONSE_HOURS": {1: 1, 2: 2, 3: 4},
-    "RESOLUTION_HOURS": {1: 24, 2: 48, 3: 72},
-    "RETURN_VISIT_WORKING_DAYS": 2,
-    "FINAL_DECISION_DAYS": 15,   # the regulatory ceiling for a final decision
-    "EXTENSION_DAYS": 30,        # complex cases: to 30 days from receipt; especially complex: 30 more
-    "REVIEW_DAYS": 30,           # 核查: asked within 30 days of the decision, decided within 30 days
-    # Time escalation: this long after a missed deadline, a notice goes one level higher (the leader).
-    "ESCALATE_AFTER": {"dispatch": timedelta(minutes=30), "answer": timedelta(days=1),
-                       "first_response": timedelta(hours=1), "resolution": timedelta(hours=24),
-                       "return_visit": timedelta(days=1), "final_decision": timedelta(days=1),
-                       "progress": timedelta(hours=2), "review": timedelta(days=1), "registration": timedelta(0),
-                       "plan_approval": timedelta(hours=4)},
-    "REGISTRATION_MINUTES": 15,
-    "PLAN_APPROVAL_WORKING_HOURS": 8,   # one working day
-    "PROGRESS_NOTE_WORKING_MINUTES": 30,
+    # Deadline rules: services/rules.py holds the defaults; the administrator overrides them.
+    "EXTENSION_DAYS": 30,        # the regulatory ceiling: to 30 days from receipt, then 30 more
+    "REVIEW_DAYS": 30,           # 核查 may be asked within 30 days of the decision
     # The same object and category from 3+ different complainants within this window is major.
     "REPEAT_WINDOW_DAYS": 30,
     # How long before a deadline the assignee gets a reminder, per deadline kind.

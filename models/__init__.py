@@ -4,11 +4,12 @@ from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEve
                               Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
 from models.org import Role, Unit, UnitKind, User
 from models.outbox import OutboxMessage, OutboxState
+from models.rules import CalendarOverride, DeadlineRule
 
 __all__ = [
     "Answer", "Category", "Channel", "Complaint", "ComplaintEvent", "ComplaintState", "ContactChannel",
     "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "Level", "Plan", "PlanState",
     "ProgressNote", "ReturnVisit", "RoutingRule",
     "Satisfaction", "Role", "Unit", "UnitKind", "User",
-    "OutboxMessage", "OutboxState",
+    "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule",
 ]

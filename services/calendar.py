@@ -7,12 +7,20 @@ from datetime import date, datetime, time, timedelta
 import chinese_calendar
 from flask import current_app
 
+from extensions import db
+from models import CalendarOverride
+
 
 def is_workday(day: date) -> bool:
+    """The administrator's override for the day, else the official calendar (chinesecalendar)."""
+    override = db.session.get(CalendarOverride, day)
+    if override is not None:
+        return override.workday
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        # Years the package does not know yet: Monday to Friday until the official list is out.
+        # Years the package does not know yet: Monday to Friday until the official list is out
+        # (the administrator enters it as overrides meanwhile).
         return day.weekday() < 5
 
 

@@ -8,35 +8,35 @@ from flask import current_app
 
 from models import Complaint, Deadline, DeadlineKind
 from services import calendar, clock
+from services.rules import rule
 
-DISPATCH_IN_HOURS = timedelta(minutes=30)
 DISPATCH_AFTER_HOURS = timedelta(hours=1)
-ANSWER_PERIOD = timedelta(days=3)   # calendar days, non-working days included
 
 
 def dispatch_due(registered_at: datetime) -> datetime:
     """30 minutes in working hours; outside them, 1 hour after the next working start;
     on a non-working day (weekend, holiday), the end of that same day."""
     local = clock.to_local(registered_at)
+    period = rule(DeadlineKind.DISPATCH).period
     if calendar.in_working_hours(local):
-        due = local + DISPATCH_IN_HOURS
+        due = local + period
     elif not calendar.is_workday(local.date()):
         due = datetime.combine(local.date(), time(23, 59), tzinfo=local.tzinfo)
-        due = max(due, local + DISPATCH_IN_HOURS)
+        due = max(due, local + period)
     else:
         due = calendar.next_working_start(local) + DISPATCH_AFTER_HOURS
     return clock.from_local(due)
 
 
 def answer_due(dispatched_at: datetime) -> datetime:
-    return dispatched_at + ANSWER_PERIOD
+    return dispatched_at + rule(DeadlineKind.ANSWER).period   # calendar days, non-working days included
 
 
 def return_visit_due(result_given_at: datetime) -> datetime:
     """The end of the N-th working day after the day the customer got the result."""
     local = clock.to_local(result_given_at)
     day = local.date()
-    for _ in range(current_app.config["RETURN_VISIT_WORKING_DAYS"]):
+    for _ in range(rule(DeadlineKind.RETURN_VISIT).period.days):
         day = calendar.next_working_start(datetime.combine(day, time(23, 59), tzinfo=local.tzinfo)).date()
     _, end = calendar.working_hours()
     return clock.from_local(datetime.combine(day, end, tzinfo=local.tzinfo))
@@ -47,45 +47,40 @@ def _after_working(start: datetime, amount: timedelta) -> datetime:
 
 
 def due_for(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> datetime:
-    cfg = current_app.config
     if kind == DeadlineKind.DISPATCH:
         return dispatch_due(started_at)
     if kind == DeadlineKind.ANSWER:
         return answer_due(started_at)
-    if kind == DeadlineKind.FIRST_RESPONSE:
-        return complaint.received_at + timedelta(hours=cfg["FIRST_RESPONSE_HOURS"][complaint.level])
-    if kind == DeadlineKind.RESOLUTION:
-        # The first round counts from receipt; a second handling has its own clock from the reopening.
-        base = complaint.received_at if complaint.round == 1 else started_at
-        return base + timedelta(hours=cfg["RESOLUTION_HOURS"][complaint.level])
-    if kind == DeadlineKind.REGISTRATION:
-        return complaint.received_at + timedelta(minutes=cfg["REGISTRATION_MINUTES"])
-    if kind == DeadlineKind.PLAN_APPROVAL:
-        return _after_working(started_at, timedelta(hours=cfg["PLAN_APPROVAL_WORKING_HOURS"]))
     if kind == DeadlineKind.RETURN_VISIT:
         return return_visit_due(started_at)
-    if kind == DeadlineKind.FINAL_DECISION:
-        return complaint.received_at + timedelta(days=cfg["FINAL_DECISION_DAYS"])
+    if kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION):
+        period = rule(kind, complaint.level).period
+        # The first round counts from receipt; a second handling has its own clock from the reopening.
+        base = complaint.received_at if complaint.round == 1 or kind == DeadlineKind.FIRST_RESPONSE else started_at
+        return base + period
+    period = rule(kind).period
+    if kind in (DeadlineKind.PLAN_APPROVAL, DeadlineKind.PROGRESS):
+        return _after_working(started_at, period)
+    if kind in (DeadlineKind.REGISTRATION, DeadlineKind.FINAL_DECISION):
+        return complaint.received_at + period
     if kind == DeadlineKind.REVIEW:
-        return started_at + timedelta(days=cfg["REVIEW_DAYS"])
-    if kind == DeadlineKind.PROGRESS:
-        return _after_working(started_at, timedelta(minutes=cfg["PROGRESS_NOTE_WORKING_MINUTES"]))
+        return started_at + period
     raise ValueError(kind)
 
 
 def start_deadline(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> Deadline:
     deadline = Deadline(kind=kind, started_at=started_at, round=complaint.round)
-    _set_due(deadline, due_for(complaint, kind, started_at))
+    _set_due(deadline, due_for(complaint, kind, started_at), complaint.level)
     complaint.deadlines.append(deadline)
     _refresh_next_due(complaint)
     return deadline
 
 
-def _set_due(deadline: Deadline, due: datetime) -> None:
-    cfg = current_app.config
+def _set_due(deadline: Deadline, due: datetime, level: int | None = None) -> None:
+    current = rule(deadline.kind, level)
     deadline.due_at = due
-    deadline.remind_at = max(deadline.started_at, due - cfg["REMINDER_LEAD"][deadline.kind.value])
-    deadline.escalate_at = due + cfg["ESCALATE_AFTER"][deadline.kind.value]
+    deadline.remind_at = max(deadline.started_at, due - current.remind_before)
+    deadline.escalate_at = due + current.escalate_after
     # A moved deadline gets its notices again, for its new time.
     deadline.reminded_at = deadline.overdue_notified_at = deadline.escalated_at = None
 

@@ -1,10 +1,17 @@
-from flask import render_template
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from blueprints.admin import bp
+from blueprints.admin.forms import CalendarOverrideForm, RuleForm
 from blueprints.ui import role_required
 from extensions import db
-from models import Category, Role, RoutingRule, Unit, User
+from models import CalendarOverride, Category, DeadlineKind, Role, RoutingRule, Unit, User
+from services.rules import DEFAULTS, Rule, rule, set_rule
+
+MINUTE = timedelta(minutes=1)
 
 
 @bp.get("/")
@@ -16,3 +23,74 @@ def index():
     categories = db.session.scalars(select(Category).order_by(Category.id)).all()
     rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.category_id)).all()
     return render_template("admin/index.html", units=units, users=users, categories=categories, rules=rules)
+
+
+def _rule_forms(submitted: dict | None = None) -> list:
+    """One form per clock (and level), filled with the rule in force."""
+    rows = []
+    for kind, level in DEFAULTS:
+        key = f"{kind.value}-{level or 0}"
+        form = (submitted or {}).get(key)
+        if form is None:
+            current = rule(kind, level)
+            form = RuleForm(formdata=None, prefix=key, period=int(current.period / MINUTE),
+                            remind_before=int(current.remind_before / MINUTE),
+                            escalate_after=int(current.escalate_after / MINUTE))
+        rows.append((kind, level, form, DEFAULTS[(kind, level)]))
+    return rows
+
+
+@bp.get("/rules")
+@role_required(Role.ADMIN)
+def rules():
+    return render_template("admin/rules.html", rows=_rule_forms())
+
+
+@bp.post("/rules/<kind>/<int:level>")
+@role_required(Role.ADMIN)
+def save_rule(kind: str, level: int):
+    try:
+        deadline_kind = DeadlineKind(kind)
+    except ValueError:
+        abort(404)
+    key = (deadline_kind, level or None)
+    if key not in DEFAULTS:
+        abort(404)
+    form = RuleForm(prefix=f"{kind}-{level}")
+    if not form.validate():
+        return render_template("admin/rules.html", rows=_rule_forms({f"{kind}-{level}": form})), 422
+    set_rule(deadline_kind, level or None, Rule(form.period.data * MINUTE, form.remind_before.data * MINUTE,
+                                                 form.escalate_after.data * MINUTE))
+    db.session.commit()
+    flash(_("Saved. Clocks started from now on follow the new rule; running ones keep their time."), "info")
+    return redirect(url_for("admin.rules"), 303)
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def calendar_overrides():
+    """Working days the official calendar gets wrong for us, or does not know yet."""
+    form = CalendarOverrideForm()
+    if form.validate_on_submit():
+        override = db.session.get(CalendarOverride, form.day.data) or CalendarOverride(day=form.day.data)
+        override.workday = form.workday.data == "1"
+        override.note = (form.note.data or "").strip()
+        db.session.add(override)
+        db.session.commit()
+        return redirect(url_for("admin.calendar_overrides"), 303)
+    page = db.paginate(select(CalendarOverride).order_by(CalendarOverride.day.desc()), per_page=50, error_out=False)
+    return render_template("admin/calendar.html", form=form, page=page), 422 if form.errors else 200
+
+
+@bp.post("/calendar/<day>/delete")
+@role_required(Role.ADMIN)
+def delete_override(day: str):
+    try:
+        override = db.session.get(CalendarOverride, date.fromisoformat(day))
+    except ValueError:
+        abort(404)
+    if override is None:
+        abort(404)
+    db.session.delete(override)
+    db.session.commit()
+    return redirect(url_for("admin.calendar_overrides"), 303)

@@ -1,0 +1,32 @@
+"""Rules the administrator may change: deadline rules and the working-calendar overrides."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Optional
+
+from sqlalchemy import Date, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+from models.complaint import DeadlineKind
+from models.org import enum_column
+
+
+class DeadlineRule(db.Model):
+    """Overrides the built-in default of one clock (services.rules.DEFAULTS), per level where the
+    clock depends on it. A change applies to clocks started afterwards; running ones keep their time."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[DeadlineKind] = mapped_column(enum_column(DeadlineKind))
+    level: Mapped[Optional[int]]
+    period_minutes: Mapped[int]
+    remind_before_minutes: Mapped[int]
+    escalate_after_minutes: Mapped[int]
+
+    __table_args__ = (UniqueConstraint("kind", "level", name="uq_deadline_rule_kind_level"),)
+
+
+class CalendarOverride(db.Model):
+    """A day the official holiday calendar gets wrong for us (or does not know yet)."""
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    workday: Mapped[bool]
+    note: Mapped[str] = mapped_column(String(200), default="")
