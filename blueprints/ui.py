@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort, current_app, request, url_for
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 
 from extensions import db
 from models import (Channel, Complaint, ComplaintState, ContactChannel, DeadlineKind, Kind, PlanState, Role,
@@ -97,6 +97,12 @@ def visible_complaint_or_404(complaint_id: int) -> Complaint:
     if complaint is None or not policy.can_view(current_user, complaint):
         abort(404)
     return complaint
+
+
+def open_by_urgency() -> Select:
+    """Open complaints, the nearest deadline first (those without a running clock last)."""
+    return (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
+            .order_by(Complaint.next_due_at.is_(None), Complaint.next_due_at, Complaint.id))
 
 
 def paginate(query: Select):

@@ -3,9 +3,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.branch import bp
-from blueprints.ui import is_htmx, paginate, role_required
+from blueprints.ui import is_htmx, open_by_urgency, paginate, role_required
 from extensions import db
-from models import Complaint, ComplaintState, Plan, PlanState, Role, Unit, UnitKind
+from models import Complaint, Plan, PlanState, Role, Unit, UnitKind
 from services import clock
 
 
@@ -13,9 +13,7 @@ from services import clock
 @role_required(Role.LOBBY_MANAGER, Role.BRANCH_HEAD)
 def queue():
     """Every open complaint of the branch, the most urgent deadline first."""
-    query = (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
-             .order_by(Complaint.next_due_at.is_(None), Complaint.next_due_at, Complaint.id))
-    page = paginate(query)
+    page = paginate(open_by_urgency())
     return render_template("complaints/_table.html" if is_htmx() else "branch/queue.html", page=page)
 
 

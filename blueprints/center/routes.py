@@ -2,7 +2,7 @@ from flask import current_app, render_template
 from sqlalchemy import func, select
 
 from blueprints.center import bp
-from blueprints.ui import is_htmx, paginate, role_required
+from blueprints.ui import is_htmx, open_by_urgency, paginate, role_required
 from extensions import db
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Incident, Role
 from services import clock
@@ -12,9 +12,7 @@ from services import clock
 @role_required(Role.CENTER, Role.LEADER)
 def overview():
     """All open complaints across the organisation, the most urgent first, with counts by state."""
-    query = (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
-             .order_by(Complaint.next_due_at.is_(None), Complaint.next_due_at, Complaint.id))
-    page = paginate(query)
+    page = paginate(open_by_urgency())
     if is_htmx():
         return render_template("complaints/_table.html", page=page)
     by_state = dict(db.session.execute(
