@@ -61,6 +61,7 @@ EVENT_LABELS = {
     "repeat_detected": _l("Same complaint from 3 or more customers; major. Linked with"),
     "plan_submitted": _l("Submitted a plan for approval"), "plan_recorded": _l("Recorded the plan"),
     "withdrawn": _l("The customer withdrew the complaint"),
+    "deadline_changed": _l("Moved a clock by hand"),
     "visit_unreachable": _l("Return visit: the customer could not be reached"),
     "progress_note": _l("Progress note"), "extended": _l("Extended the final decision deadline"),
     "notice_sent": _l("Sent the decision notice"), "review_opened": _l("Review case opened for"),

@@ -89,9 +89,13 @@ def extend_ceiling(complaint: Complaint, extension_number: int) -> Deadline:
     """Move the regulatory ceiling: the first extension to 30 days from receipt, the second 30 more."""
     deadline = complaint.open_deadline(DeadlineKind.FINAL_DECISION)
     days = current_app.config["EXTENSION_DAYS"] * extension_number
-    _set_due(deadline, complaint.received_at + timedelta(days=days))
-    _refresh_next_due(complaint)
+    move_deadline(complaint, deadline, complaint.received_at + timedelta(days=days))
     return deadline
+
+
+def move_deadline(complaint: Complaint, deadline: Deadline, due: datetime) -> None:
+    _set_due(deadline, due, complaint.level)
+    _refresh_next_due(complaint)
 
 
 def meet_deadline(complaint: Complaint, kind: DeadlineKind, met_at: datetime) -> Deadline | None:

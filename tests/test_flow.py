@@ -128,3 +128,16 @@ def test_dispatch_to_a_person_outside_the_department_is_refused(client_for):
     response = dispatch(staff, complaint, "OPS", assignee=user("dept3").id)
     assert response.status_code == 403
     assert fresh(complaint).state == ComplaintState.REGISTERED
+
+
+def test_the_department_queue_orders_and_shows_its_own_answer_clock(client_for, clock):
+    staff, dept = client_for("staff1"), client_for("dept1")
+    sooner = register(staff, level="3")
+    dispatch(staff, sooner)                      # answer due in 3 days from 10:00
+    clock.advance(hours=1)
+    later = register(staff, level="1", received_at="2026-11-24T10:55")
+    dispatch(staff, later)                       # answer due from 11:00, but its first response is nearest
+    assert later.next_due_at < fresh(sooner).next_due_at
+    page = dept.get("/department/").text
+    assert page.index(sooner.number) < page.index(later.number)
+    assert "部门答复" in page                    # the column of the department's own clock

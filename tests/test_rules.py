@@ -113,3 +113,21 @@ def test_notices_wait_for_working_hours_unless_urgent(client_for, clock, mailbox
     clock.advance(hours=9)                                  # Wednesday 09:00
     tick()
     assert routine.number in " ".join(mailbox.subjects())
+
+
+def test_moving_one_cases_clock_needs_the_role_and_a_reason_and_shows_in_the_history(client_for, clock):
+    staff, center = client_for("staff1"), client_for("center1")
+    complaint = register(staff)
+    answer_clock = next(d for d in complaint.deadlines if d.kind == DeadlineKind.FIRST_RESPONSE)
+    assert 'id="action-adjust"' not in staff.get(f"/complaints/{complaint.id}").text
+    no_reason = center.act(complaint.id, "adjust", {"deadline": answer_clock.id, "new_due": "2026-11-24T15:00",
+                                                    "reason": "", "version": version_of(center, complaint.id)})
+    assert no_reason.status_code == 422
+    moved = center.act(complaint.id, "adjust", {"deadline": answer_clock.id, "new_due": "2026-11-24T15:00",
+                                                "reason": "客户要求下午再联系", "version": version_of(center, complaint.id)})
+    assert moved.status_code == 303
+    complaint = fresh(complaint)
+    clock_now = next(d for d in complaint.deadlines if d.id == answer_clock.id)
+    from services.clock import to_local
+    assert to_local(clock_now.due_at).strftime("%H:%M") == "15:00"
+    assert "客户要求下午再联系" in center.get(f"/complaints/{complaint.id}").text

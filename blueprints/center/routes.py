@@ -1,5 +1,6 @@
 from flask import current_app, render_template
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from blueprints.center import bp
 from blueprints.ui import is_htmx, open_by_urgency, paginate, role_required
@@ -32,13 +33,14 @@ def visits():
     query = (select(Complaint).join(Deadline, (Deadline.complaint_id == Complaint.id)
                                     & (Deadline.kind == DeadlineKind.RETURN_VISIT) & Deadline.met_at.is_(None))
              .where(Complaint.state == ComplaintState.AWAITING_VISIT)
+             .options(selectinload(Complaint.deadlines))
              .order_by(Deadline.due_at, Complaint.id))
     page = paginate(query)
     due_today = db.session.scalar(
         select(func.count()).select_from(Deadline).where(
             Deadline.kind == DeadlineKind.RETURN_VISIT, Deadline.met_at.is_(None), Deadline.due_at <= end_of_today))
     template = "complaints/_table.html" if is_htmx() else "center/visits.html"
-    return render_template(template, page=page, due_today=due_today)
+    return render_template(template, page=page, due_today=due_today, clock_kind=DeadlineKind.RETURN_VISIT)
 
 
 @bp.get("/incidents")

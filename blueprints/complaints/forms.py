@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, DateTimeLocalField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from blueprints.ui import CONTACT_LABELS, SATISFACTION_LABELS
@@ -138,3 +138,11 @@ class IncidentDispatchForm(FlaskForm):
 class WithdrawForm(VersionedForm):
     reason = TextAreaField(_l("Why the customer withdraws"), validators=[
         DataRequired(_l("Enter the customer's reason.")), Length(max=2000)])
+
+
+class AdjustDeadlineForm(VersionedForm):
+    deadline = SelectField(_l("Clock"), coerce=int, validators=[DataRequired(_l("Choose the clock."))])
+    new_due = DateTimeLocalField(_l("New due time"), format="%Y-%m-%dT%H:%M",
+                                 validators=[DataRequired(_l("Enter a valid date and time."))])
+    reason = TextAreaField(_l("Why this case's clock moves"), validators=[
+        DataRequired(_l("Enter the reason.")), Length(max=2000)])

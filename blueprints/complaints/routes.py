@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -8,12 +8,12 @@ from blueprints.complaints import bp
 from blueprints.complaints.forms import (AnswerFields, AnswerForm, IncidentDispatchForm, ResultFields, ContactForm, DispatchForm, InvalidForm, LeaderDecisionForm,
                                          EscalateForm, ExtendForm, NoteForm, NoticeForm, PlanForm, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
-                                         WithdrawForm, NOT_REACHED)
-from blueprints.ui import current_locale, visible_complaint_or_404
+                                         WithdrawForm, NOT_REACHED, AdjustDeadlineForm)
+from blueprints.ui import DEADLINE_LABELS, current_locale, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ContactChannel, Incident, Satisfaction, Unit, User
 from services import complaints as ops
-from services import policy
+from services import clock, policy
 
 
 def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchForm:
@@ -28,6 +28,13 @@ def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchFor
     if not submitted:
         suggestion = ops.suggested_department(complaint.category_id)
         form.unit.data = suggestion.id if suggestion else 0
+    return form
+
+
+def _adjust_form(complaint: Complaint, submitted: bool = False) -> AdjustDeadlineForm:
+    form = AdjustDeadlineForm(prefix="adjust") if submitted else AdjustDeadlineForm(formdata=None, prefix="adjust")
+    form.deadline.choices = [(0, _("Choose…"))] + [
+        (d.id, f"{DEADLINE_LABELS[d.kind]} · {local_datetime(d.due_at)}") for d in complaint.deadlines if d.met_at is None]
     return form
 
 
@@ -69,6 +76,9 @@ ACTIONS = {
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
     "takeover": (policy.can_take_over, TakeOverForm, lambda c, f: ops.take_over(
         c, current_user, expected_version=f.version.data)),
+    "adjust": (policy.can_adjust_deadline, _adjust_form, lambda c, f: ops.adjust_deadline(
+        c, current_user, f.deadline.data, clock.from_local(f.new_due.data), f.reason.data.strip(),
+        expected_version=f.version.data)),
     "extend": (policy.can_extend_ceiling, ExtendForm, lambda c, f: ops.extend_decision_deadline(
         c, current_user, f.reason.data.strip(), f.customer_told.data, expected_version=f.version.data)),
     "notice": (policy.can_send_notice, NoticeForm, lambda c, f: ops.send_decision_notice(c, current_user)),
@@ -81,11 +91,17 @@ ACTIONS = {
 }
 
 
+# Forms whose choices depend on the complaint are built by a function of it.
+BUILT_FOR_THE_COMPLAINT = {"dispatch", "adjust"}
+
+
 def _blank(key: str, complaint: Complaint):
     """An empty form of the action; each form's fields are prefixed with the action, so the ids
     of the many forms on one page never collide."""
     make = ACTIONS[key][1]
-    return _dispatch_form(complaint) if key == "dispatch" else make(formdata=None, prefix=key)
+    if key in BUILT_FOR_THE_COMPLAINT:
+        return make(complaint)
+    return make(formdata=None, prefix=key)
 
 
 def _forms(complaint: Complaint, submitted: dict) -> dict:
@@ -108,6 +124,12 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
                            forms=_forms(complaint, submitted or {})), status
 
 
+def _stale(complaint: Complaint):
+    flash(_("Someone else changed this complaint while you had it open. Nothing of yours was "
+            "saved over it: here is its current state, please check it and try again."), "error")
+    return _render(complaint, 409)
+
+
 @bp.get("/<int:complaint_id>")
 @login_required
 def show(complaint_id: int):
@@ -125,8 +147,13 @@ def act(complaint_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
     complaint = visible_complaint_or_404(complaint_id)
-    make_form, transition = ACTIONS[action][1:]
-    form = _dispatch_form(complaint, submitted=True) if action == "dispatch" else make_form(prefix=action)
+    allowed, make_form, transition = ACTIONS[action]
+    if not allowed(current_user, complaint):
+        seen = request.form.get(f"{action}-version", type=int)
+        if seen is not None and seen != complaint.version:
+            return _stale(complaint)   # someone else's change is why it is no longer possible
+        abort(403)
+    form = make_form(complaint, submitted=True) if action in BUILT_FOR_THE_COMPLAINT else make_form(prefix=action)
     if not form.validate():
         return _render(complaint, 422, {action: form})
     try:
@@ -134,9 +161,7 @@ def act(complaint_id: int, action: str):
         db.session.commit()
     except (ops.StaleComplaint, StaleDataError):
         db.session.rollback()
-        flash(_("Someone else changed this complaint while you had it open. Nothing of yours was "
-                "saved over it: here is its current state, please check it and try again."), "error")
-        return _render(db.session.get(Complaint, complaint.id), 409)
+        return _stale(db.session.get(Complaint, complaint.id))
     except ops.ConflictOfInterest:
         db.session.rollback()
         form.unit.errors = [_("This complaint is about that unit or person; choose someone else (回避).")]
