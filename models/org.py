@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import time
 from typing import Optional
 
 from flask import current_app, has_app_context
@@ -44,6 +45,9 @@ class Unit(db.Model):
     name_en: Mapped[str] = mapped_column(String(100))
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind))
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    # The unit's own working hours; None: the organisation's (WORKDAY_START / WORKDAY_END).
+    work_start: Mapped[Optional[time]]
+    work_end: Mapped[Optional[time]]
 
     parent: Mapped[Optional[Unit]] = relationship(remote_side=[id])
 

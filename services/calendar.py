@@ -8,7 +8,7 @@ import chinese_calendar
 from flask import current_app
 
 from extensions import db
-from models import CalendarOverride
+from models import CalendarOverride, Unit
 
 
 def is_workday(day: date) -> bool:
@@ -24,19 +24,22 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
-def working_hours() -> tuple[time, time]:
+def working_hours(unit: Unit | None = None) -> tuple[time, time]:
+    """The unit's working hours if it has its own, else the organisation's."""
+    if unit is not None and unit.work_start and unit.work_end:
+        return unit.work_start, unit.work_end
     cfg = current_app.config
     return time.fromisoformat(cfg["WORKDAY_START"]), time.fromisoformat(cfg["WORKDAY_END"])
 
 
-def in_working_hours(local: datetime) -> bool:
-    start, end = working_hours()
+def in_working_hours(local: datetime, unit: Unit | None = None) -> bool:
+    start, end = working_hours(unit)
     return is_workday(local.date()) and start <= local.time() < end
 
 
-def next_working_start(local: datetime) -> datetime:
+def next_working_start(local: datetime, unit: Unit | None = None) -> datetime:
     """The next moment work starts, strictly after `local` (same tzinfo as given)."""
-    start, _ = working_hours()
+    start, _ = working_hours(unit)
     day = local.date()
     if local.time() >= start:
         day += timedelta(days=1)
@@ -45,13 +48,13 @@ def next_working_start(local: datetime) -> datetime:
     return datetime.combine(day, start, tzinfo=local.tzinfo)
 
 
-def add_working_time(local: datetime, amount: timedelta) -> datetime:
-    """`local` plus `amount` of working time: the clock runs only in working hours."""
-    _, end = working_hours()
+def add_working_time(local: datetime, amount: timedelta, unit: Unit | None = None) -> datetime:
+    """`local` plus `amount` of working time: the clock runs only in the unit's working hours."""
+    _, end = working_hours(unit)
     moment, remaining = local, amount
     while True:
-        if not in_working_hours(moment):
-            moment = next_working_start(moment)
+        if not in_working_hours(moment, unit):
+            moment = next_working_start(moment, unit)
         day_end = datetime.combine(moment.date(), end, tzinfo=moment.tzinfo)
         if moment + remaining <= day_end:
             return moment + remaining

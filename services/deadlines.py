@@ -6,25 +6,25 @@ from datetime import datetime, time, timedelta
 
 from flask import current_app
 
-from models import Complaint, Deadline, DeadlineKind
+from models import Complaint, Deadline, DeadlineKind, Unit
 from services import calendar, clock
 from services.rules import rule
 
 DISPATCH_AFTER_HOURS = timedelta(hours=1)
 
 
-def dispatch_due(registered_at: datetime) -> datetime:
+def dispatch_due(registered_at: datetime, unit: Unit | None = None) -> datetime:
     """30 minutes in working hours; outside them, 1 hour after the next working start;
     on a non-working day (weekend, holiday), the end of that same day."""
     local = clock.to_local(registered_at)
     period = rule(DeadlineKind.DISPATCH).period
-    if calendar.in_working_hours(local):
+    if calendar.in_working_hours(local, unit):
         due = local + period
     elif not calendar.is_workday(local.date()):
         due = datetime.combine(local.date(), time(23, 59), tzinfo=local.tzinfo)
         due = max(due, local + period)
     else:
-        due = calendar.next_working_start(local) + DISPATCH_AFTER_HOURS
+        due = calendar.next_working_start(local, unit) + DISPATCH_AFTER_HOURS
     return clock.from_local(due)
 
 
@@ -32,27 +32,29 @@ def answer_due(dispatched_at: datetime) -> datetime:
     return dispatched_at + rule(DeadlineKind.ANSWER).period   # calendar days, non-working days included
 
 
-def return_visit_due(result_given_at: datetime) -> datetime:
+def return_visit_due(result_given_at: datetime, unit: Unit | None = None) -> datetime:
     """The end of the N-th working day after the day the customer got the result."""
     local = clock.to_local(result_given_at)
     day = local.date()
     for _ in range(rule(DeadlineKind.RETURN_VISIT).period.days):
-        day = calendar.next_working_start(datetime.combine(day, time(23, 59), tzinfo=local.tzinfo)).date()
-    _, end = calendar.working_hours()
+        day = calendar.next_working_start(datetime.combine(day, time(23, 59), tzinfo=local.tzinfo), unit).date()
+    _, end = calendar.working_hours(unit)
     return clock.from_local(datetime.combine(day, end, tzinfo=local.tzinfo))
 
 
-def _after_working(start: datetime, amount: timedelta) -> datetime:
-    return clock.from_local(calendar.add_working_time(clock.to_local(start), amount))
+def _after_working(start: datetime, amount: timedelta, unit: Unit | None = None) -> datetime:
+    return clock.from_local(calendar.add_working_time(clock.to_local(start), amount, unit))
 
 
 def due_for(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> datetime:
+    """Working time is the working time of the complaint's unit (its own hours, if it has them)."""
+    unit = complaint.unit if complaint is not None else None
     if kind == DeadlineKind.DISPATCH:
-        return dispatch_due(started_at)
+        return dispatch_due(started_at, unit)
     if kind == DeadlineKind.ANSWER:
         return answer_due(started_at)
     if kind == DeadlineKind.RETURN_VISIT:
-        return return_visit_due(started_at)
+        return return_visit_due(started_at, unit)
     if kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION):
         period = rule(kind, complaint.level).period
         # The first round counts from receipt; a second handling has its own clock from the reopening.
@@ -60,7 +62,7 @@ def due_for(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> d
         return base + period
     period = rule(kind).period
     if kind in (DeadlineKind.PLAN_APPROVAL, DeadlineKind.PROGRESS):
-        return _after_working(started_at, period)
+        return _after_working(started_at, period, unit)
     if kind in (DeadlineKind.REGISTRATION, DeadlineKind.FINAL_DECISION):
         return complaint.received_at + period
     if kind == DeadlineKind.REVIEW:

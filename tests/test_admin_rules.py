@@ -43,3 +43,17 @@ def test_a_calendar_override_changes_the_working_days(client_for, app):
     assert admin.post("/admin/calendar", data={"day": "not a date", "workday": "0"}).status_code == 422
     assert admin.post("/admin/calendar/2026-11-27/delete").status_code == 303
     assert calendar.is_workday(friday)
+
+
+def test_a_unit_with_its_own_working_hours_gets_its_own_dispatch_clock(client_for, clock):
+    from tests.helpers import unit_id
+    admin, staff = client_for("admin"), client_for("staff1")
+    bad = admin.post(f"/admin/units/{unit_id('BR01')}/hours", data={
+        f"unit{unit_id('BR01')}-work_start": "18:00", f"unit{unit_id('BR01')}-work_end": "08:00"})
+    assert bad.status_code == 422
+    assert admin.post(f"/admin/units/{unit_id('BR01')}/hours", data={
+        f"unit{unit_id('BR01')}-work_start": "10:30", f"unit{unit_id('BR01')}-work_end": "19:00"}).status_code == 303
+    complaint = register(staff)             # 10:00: before this branch opens at 10:30
+    dispatch = next(d for d in complaint.deadlines if d.kind == DeadlineKind.DISPATCH)
+    from services.clock import to_local
+    assert to_local(dispatch.due_at).strftime("%H:%M") == "11:30"       # 1 hour after the unit's start

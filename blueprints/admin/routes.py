@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from blueprints.admin import bp
-from blueprints.admin.forms import CalendarOverrideForm, RuleForm
+from blueprints.admin.forms import CalendarOverrideForm, RuleForm, UnitHoursForm
 from blueprints.ui import role_required
 from extensions import db
 from models import CalendarOverride, Category, DeadlineKind, Role, RoutingRule, Unit, User
@@ -14,15 +14,37 @@ from services.rules import DEFAULTS, Rule, rule, set_rule
 MINUTE = timedelta(minutes=1)
 
 
-@bp.get("/")
-@role_required(Role.ADMIN)
-def index():
-    """The organisation as configured: units, users, categories and routing rules."""
+def _render_index(status: int = 200, submitted: dict | None = None):
+    """The organisation as configured: units (with their working hours), users, categories, routing."""
     units = db.session.scalars(select(Unit).order_by(Unit.code)).all()
     users = db.paginate(select(User).order_by(User.unit_id, User.username), per_page=50, error_out=False)
     categories = db.session.scalars(select(Category).order_by(Category.id)).all()
     rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.category_id)).all()
-    return render_template("admin/index.html", units=units, users=users, categories=categories, rules=rules)
+    hours = {u.id: (submitted or {}).get(u.id) or UnitHoursForm(
+        formdata=None, prefix=f"unit{u.id}", work_start=u.work_start, work_end=u.work_end) for u in units}
+    return render_template("admin/index.html", units=units, users=users, categories=categories, rules=rules,
+                           hours=hours), status
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index():
+    return _render_index()
+
+
+@bp.post("/units/<int:unit_id>/hours")
+@role_required(Role.ADMIN)
+def unit_hours(unit_id: int):
+    """A unit's own working hours (blank: the organisation's), for clocks started afterwards."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    form = UnitHoursForm(prefix=f"unit{unit_id}")
+    if not form.validate():
+        return _render_index(422, {unit_id: form})
+    unit.work_start, unit.work_end = form.work_start.data, form.work_end.data
+    db.session.commit()
+    return redirect(url_for("admin.index"), 303)
 
 
 def _rule_forms(submitted: dict | None = None) -> list:
