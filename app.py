@@ -162,6 +162,17 @@ def init_cli(app: Flask) -> None:
         created = seed_demo()
         click.echo("demo data created" if created else "demo data already present")
 
+    @app.cli.command("bench-data")
+    @click.option("--complaints", "count", default=100_000, type=int, help="how many complaints to add")
+    def bench_data_command(count: int):
+        """Add COUNT realistic complaints (states, dates over 3 years, deadlines, timelines) in bulk."""
+        import time
+
+        from services.benchdata import generate
+        started = time.perf_counter()
+        written = generate(count)
+        click.echo(f"{written} in {time.perf_counter() - started:.1f} s")
+
     @app.cli.command("serve")
     @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
     @click.option("--web-workers", default=2, type=int)

@@ -103,7 +103,7 @@ def visible_complaint_or_404(complaint_id: int) -> Complaint:
 def open_by_urgency() -> Select:
     """Open complaints, the nearest deadline first (those without a running clock last)."""
     return (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
-            .order_by(Complaint.next_due_at.is_(None), Complaint.next_due_at, Complaint.id))
+            .order_by(Complaint.next_due_at.asc().nulls_last(), Complaint.id))
 
 
 def paginate(query: Select):

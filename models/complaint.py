@@ -170,7 +170,7 @@ class Complaint(db.Model):
     external_channels_told: Mapped[bool] = mapped_column(default=False)
 
     # First-responsibility: the receiver owns the complaint until it is closed.
-    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     # Who in the branch handles it now: the owner, until escalated to (or taken over by) a
     # lobby manager or the branch head. The owner stays the owner.
@@ -207,8 +207,15 @@ class Complaint(db.Model):
     # and each UPDATE is conditional on the version read, so a concurrent change is never overwritten.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
-        Index("ix_complaint_unit_due", "unit_id", "next_due_at", "id"),
-        Index("ix_complaint_handling_unit_due", "handling_unit_id", "next_due_at", "id"),
+        # The queues read open complaints only, the nearest deadline first: partial indexes keep
+        # their cost to the open ones however many closed complaints the years pile up.
+        Index("ix_complaint_open_unit_due", "unit_id", "next_due_at", "id",
+              sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
+        Index("ix_complaint_open_handling_unit", "handling_unit_id", "next_due_at", "id",
+              sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
+        Index("ix_complaint_open_due", "next_due_at", "id",
+              sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
+        Index("ix_complaint_owner_due", "owner_id", "next_due_at", "id"),
         Index("ix_complaint_registered", "registered_at", "id"),
         # Repeat detection looks for the same object and category within a window.
         Index("ix_complaint_repeat", "category_id", "object_text", "registered_at"),

@@ -18,9 +18,9 @@ from services.policy import REGISTER_ROLES
 @role_required(*REGISTER_ROLES)
 def mine():
     """The complaints I registered and still answer for (first-responsibility)."""
+    # Open ones first, nearest deadline first; closed ones (no running clock) after, newest first.
     query = select(Complaint).where(Complaint.owner_id == current_user.id).order_by(
-        Complaint.closed_at.is_not(None), Complaint.next_due_at.is_(None), Complaint.next_due_at,
-        Complaint.id.desc())
+        Complaint.next_due_at.asc().nulls_last(), Complaint.id.desc())
     page = paginate(query)
     template = "complaints/_table.html" if is_htmx() else "intake/mine.html"
     return render_template(template, page=page)

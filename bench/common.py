@@ -1,0 +1,144 @@
+"""Shared by the benchmark scripts: a database with data, gunicorn servers, signed-in HTTP clients,
+and a load loop that reports throughput and latency percentiles."""
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/complaints_bench")
+PASSWORD = "Demo-2026"
+
+
+def flask(*args: str, env: dict | None = None) -> str:
+    result = subprocess.run([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT, check=True,
+                            capture_output=True, text=True, env={**os.environ, "DATABASE_URL": DATABASE_URL, **(env or {})})
+    return result.stdout
+
+
+def ensure_database(complaints: int) -> int:
+    """Create the database if needed, migrate it, and top it up to `complaints` complaints."""
+    if DATABASE_URL.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+        admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+        name = DATABASE_URL.rsplit("/", 1)[1]
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+    flask("db", "upgrade")
+    from sqlalchemy import create_engine, text
+    engine = create_engine(DATABASE_URL)
+    with engine.connect() as conn:
+        have = conn.execute(text("SELECT count(*) FROM complaint")).scalar()
+    if have < complaints:
+        print(f"generating {complaints - have} complaints …", flush=True)
+        print(flask("bench-data", "--complaints", str(complaints - have)).strip(), flush=True)
+        have = complaints
+    engine.dispose()
+    return have
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn with 2 workers, as in the README's deployment."""
+
+    def __init__(self, target: str, workers: int = 2):
+        self.port = free_port()
+        env = {**os.environ, "DATABASE_URL": DATABASE_URL, "PYTHONPATH": str(ROOT)}
+        self.process = subprocess.Popen([PYTHON, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+                                         "--log-level", "warning", target], cwd=ROOT, env=env)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{target} did not start")
+                time.sleep(0.1)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+class Session:
+    """A keep-alive HTTP connection with the cookies of one signed-in user."""
+
+    def __init__(self, port: int, username: str | None = None):
+        self.port, self.cookies = port, {}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        if username:
+            page = self.request("GET", "/login")[1]
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            status, _ = self.request("POST", "/login", {"username": username, "password": PASSWORD, "csrf_token": token})
+            assert status == 303, f"login of {username} failed ({status})"
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, text
+
+
+def load(make_session, path_for, clients: int = 8, seconds: float = 10.0) -> dict:
+    """`clients` threads request as fast as they can for `seconds`; throughput and latencies."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def run(index: int):
+        session = make_session()
+        mine, n = [], 0
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            status, _ = session.request("GET", path_for(index, n))
+            mine.append(time.perf_counter() - started)
+            if status != 200:
+                errors[0] += 1
+            n += 1
+        with lock:
+            latencies.extend(mine)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - began
+    latencies.sort()
+    return {"requests": len(latencies), "rps": len(latencies) / elapsed, "errors": errors[0],
+            "p50_ms": 1000 * statistics.median(latencies),
+            "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))]}
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    return f"{os.cpu_count()} cores, {cpu}"

@@ -1,0 +1,52 @@
+"""Throughput and latency of the main pages on PostgreSQL behind gunicorn (2 workers), against the
+machine's baseline (a bare Flask + SQLAlchemy page reading one row) measured in the same run.
+
+    .venv/bin/python bench/pages.py [--complaints 1000000] [--seconds 10] [--clients 8]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import random
+
+from common import DATABASE_URL, Server, Session, ensure_database, load, machine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--complaints", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    count = ensure_database(args.complaints)
+    print(f"# pages · {datetime.date.today()} · {machine()} · {count} complaints · {DATABASE_URL.split('://')[0]}")
+
+    baseline_server = Server("bench.baseline:app")
+    try:
+        baseline = load(lambda: Session(baseline_server.port), lambda i, n: "/", args.clients, args.seconds)
+    finally:
+        baseline_server.stop()
+
+    app = Server("app:create_app()")
+    rng = random.Random(1)
+    cases = [
+        ("department queue", "dept1", lambda i, n: "/department/"),
+        ("branch queue", "head1", lambda i, n: "/branch/"),
+        ("overview, first page", "center1", lambda i, n: "/center/"),
+        ("overview, page 500", "center1", lambda i, n: "/center/?page=500"),
+        ("complaint page (+ audit write)", "center1", lambda i, n: f"/complaints/{rng.randint(1, count)}"),
+    ]
+    rows = [("bare page (baseline)", baseline)]
+    try:
+        for name, user, path in cases:
+            rows.append((name, load(lambda u=user: Session(app.port, u), path, args.clients, args.seconds)))
+    finally:
+        app.stop()
+    print(f"{'page':34} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+    for name, r in rows:
+        print(f"{name:34} {r['rps']:8.1f} {r['rps'] / baseline['rps']:6.2f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f}"
+              f" {r['errors']:7d}")
+
+
+if __name__ == "__main__":
+    main()
