@@ -21,8 +21,10 @@ PASSWORD = "Demo-2026"
 
 
 def flask(*args: str, env: dict | None = None) -> str:
-    result = subprocess.run([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT, check=True,
+    result = subprocess.run([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT,
                             capture_output=True, text=True, env={**os.environ, "DATABASE_URL": DATABASE_URL, **(env or {})})
+    if result.returncode:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stderr[-3000:]}")
     return result.stdout
 
 

@@ -3,7 +3,7 @@ years, in every state, with their deadlines and timeline, inserted in large batc
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, insert, select, text
 
@@ -39,7 +39,8 @@ def generate(count: int, seed: int = 7) -> dict:
         User.unit_id == u.id, User.role.in_([Role.STAFF, Role.CENTER, Role.LOBBY_MANAGER])))] for u in branches}
     categories = list(db.session.scalars(select(Category.id)))
     complaint_id, deadline_id, event_id = _next_id(Complaint), _next_id(Deadline), _next_id(ComplaintEvent)
-    counters: dict = {}
+    # Numbers continue each day's sequence (real ones and earlier runs).
+    counters = {row.day: row.value for row in db.session.scalars(select(DailyCounter))}
     written = {"complaints": 0, "deadlines": 0, "events": 0}
     span = int(timedelta(days=3 * 365).total_seconds())
     while written["complaints"] < count:

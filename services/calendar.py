@@ -9,6 +9,7 @@ from flask import current_app
 
 from extensions import db
 from models import CalendarOverride, Unit
+from services import clock
 
 
 def is_workday(day: date) -> bool:
@@ -60,3 +61,11 @@ def add_working_time(local: datetime, amount: timedelta, unit: Unit | None = Non
             return moment + remaining
         remaining -= day_end - moment
         moment = day_end
+
+
+def next_working_moment(utc: datetime, unit: Unit | None = None) -> datetime:
+    """`utc` itself if it falls in the unit's working hours, else the next working start (naive UTC)."""
+    local = clock.to_local(utc)
+    if in_working_hours(local, unit):
+        return utc
+    return clock.from_local(next_working_start(local, unit))

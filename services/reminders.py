@@ -4,10 +4,10 @@ with a conditional UPDATE in the same transaction as its e-mails, so a notice go
 however many workers sweep at the same time. The queries read only pending rows (partial indexes)."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from extensions import db
-from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role, User
+from models import ComplaintState, Deadline, DeadlineKind, Role, User
 from services import calendar, clock, notify
 from services.complaints import (center_staff, department_recipients, leaders, log_event, plan_approvers,
                                  unit_members)
@@ -49,16 +49,10 @@ def _claim(deadline_id: int, column, now) -> bool:
 
 
 def _pending(column, time_column, now, extra=()) -> list[int]:
-    """Ids of deadlines whose `column` notice is due. Outside working hours only level-1 and major
-    complaints' notices go; the others wait for the next working start."""
-    query = (select(Deadline.id)
-             .where(Deadline.met_at.is_(None), column.is_(None), time_column <= now, *extra)
-             .order_by(time_column).limit(BATCH))
-    if not calendar.in_working_hours(clock.to_local(now)):
-        query = query.join(Complaint, Complaint.id == Deadline.complaint_id).where(or_(
-            Complaint.level == 1, Complaint.collective, Complaint.litigation, Complaint.media,
-            Complaint.compensation, Complaint.repeated))
-    return list(db.session.scalars(query))
+    """Ids of deadlines whose `column` notice is due."""
+    return list(db.session.scalars(
+        select(Deadline.id).where(Deadline.met_at.is_(None), column.is_(None), time_column <= now, *extra)
+        .order_by(time_column).limit(BATCH)))
 
 
 def sweep() -> dict:
@@ -94,9 +88,15 @@ def sweep() -> dict:
 
 
 def _notify(deadline: Deadline, template: str, recipients) -> None:
+    """Queue the notice for each recipient, delivered in the recipient's working hours unless the
+    complaint is level 1 or major, whose notices go at once (day or night)."""
     complaint = deadline.complaint
+    urgent = complaint.level == 1 or complaint.is_major
     names = []
     for user in recipients:
-        notify.queue_email(user, template, complaint_id=complaint.id, complaint=complaint, deadline=deadline)
+        message = notify.queue_email(user, template, complaint_id=complaint.id, complaint=complaint,
+                                     deadline=deadline)
+        if not urgent:
+            message.next_attempt_at = calendar.next_working_moment(message.next_attempt_at, user.unit)
         names.append(user.name)
     log_event(complaint, None, f"{template}_{deadline.kind.value}", ", ".join(names))

@@ -131,3 +131,24 @@ def test_moving_one_cases_clock_needs_the_role_and_a_reason_and_shows_in_the_his
     from services.clock import to_local
     assert to_local(clock_now.due_at).strftime("%H:%M") == "15:00"
     assert "客户要求下午再联系" in center.get(f"/complaints/{complaint.id}").text
+
+
+def test_a_routine_notice_waits_for_the_recipients_own_working_hours(client_for, clock, mailbox, app):
+    from extensions import db
+    from datetime import time
+    from tests.helpers import unit_id
+    from models import Unit
+    branch = db.session.get(Unit, unit_id("BR01"))
+    branch.work_start, branch.work_end = time(10, 0), time(18, 0)       # this branch opens at 10:00
+    db.session.commit()
+    staff = client_for("staff1")
+    clock.advance(hours=8)                                               # Tuesday 18:00
+    complaint = register(staff, received_at="2026-11-24T17:55")
+    tick()
+    mailbox.messages.clear()
+    clock.advance(hours=15, minutes=30)                                  # Wednesday 09:30
+    tick()
+    assert complaint.number not in " ".join(m["Subject"] for m in mailbox.to("staff1@example.com"))
+    clock.advance(minutes=31)                                            # 10:01, the branch is open
+    tick()
+    assert complaint.number in " ".join(m["Subject"] for m in mailbox.to("staff1@example.com"))

@@ -156,3 +156,19 @@ def test_a_deadline_still_missed_later_goes_one_level_higher_once(app, mailbox, 
     tick()
     tick()
     assert [m["To"] for m in mailbox.messages].count("leader1@example.com") == 1
+
+
+def test_bench_data_adds_realistic_complaints_in_bulk(app):
+    from services.benchdata import generate
+    from models import Complaint, Deadline
+    written = generate(300)
+    again = generate(200)                       # numbers continue, nothing collides
+    assert written["complaints"] == 300 and again["complaints"] == 200
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 500
+    assert db.session.scalar(select(func.count(func.distinct(Complaint.number)))) == 500
+    assert db.session.scalar(select(func.count()).select_from(Deadline)) == written["deadlines"] + again["deadlines"]
+    from datetime import timedelta
+    from models import ComplaintState
+    old_open = db.session.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.registered_at < app.clock() - timedelta(days=20), Complaint.state != ComplaintState.CLOSED))
+    assert old_open == 0                         # complaints of past years are closed, as in life
