@@ -1,6 +1,7 @@
 from flask import current_app, render_template
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from blueprints.branch import bp
 from blueprints.ui import is_htmx, open_by_urgency, paginate, role_required
@@ -23,6 +24,7 @@ def approvals():
     """Plans of major complaints waiting for my approval, the oldest first (works on a phone)."""
     query = (select(Plan).join(Plan.complaint).join(Unit, Unit.id == Complaint.unit_id)
              .where(Plan.state == PlanState.PENDING, approvable_by(current_user))
+             .options(contains_eager(Plan.complaint).contains_eager(Complaint.unit))
              .order_by(Plan.submitted_at, Plan.id))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("branch/approvals.html", page=page, now=clock.now())

@@ -1,0 +1,45 @@
+"""No list page runs a query per row: the count of SQL statements stays the same with 2 or 22
+complaints on the page (N+1 guard)."""
+import pytest
+from sqlalchemy import event
+
+from extensions import db
+from tests.helpers import dispatch, register
+
+
+def statements(client, url) -> int:
+    count = [0]
+
+    def counter(*_args, **_kwargs):
+        count[0] += 1
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    return count[0]
+
+
+@pytest.mark.parametrize("username, url", [
+    ("staff1", "/intake/"), ("head1", "/branch/"), ("dept1", "/department/"), ("center1", "/center/"),
+    ("center1", "/center/visits"), ("head1", "/branch/approvals"),
+])
+def test_list_pages_run_a_fixed_number_of_queries(client_for, username, url):
+    staff = client_for("staff1")
+
+    def add(n):
+        for _ in range(n):
+            complaint = register(staff, solved_on_spot="y" if url == "/center/visits" else "",
+                                 on_spot_result="当场解决", media="y" if "approvals" in url else "")
+            if url == "/department/":
+                dispatch(staff, complaint)
+            if "approvals" in url:
+                staff.act(complaint.id, "plan", {"steps": "s", "responsible": "r", "due_date": "2026-11-30",
+                                                 "version": complaint.version})
+    client = client_for(username)
+    add(2)
+    few = statements(client, url)
+    add(20)
+    many = statements(client, url)
+    assert many == few, f"{url}: {few} statements with 2 complaints, {many} with 22"
+    assert many <= 12
