@@ -31,6 +31,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         from services.redis_server import LOCAL_URL
         app.config["REDIS_URL"] = LOCAL_URL
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["APP_TIMEZONE"]
+    if app.config.get("CLOCK_FILE") and not app.config.get("CLOCK"):
+        from services.clock import FileClock
+        app.config["CLOCK"] = FileClock(app.config["CLOCK_FILE"])
 
     init_extensions(app)
     init_blueprints(app)

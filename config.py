@@ -36,6 +36,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "complaints@localhost"),
         "APP_TIMEZONE": env.get("APP_TIMEZONE", "Asia/Shanghai"),
+        # Tests of several processes move their common time through this file (services.clock.FileClock).
+        "CLOCK_FILE": env.get("APP_CLOCK_FILE"),
         # Printed on the decision notice and the handling form.
         "ORGANISATION_NAME": env.get("ORGANISATION_NAME", "示范银行股份有限公司"),
         # Where users reach the app; links in e-mails point here.

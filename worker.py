@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 
 from redis import Redis
 from rq import Worker
@@ -14,7 +15,7 @@ from app import create_app
 from services import jobs
 from services.queue import QUEUE_NAME
 
-TICK_SECONDS = 60
+TICK_SECONDS = int(os.environ.get("WORKER_TICK_SECONDS", "60"))
 
 
 def build_cron(connection: Redis) -> CronScheduler:

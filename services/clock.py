@@ -44,3 +44,15 @@ class FrozenClock:
 
     def set(self, moment: datetime) -> None:
         self.current = moment
+
+
+class FileClock:
+    """A clock read from a file (an ISO time, naive UTC), so that tests can move the time of several
+    processes at once. Used only when the APP_CLOCK_FILE environment variable names the file."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __call__(self) -> datetime:
+        with open(self.path) as file:
+            return datetime.fromisoformat(file.read().strip())
