@@ -12,7 +12,8 @@ from services import calendar, clock, notify
 from services.complaints import (center_staff, department_recipients, leaders, log_event, plan_approvers,
                                  unit_members)
 
-BATCH = 500
+BATCH = 500   # notices of one kind per sweep; the rest wait for the next tick
+CHUNK = 100   # claimed and committed together
 HEAD_ROLES = {Role.BRANCH_HEAD, Role.DEPT_HEAD}
 
 
@@ -40,51 +41,52 @@ def supervisors(deadline: Deadline) -> list[User]:
     return unit_members(unit_id, HEAD_ROLES)
 
 
-def _claim(deadline_id: int, column, now) -> bool:
-    result = db.session.execute(
-        update(Deadline)
-        .where(Deadline.id == deadline_id, Deadline.met_at.is_(None), column.is_(None))
-        .values({column: now}))
-    return result.rowcount == 1
+def _claim_due(column, time_column, now, extra=()) -> list[int]:
+    """Claim up to CHUNK deadlines whose `column` notice is due, in one conditional UPDATE. On
+    PostgreSQL rows another worker is claiming are skipped, not waited for; on SQLite writers take
+    turns. Either way a row's notice is claimed by exactly one transaction."""
+    due = (select(Deadline.id)
+           .where(Deadline.met_at.is_(None), column.is_(None), time_column <= now, *extra)
+           .order_by(time_column).limit(CHUNK))
+    if db.engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = db.session.scalars(
+        update(Deadline).where(Deadline.id.in_(due.scalar_subquery()), Deadline.met_at.is_(None), column.is_(None))
+        .values({column: now}).returning(Deadline.id).execution_options(synchronize_session=False))
+    return list(claimed)
 
 
-def _pending(column, time_column, now, extra=()) -> list[int]:
-    """Ids of deadlines whose `column` notice is due."""
-    return list(db.session.scalars(
-        select(Deadline.id).where(Deadline.met_at.is_(None), column.is_(None), time_column <= now, *extra)
-        .order_by(time_column).limit(BATCH)))
+def _each_due(column, time_column, now, send, extra=()) -> int:
+    """Claim and notify up to BATCH due deadlines, committing each chunk with its e-mails."""
+    done = 0
+    while done < BATCH:
+        ids = _claim_due(column, time_column, now, extra)
+        for deadline_id in ids:
+            send(db.session.get(Deadline, deadline_id))
+        db.session.commit()
+        done += len(ids)
+        if len(ids) < CHUNK:
+            break
+    return done
 
 
 def sweep() -> dict:
     now = clock.now()
-    overdue = 0
-    for deadline_id in _pending(Deadline.overdue_notified_at, Deadline.due_at, now):
-        if _claim(deadline_id, Deadline.overdue_notified_at, now):
-            # A deadline first seen already passed gets the overdue notice only.
-            db.session.execute(update(Deadline).where(Deadline.id == deadline_id, Deadline.reminded_at.is_(None))
-                               .values(reminded_at=now))
-            deadline = db.session.get(Deadline, deadline_id)
-            recipients = {u.id: u for u in assignees(deadline) + supervisors(deadline)}
-            _notify(deadline, "overdue", recipients.values())
-            overdue += 1
-        db.session.commit()
 
-    reminded = 0
-    for deadline_id in _pending(Deadline.reminded_at, Deadline.remind_at, now, (Deadline.due_at > now,)):
-        if _claim(deadline_id, Deadline.reminded_at, now):
-            deadline = db.session.get(Deadline, deadline_id)
-            _notify(deadline, "reminder", assignees(deadline))
-            reminded += 1
-        db.session.commit()
+    def overdue(deadline: Deadline) -> None:
+        # A deadline first seen already passed gets the overdue notice only.
+        deadline.reminded_at = deadline.reminded_at or now
+        recipients = {u.id: u for u in assignees(deadline) + supervisors(deadline)}
+        _notify(deadline, "overdue", recipients.values())
 
-    escalated = 0
-    for deadline_id in _pending(Deadline.escalated_at, Deadline.escalate_at, now):
-        if _claim(deadline_id, Deadline.escalated_at, now):
-            deadline = db.session.get(Deadline, deadline_id)
-            _notify(deadline, "escalated", leaders())
-            escalated += 1
-        db.session.commit()
-    return {"reminded": reminded, "overdue": overdue, "escalated": escalated}
+    return {
+        "overdue": _each_due(Deadline.overdue_notified_at, Deadline.due_at, now, overdue),
+        "reminded": _each_due(Deadline.reminded_at, Deadline.remind_at, now,
+                              lambda deadline: _notify(deadline, "reminder", assignees(deadline)),
+                              (Deadline.due_at > now,)),
+        "escalated": _each_due(Deadline.escalated_at, Deadline.escalate_at, now,
+                               lambda deadline: _notify(deadline, "escalated", leaders())),
+    }
 
 
 def _notify(deadline: Deadline, template: str, recipients) -> None:
