@@ -36,6 +36,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "complaints@localhost"),
         "APP_TIMEZONE": env.get("APP_TIMEZONE", "Asia/Shanghai"),
+        # Behind TLS, set SESSION_COOKIE_SECURE=1 so the session cookie never travels in clear.
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         # Tests of several processes move their common time through this file (services.clock.FileClock).
         "CLOCK_FILE": env.get("APP_CLOCK_FILE"),
         # Printed on the decision notice and the handling form.

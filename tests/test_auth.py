@@ -69,3 +69,13 @@ def test_disabled_account_cannot_sign_in(app):
     user("staff2").active = False
     db.session.commit()
     assert Client(app).login("staff2").status_code == 422
+
+
+def test_pages_carry_the_security_headers(app):
+    response = Client(app).get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe" not in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
