@@ -168,29 +168,41 @@ def incident_complaints(incident: Incident, user: User) -> list[Complaint]:
         Complaint.incident_id == incident.id, policy.visible_complaints(user)).order_by(Complaint.id)))
 
 
+def _for_each_of_incident(incident: Incident, actor: User, allowed, transition) -> int:
+    """Apply `transition` to every complaint of the incident that `actor` may apply it to now."""
+    ready = [c for c in incident_complaints(incident, actor) if allowed(actor, c)]
+    for complaint in ready:
+        transition(complaint)
+    return len(ready)
+
+
 def dispatch_incident(incident: Incident, actor: User, unit: Unit) -> int:
     """Route every waiting complaint of the incident that `actor` may route to one department."""
-    waiting = [c for c in incident_complaints(incident, actor) if policy.can_dispatch(actor, c)]
-    for complaint in waiting:
-        dispatch_complaint(complaint, actor, unit)
-    return len(waiting)
+    return _for_each_of_incident(incident, actor, policy.can_dispatch,
+                                 lambda c: dispatch_complaint(c, actor, unit))
 
 
 def answer_incident(incident: Incident, actor: User, cause: str, result: str, corrective_action: str,
                     preventive_action: str) -> int:
     """One answer for every complaint of the incident waiting for `actor`'s department."""
-    waiting = [c for c in incident_complaints(incident, actor) if policy.can_answer(actor, c)]
-    for complaint in waiting:
-        answer_complaint(complaint, actor, cause, result, corrective_action, preventive_action)
-    return len(waiting)
+    return _for_each_of_incident(incident, actor, policy.can_answer, lambda c: answer_complaint(
+        c, actor, cause, result, corrective_action, preventive_action))
 
 
 def give_incident_result(incident: Incident, actor: User, result: str, channel: ContactChannel) -> int:
     """Tell every customer of the incident that `actor` answers for the same result."""
-    ready = [c for c in incident_complaints(incident, actor) if policy.can_give_result(actor, c)]
-    for complaint in ready:
-        give_result(complaint, actor, result, channel)
-    return len(ready)
+    return _for_each_of_incident(incident, actor, policy.can_give_result,
+                                 lambda c: give_result(c, actor, result, channel))
+
+
+def _same_complaint(complaint: Complaint):
+    """Complaints about the same object in the same category within the repeat window around this
+    one, left out those under an incident (their incident already links them)."""
+    window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
+    return select(Complaint).where(
+        Complaint.category_id == complaint.category_id, Complaint.object_text == complaint.object_text,
+        Complaint.incident_id.is_(None), Complaint.registered_at >= complaint.registered_at - window,
+        Complaint.registered_at <= complaint.registered_at + window)
 
 
 def detect_repeats(complaint: Complaint) -> list[Complaint]:
@@ -198,11 +210,8 @@ def detect_repeats(complaint: Complaint) -> list[Complaint]:
     window makes every one of them major. Returns the complaints newly raised. Concentrated
     complaints are left out: their incident already links them."""
     if complaint.incident_id is not None:
-        return []   # already linked under its incident, which is how it is handled and counted
-    window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
-    similar = list(db.session.scalars(select(Complaint).where(
-        Complaint.category_id == complaint.category_id, Complaint.object_text == complaint.object_text,
-        Complaint.incident_id.is_(None), Complaint.registered_at >= complaint.registered_at - window)))
+        return []
+    similar = list(db.session.scalars(_same_complaint(complaint)))
     if len({c.customer_contact.strip().lower() for c in similar}) < 3:
         return []
     raised = []
@@ -221,11 +230,8 @@ def similar_complaints(complaint: Complaint) -> list[Complaint]:
     """The other complaints counted with this one by the repeat detection."""
     if not complaint.repeated:
         return []
-    window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
-    return list(db.session.scalars(select(Complaint).where(
-        Complaint.category_id == complaint.category_id, Complaint.object_text == complaint.object_text,
-        Complaint.id != complaint.id, Complaint.registered_at >= complaint.registered_at - window,
-        Complaint.registered_at <= complaint.registered_at + window).order_by(Complaint.id).limit(50)))
+    return list(db.session.scalars(
+        _same_complaint(complaint).where(Complaint.id != complaint.id).order_by(Complaint.id).limit(50)))
 
 
 def _announce_major(complaint: Complaint) -> None:
@@ -238,9 +244,12 @@ def _announce_major(complaint: Complaint) -> None:
     log_event(complaint, None, "major_reported", ", ".join(u.name for u in recipients))
 
 
+def _active_users(*conditions) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.active.is_(True), *conditions).order_by(User.id)))
+
+
 def leaders() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == Role.LEADER, User.active.is_(True))
-                                   .order_by(User.id)))
+    return _active_users(User.role == Role.LEADER)
 
 
 def suggested_department(category_id: int) -> Optional[Unit]:
@@ -584,14 +593,11 @@ def department_recipients(complaint: Complaint) -> list[User]:
 def unit_members(unit_id: Optional[int], roles: set[Role]) -> list[User]:
     if unit_id is None:
         return []
-    return list(db.session.scalars(
-        select(User).where(User.unit_id == unit_id, User.role.in_(roles), User.active.is_(True))
-        .order_by(User.id)))
+    return _active_users(User.unit_id == unit_id, User.role.in_(roles))
 
 
 def center_staff() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == Role.CENTER, User.active.is_(True))
-                                   .order_by(User.id)))
+    return _active_users(User.role == Role.CENTER)
 
 
 def all_units() -> list[Unit]:

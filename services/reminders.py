@@ -1,7 +1,8 @@
 """The deadline sweep run by the worker every minute: a reminder before each deadline, an overdue
-notice when it passes, and a notice one level higher when it stays missed (time escalation). Each notice is claimed on its Deadline row
-with a conditional UPDATE in the same transaction as its e-mails, so a notice goes out exactly once
-however many workers sweep at the same time. The queries read only pending rows (partial indexes)."""
+notice when it passes, and a notice one level higher when it stays missed (time escalation).
+Each notice is claimed on its Deadline row with a conditional UPDATE in the same transaction as
+its e-mails, so a notice goes out exactly once however many workers sweep at the same time.
+The queries read only pending rows (partial indexes)."""
 from __future__ import annotations
 
 from sqlalchemy import select, update

@@ -59,3 +59,13 @@ def test_the_center_lists_incidents_with_their_complaint_counts(client_for):
     page = client_for("center1").get("/center/incidents").text
     assert "App 登录故障" in page and "<td>2</td>" in page
     assert staff.get("/center/incidents").status_code == 403
+
+
+def test_dispatching_an_incident_to_the_unit_it_is_about_is_refused_with_a_message(client_for):
+    from tests.helpers import unit_id
+    staff = client_for("staff1")
+    first = concentrated(staff, "13800000001", new_incident="运营部系统故障", object_unit=str(unit_id("OPS")))
+    incident = db.session.scalar(select(Incident))
+    response = staff.post(f"/complaints/incidents/{incident.id}/dispatch", data={"dispatch-unit": unit_id("OPS")})
+    assert response.status_code == 422 and "回避" in response.text
+    assert fresh(first).state == ComplaintState.REGISTERED

@@ -5,10 +5,11 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.complaints import bp
-from blueprints.complaints.forms import (AnswerFields, AnswerForm, IncidentDispatchForm, ResultFields, ContactForm, DispatchForm, InvalidForm, LeaderDecisionForm,
-                                         EscalateForm, ExtendForm, NoteForm, NoticeForm, PlanForm, ResultForm,
+from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, AnswerFields, AnswerForm, ContactForm,
+                                         DispatchForm, EscalateForm, ExtendForm, IncidentDispatchForm, InvalidForm,
+                                         LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultFields, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
-                                         WithdrawForm, NOT_REACHED, AdjustDeadlineForm)
+                                         WithdrawForm)
 from blueprints.ui import DEADLINE_LABELS, current_locale, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ContactChannel, Incident, Satisfaction, Unit, User
@@ -16,10 +17,19 @@ from services import complaints as ops
 from services import clock, policy
 
 
+def _new(form_class, prefix: str, submitted: bool):
+    """A form of the page, with the posted data or (formdata=None) empty; fields prefixed by action."""
+    return form_class(prefix=prefix) if submitted else form_class(formdata=None, prefix=prefix)
+
+
+def _department_choices(departments) -> list:
+    return [(0, _("Choose…"))] + [(u.id, u.display_name(current_locale())) for u in departments]
+
+
 def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchForm:
-    form = DispatchForm(prefix="dispatch") if submitted else DispatchForm(formdata=None, prefix="dispatch")
+    form = _new(DispatchForm, "dispatch", submitted)
     departments = ops.department_choices()
-    form.unit.choices = [(0, _("Choose…"))] + [(u.id, u.display_name(current_locale())) for u in departments]
+    form.unit.choices = _department_choices(departments)
     people = db.session.scalars(select(User).where(User.unit_id.in_([u.id for u in departments]),
                                                    User.role.in_(policy.DEPARTMENT_ROLES),
                                                    User.active.is_(True)).order_by(User.unit_id, User.id))
@@ -32,7 +42,7 @@ def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchFor
 
 
 def _adjust_form(complaint: Complaint, submitted: bool = False) -> AdjustDeadlineForm:
-    form = AdjustDeadlineForm(prefix="adjust") if submitted else AdjustDeadlineForm(formdata=None, prefix="adjust")
+    form = _new(AdjustDeadlineForm, "adjust", submitted)
     form.deadline.choices = [(0, _("Choose…"))] + [
         (d.id, f"{DEADLINE_LABELS[d.kind]} · {local_datetime(d.due_at)}") for d in complaint.deadlines if d.met_at is None]
     return form
@@ -45,6 +55,10 @@ def _dispatch(complaint, form):
         raise ops.ActionRefused()
     ops.dispatch_complaint(complaint, current_user, unit, assignee, (form.note.data or "").strip(),
                            expected_version=form.version.data)
+
+
+def _conflict_message() -> str:
+    return _("This complaint is about that unit or person; choose someone else (回避).")
 
 
 # Each action on the complaint page: who may, its form, and the transition it performs.
@@ -101,7 +115,7 @@ def _blank(key: str, complaint: Complaint):
     make = ACTIONS[key][1]
     if key in BUILT_FOR_THE_COMPLAINT:
         return make(complaint)
-    return make(formdata=None, prefix=key)
+    return _new(make, key, submitted=False)
 
 
 def _forms(complaint: Complaint, submitted: dict) -> dict:
@@ -164,7 +178,7 @@ def act(complaint_id: int, action: str):
         return _stale(db.session.get(Complaint, complaint.id))
     except ops.ConflictOfInterest:
         db.session.rollback()
-        form.unit.errors = [_("This complaint is about that unit or person; choose someone else (回避).")]
+        form.unit.errors = [_conflict_message()]
         return _render(db.session.get(Complaint, complaint.id), 422, {action: form})
     return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
 
@@ -185,16 +199,18 @@ def notice(complaint_id: int):
 def _incident_forms(incident: Incident, complaints: list[Complaint], submitted: dict) -> dict:
     """The bulk actions the user may take on some complaint of the incident."""
     forms = {}
-    if any(policy.can_dispatch(current_user, c) for c in complaints):
-        form = submitted.get("dispatch") or IncidentDispatchForm(formdata=None, prefix="dispatch")
-        form.unit.choices = [(0, _("Choose…"))] + [(u.id, u.display_name(current_locale()))
-                                                   for u in ops.department_choices()]
-        forms["dispatch"] = form
-    if any(policy.can_answer(current_user, c) for c in complaints):
-        forms["answer"] = submitted.get("answer") or AnswerFields(formdata=None, prefix="answer")
-    if any(policy.can_give_result(current_user, c) for c in complaints):
-        forms["result"] = submitted.get("result") or ResultFields(formdata=None, prefix="result")
+    for action, allowed in (("dispatch", policy.can_dispatch), ("answer", policy.can_answer),
+                            ("result", policy.can_give_result)):
+        if any(allowed(current_user, c) for c in complaints):
+            forms[action] = submitted.get(action) or _incident_form(action, submitted=False)
     return forms
+
+
+def _incident_form(action: str, submitted: bool):
+    form = _new(INCIDENT_ACTIONS[action][0], action, submitted)
+    if action == "dispatch":
+        form.unit.choices = _department_choices(ops.department_choices())
+    return form
 
 
 INCIDENT_ACTIONS = {
@@ -234,11 +250,9 @@ def incident_act(incident_id: int, action: str):
     """One action for all the incident's complaints the user may act on, in one transaction."""
     if action not in INCIDENT_ACTIONS:
         abort(404)
-    incident, complaints = _incident_or_404(incident_id)
-    make_form, transition = INCIDENT_ACTIONS[action]
-    form = make_form(prefix=action)
-    if action == "dispatch":
-        form.unit.choices = [(u.id, u.name) for u in ops.department_choices()]
+    incident, _complaints = _incident_or_404(incident_id)
+    transition = INCIDENT_ACTIONS[action][1]
+    form = _incident_form(action, submitted=True)
     if not form.validate():
         return _render_incident(incident_id, 422, {action: form})
     try:
@@ -249,5 +263,9 @@ def incident_act(incident_id: int, action: str):
         flash(_("Someone else changed one of these complaints meanwhile; nothing was saved. Please try again."),
               "error")
         return _render_incident(incident_id, 409)
+    except ops.ConflictOfInterest:
+        db.session.rollback()
+        form.unit.errors = [_conflict_message()]
+        return _render_incident(incident_id, 422, {action: form})
     flash(_("Done for %(count)s complaints.", count=count), "info")
     return redirect(url_for("complaints.incident", incident_id=incident_id), 303)
