@@ -65,7 +65,8 @@ EVENT_LABELS = {
     "visit_unreachable": _l("Return visit: the customer could not be reached"),
     "progress_note": _l("Progress note"), "extended": _l("Extended the final decision deadline"),
     "notice_sent": _l("Sent the decision notice"), "review_opened": _l("Review case opened for"),
-    "review_requested": _l("The customer asked for a review:"), "escalated": _l("Escalated the handling to"), "taken_over": _l("Took over the handling"),
+    "review_requested": _l("The customer asked for a review:"),
+    "escalated": _l("Escalated the handling to"), "taken_over": _l("Took over the handling"),
     "plan_approved": _l("Approved the plan"), "plan_rejected": _l("Rejected the plan"),
 }
 PLAN_STATE_LABELS = {PlanState.PENDING: _l("Waiting for approval"), PlanState.APPROVED: _l("Approved"),
@@ -138,7 +139,7 @@ def local_datetime(value) -> str:
 
 def waits_on(deadline) -> str:
     """Who must act for an open deadline, as the reminders address them."""
-    from services.reminders import assignees
+    from services.reminders import assignees   # here: reminders imports the services this module does
     return ", ".join(user.name for user in assignees(deadline))
 
 
@@ -148,7 +149,8 @@ def template_globals() -> dict:
         "LEVEL_LABELS": LEVEL_LABELS, "DEADLINE_LABELS": DEADLINE_LABELS, "EVENT_LABELS": EVENT_LABELS,
         "KIND_LABELS": KIND_LABELS, "SATISFACTION_LABELS": SATISFACTION_LABELS, "CONTACT_LABELS": CONTACT_LABELS,
         "PLAN_STATE_LABELS": PLAN_STATE_LABELS, "DEADLINE_KINDS": DeadlineKind,
-        "policy": policy, "current_locale": current_locale, "waits_on": waits_on, "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
+        "policy": policy, "current_locale": current_locale, "waits_on": waits_on,
+        "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
     }
 
 
