@@ -111,31 +111,42 @@ class Session:
 
 
 def load(make_session, path_for, clients: int = 8, seconds: float = 10.0) -> dict:
-    """`clients` threads request as fast as they can for `seconds`; throughput and latencies."""
+    """`clients` threads request as fast as they can for `seconds`; throughput and latencies.
+
+    `path_for(index, n)` gives a path to GET, or a (path, form) pair to POST (a 303 counts as done)."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
+    window = {}
+
+    def start_clock():   # the window opens when every client has signed in
+        window["began"] = time.monotonic()
+        window["stop_at"] = window["began"] + seconds
+    ready = threading.Barrier(clients, action=start_clock)
 
     def run(index: int):
         session = make_session()
+        ready.wait()
         mine, n = [], 0
-        while time.monotonic() < stop_at:
+        while time.monotonic() < window["stop_at"]:
             started = time.perf_counter()
-            status, _ = session.request("GET", path_for(index, n))
+            target = path_for(index, n)
+            if isinstance(target, str):
+                status, _ = session.request("GET", target)
+            else:
+                status, _ = session.request("POST", *target)
             mine.append(time.perf_counter() - started)
-            if status != 200:
+            if status not in (200, 303):
                 errors[0] += 1
             n += 1
         with lock:
             latencies.extend(mine)
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    began = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - began
+    elapsed = time.monotonic() - window["began"]
     latencies.sort()
     return {"requests": len(latencies), "rps": len(latencies) / elapsed, "errors": errors[0],
             "p50_ms": 1000 * statistics.median(latencies),

@@ -6,23 +6,30 @@ from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
 from flask import current_app
+from sqlalchemy import select
 
 from extensions import db
 from models import CalendarOverride, Unit
-from services import clock
+from services import clock, txcache
 
 
 def is_workday(day: date) -> bool:
     """The administrator's override for the day, else the official calendar (chinesecalendar)."""
-    override = db.session.get(CalendarOverride, day)
+    override = _overrides().get(day)
     if override is not None:
-        return override.workday
+        return override
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
         # Years the package does not know yet: Monday to Friday until the official list is out
         # (the administrator enters it as overrides meanwhile).
         return day.weekday() < 5
+
+
+def _overrides() -> dict[date, bool]:
+    """The override list, read once per transaction (a deadline may look at many days)."""
+    return txcache.cached("calendar_overrides", CalendarOverride, lambda: dict(
+        db.session.execute(select(CalendarOverride.day, CalendarOverride.workday)).all()))
 
 
 def working_hours(unit: Unit | None = None) -> tuple[time, time]:

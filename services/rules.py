@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import DeadlineKind, DeadlineRule
+from services import txcache
 
 K = DeadlineKind
 M = timedelta(minutes=1)
@@ -45,12 +46,16 @@ DEFAULTS: dict[tuple[DeadlineKind, Optional[int]], Rule] = {
 
 def rule(kind: DeadlineKind, level: Optional[int] = None) -> Rule:
     key = (kind, level) if (kind, level) in DEFAULTS else (kind, None)
-    row = db.session.scalar(select(DeadlineRule).where(DeadlineRule.kind == kind, DeadlineRule.level == key[1])
-                            if key[1] is not None else
-                            select(DeadlineRule).where(DeadlineRule.kind == kind, DeadlineRule.level.is_(None)))
-    if row is None:
-        return DEFAULTS[key]
-    return Rule(row.period_minutes * M, row.remind_before_minutes * M, row.escalate_after_minutes * M)
+    return _stored_rules().get(key) or DEFAULTS[key]
+
+
+def _stored_rules() -> dict[tuple, Rule]:
+    """The administrator's rules, read once per transaction (a registration computes several clocks)."""
+    def load():
+        return {(row.kind, row.level): Rule(row.period_minutes * M, row.remind_before_minutes * M,
+                                            row.escalate_after_minutes * M)
+                for row in db.session.scalars(select(DeadlineRule))}
+    return txcache.cached("deadline_rules", DeadlineRule, load)
 
 
 def set_rule(kind: DeadlineKind, level: Optional[int], new: Rule) -> DeadlineRule:

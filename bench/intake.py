@@ -1,0 +1,91 @@
+"""Complaints registered per second through the real form path — CSRF, validation, numbering, repeat
+detection, deadlines, timeline, outbox and the Redis enqueue — on PostgreSQL behind gunicorn
+(2 workers), against the machine's baseline page measured in the same run.
+
+    .venv/bin/python bench/intake.py [--complaints 1000000] [--seconds 10] [--clients 8]
+
+Every client is a different first-contact user of its own branch's counter, as in a busy morning.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import re
+import threading
+import uuid
+
+from sqlalchemy import create_engine, text
+
+from common import DATABASE_URL, Server, Session, ensure_database, load, machine
+
+REGISTERING_USERS = ("staff1", "lobby1", "staff2", "head1", "head2")
+TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CATEGORY_RE = re.compile(r'<option value="(\d+)"')
+
+
+class Clerk(Session):
+    """A signed-in first-contact user who keeps the register form's CSRF token and categories."""
+
+    def __init__(self, port: int, username: str):
+        super().__init__(port, username)
+        page = self.request("GET", "/intake/new")[1]
+        self.csrf = TOKEN_RE.search(page).group(1)
+        self.categories = CATEGORY_RE.findall(page.split('name="category"', 1)[1].split("</select>", 1)[0])
+
+    def form(self, n: int) -> tuple[str, dict]:
+        received = (datetime.datetime.now() - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+        return "/intake/new", {
+            "csrf_token": self.csrf, "submission_token": uuid.uuid4().hex, "customer_name": f"压测客户{n}",
+            "customer_contact": f"139{n:08d}"[-11:], "channel": "counter", "received_at": received,
+            "content": "排队等候时间过长，窗口开放不足，无人解释原因。", "demand": "希望改进排队管理。",
+            "object_text": f"营业厅窗口{n % 7}", "category": self.categories[n % len(self.categories)], "level": "3",
+            "kind": "routine",
+        }
+
+
+def _stored(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM complaint")).scalar()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--complaints", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    count = ensure_database(args.complaints)
+    print(f"# intake · {datetime.date.today()} · {machine()} · {count} complaints · {DATABASE_URL.split('://')[0]}"
+          f" · Redis {os.environ.get('REDIS_URL', 'local')}")
+
+    baseline_server = Server("bench.baseline:app")
+    try:
+        baseline = load(lambda: Session(baseline_server.port), lambda i, n: "/", args.clients, args.seconds)
+    finally:
+        baseline_server.stop()
+
+    engine = create_engine(DATABASE_URL)
+    before = _stored(engine)
+    app = Server("app:create_app()")
+    clerks: dict[int, Clerk] = {}     # one per load thread, keyed by the thread
+
+    def new_clerk() -> Clerk:
+        clerk = Clerk(app.port, REGISTERING_USERS[len(clerks) % len(REGISTERING_USERS)])
+        clerks[threading.get_ident()] = clerk
+        return clerk
+    try:
+        intake = load(new_clerk, lambda i, n: clerks[threading.get_ident()].form(i * 1_000_000 + n),
+                      args.clients, args.seconds)
+    finally:
+        app.stop()
+    stored = _stored(engine) - before
+    print(f"stored {stored} complaints for {intake['requests'] - intake['errors']} accepted posts")
+    print(f"{'path':34} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+    for name, r in (("bare page (baseline)", baseline), ("register a complaint (POST)", intake)):
+        print(f"{name:34} {r['rps']:8.1f} {r['rps'] / baseline['rps']:6.2f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f}"
+              f" {r['errors']:7d}")
+
+
+if __name__ == "__main__":
+    main()

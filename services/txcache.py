@@ -1,0 +1,42 @@
+"""Small tables read many times in one transaction (deadline rules, calendar overrides), read once.
+
+A value lives in the SQLAlchemy session's `info` until the transaction ends or a flush writes a row
+of its table, so a rule changed by an administrator — in this transaction or another process — is
+seen by the next transaction, and nothing goes stale in long-lived worker sessions."""
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from extensions import db
+
+T = TypeVar("T")
+_KEY = "txcache"
+_TABLES: dict[str, type] = {}      # cache name → the model whose rows it holds
+
+
+def cached(name: str, model: type, load: Callable[[], T]) -> T:
+    _TABLES[name] = model
+    store = db.session.info.setdefault(_KEY, {})
+    if name not in store:
+        with db.session.no_autoflush:
+            store[name] = load()
+    return store[name]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_ended(session: Session) -> None:
+    session.info.pop(_KEY, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _rows_written(session: Session, _context) -> None:
+    store = session.info.get(_KEY)
+    if not store:
+        return
+    written = {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)}
+    for name in [n for n in store if _TABLES.get(n) in written]:
+        del store[name]
