@@ -31,7 +31,8 @@ class Clerk(Session):
         super().__init__(port, username)
         page = self.request("GET", "/intake/new")[1]
         self.csrf = TOKEN_RE.search(page).group(1)
-        self.categories = CATEGORY_RE.findall(page.split('name="category"', 1)[1].split("</select>", 1)[0])
+        options = CATEGORY_RE.findall(page.split('name="category"', 1)[1].split("</select>", 1)[0])
+        self.categories = [value for value in options if value != "0"]      # 0 is "please choose"
 
     def form(self, n: int) -> tuple[str, dict]:
         received = (datetime.datetime.now() - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
