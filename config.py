@@ -29,6 +29,8 @@ def from_environment(instance_path: str) -> dict:
         or f"sqlite:///{Path(instance_path) / 'complaints.sqlite3'}",
         # None means: the embedded/local Redis found by services.redis_server at start-up.
         "REDIS_URL": env.get("REDIS_URL"),
+        "REDIS_SENTINELS": env.get("REDIS_SENTINELS"),          # "host:26379,host2:26379" for HA
+        "REDIS_SENTINEL_MASTER": env.get("REDIS_SENTINEL_MASTER", "mymaster"),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(env.get("MAIL_PORT", "8025")),
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),

@@ -13,7 +13,7 @@ from rq.cron import CronScheduler
 
 from app import create_app
 from services import jobs
-from services.queue import QUEUE_NAME
+from services.queue import QUEUE_NAME, connect, redis_settings
 
 TICK_SECONDS = int(os.environ.get("WORKER_TICK_SECONDS", "60"))
 
@@ -24,20 +24,20 @@ def build_cron(connection: Redis) -> CronScheduler:
     return cron
 
 
-def run_cron(redis_url: str) -> None:
-    build_cron(Redis.from_url(redis_url)).start()
+def run_cron(redis_settings: dict) -> None:
+    build_cron(connect(redis_settings)).start()
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app()
     jobs._app = app   # jobs forked from this process reuse the app built here
-    redis_url = app.config["REDIS_URL"]
+    settings = redis_settings(app.config)
     # CronScheduler.start() blocks and installs signal handlers, so it gets a process of its own.
-    cron = multiprocessing.Process(target=run_cron, args=(redis_url,), name="rq-cron", daemon=True)
+    cron = multiprocessing.Process(target=run_cron, args=(settings,), name="rq-cron", daemon=True)
     cron.start()
     try:
-        Worker([QUEUE_NAME], connection=Redis.from_url(redis_url)).work(with_scheduler=True)
+        Worker([QUEUE_NAME], connection=connect(settings)).work(with_scheduler=True)
     finally:
         cron.terminate()
 
