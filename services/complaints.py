@@ -17,7 +17,7 @@ from extensions import db
 from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel, ContactLog,
                     DailyCounter, DeadlineKind, Extension, Incident, Kind, Plan, PlanState, ProgressNote,
                     ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind, User)
-from services import clock, deadlines, notify, policy
+from services import clock, deadlines, notify, policy, txcache
 
 
 class ActionRefused(Exception):
@@ -249,7 +249,7 @@ def _active_users(*conditions) -> list[User]:
 
 
 def leaders() -> list[User]:
-    return _active_users(User.role == Role.LEADER)
+    return txcache.cached("leaders", User, lambda: _active_users(User.role == Role.LEADER))
 
 
 def suggested_department(category_id: int) -> Optional[Unit]:
@@ -593,11 +593,13 @@ def department_recipients(complaint: Complaint) -> list[User]:
 def unit_members(unit_id: Optional[int], roles: set[Role]) -> list[User]:
     if unit_id is None:
         return []
-    return _active_users(User.unit_id == unit_id, User.role.in_(roles))
+    # Cached for the transaction: a sweep notifies the same units' heads many times over.
+    return txcache.cached(f"unit_members:{unit_id}:{sorted(roles)}", User,
+                          lambda: _active_users(User.unit_id == unit_id, User.role.in_(roles)))
 
 
 def center_staff() -> list[User]:
-    return _active_users(User.role == Role.CENTER)
+    return txcache.cached("center_staff", User, lambda: _active_users(User.role == Role.CENTER))
 
 
 def all_units() -> list[Unit]:

@@ -2,11 +2,13 @@
 commit a delivery job is enqueued; deliver_due() sends, claiming each row so it goes out once."""
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
 
+from babel import Locale
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import event, or_, select, update
@@ -32,7 +34,7 @@ def queue_email_to(address: str, locale: str, template: str, complaint_id: int |
                    **context) -> OutboxMessage:
     context.setdefault("link", f"{current_app.config['PUBLIC_URL']}/complaints/{complaint_id}"
                        if complaint_id else current_app.config["PUBLIC_URL"])
-    with force_locale(locale):
+    with force_locale(_parsed_locale(locale)):
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         text = render_template(f"email/{template}.txt", **context)
         html = render_template("email/layout.html", subject=subject, text=text, **context)
@@ -42,6 +44,12 @@ def queue_email_to(address: str, locale: str, template: str, complaint_id: int |
     db.session.add(message)
     db.session.info[_PENDING_FLAG] = True
     return message
+
+
+@functools.cache
+def _parsed_locale(code: str) -> Locale:
+    # Babel parses a locale name by listing its locale data files; a sweep renders thousands of e-mails.
+    return Locale.parse(code)
 
 
 @event.listens_for(Session, "after_commit")

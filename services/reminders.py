@@ -6,9 +6,10 @@ The queries read only pending rows (partial indexes)."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from extensions import db
-from models import ComplaintState, Deadline, DeadlineKind, Role, User
+from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role, User
 from services import calendar, clock, notify
 from services.complaints import (center_staff, department_recipients, leaders, log_event, plan_approvers,
                                  unit_members)
@@ -62,13 +63,26 @@ def _each_due(column, time_column, now, send, extra=()) -> int:
     done = 0
     while done < BATCH:
         ids = _claim_due(column, time_column, now, extra)
-        for deadline_id in ids:
-            send(db.session.get(Deadline, deadline_id))
+        # One query for the chunk and its people, and one flush at the commit (the e-mails and
+        # timeline rows are inserted together), instead of a round trip or two per notice.
+        with db.session.no_autoflush:
+            for deadline in _with_people(ids):
+                send(deadline)
         db.session.commit()
         done += len(ids)
         if len(ids) < CHUNK:
             break
     return done
+
+
+def _with_people(ids: list[int]) -> list[Deadline]:
+    complaint = selectinload(Deadline.complaint)
+    return list(db.session.scalars(
+        select(Deadline).where(Deadline.id.in_(ids)).order_by(Deadline.id)
+        .options(complaint.joinedload(Complaint.owner).selectinload(User.unit),
+                 complaint.selectinload(Complaint.handler).selectinload(User.unit),
+                 complaint.selectinload(Complaint.assignee).selectinload(User.unit),
+                 complaint.selectinload(Complaint.unit))))
 
 
 def sweep() -> dict:

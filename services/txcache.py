@@ -1,8 +1,9 @@
-"""Small tables read many times in one transaction (deadline rules, calendar overrides), read once.
+"""What one transaction reads many times (deadline rules, calendar overrides, who leads a unit), read once.
 
 A value lives in the SQLAlchemy session's `info` until the transaction ends or a flush writes a row
 of its table, so a rule changed by an administrator — in this transaction or another process — is
-seen by the next transaction, and nothing goes stale in long-lived worker sessions."""
+seen by the next transaction, and nothing goes stale in long-lived worker sessions. (A change not
+yet flushed is not seen: the services flush before they read back what they wrote.)"""
 from __future__ import annotations
 
 from typing import Callable, TypeVar
@@ -21,8 +22,7 @@ def cached(name: str, model: type, load: Callable[[], T]) -> T:
     _TABLES[name] = model
     store = db.session.info.setdefault(_KEY, {})
     if name not in store:
-        with db.session.no_autoflush:
-            store[name] = load()
+        store[name] = load()
     return store[name]
 
 

@@ -116,6 +116,15 @@ def _wipe() -> None:
     db.session.commit()
 
 
+def _fresh_schema() -> None:
+    """Drop everything, including tables a run of another branch's code left behind."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(db.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.session.commit()
+    else:
+        db.drop_all()
+
+
 def make_app(database_url: str, redis_url: str, smtp_server, **overrides):
     clock = FrozenClock(START)
     app = create_app({
@@ -127,7 +136,7 @@ def make_app(database_url: str, redis_url: str, smtp_server, **overrides):
     app.clock = clock
     with app.app_context():
         if database_url not in _schemas_ready:
-            db.drop_all()
+            _fresh_schema()
             db.create_all()
             _schemas_ready.add(database_url)
         _wipe()
