@@ -69,7 +69,8 @@ def init_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         from models import User
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None   # a disabled account is signed out at once
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

@@ -616,7 +616,8 @@ def colleagues(user: User) -> list[User]:
 
 
 def department_choices() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).where(Unit.kind == UnitKind.DEPARTMENT).order_by(Unit.code)))
+    return list(db.session.scalars(select(Unit).where(Unit.kind == UnitKind.DEPARTMENT, Unit.active.is_(True))
+                                   .order_by(Unit.code)))
 
 
 def active_categories() -> list[Category]:
