@@ -55,7 +55,7 @@ class UnitForm(UnitFields):
 
 
 class UserFields(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the name.")), Length(max=100)])
+    name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the full name.")), Length(max=100)])
     email = StringField(_l("E-mail"), validators=[DataRequired(_l("Enter the e-mail address.")), Length(max=254),
                                                   Email(_l("Enter a valid e-mail address."))])
     role = SelectField(_l("Role"), validators=[DataRequired(_l("Choose a role."))])
