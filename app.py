@@ -33,6 +33,13 @@ def create_app(overrides: dict | None = None) -> Flask:
         from services.redis_server import LOCAL_URL
         app.config["REDIS_URL"] = LOCAL_URL
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["APP_TIMEZONE"]
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        # A request bigger than an attachment plus its form gets a clear 413 page before it is read.
+        app.config["MAX_CONTENT_LENGTH"] = app.config["ATTACHMENT_MAX_BYTES"] + 256 * 1024
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     if app.config.get("CLOCK_FILE") and not app.config.get("CLOCK"):
         from services.clock import FileClock
         app.config["CLOCK"] = FileClock(app.config["CLOCK_FILE"])
@@ -62,7 +69,8 @@ def init_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         from models import User
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None   # a disabled account is signed out at once
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
@@ -89,6 +97,8 @@ def select_locale() -> str:
 
 def init_blueprints(app: Flask) -> None:
     from blueprints.admin import bp as admin_bp
+    from blueprints.attachments import bp as attachments_bp
+    from blueprints.audit import bp as audit_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.branch import bp as branch_bp
     from blueprints.center import bp as center_bp
@@ -103,6 +113,8 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(center_bp, url_prefix="/center")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(complaints_bp, url_prefix="/complaints")
+    app.register_blueprint(attachments_bp, url_prefix="/attachments")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
 
     @app.get("/healthz")
     def healthz():
@@ -152,6 +164,7 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(403, lambda e: page(403))
     app.register_error_handler(404, lambda e: page(404))
     app.register_error_handler(405, lambda e: page(405))
+    app.register_error_handler(413, lambda e: page(413))
     app.register_error_handler(ActionRefused, lambda e: page(403))
     app.register_error_handler(StaleComplaint, lambda e: page(409))
     app.register_error_handler(CSRFError, lambda e: page(400))

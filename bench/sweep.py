@@ -64,8 +64,7 @@ def main() -> None:
               f"{1000 * statistics.median(ticks[:-1]):.0f} ms each (median), {total:.1f} s in all, "
               f"{sent / total:.0f} notices/s (claim + e-mail rendered into the outbox + timeline)")
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > outbox_before))
-        db.session.execute(delete(ComplaintEvent).where(ComplaintEvent.complaint_id.in_(ids),
-                                                        ComplaintEvent.action == "reminder_first_response"))
+        # The reminders' timeline entries stay: the audit tables refuse DELETE (append-only).
         db.session.execute(delete(Deadline).where(Deadline.id >= first_id))
         db.session.commit()
 

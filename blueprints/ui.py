@@ -68,6 +68,7 @@ EVENT_LABELS = {
     "review_requested": _l("The customer asked for a review:"),
     "escalated": _l("Escalated the handling to"), "taken_over": _l("Took over the handling"),
     "plan_approved": _l("Approved the plan"), "plan_rejected": _l("Rejected the plan"),
+    "attachment_added": _l("Attached a file"), "attachment_downloaded": _l("Downloaded a file"),
 }
 PLAN_STATE_LABELS = {PlanState.PENDING: _l("Waiting for approval"), PlanState.APPROVED: _l("Approved"),
                      PlanState.REJECTED: _l("Rejected")}

@@ -1,4 +1,6 @@
 """All models, importable from one place (Alembic and the app see the same metadata)."""
+from models.attachment import Attachment
+from models.audit import AdminAuditEntry
 from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel,
                               ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, Kind, Level,
                               Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
@@ -7,6 +9,7 @@ from models.outbox import OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
 
 __all__ = [
+    "AdminAuditEntry", "Attachment",
     "Answer", "Category", "Channel", "Complaint", "ComplaintEvent", "ComplaintState", "ContactChannel",
     "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "Level", "Plan", "PlanState",
     "ProgressNote", "ReturnVisit", "RoutingRule",

@@ -7,7 +7,7 @@ from typing import Optional
 
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -311,10 +311,16 @@ class ComplaintEvent(db.Model):
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[Optional[str]] = mapped_column(Text)
     remote_addr: Mapped[Optional[str]] = mapped_column(String(64))
+    # What the change did to the complaint: {"field": [before, after], ...}; None for views.
+    changes: Mapped[Optional[dict]] = mapped_column(JSON)
 
     actor: Mapped[Optional[User]] = relationship(lazy="joined")
 
-    __table_args__ = (Index("ix_complaint_event_complaint", "complaint_id", "id"),)
+    # Append-only: on PostgreSQL a trigger refuses UPDATE and DELETE (models/audit.py).
+    __table_args__ = (Index("ix_complaint_event_complaint", "complaint_id", "id"),
+                      # The audit page filters by time, and by user or action within a time range.
+                      Index("ix_complaint_event_at", "at", "id"),
+                      Index("ix_complaint_event_actor_at", "actor_id", "at"))
 
 
 class ContactLog(db.Model):

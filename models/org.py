@@ -7,7 +7,7 @@ from typing import Optional
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -48,6 +48,8 @@ class Unit(db.Model):
     # The unit's own working hours; None: the organisation's (WORKDAY_START / WORKDAY_END).
     work_start: Mapped[Optional[time]]
     work_end: Mapped[Optional[time]]
+    # Units are deactivated, not deleted, once complaints or users point at them.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     parent: Mapped[Optional[Unit]] = relationship(remote_side=[id])
 
@@ -69,6 +71,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     # Accounts are disabled, never deleted: complaints keep pointing at who handled them.
     active: Mapped[bool] = mapped_column(default=True)
+    # Set when an administrator creates the account or resets its password (a one-time password).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Optional
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +17,7 @@ from extensions import db
 from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel, ContactLog,
                     DailyCounter, DeadlineKind, Extension, Incident, Kind, Plan, PlanState, ProgressNote,
                     ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind, User)
-from services import clock, deadlines, notify, policy, txcache
+from services import audit, clock, deadlines, notify, policy, txcache
 
 
 class ActionRefused(Exception):
@@ -60,10 +60,13 @@ class Registration:
 UNREACHABLE_ATTEMPTS = 3
 
 
-def log_event(complaint: Complaint, actor: Optional[User], action: str, detail: Optional[str] = None) -> None:
-    remote = request.remote_addr if has_request_context() else None
-    db.session.add(ComplaintEvent(complaint_id=complaint.id, at=clock.now(), actor=actor,
-                                  action=action, detail=detail, remote_addr=remote))
+def log_event(complaint: Complaint, actor: Optional[User], action: str, detail: Optional[str] = None,
+              changes: Optional[dict] = None) -> None:
+    """One timeline entry: who, when, from where, and (for a transition) each field before and after."""
+    if changes is None:
+        changes = audit.complaint_changes(complaint)
+    db.session.add(ComplaintEvent(complaint_id=complaint.id, at=clock.now(), actor=actor, action=action,
+                                  detail=detail, remote_addr=audit.remote_address(), changes=changes))
 
 
 def record_view(complaint: Complaint, viewer: User) -> None:
@@ -77,6 +80,7 @@ def _check(allowed: bool, complaint: Complaint, expected_version: Optional[int])
         raise StaleComplaint()
     if not allowed:
         raise ActionRefused()
+    audit.remember(complaint)
     # Every transition raises the version, also when only a related row changes (a plan, a visit):
     # two people acting on the same state cannot both succeed.
     complaint.version += 1
@@ -455,7 +459,8 @@ def adjust_deadline(complaint: Complaint, actor: User, deadline_id: int, new_due
     deadlines.move_deadline(complaint, deadline, new_due)
     log_event(complaint, actor, "deadline_changed",
               f"{deadline.kind.value}: {clock.to_local(old):%Y-%m-%d %H:%M} → "
-              f"{clock.to_local(new_due):%Y-%m-%d %H:%M}: {reason}")
+              f"{clock.to_local(new_due):%Y-%m-%d %H:%M}: {reason}",
+              changes={f"deadline_{deadline.kind.value}": [old.isoformat(), new_due.isoformat()]})
 
 
 def send_decision_notice(complaint: Complaint, actor: User) -> bool:
@@ -613,7 +618,8 @@ def colleagues(user: User) -> list[User]:
 
 
 def department_choices() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).where(Unit.kind == UnitKind.DEPARTMENT).order_by(Unit.code)))
+    return list(db.session.scalars(select(Unit).where(Unit.kind == UnitKind.DEPARTMENT, Unit.active.is_(True))
+                                   .order_by(Unit.code)))
 
 
 def active_categories() -> list[Category]:

@@ -86,6 +86,12 @@ def _send(message: OutboxMessage) -> None:
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    smtp_send(email)
+
+
+def smtp_send(email: EmailMessage) -> None:
+    """Hand one message to the configured SMTP server; raises OSError (smtplib's errors) on failure."""
+    cfg = current_app.config
     with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["SMTP_TIMEOUT"]) as smtp:
         if cfg["MAIL_USE_TLS"]:
             smtp.starttls()

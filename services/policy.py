@@ -175,3 +175,9 @@ def can_request_review(user: User, complaint: Complaint) -> bool:
 def can_adjust_deadline(user: User, complaint: Complaint) -> bool:
     """Moving one case's clock by hand is for the service center and the leader, with a reason."""
     return complaint.state != ComplaintState.CLOSED and user.role in SEE_ALL_ROLES
+
+
+def can_attach(user: User, complaint: Complaint) -> bool:
+    """Evidence is added by those acting on the open case: the owner's side, the handling
+    department, the service center and the leader."""
+    return can_log_contact(user, complaint) or (complaint.state != ComplaintState.CLOSED and user.role == Role.LEADER)

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, StringField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TimeField
+from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
+                                ValidationError)
 
 MAX_MINUTES = 400 * 24 * 60
 
@@ -34,3 +35,51 @@ class UnitHoursForm(FlaskForm):
             raise ValidationError(_l("Give both times, or neither for the organisation's hours."))
         if field.data and field.data <= self.work_start.data:
             raise ValidationError(_l("Work must end after it starts."))
+
+
+# The organisation: units, users, categories, the e-mail check.
+
+CODE = Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Letters, digits, - and _ only."))
+
+
+class UnitFields(FlaskForm):
+    name = StringField(_l("Name (Chinese)"), validators=[DataRequired(_l("Enter the name.")), Length(max=100)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Enter the English name.")),
+                                                              Length(max=100)])
+    parent = SelectField(_l("Part of"), coerce=int, default=0)
+
+
+class UnitForm(UnitFields):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter a code.")), Length(max=32), CODE])
+    kind = SelectField(_l("Kind"), validators=[DataRequired(_l("Choose the kind of unit."))])
+
+
+class UserFields(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the full name.")), Length(max=100)])
+    email = StringField(_l("E-mail"), validators=[DataRequired(_l("Enter the e-mail address.")), Length(max=254),
+                                                  Email(_l("Enter a valid e-mail address."))])
+    role = SelectField(_l("Role"), validators=[DataRequired(_l("Choose a role."))])
+    unit = SelectField(_l("Unit"), coerce=int, validators=[DataRequired(_l("Choose a unit."))])
+
+
+class UserForm(UserFields):
+    username = StringField(_l("Username"), validators=[
+        DataRequired(_l("Enter a username.")), Length(min=3, max=64, message=_l("3 to 64 characters.")),
+        Regexp(r"^[a-z0-9._-]+$", message=_l("Lower-case letters, digits, '.', '-' and '_' only."))])
+
+
+class CategoryFields(FlaskForm):
+    name = StringField(_l("Name (Chinese)"), validators=[DataRequired(_l("Enter the name.")), Length(max=100)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Enter the English name.")),
+                                                              Length(max=100)])
+    department = SelectField(_l("Suggested department"), coerce=int, default=0)
+    active = BooleanField(_l("In use"), default=True)
+
+
+class CategoryForm(CategoryFields):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter a code.")), Length(max=32), CODE])
+
+
+class MailCheckForm(FlaskForm):
+    to = StringField(_l("Send a test e-mail to"), validators=[
+        DataRequired(_l("Enter the e-mail address.")), Length(max=254), Email(_l("Enter a valid e-mail address."))])

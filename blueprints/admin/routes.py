@@ -9,9 +9,16 @@ from blueprints.admin.forms import CalendarOverrideForm, RuleForm, UnitHoursForm
 from blueprints.ui import role_required
 from extensions import db
 from models import CalendarOverride, Category, DeadlineKind, Role, RoutingRule, Unit, User
+from services import audit
 from services.rules import DEFAULTS, Rule, rule, set_rule
 
 MINUTE = timedelta(minutes=1)
+HOURS = ("work_start", "work_end")
+OVERRIDE = ("workday", "note")
+
+
+def _minutes(value: Rule) -> dict:
+    return {name: int(getattr(value, name) / MINUTE) for name in ("period", "remind_before", "escalate_after")}
 
 
 def _render_index(status: int = 200, submitted: dict | None = None):
@@ -42,7 +49,9 @@ def unit_hours(unit_id: int):
     form = UnitHoursForm(prefix=f"unit{unit_id}")
     if not form.validate():
         return _render_index(422, {unit_id: form})
+    before = audit.snapshot(unit, HOURS)
     unit.work_start, unit.work_end = form.work_start.data, form.work_end.data
+    audit.record_admin("unit_hours_changed", f"unit {unit.code}", audit.diff(before, audit.snapshot(unit, HOURS)))
     db.session.commit()
     return redirect(url_for("admin.index"), 303)
 
@@ -81,8 +90,11 @@ def save_rule(kind: str, level: int):
     form = RuleForm(prefix=f"{kind}-{level}")
     if not form.validate():
         return render_template("admin/rules.html", rows=_rule_forms({f"{kind}-{level}": form})), 422
-    set_rule(deadline_kind, level or None, Rule(form.period.data * MINUTE, form.remind_before.data * MINUTE,
-                                                 form.escalate_after.data * MINUTE))
+    before = rule(deadline_kind, level or None)
+    after = Rule(form.period.data * MINUTE, form.remind_before.data * MINUTE, form.escalate_after.data * MINUTE)
+    set_rule(deadline_kind, level or None, after)
+    audit.record_admin("rule_changed", f"rule {kind}" + (f" level {level}" if level else ""),
+                       audit.diff(_minutes(before), _minutes(after)))
     db.session.commit()
     flash(_("Saved. Clocks started from now on follow the new rule; running ones keep their time."), "info")
     return redirect(url_for("admin.rules"), 303)
@@ -95,9 +107,12 @@ def calendar_overrides():
     form = CalendarOverrideForm()
     if form.validate_on_submit():
         override = db.session.get(CalendarOverride, form.day.data) or CalendarOverride(day=form.day.data)
+        before = audit.snapshot(override, OVERRIDE) if override.workday is not None else {}
         override.workday = form.workday.data == "1"
         override.note = (form.note.data or "").strip()
         db.session.add(override)
+        audit.record_admin("calendar_changed", f"day {form.day.data.isoformat()}",
+                           audit.diff(before, audit.snapshot(override, OVERRIDE)))
         db.session.commit()
         return redirect(url_for("admin.calendar_overrides"), 303)
     page = db.paginate(select(CalendarOverride).order_by(CalendarOverride.day.desc()), per_page=50, error_out=False)
@@ -113,6 +128,8 @@ def delete_override(day: str):
         abort(404)
     if override is None:
         abort(404)
+    audit.record_admin("calendar_removed", f"day {override.day.isoformat()}",
+                       audit.diff(audit.snapshot(override, OVERRIDE), {}))
     db.session.delete(override)
     db.session.commit()
     return redirect(url_for("admin.calendar_overrides"), 303)

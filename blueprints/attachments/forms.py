@@ -1,0 +1,7 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Photo, PDF or recording"), validators=[FileRequired(_l("Choose a file to attach."))])

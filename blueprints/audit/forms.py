@@ -1,0 +1,22 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit page's filters, read from the query string (a GET form: nothing to protect with CSRF)."""
+    class Meta:
+        csrf = False
+
+    source = RadioField(_l("What"), choices=[("complaints", _l("Complaints: views and changes")),
+                                             ("admin", _l("Administration changes"))], default="complaints")
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    username = StringField(_l("User (username)"), validators=[Optional(), Length(max=64)])
+    number = StringField(_l("Complaint number"), validators=[Optional(), Length(max=32)])
+    action = SelectField(_l("Action"), default="")
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))

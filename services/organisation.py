@@ -1,0 +1,239 @@
+"""The administrator's changes to the organisation: units, users, categories and their routing,
+and the e-mail check. Each one checks what must hold, makes the change and writes the admin audit
+entry in the caller's transaction (the caller commits)."""
+from __future__ import annotations
+
+import secrets
+from email.message import EmailMessage
+from typing import Optional
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, or_, select
+
+from extensions import db
+from models import Category, Complaint, Role, RoutingRule, Unit, UnitKind, User
+from services import audit, notify
+
+# Which kind of unit each role belongs to; the administrator may sit anywhere.
+ROLE_UNIT_KINDS = {
+    Role.STAFF: {UnitKind.BRANCH}, Role.LOBBY_MANAGER: {UnitKind.BRANCH}, Role.BRANCH_HEAD: {UnitKind.BRANCH},
+    Role.DEPT_STAFF: {UnitKind.DEPARTMENT}, Role.DEPT_HEAD: {UnitKind.DEPARTMENT},
+    Role.CENTER: {UnitKind.SERVICE_CENTER}, Role.LEADER: {UnitKind.HEAD_OFFICE}, Role.ADMIN: set(UnitKind),
+}
+UNIT_FIELDS = ("code", "name", "name_en", "kind", "parent_id", "active")
+USER_FIELDS = ("username", "name", "email", "role", "unit_id", "active", "must_change_password")
+CATEGORY_FIELDS = ("code", "name", "name_en", "active", "department_id")
+# No 0/O, 1/l/I: the one-time password is read off a screen and typed.
+_PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class Refused(Exception):
+    """The change is not allowed; `message` says why, `field` is the form field it concerns."""
+
+    def __init__(self, message, field: Optional[str] = None):
+        super().__init__(str(message))
+        self.message, self.field = message, field
+
+
+# Units
+
+def create_unit(code: str, name: str, name_en: str, kind: UnitKind, parent: Optional[Unit]) -> Unit:
+    if db.session.scalar(select(Unit.id).where(func.lower(Unit.code) == code.lower())) is not None:
+        raise Refused(_l("Another unit has this code."), "code")
+    unit = Unit(code=code, name=name, name_en=name_en, kind=kind, active=True)
+    _place(unit, parent)
+    db.session.add(unit)
+    db.session.flush()
+    audit.record_admin("unit_created", f"unit {code}", audit.diff({}, audit.snapshot(unit, UNIT_FIELDS)))
+    return unit
+
+
+def update_unit(unit: Unit, name: str, name_en: str, parent: Optional[Unit]) -> None:
+    """Rename, or move under another parent."""
+    before = audit.snapshot(unit, UNIT_FIELDS)
+    unit.name, unit.name_en = name, name_en
+    _place(unit, parent)
+    _record_unit("unit_changed", unit, before)
+
+
+def _place(unit: Unit, parent: Optional[Unit]) -> None:
+    if parent is None:
+        if unit.kind != UnitKind.HEAD_OFFICE:
+            raise Refused(_l("Every unit but the head office is part of another unit."), "parent")
+    else:
+        if not parent.active:
+            raise Refused(_l("That unit is deactivated."), "parent")
+        ancestor = parent
+        while ancestor is not None:   # the tree must stay a tree
+            if ancestor is unit:
+                raise Refused(_l("A unit cannot be moved under itself or one of its own units."), "parent")
+            ancestor = ancestor.parent
+    unit.parent = parent
+
+
+def set_unit_active(unit: Unit, active: bool) -> None:
+    if not active:
+        if db.session.scalar(select(exists().where(User.unit_id == unit.id, User.active.is_(True)))):
+            raise Refused(_l("Move or disable this unit's users first."))
+        if db.session.scalar(select(exists().where(Unit.parent_id == unit.id, Unit.active.is_(True)))):
+            raise Refused(_l("Deactivate or move the units under it first."))
+    elif unit.parent is not None and not unit.parent.active:
+        raise Refused(_l("Reactivate the unit it is part of first."))
+    before = audit.snapshot(unit, UNIT_FIELDS)
+    unit.active = active
+    _record_unit("unit_activated" if active else "unit_deactivated", unit, before)
+
+
+def delete_unit(unit: Unit) -> None:
+    """Only a unit nothing refers to: no users, complaints, sub-units or routing rules. Anything
+    else is deactivated instead, so the records keep pointing at it."""
+    used = (exists().where(User.unit_id == unit.id), exists().where(Unit.parent_id == unit.id),
+            exists().where(RoutingRule.unit_id == unit.id),
+            exists().where(or_(Complaint.unit_id == unit.id, Complaint.handling_unit_id == unit.id,
+                               Complaint.object_unit_id == unit.id)))
+    if any(db.session.scalar(select(condition)) for condition in used):
+        raise Refused(_l("This unit has users, complaints, sub-units or routing rules; deactivate it instead."))
+    audit.record_admin("unit_deleted", f"unit {unit.code}", audit.diff(audit.snapshot(unit, UNIT_FIELDS), {}))
+    db.session.delete(unit)
+
+
+def _record_unit(action: str, unit: Unit, before: dict) -> None:
+    db.session.flush()
+    audit.record_admin(action, f"unit {unit.code}", audit.diff(before, audit.snapshot(unit, UNIT_FIELDS)))
+
+
+# Users
+
+def one_time_password() -> str:
+    """12 random characters in 3 groups, with upper and lower case and a digit."""
+    while True:
+        chars = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(12))
+        if any(c.isupper() for c in chars) and any(c.islower() for c in chars) and any(c.isdigit() for c in chars):
+            return "-".join(chars[i:i + 4] for i in range(0, 12, 4))
+
+
+def _check_placement(role: Role, unit: Unit) -> None:
+    if not unit.active:
+        raise Refused(_l("That unit is deactivated."), "unit")
+    if unit.kind not in ROLE_UNIT_KINDS[role]:
+        raise Refused(_l("This role does not belong in that kind of unit."), "unit")
+
+
+def create_user(username: str, name: str, email: str, role: Role, unit: Unit) -> tuple[User, str]:
+    """A new account with a one-time password, to be changed at the first sign-in. Returns both;
+    the password is shown once and stored only as its hash."""
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None:
+        raise Refused(_l("This username is taken."), "username")
+    _check_placement(role, unit)
+    password = one_time_password()
+    user = User(username=username, name=name, email=email, role=role, unit=unit, locale="zh_CN", active=True,
+                must_change_password=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record_admin("user_created", f"user {username}", audit.diff({}, audit.snapshot(user, USER_FIELDS)))
+    return user, password
+
+
+def update_user(user: User, name: str, email: str, role: Role, unit: Unit, by: User) -> None:
+    if user.id == by.id and role != user.role:
+        raise Refused(_l("You cannot change your own role."), "role")
+    if unit.id != user.unit_id or role != user.role:
+        _check_placement(role, unit)
+    before = audit.snapshot(user, USER_FIELDS)
+    user.name, user.email, user.role, user.unit = name, email, role, unit
+    _record_user("user_changed", user, before)
+
+
+def set_user_active(user: User, active: bool, by: User) -> None:
+    """Accounts are disabled, never deleted: the complaints keep pointing at who handled them."""
+    if user.id == by.id and not active:
+        raise Refused(_l("You cannot disable your own account."))
+    before = audit.snapshot(user, USER_FIELDS)
+    user.active = active
+    _record_user("user_enabled" if active else "user_disabled", user, before)
+
+
+def reset_password(user: User) -> str:
+    password = one_time_password()
+    before = audit.snapshot(user, USER_FIELDS)
+    user.set_password(password)
+    user.must_change_password = True
+    _record_user("password_reset", user, before)
+    return password
+
+
+def _record_user(action: str, user: User, before: dict) -> None:
+    db.session.flush()
+    audit.record_admin(action, f"user {user.username}", audit.diff(before, audit.snapshot(user, USER_FIELDS)))
+
+
+# Categories and routing
+
+def _category_state(category: Category) -> dict:
+    rule = db.session.scalar(select(RoutingRule).where(RoutingRule.category_id == category.id)) \
+        if category.id else None
+    state = audit.snapshot(category, CATEGORY_FIELDS[:-1])
+    state["department_id"] = rule.unit_id if rule else None
+    return state
+
+
+def create_category(code: str, name: str, name_en: str, active: bool, department: Optional[Unit]) -> Category:
+    if db.session.scalar(select(Category.id).where(func.lower(Category.code) == code.lower())) is not None:
+        raise Refused(_l("Another category has this code."), "code")
+    category = Category(code=code, name=name, name_en=name_en, active=active)
+    db.session.add(category)
+    db.session.flush()
+    _route(category, department)
+    audit.record_admin("category_created", f"category {code}", audit.diff({}, _category_state(category)))
+    return category
+
+
+def update_category(category: Category, name: str, name_en: str, active: bool, department: Optional[Unit]) -> None:
+    before = _category_state(category)
+    category.name, category.name_en, category.active = name, name_en, active
+    _route(category, department)
+    db.session.flush()
+    audit.record_admin("category_changed", f"category {category.code}",
+                       audit.diff(before, _category_state(category)))
+
+
+def _route(category: Category, department: Optional[Unit]) -> None:
+    """The routing rule: complaints of the category are suggested to go to `department` (None: no suggestion)."""
+    if department is not None and (department.kind != UnitKind.DEPARTMENT or not department.active):
+        raise Refused(_l("Choose an active department."), "department")
+    rule = db.session.scalar(select(RoutingRule).where(RoutingRule.category_id == category.id))
+    if department is None:
+        if rule is not None:
+            db.session.delete(rule)
+    elif rule is None:
+        db.session.add(RoutingRule(category_id=category.id, unit_id=department.id))
+    else:
+        rule.unit_id = department.id
+
+
+# The e-mail check
+
+def send_test_email(to: str) -> None:
+    """Send one message now through the configured SMTP server (not the outbox), so the
+    administrator sees at once whether the settings work. Raises OSError with the server's answer."""
+    cfg = current_app.config
+    message = EmailMessage()
+    message["From"] = cfg["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Subject"] = str(_l("Test e-mail from the complaint handling system"))
+    message.set_content(str(_l("The e-mail settings work: this message reached you through %(server)s:%(port)s.",
+                               server=cfg["MAIL_SERVER"], port=cfg["MAIL_PORT"])))
+    try:
+        notify.smtp_send(message)
+    except OSError as exc:
+        audit.record_admin("mail_checked", f"mail {to}", {"result": [None, str(exc)[:500]]})
+        raise
+    audit.record_admin("mail_checked", f"mail {to}", {"result": [None, "sent"]})
+
+
+def mail_settings() -> dict:
+    cfg = current_app.config
+    return {"server": cfg["MAIL_SERVER"], "port": cfg["MAIL_PORT"], "tls": cfg["MAIL_USE_TLS"],
+            "username": cfg["MAIL_USERNAME"] or "", "sender": cfg["MAIL_DEFAULT_SENDER"]}
