@@ -7,7 +7,7 @@ from typing import Optional
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -69,6 +69,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     # Accounts are disabled, never deleted: complaints keep pointing at who handled them.
     active: Mapped[bool] = mapped_column(default=True)
+    # Set for an initial or reset password: every page leads to the change-password form until changed.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 
