@@ -12,7 +12,7 @@ from extensions import db, login_manager
 from services.sessions import check_session, end_session
 
 # What a user who must change the password can still reach.
-WITHOUT_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "auth.switch_user", "auth.language",
+WITHOUT_PASSWORD_CHANGE = {"auth.change_password", "auth.login", "auth.logout", "auth.switch_user", "auth.language",
                            "auth.session_status", "auth.session_keepalive", "static", "healthz"}
 
 

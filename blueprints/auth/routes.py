@@ -57,8 +57,8 @@ def login():
 def too_many_sign_ins(_error):
     """The same answer for an existing and an unknown account: the count is kept per name typed."""
     form = LoginForm()
-    form.password.errors.append(_("Too many failed sign-ins. Wait 15 minutes and try again, "
-                                  "or ask the administrator to check your account."))
+    form.password.errors = [_("Too many failed sign-ins. Wait 15 minutes and try again, "
+                                  "or ask the administrator to check your account.")]
     return render_template("auth/login.html", form=form), 429
 
 
