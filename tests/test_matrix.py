@@ -129,10 +129,11 @@ def cases_handled_by_both_units(client_for) -> dict:
         dispatch(owner, complaint, dept_code)
         assert answer(department, complaint).status_code == 303
         assert give_result(owner, complaint).status_code == 303
-        register(owner, kind="concentrated", incident=str(complaint.incident_id))
+        waiting = register(owner, kind="concentrated", incident=str(complaint.incident_id))
         db.session.expire_all()
         assert db.session.get(Complaint, complaint.id).state == ComplaintState.AWAITING_VISIT
-        made[side] = {"complaint": complaint.id, "incident": complaint.incident_id, "unit": unit_id(branch_unit)}
+        made[side] = {"complaint": complaint.id, "incident": complaint.incident_id, "unit": unit_id(branch_unit),
+                      "waiting": waiting.id}
     db.session.add(CalendarOverride(day=date(2026, 12, 31), workday=True, note="matrix"))
     db.session.commit()
     return made

@@ -2,7 +2,7 @@
 login page with the reason) and an initial or reset password has been changed."""
 from __future__ import annotations
 
-from flask import current_app, flash, g, make_response, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -60,6 +60,13 @@ def enforce_session():
     if current_user.must_change_password and request.endpoint not in WITHOUT_PASSWORD_CHANGE:
         return go_to(url_for("auth.change_password"))
     return None
+
+
+@bp.before_app_request
+def refuse_nul_characters():
+    """No form has a use for NUL characters, and PostgreSQL cannot store them in text: 400, not 500."""
+    if request.method == "POST" and any("\x00" in value for values in request.form.listvalues() for value in values):
+        abort(400)
 
 
 @login_manager.unauthorized_handler
