@@ -98,6 +98,8 @@ def select_locale() -> str:
 
 
 def init_blueprints(app: Flask) -> None:
+    from blueprints import ui
+    app.url_map.converters["int"] = ui.DatabaseId   # before any route is added
     from blueprints.admin import bp as admin_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.branch import bp as branch_bp
