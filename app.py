@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
 
 import config
-from extensions import babel, csrf, db, login_manager, migrate
+from extensions import babel, csrf, db, limiter, login_manager, migrate
 
 BASE_DIR = Path(__file__).resolve().parent
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -61,6 +61,8 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(BASE_DIR / "translations"))
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app))
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -75,6 +77,14 @@ def init_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _rate_limit_storage(app: Flask) -> str:
+    """Redis shares the counts between all web processes; only tests without Redis count in memory."""
+    from services.redis_server import answers
+    if app.config.get("TESTING") and not answers(app.config["REDIS_URL"]):
+        return "memory://"
+    return app.config["REDIS_URL"]
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -96,6 +106,8 @@ def select_locale() -> str:
 
 
 def init_blueprints(app: Flask) -> None:
+    from blueprints import ui
+    app.url_map.converters["int"] = ui.DatabaseId   # before any route is added
     from blueprints.admin import bp as admin_bp
     from blueprints.attachments import bp as attachments_bp
     from blueprints.audit import bp as audit_bp
@@ -137,7 +149,8 @@ def init_blueprints(app: Flask) -> None:
 def init_request_hooks(app: Flask) -> None:
     @app.before_request
     def keep_session_alive():
-        # Idle timeout: the cookie expires PERMANENT_SESSION_LIFETIME after the last request.
+        # The cookie expires PERMANENT_SESSION_LIFETIME after the last request; the server-side
+        # session (services/sessions.py, checked in blueprints/auth) enforces the timeouts.
         session.permanent = True
 
     @app.after_request
@@ -165,6 +178,7 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(404, lambda e: page(404))
     app.register_error_handler(405, lambda e: page(405))
     app.register_error_handler(413, lambda e: page(413))
+    app.register_error_handler(429, lambda e: page(429))
     app.register_error_handler(ActionRefused, lambda e: page(403))
     app.register_error_handler(StaleComplaint, lambda e: page(409))
     app.register_error_handler(CSRFError, lambda e: page(400))

@@ -42,6 +42,13 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         # Tests of several processes move their common time through this file (services.clock.FileClock).
         "CLOCK_FILE": env.get("APP_CLOCK_FILE"),
+        # Shared office PCs: signed out after this many idle minutes, and after this many hours in any case.
+        "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "15")),
+        "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", "10")),
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(env.get("SESSION_IDLE_MINUTES", "15"))),
+        # 1: the demo accounts (README) keep the known password; 0: whoever first signs in to a
+        # seeded account must choose a new password (for a real deployment seeded by `serve`).
+        "DEMO_ACCOUNTS": _bool(env.get("DEMO_ACCOUNTS"), default=True),
         # Printed on the decision notice and the handling form.
         "ORGANISATION_NAME": env.get("ORGANISATION_NAME", "示范银行股份有限公司"),
         # Where users reach the app; links in e-mails point here.
@@ -63,8 +70,16 @@ DEFAULTS = {
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": {"zh_CN": "中文", "en": "English"},
-    # Shared office PCs: short idle sessions, no persistent "remember me" cookie.
-    "PERMANENT_SESSION_LIFETIME": timedelta(minutes=15),
+    # Shared office PCs: no persistent "remember me" cookie (the server-side session, see
+    # services/sessions.py, is what really ends a sign-in; the cookie expires with its idle time).
+    "SESSION_WARNING_MINUTES": 2,      # the "stay signed in?" warning shows this long before the idle end
+    "SESSION_POLL_SECONDS": 30,        # how often an open page asks whether its session is about to end
+    # Failed sign-ins (Flask-Limiter, in Redis): per account name, and per client address.
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+    "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 1},
+    # Redis down: count in the process's memory meanwhile rather than fail every sign-in.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),

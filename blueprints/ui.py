@@ -8,6 +8,7 @@ from flask import abort, current_app, request, url_for
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
+from werkzeug.routing import IntegerConverter
 
 from extensions import db
 from models import (Channel, Complaint, ComplaintState, ContactChannel, DeadlineKind, Kind, PlanState, Role,
@@ -79,6 +80,14 @@ for _kind in DeadlineKind:
                                                 deadline=DEADLINE_LABELS[_kind])
     EVENT_LABELS[f"escalated_{_kind.value}"] = _l("Still overdue: %(deadline)s; escalated to",
                                                   deadline=DEADLINE_LABELS[_kind])
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every URL: a number larger than a database integer is a 404, not an overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def role_required(*roles: Role):

@@ -7,6 +7,7 @@ from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEve
 from models.org import Role, Unit, UnitKind, User
 from models.outbox import OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
+from models.session import UserSession
 
 __all__ = [
     "AdminAuditEntry", "Attachment",
@@ -14,5 +15,5 @@ __all__ = [
     "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "Level", "Plan", "PlanState",
     "ProgressNote", "ReturnVisit", "RoutingRule",
     "Satisfaction", "Role", "Unit", "UnitKind", "User",
-    "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule",
+    "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
 ]

@@ -1,6 +1,7 @@
 """The demo organisation: 2 branches, 3 departments, a service center, one account per role."""
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 
 from extensions import db
@@ -57,6 +58,8 @@ def seed_demo() -> bool:
         user = User(username=username, name=name, email=f"{username}@example.com", role=role,
                     unit=units[unit], locale="zh_CN")
         user.set_password(DEMO_PASSWORD)
+        # Outside a demo (DEMO_ACCOUNTS=0) the known password only lets the first sign-in choose a new one.
+        user.must_change_password = not current_app.config.get("DEMO_ACCOUNTS", True)
         db.session.add(user)
     for code, name, name_en, unit in CATEGORIES:
         category = Category(code=code, name=name, name_en=name_en)

@@ -131,7 +131,9 @@ def make_app(database_url: str, redis_url: str, smtp_server, **overrides):
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
         "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "SMTP_TIMEOUT": 2,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "CLOCK": clock,
-        "PUBLIC_URL": "http://complaints.test", **overrides,
+        "PUBLIC_URL": "http://complaints.test",
+        # The flow tests move the clock by days while signed in; tests/test_sessions.py sets real limits.
+        "SESSION_IDLE_MINUTES": 60 * 24 * 365, "SESSION_ABSOLUTE_HOURS": 24 * 365, **overrides,
     })
     app.clock = clock
     with app.app_context():

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -11,3 +11,12 @@ class LoginForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[("zh_CN", "中文"), ("en", "English")])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Enter your current password.")), Length(max=200)])
+    new_password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Enter a new password.")), Length(max=200)])
+    confirm_password = PasswordField(_l("New password again"), validators=[
+        DataRequired(_l("Enter the new password again.")), EqualTo("new_password", _l("The two entries differ."))])

@@ -196,14 +196,18 @@ def notice(complaint_id: int):
                            organisation=current_app.config["ORGANISATION_NAME"])
 
 
+# Who may take an incident's bulk action: whoever may take it on at least one of its complaints.
+INCIDENT_POLICY = {"dispatch": policy.can_dispatch, "answer": policy.can_answer, "result": policy.can_give_result}
+
+
+def _incident_allows(action: str, complaints: list[Complaint]) -> bool:
+    return any(INCIDENT_POLICY[action](current_user, c) for c in complaints)
+
+
 def _incident_forms(incident: Incident, complaints: list[Complaint], submitted: dict) -> dict:
     """The bulk actions the user may take on some complaint of the incident."""
-    forms = {}
-    for action, allowed in (("dispatch", policy.can_dispatch), ("answer", policy.can_answer),
-                            ("result", policy.can_give_result)):
-        if any(allowed(current_user, c) for c in complaints):
-            forms[action] = submitted.get(action) or _incident_form(action, submitted=False)
-    return forms
+    return {action: submitted.get(action) or _incident_form(action, submitted=False)
+            for action in INCIDENT_POLICY if _incident_allows(action, complaints)}
 
 
 def _incident_form(action: str, submitted: bool):
@@ -250,7 +254,9 @@ def incident_act(incident_id: int, action: str):
     """One action for all the incident's complaints the user may act on, in one transaction."""
     if action not in INCIDENT_ACTIONS:
         abort(404)
-    incident, _complaints = _incident_or_404(incident_id)
+    incident, complaints = _incident_or_404(incident_id)
+    if not _incident_allows(action, complaints):
+        abort(403)   # like a single complaint's action: refused before its form is read
     transition = INCIDENT_ACTIONS[action][1]
     form = _incident_form(action, submitted=True)
     if not form.validate():

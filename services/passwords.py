@@ -1,0 +1,46 @@
+"""The password policy for every password a user chooses (the demo password predates it).
+
+At least 10 characters; at least 3 of the 4 kinds lowercase, uppercase, digits, other characters
+(any non-ASCII letter, e.g. Chinese, counts as "other"); it must not contain the username; and it
+must not be one of the passwords every attacker tries first (compared without case, digits and
+punctuation at the ends ignored, so "Password123!" counts as "password")."""
+from __future__ import annotations
+
+import string
+
+from flask_babel import lazy_gettext as _l
+
+MIN_LENGTH = 10
+# The start of every guessing list, plus the obvious local ones (the bank's own words, pinyin).
+COMMON = frozenset("""
+password passw0rd p@ssw0rd qwerty qwertyuiop asdfghjkl zxcvbnm abc abcd abcdef letmein welcome
+admin administrator root changeme secret iloveyou monkey dragon sunshine princess football baseball
+master superman trustno1 whatever shadow michael login starwars 1q2w3e4r 1qaz2wsx zaq12wsx qazwsx
+woaini woaini1314 aini1314 nihao huawei baidu taobao wangyi zhongguo china beijing shanghai
+bank yinhang mima kefu tousu complaint complaints demo test guest user
+""".split())
+
+
+def _core(password: str) -> str:
+    return password.lower().strip(string.digits + string.punctuation + " ")
+
+
+def _kinds(password: str) -> int:
+    return sum([any(c.islower() and c.isascii() for c in password),
+                any(c.isupper() and c.isascii() for c in password),
+                any(c.isdigit() for c in password),
+                any(not (c.isascii() and c.isalnum()) for c in password)])
+
+
+def password_problems(password: str, username: str) -> list:
+    """What is wrong with `password` as a new password of `username`; empty when it is fine."""
+    problems = []
+    if len(password) < MIN_LENGTH:
+        problems.append(_l("Use at least %(count)s characters.", count=MIN_LENGTH))
+    if _kinds(password) < 3:
+        problems.append(_l("Mix at least three of: lowercase letters, capital letters, digits, other characters."))
+    if username and username.lower() in password.lower():
+        problems.append(_l("Do not use your username in the password."))
+    if _core(password) in COMMON or password.lower() in COMMON:
+        problems.append(_l("This password is too common; choose another."))
+    return problems

@@ -1,0 +1,83 @@
+"""Sign-in sessions kept in the database, for shared office PCs: an idle timeout
+(SESSION_IDLE_MINUTES) and an absolute one (SESSION_ABSOLUTE_HOURS), both measured with the app's
+clock, and ended here on logout so that a copied cookie is worth nothing afterwards."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, or_
+
+from extensions import db
+from models import User, UserSession
+from services import clock
+
+# Writing last_seen_at on every request would cost a write per page; once a minute is precise enough.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def absolute_limit() -> timedelta:
+    return timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+
+
+def start_session(user: User, address: str = "") -> str:
+    """A new session for `user`; returns the token to keep in the signed cookie. Also forgets the
+    user's sessions that have run out, so the table holds only live ones (and a few abandoned)."""
+    now = clock.now()
+    db.session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id,
+        or_(UserSession.last_seen_at < now - idle_limit(), UserSession.started_at < now - absolute_limit())))
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id=_key(token), user_id=user.id, started_at=now, last_seen_at=now,
+                               address=(address or "")[:64]))
+    return token
+
+
+@dataclass
+class SessionState:
+    alive: bool
+    reason: str = ""                    # why it is over: "idle", "absolute" or "ended" (logout, elsewhere)
+    ends_at: datetime | None = None     # when it will run out unless the user does something
+    idle_ends: bool = True              # False when the absolute limit comes first: nothing extends it
+
+
+def check_session(token: str | None, user_id: int, activity: bool = True) -> SessionState:
+    """Whether the session behind `token` belongs to `user_id` and is still alive; an activity
+    (any request but the page's own status poll) restarts the idle clock."""
+    row = db.session.get(UserSession, _key(token)) if token else None
+    if row is None or row.user_id != user_id:
+        return SessionState(alive=False, reason="ended")
+    now = clock.now()
+    idle_end = row.last_seen_at + idle_limit()
+    absolute_end = row.started_at + absolute_limit()
+    if now >= idle_end or now >= absolute_end:
+        db.session.delete(row)
+        return SessionState(alive=False, reason="absolute" if now >= absolute_end else "idle")
+    if activity and now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        idle_end = now + idle_limit()
+    return SessionState(alive=True, ends_at=min(idle_end, absolute_end), idle_ends=idle_end <= absolute_end)
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        db.session.execute(delete(UserSession).where(UserSession.id == _key(token)))
+
+
+def end_other_sessions(user: User, keep_token: str | None) -> None:
+    """After a password change, every other sign-in of the user ends."""
+    query = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token:
+        query = query.where(UserSession.id != _key(keep_token))
+    db.session.execute(query)

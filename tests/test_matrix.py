@@ -1,0 +1,232 @@
+"""The authorization matrix: every role × every route of app.url_map × a complaint (or incident) of
+the user's own unit and of a foreign one, against the table below. A route that is not in the
+table fails the suite: a new route needs a policy (and a line here) before it ships.
+
+Reading the table: per endpoint and method, the URL tried, who gets in, whether the unit matters
+(the URL names a complaint or an incident; whoever cannot see it gets 404, so nothing is revealed)
+and the status of a request that gets in. Everyone else gets 403, and anonymous visitors are sent
+to the login page. POSTs send an empty form: whoever gets in sees the form's messages (422) and
+nothing changes."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from werkzeug.datastructures import FileStorage
+
+from extensions import db
+from models import CalendarOverride, Complaint, ComplaintState, Role, User
+from services import attachments
+from tests.conftest import Client
+from tests.helpers import answer, dispatch, give_result, register, unit_id
+
+ALL_ROLES = frozenset(Role)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
+PUBLIC = "public"          # also without signing in
+TO_LOGIN = "to the login page"
+BRANCH = {Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD}
+REGISTER = BRANCH | {Role.CENTER}
+DEPARTMENT = {Role.DEPT_STAFF, Role.DEPT_HEAD}
+OWNER_SIDE = BRANCH | {Role.CENTER}          # the first-responsible owner, their supervisors, the center
+
+
+@dataclass(frozen=True)
+class Rule:
+    url: str                        # {own} / {foreign}: the id of the complaint or incident
+    who: frozenset | str            # the roles that get in, or PUBLIC
+    unit_matters: bool = False      # the URL names a complaint or an incident: visible to the user?
+    status: int | str = 200         # the answer to whoever gets in
+    form_page: str | None = None    # for the fuzz test: the page that shows the form posted here
+
+
+def roles(*names) -> frozenset:
+    found = set()
+    for name in names:
+        found |= set(name) if isinstance(name, (set, frozenset)) else {name}
+    return frozenset(found)
+
+
+# The expectations, one line per endpoint and method.
+TABLE: dict[tuple[str, str], Rule] = {
+    ("static", "GET"): Rule("/static/css/app.css", PUBLIC),
+    ("healthz", "GET"): Rule("/healthz", PUBLIC),
+    ("auth.login", "GET"): Rule("/login", PUBLIC),
+    ("auth.login", "POST"): Rule("/login", PUBLIC, status=422, form_page="/login"),
+    ("auth.logout", "POST"): Rule("/logout", PUBLIC, status=TO_LOGIN),
+    ("auth.switch_user", "POST"): Rule("/switch-user", PUBLIC, status=TO_LOGIN),
+    # Back to the page it was sent from; without one, to the login page.
+    ("auth.language", "POST"): Rule("/language", PUBLIC, status=TO_LOGIN, form_page="/login"),
+    ("auth.home", "GET"): Rule("/", ALL_ROLES, status=302),
+    ("auth.session_status", "GET"): Rule("/session/status", ALL_ROLES),
+    ("auth.session_keepalive", "POST"): Rule("/session/keepalive", ALL_ROLES),
+    ("auth.change_password", "GET"): Rule("/password", ALL_ROLES),
+    ("auth.change_password", "POST"): Rule("/password", ALL_ROLES, status=422, form_page="/password"),
+
+    ("intake.mine", "GET"): Rule("/intake/", REGISTER),
+    ("intake.register", "GET"): Rule("/intake/new", REGISTER),
+    ("intake.register", "POST"): Rule("/intake/new", REGISTER, status=422, form_page="/intake/new"),
+    ("intake.validate_field", "POST"): Rule("/intake/new/validate/customer_name", REGISTER,
+                                            form_page="/intake/new"),
+    ("branch.queue", "GET"): Rule("/branch/", roles(Role.LOBBY_MANAGER, Role.BRANCH_HEAD)),
+    ("branch.approvals", "GET"): Rule("/branch/approvals", roles(Role.BRANCH_HEAD, Role.LEADER)),
+    ("department.queue", "GET"): Rule("/department/", DEPARTMENT),
+    ("center.overview", "GET"): Rule("/center/", roles(Role.CENTER, Role.LEADER)),
+    ("center.incidents", "GET"): Rule("/center/incidents", roles(Role.CENTER, Role.LEADER)),
+    ("center.visits", "GET"): Rule("/center/visits", roles(Role.CENTER)),
+
+    ("complaints.show", "GET"): Rule("/complaints/{complaint}", ALL_ROLES, unit_matters=True),
+    ("complaints.notice", "GET"): Rule("/complaints/{complaint}/notice", ALL_ROLES, unit_matters=True),
+    # Logging a contact with the customer: the owner's side and the handling department, not the leader.
+    ("complaints.act", "POST"): Rule("/complaints/{complaint}/contact", roles(OWNER_SIDE, DEPARTMENT),
+                                     unit_matters=True, status=422, form_page="/complaints/{complaint}"),
+    ("complaints.incident", "GET"): Rule("/complaints/incidents/{incident}", ALL_ROLES, unit_matters=True),
+    # Dispatching an incident's complaints: the owner's side only (the department sees it, may not).
+    ("complaints.incident_act", "POST"): Rule("/complaints/incidents/{incident}/dispatch", OWNER_SIDE,
+                                              unit_matters=True, status=422,
+                                              form_page="/complaints/incidents/{incident}"),
+
+    ("admin.index", "GET"): Rule("/admin/", roles(Role.ADMIN)),
+    ("admin.unit_hours", "POST"): Rule("/admin/units/{unit}/hours", roles(Role.ADMIN), status=303,
+                                       form_page="/admin/"),
+    ("admin.rules", "GET"): Rule("/admin/rules", roles(Role.ADMIN)),
+    ("admin.save_rule", "POST"): Rule("/admin/rules/dispatch/0", roles(Role.ADMIN), status=422,
+                                      form_page="/admin/rules"),
+    ("admin.calendar_overrides", "GET"): Rule("/admin/calendar", roles(Role.ADMIN)),
+    ("admin.calendar_overrides", "POST"): Rule("/admin/calendar", roles(Role.ADMIN), status=422,
+                                               form_page="/admin/calendar"),
+    ("admin.delete_override", "POST"): Rule("/admin/calendar/2026-12-31/delete", roles(Role.ADMIN), status=303,
+                                            form_page="/admin/calendar"),
+    ("admin.units", "GET"): Rule("/admin/units", roles(Role.ADMIN)),
+    ("admin.create_unit", "POST"): Rule("/admin/units", roles(Role.ADMIN), status=422, form_page="/admin/units"),
+    ("admin.edit_unit", "GET"): Rule("/admin/units/{unit}", roles(Role.ADMIN)),
+    ("admin.edit_unit", "POST"): Rule("/admin/units/{unit}", roles(Role.ADMIN), status=422,
+                                      form_page="/admin/units/{unit}"),
+    # A branch with people is neither deactivated nor deleted: the form says why.
+    ("admin.unit_active", "POST"): Rule("/admin/units/{unit}/active", roles(Role.ADMIN), status=422,
+                                        form_page="/admin/units/{unit}"),
+    ("admin.delete_unit", "POST"): Rule("/admin/units/{unit}/delete", roles(Role.ADMIN), status=422,
+                                        form_page="/admin/units/{unit}"),
+    ("admin.users", "GET"): Rule("/admin/users", roles(Role.ADMIN)),
+    ("admin.create_user", "POST"): Rule("/admin/users", roles(Role.ADMIN), status=422, form_page="/admin/users"),
+    ("admin.edit_user", "GET"): Rule("/admin/users/{user}", roles(Role.ADMIN)),
+    ("admin.edit_user", "POST"): Rule("/admin/users/{user}", roles(Role.ADMIN), status=422,
+                                      form_page="/admin/users/{user}"),
+    # The throwaway account of the matrix: disabled (again), its password reset and shown once.
+    ("admin.user_active", "POST"): Rule("/admin/users/{user}/active", roles(Role.ADMIN), status=303,
+                                        form_page="/admin/users/{user}"),
+    ("admin.reset_password", "POST"): Rule("/admin/users/{user}/password", roles(Role.ADMIN),
+                                           form_page="/admin/users/{user}"),
+    ("admin.categories", "GET"): Rule("/admin/categories", roles(Role.ADMIN)),
+    ("admin.create_category", "POST"): Rule("/admin/categories", roles(Role.ADMIN), status=422,
+                                            form_page="/admin/categories"),
+    ("admin.save_category", "POST"): Rule("/admin/categories/1", roles(Role.ADMIN), status=422,
+                                          form_page="/admin/categories"),
+    ("admin.mail_check", "GET"): Rule("/admin/mail", roles(Role.ADMIN)),
+    ("admin.mail_check", "POST"): Rule("/admin/mail", roles(Role.ADMIN), status=422, form_page="/admin/mail"),
+
+    # Evidence: added by whoever acts on the open case, downloaded by whoever sees the case.
+    ("attachments.upload", "POST"): Rule("/attachments/complaint/{complaint}", roles(OWNER_SIDE, DEPARTMENT, Role.LEADER),
+                                         unit_matters=True, status=422, form_page="/complaints/{complaint}"),
+    ("attachments.download", "GET"): Rule("/attachments/{attachment}", ALL_ROLES, unit_matters=True),
+    ("audit.index", "GET"): Rule("/audit/", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
+    ("audit.export", "GET"): Rule("/audit/export.csv", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
+}
+
+# One account per role; "own" is a case of its unit (or handled by it), "foreign" one of another branch
+# handled by another department. The center and the leader see every case; the administrator none.
+ACCOUNTS = {Role.STAFF: "staff1", Role.LOBBY_MANAGER: "lobby1", Role.BRANCH_HEAD: "head1",
+            Role.DEPT_STAFF: "dept1", Role.DEPT_HEAD: "depthead1", Role.CENTER: "center1",
+            Role.LEADER: "leader1", Role.ADMIN: "admin"}
+SEES_FOREIGN = {Role.CENTER, Role.LEADER}
+SEES_OWN = ALL_ROLES - {Role.ADMIN}
+SESSION_ENDING = {("auth.logout", "POST"), ("auth.switch_user", "POST")}
+
+
+def routes_of(app) -> set[tuple[str, str]]:
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_route_has_a_policy(app):
+    missing = routes_of(app) - TABLE.keys()
+    assert not missing, f"new route without a policy (add it to tests/test_matrix.py): {sorted(missing)}"
+    assert not TABLE.keys() - routes_of(app), "the table names routes that no longer exist"
+    assert set(ACCOUNTS) == set(Role), "every role needs an account in the matrix"
+
+
+def cases_handled_by_both_units(client_for, attachments_dir) -> dict:
+    """Per side, a complaint that has had its result (so every page of it exists) with a photo, and an
+    incident whose second complaint still waits for dispatch; and a throwaway account for the admin pages."""
+    current_app.config["ATTACHMENTS_DIR"] = str(attachments_dir)
+    made = {}
+    throwaway = User(username="matrix-temp", name="临时账号", email="temp@example.test", role=Role.STAFF,
+                     unit_id=unit_id("BR01"))
+    throwaway.set_password("Matrix-temp-2026")
+    db.session.add(throwaway)
+    db.session.commit()
+    for side, (staff, branch_unit, dept, dept_code) in {
+            "own": ("staff1", "BR01", "dept1", "OPS"), "foreign": ("staff2", "BR02", "dept2", "RETAIL")}.items():
+        owner, department = client_for(staff), client_for(dept)
+        complaint = register(owner, kind="concentrated", new_incident=f"{branch_unit} 停电")
+        dispatch(owner, complaint, dept_code)
+        assert answer(department, complaint).status_code == 303
+        assert give_result(owner, complaint).status_code == 303
+        waiting = register(owner, kind="concentrated", incident=str(complaint.incident_id))
+        db.session.expire_all()
+        assert db.session.get(Complaint, complaint.id).state == ComplaintState.AWAITING_VISIT
+        evidence = attachments.store(complaint, FileStorage(io.BytesIO(PNG), "photo.png"), owner_user(staff))
+        db.session.commit()
+        made[side] = {"complaint": complaint.id, "incident": complaint.incident_id, "unit": unit_id(branch_unit),
+                      "waiting": waiting.id, "attachment": evidence.id, "user": throwaway.id}
+    db.session.add(CalendarOverride(day=date(2026, 12, 31), workday=True, note="matrix"))
+    db.session.commit()
+    return made
+
+
+def expected(rule: Rule, role: Role | None, side: str) -> int | str:
+    if rule.who == PUBLIC:
+        return rule.status
+    if role is None:
+        return TO_LOGIN
+    if rule.unit_matters and role not in (SEES_OWN if side == "own" else SEES_FOREIGN):
+        return 404
+    return rule.status if role in rule.who else 403
+
+
+def outcome(response) -> int | str:
+    if response.status_code in (302, 303) and response.location.startswith("/login"):
+        return TO_LOGIN
+    return response.status_code
+
+
+def owner_user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def test_the_authorization_matrix(app, client_for, tmp_path):
+    cases = cases_handled_by_both_units(client_for, tmp_path)
+    clients = {role: client_for(username) for role, username in ACCOUNTS.items()}
+    anonymous = Client(app)
+    anonymous.token = anonymous.csrf()
+    clients[None] = anonymous
+    mismatches, checked = [], 0
+    for (endpoint, method), rule in sorted(TABLE.items()):
+        sides = ["own", "foreign"] if "{" in rule.url else ["own"]
+        for role, client in clients.items():
+            if (endpoint, method) in SESSION_ENDING:     # a throwaway session: this ends it
+                client = client_for(ACCOUNTS[role]) if role else Client(app)
+                client.token = client.token or client.csrf()
+            for side in sides:
+                url = rule.url.format(**cases[side])
+                response = client.get(url) if method == "GET" else client.post(url)
+                got, want = outcome(response), expected(rule, role, side)
+                checked += 1
+                if got != want:
+                    mismatches.append(f"{method} {url} as {role.value if role else 'anonymous'} ({side}): "
+                                      f"{got}, expected {want}")
+    assert not mismatches, "\n".join(mismatches)
+    assert checked > 300
