@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app, jsonify, render_template, request, session
+from flask import Flask, current_app, g, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
+from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError
 
 import config
 from extensions import babel, csrf, db, login_manager, migrate
@@ -155,6 +156,26 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(ActionRefused, lambda e: page(403))
     app.register_error_handler(StaleComplaint, lambda e: page(409))
     app.register_error_handler(CSRFError, lambda e: page(400))
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, database_unavailable)
+
+
+# The database went away (restart, failover, network): the pool reconnects by itself (pool_pre_ping),
+# meanwhile the user gets a page saying so. The transaction was never committed, so nothing is half-written.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PendingRollbackError)
+
+
+def database_unavailable(error):
+    from flask_babel import force_locale
+    from flask_login import AnonymousUserMixin
+    current_app.logger.warning("database unavailable: %s", error)
+    # Nothing on this page may touch the database: no signed-in user, the language from the session.
+    g._login_user = AnonymousUserMixin()
+    languages = list(current_app.config["LANGUAGES"])
+    locale = session.get("locale") if session.get("locale") in languages else languages[0]
+    with force_locale(locale):
+        html = render_template("unavailable.html", lang="zh-CN" if locale.startswith("zh") else "en")
+    return html, 503, {"Retry-After": "10", "Cache-Control": "no-store"}
 
 
 def init_templates(app: Flask) -> None:

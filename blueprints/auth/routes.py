@@ -24,6 +24,7 @@ def login():
         if user is not None and user.active and user.check_password(form.password.data):
             session.clear()   # a fresh session for every sign-in on a shared PC
             login_user(user, remember=False)
+            session["locale"] = user.locale   # so pages shown without the database still speak it
             return redirect(home_url(user), 303)
         # One message whether the account exists or not.
         form.password.errors.append(_("Wrong username or password."))
