@@ -204,6 +204,32 @@ def init_cli(app: Flask) -> None:
         written = generate(count)
         click.echo(f"{written} in {time.perf_counter() - started:.1f} s")
 
+    @app.cli.command("backup")
+    @click.option("--to", "destination", default=lambda: os.path.join(app.instance_path, "backups"),
+                  type=click.Path(file_okay=False), help="folder to write the backup into")
+    def backup_command(destination: str):
+        """Back up the database and the attachments folder into a new folder under --to."""
+        from services.backup import BackupError, backup
+        try:
+            folder = backup(Path(destination))
+        except BackupError as error:
+            raise click.ClickException(str(error))
+        click.echo(f"backup written to {folder}")
+
+    @app.cli.command("restore")
+    @click.argument("folder", type=click.Path(exists=True, file_okay=False))
+    @click.option("--yes", is_flag=True, help="do not ask for confirmation")
+    def restore_command(folder: str, yes: bool):
+        """Replace the database and the attachments folder with those of a backup FOLDER."""
+        from services.backup import BackupError, restore
+        if not yes:
+            click.confirm(f"Replace the database and attachments with the backup in {folder}?", abort=True)
+        try:
+            manifest = restore(Path(folder))
+        except BackupError as error:
+            raise click.ClickException(str(error))
+        click.echo(f"restored the backup of {manifest['created_at']} ({manifest['complaints']} complaints)")
+
     @app.cli.command("serve")
     @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
     @click.option("--web-workers", default=2, type=int)

@@ -42,6 +42,8 @@ def from_environment(instance_path: str) -> dict:
         "CLOCK_FILE": env.get("APP_CLOCK_FILE"),
         # Printed on the decision notice and the handling form.
         "ORGANISATION_NAME": env.get("ORGANISATION_NAME", "示范银行股份有限公司"),
+        # Uploaded files; backed up and restored with the database (flask backup / restore).
+        "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(Path(instance_path) / "attachments"),
         # Where users reach the app; links in e-mails point here.
         "PUBLIC_URL": env.get("PUBLIC_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}").rstrip("/"),
     }

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import time
 
 from redis import Redis
@@ -64,6 +66,8 @@ def run_worker(redis_url: str) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # SIGTERM outside RQ's own handlers (e.g. while waiting for Redis) still stops the cron process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = create_app()
     jobs._app = app   # jobs forked from this process reuse the app built here
     redis_url = app.config["REDIS_URL"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import selectors
+import signal
 import socket
 import statistics
 import subprocess
@@ -202,6 +203,11 @@ class Cluster:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for process in self.workers:            # the cron process and any job still running
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.log.close()
 
 
