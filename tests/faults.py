@@ -297,8 +297,8 @@ def run_load(database_url: str, workdir: Path, clients: int, per_client: int, re
             events[name] = time.monotonic() - started
             report(f"  {events[name]:6.1f} s  {name} ({done['n']} of {total} filed)")
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    fault_thread = threading.Thread(target=faults)
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    fault_thread = threading.Thread(target=faults, daemon=True)
     try:
         fault_thread.start()
         for thread in threads:

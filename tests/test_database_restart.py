@@ -8,7 +8,7 @@ from sqlalchemy.engine import make_url
 
 from extensions import db
 from models import Complaint, ComplaintEvent, DailyCounter, Deadline
-from tests.conftest import POSTGRES_URL, Client, complaint_form, make_app
+from tests.conftest import POSTGRES_URL, Client, _schemas_ready, complaint_form, make_app
 from tests.faults import TcpProxy
 from tests.helpers import user
 
@@ -20,6 +20,9 @@ def proxied(database_urls, redis_url, smtp_server):
     target = make_url(POSTGRES_URL)
     proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
     url = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    with make_app(POSTGRES_URL, redis_url, smtp_server).app_context():   # the schema, made once
+        db.engine.dispose()
+    _schemas_ready.add(url)                                              # the same database behind the proxy
     app = make_app(url, redis_url, smtp_server)
     with app.app_context():
         yield app, proxy
