@@ -8,7 +8,13 @@ MO := $(PO:.po=.mo)
 
 .PHONY: setup run test messages clean
 
-setup: $(STAMP) $(MO)
+setup: $(STAMP) $(MO) node_modules/.installed
+
+# The browser-quality tests' tools (W3C Nu HTML checker, axe-core), pinned in package-lock.json.
+# Without node they are skipped (CI sets REQUIRE_BROWSER=1 and fails instead).
+node_modules/.installed: package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --ignore-scripts --no-audit --no-fund -q && touch $@; \
+	else echo "npm not found: the HTML and accessibility checks will be skipped"; fi
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'

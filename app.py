@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app, jsonify, render_template, request, session
+from flask import Flask, current_app, g, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
+from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError
 
 import config
 from extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -182,6 +183,26 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(ActionRefused, lambda e: page(403))
     app.register_error_handler(StaleComplaint, lambda e: page(409))
     app.register_error_handler(CSRFError, lambda e: page(400))
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, database_unavailable)
+
+
+# The database went away (restart, failover, network): the pool reconnects by itself (pool_pre_ping),
+# meanwhile the user gets a page saying so. The transaction was never committed, so nothing is half-written.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PendingRollbackError)
+
+
+def database_unavailable(error):
+    from flask_babel import force_locale
+    from flask_login import AnonymousUserMixin
+    current_app.logger.warning("database unavailable: %s", error)
+    # Nothing on this page may touch the database: no signed-in user, the language from the session.
+    g._login_user = AnonymousUserMixin()
+    languages = list(current_app.config["LANGUAGES"])
+    locale = session.get("locale") if session.get("locale") in languages else languages[0]
+    with force_locale(locale):
+        html = render_template("unavailable.html", lang="zh-CN" if locale.startswith("zh") else "en")
+    return html, 503, {"Retry-After": "10", "Cache-Control": "no-store"}
 
 
 def init_templates(app: Flask) -> None:
@@ -209,6 +230,32 @@ def init_cli(app: Flask) -> None:
         started = time.perf_counter()
         written = generate(count)
         click.echo(f"{written} in {time.perf_counter() - started:.1f} s")
+
+    @app.cli.command("backup")
+    @click.option("--to", "destination", default=lambda: os.path.join(app.instance_path, "backups"),
+                  type=click.Path(file_okay=False), help="folder to write the backup into")
+    def backup_command(destination: str):
+        """Back up the database and the attachments folder into a new folder under --to."""
+        from services.backup import BackupError, backup
+        try:
+            folder = backup(Path(destination))
+        except BackupError as error:
+            raise click.ClickException(str(error))
+        click.echo(f"backup written to {folder}")
+
+    @app.cli.command("restore")
+    @click.argument("folder", type=click.Path(exists=True, file_okay=False))
+    @click.option("--yes", is_flag=True, help="do not ask for confirmation")
+    def restore_command(folder: str, yes: bool):
+        """Replace the database and the attachments folder with those of a backup FOLDER."""
+        from services.backup import BackupError, restore
+        if not yes:
+            click.confirm(f"Replace the database and attachments with the backup in {folder}?", abort=True)
+        try:
+            manifest = restore(Path(folder))
+        except BackupError as error:
+            raise click.ClickException(str(error))
+        click.echo(f"restored the backup of {manifest['created_at']} ({manifest['complaints']} complaints)")
 
     @app.cli.command("serve")
     @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)

@@ -51,6 +51,8 @@ def from_environment(instance_path: str) -> dict:
         "DEMO_ACCOUNTS": _bool(env.get("DEMO_ACCOUNTS"), default=True),
         # Printed on the decision notice and the handling form.
         "ORGANISATION_NAME": env.get("ORGANISATION_NAME", "示范银行股份有限公司"),
+        # Uploaded files; backed up and restored with the database (flask backup / restore).
+        "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(Path(instance_path) / "attachments"),
         # Where users reach the app; links in e-mails point here.
         "PUBLIC_URL": env.get("PUBLIC_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}").rstrip("/"),
         # How many proxies in front of the app set X-Forwarded-For/-Proto. 0: trust no such header,

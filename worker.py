@@ -1,21 +1,29 @@
 """One RQ worker plus RQ's cron scheduler, which enqueues the deadline check every minute.
 
-Run as many as you like: the check is idempotent and each notice is claimed in the database."""
+Run as many as you like: the check is idempotent and each notice is claimed in the database.
+When Redis goes away both keep retrying and carry on once it is back: nobody restarts them."""
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import os
+import signal
+import sys
+import time
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Worker
 from rq.cron import CronScheduler
+from rq.exceptions import StopRequested
 
 from app import create_app
 from services import jobs
 from services.queue import QUEUE_NAME, connect, redis_settings
 
 TICK_SECONDS = int(os.environ.get("WORKER_TICK_SECONDS", "60"))
+RETRY_SECONDS = float(os.environ.get("WORKER_RETRY_SECONDS", "2"))
+log = logging.getLogger("worker")
 
 
 def build_cron(connection: Redis) -> CronScheduler:
@@ -25,11 +33,41 @@ def build_cron(connection: Redis) -> CronScheduler:
 
 
 def run_cron(redis_settings: dict) -> None:
-    build_cron(connect(redis_settings)).start()
+    # CronScheduler.start() ends on the first Redis error; start it again until stopped by a signal.
+    while True:
+        try:
+            build_cron(connect(redis_settings)).start()
+            return
+        except StopRequested:
+            return
+        except (RedisError, OSError) as exc:
+            log.warning("cron scheduler lost Redis (%s); retrying in %s s", exc, RETRY_SECONDS)
+            try:
+                time.sleep(RETRY_SECONDS)
+            except StopRequested:
+                return
+
+
+def run_worker(redis_settings: dict) -> None:
+    # Worker.work() returns, or raises, when Redis fails at the wrong moment; only a stop signal
+    # (Ctrl-C, SIGTERM) ends this loop.
+    while True:
+        worker = None
+        try:
+            worker = Worker([QUEUE_NAME], connection=connect(redis_settings))   # talks to Redis already
+            worker.work(with_scheduler=True)
+        except (RedisError, OSError) as exc:
+            log.warning("worker lost Redis (%s)", exc)
+        if worker is not None and worker._stop_requested:
+            return
+        log.warning("worker stopped unexpectedly; starting again in %s s", RETRY_SECONDS)
+        time.sleep(RETRY_SECONDS)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # SIGTERM outside RQ's own handlers (e.g. while waiting for Redis) still stops the cron process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = create_app()
     jobs._app = app   # jobs forked from this process reuse the app built here
     settings = redis_settings(app.config)
@@ -37,7 +75,7 @@ def main() -> None:
     cron = multiprocessing.Process(target=run_cron, args=(settings,), name="rq-cron", daemon=True)
     cron.start()
     try:
-        Worker([QUEUE_NAME], connection=connect(settings)).work(with_scheduler=True)
+        run_worker(settings)
     finally:
         cron.terminate()
 

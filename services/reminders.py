@@ -51,9 +51,16 @@ def _claim_due(column, time_column, now, extra=()) -> list[int]:
            .where(Deadline.met_at.is_(None), column.is_(None), time_column <= now, *extra)
            .order_by(time_column).limit(CHUNK))
     if db.engine.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        # Lock the chunk first: inside the UPDATE's IN (...) PostgreSQL may rescan the LIMIT subquery
+        # and claim every due row in one transaction (350 instead of 100, measured).
+        ids = list(db.session.scalars(due.with_for_update(skip_locked=True)))
+        if not ids:
+            return []
+        chosen = Deadline.id.in_(ids)
+    else:
+        chosen = Deadline.id.in_(due.scalar_subquery())
     claimed = db.session.scalars(
-        update(Deadline).where(Deadline.id.in_(due.scalar_subquery()), Deadline.met_at.is_(None), column.is_(None))
+        update(Deadline).where(chosen, Deadline.met_at.is_(None), column.is_(None))
         .values({column: now}).returning(Deadline.id).execution_options(synchronize_session=False))
     return list(claimed)
 

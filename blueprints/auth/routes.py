@@ -43,6 +43,7 @@ def login():
             session.clear()   # a fresh session for every sign-in on a shared PC
             login_user(user, remember=False)
             session["sid"] = start_session(user, request.remote_addr)
+            session["locale"] = user.locale   # so pages shown without the database still speak it
             db.session.commit()
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"), 303)

@@ -1,0 +1,162 @@
+"""Every page of every role, in a real browser: valid HTML (the W3C Nu HTML checker, vnu.jar),
+no serious or critical accessibility violation (axe-core), nothing wider than an office screen;
+the approvals usable on a phone; the register form usable with the keyboard alone.
+
+The pages are found by following the links of each role's pages from its home page (same origin,
+no sign-out or language switch, no downloads), so pages added later are checked too. The tools
+come from package-lock.json (`make setup` runs `npm ci`) and need java and node."""
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urldefrag, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import Client
+from tests.e2e.test_slice import sign_in
+from tests.helpers import dispatch, register, version_of
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ROLES = ["staff1", "lobby1", "head1", "dept1", "depthead1", "center1", "leader1", "admin"]
+PAGES_PER_ROLE = 40
+SAME_KIND_PER_ROLE = 2           # /complaints/1 and /complaints/2, not every complaint
+SKIP = re.compile(r"/logout|/language|/static/|\.(csv|xlsx|pdf|zip)$|/export|/download|/print")
+OFFICE, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def tools():
+    missing = [what for what, ok in (("java", shutil.which("java")), ("node", shutil.which("node")),
+                                     (str(VNU), VNU.exists()), (str(AXE), AXE.exists())) if not ok]
+    if missing:
+        reason = f"browser-quality checks need {', '.join(missing)} (make setup runs npm ci)"
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def some_of_everything(app) -> None:
+    """Complaints in several states, so the queues, lists and complaint pages have content."""
+    staff = Client(app)
+    staff.login("staff1")
+    register(staff)
+    dispatch(staff, register(staff, customer_name="李四"))
+    major = register(staff, litigation="y", customer_name="赵六")
+    staff.act(major.id, "plan", {"steps": "1. 调取录像\n2. 当面致歉", "responsible": "李强", "due_date": "2026-11-26",
+                                 "version": version_of(staff, major.id)})
+
+
+def kind_of(url: str) -> str:
+    return re.sub(r"\d+", "N", urlparse(url).path)
+
+
+def crawl(page, base: str):
+    """Open every page reachable from the current one; yields (url, HTML as the server sent it)
+    with the page loaded in the browser."""
+    queue, seen, found, kinds = [page.url], {page.url}, 0, Counter()
+    while queue and found < PAGES_PER_ROLE:
+        url = queue.pop(0)
+        response = page.goto(url)
+        assert response.status == 200, f"{url} answered {response.status}"
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue
+        found += 1
+        yield url, response.text()
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+            href = urldefrag(href).url
+            if not href.startswith(base) or href in seen or SKIP.search(href):
+                continue
+            seen.add(href)
+            if kinds[kind_of(href)] < SAME_KIND_PER_ROLE:
+                kinds[kind_of(href)] += 1
+                queue.append(href)
+
+
+def axe_problems(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+        .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)""")
+    return violations
+
+
+def test_every_page_of_every_role_is_valid_accessible_html(tools, live_server, browser, sqlite_app, tmp_path):
+    some_of_everything(sqlite_app)
+    pages: dict[str, str] = {}
+    problems: list[str] = []
+    for username in [None] + ROLES:
+        # CSP would block the injected axe script; the app's own CSP is tested elsewhere.
+        context = browser.new_context(viewport=OFFICE, locale="zh-CN", bypass_csp=True)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        if username:
+            sign_in(page, live_server, username)
+        else:
+            page.goto(f"{live_server}/login")
+        for n, (url, html) in enumerate(crawl(page, live_server)):
+            name = f"{username or 'anonymous'}-{n:02d}.html"
+            pages[name] = url
+            (tmp_path / name).write_text(html)
+            problems += [f"{username} {url}: {p}" for p in axe_problems(page)]
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > OFFICE["width"]:
+                problems.append(f"{username} {url}: {width} px wide at {OFFICE['width']} px")
+        context.close()
+    assert len(pages) >= 20, sorted(pages.values())
+
+    # One run of the checker over every page (it takes seconds to start).
+    result = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--format", "json", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    for message in json.loads(result.stderr or '{"messages": []}')["messages"]:
+        name = Path(urlparse(message.get("url", "")).path).name
+        hint = " (write htmx attributes as data-hx-…)" if "“hx-" in message["message"] else ""
+        problems.append(f"HTML {pages.get(name, name)} line {message.get('lastLine')}: {message['message']}{hint}")
+    assert problems == [], "\n".join(problems)
+
+
+def test_approvals_and_sign_in_fit_a_phone(live_server, browser, sqlite_app):
+    some_of_everything(sqlite_app)
+    for username, path in [(None, "/login"), ("head1", "/branch/approvals"), ("leader1", "/branch/approvals")]:
+        context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+        page = context.new_page()
+        if username:
+            sign_in(page, live_server, username)
+        page.goto(live_server + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{username} {path}"
+        expect(page.get_by_role("heading").first).to_be_in_viewport()
+        context.close()
+
+
+def test_the_register_form_works_with_the_keyboard_alone(live_server, page, sqlite_app):
+    sign_in(page, live_server, "staff1")
+    page.goto(f"{live_server}/intake/new")
+    typed = {"customer_name": "键盘用户", "customer_contact": "13800138000", "content": "只用键盘登记的投诉。",
+             "demand": "希望改进。", "object_text": "城东支行营业厅"}
+    done = set()
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const e = document.activeElement;
+            return {name: e.name || '', tag: e.tagName, type: e.type || '', value: e.value || '',
+                    inForm: !!e.closest('[data-testid=register-form]')} }""")
+        name = focused["name"]
+        if name in typed and name not in done:
+            page.keyboard.type(typed[name])
+            done.add(name)
+        elif name == "category" and name not in done:
+            page.keyboard.press("ArrowDown")          # the first category
+            done.add(name)
+        elif focused["tag"] == "BUTTON" and focused["type"] == "submit" and focused["inForm"]:
+            assert done >= set(typed) | {"category"}, done
+            page.keyboard.press("Enter")
+            break
+    expect(page).to_have_url(re.compile(r"/complaints/\d+$"))
+    expect(page.get_by_text("键盘用户").first).to_be_visible()
