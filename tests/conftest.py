@@ -24,6 +24,9 @@ from services.redis_server import answers, start_embedded
 # Tuesday 24 November 2026, 10:00 in Shanghai: a working day, in working hours.
 START = datetime(2026, 11, 24, 2, 0)
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# The flows move the clock by days while signed in; the session tests set the real limits.
+LONG_SESSIONS = {"SESSION_IDLE_MINUTES": 60 * 24 * 365, "SESSION_ABSOLUTE_HOURS": 24 * 365}
+LONG_SESSIONS_ENV = {key: str(value) for key, value in LONG_SESSIONS.items()}   # for app processes
 
 
 def _port_open(port: int) -> bool:
@@ -133,7 +136,7 @@ def make_app(database_url: str, redis_url: str, smtp_server, **overrides):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "CLOCK": clock,
         "PUBLIC_URL": "http://complaints.test",
         # The flow tests move the clock by days while signed in; tests/test_sessions.py sets real limits.
-        "SESSION_IDLE_MINUTES": 60 * 24 * 365, "SESSION_ABSOLUTE_HOURS": 24 * 365, **overrides,
+        **LONG_SESSIONS, **overrides,
     })
     app.clock = clock
     with app.app_context():

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from models import Complaint, Deadline, DeadlineKind, OutboxMessage, OutboxState
 from services.redis_server import start_embedded
-from tests.conftest import START, Mailbox, complaint_form
+from tests.conftest import LONG_SESSIONS_ENV, START, Mailbox, complaint_form
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,7 +175,7 @@ class Cluster:
         self.env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
                     "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port), "APP_CLOCK_FILE": str(self.clock_file),
                     "WORKER_TICK_SECONDS": "1", "WORKER_RETRY_SECONDS": "0.5", "PYTHONPATH": str(ROOT),
-                    "SECRET_KEY": "load-test"}
+                    "SECRET_KEY": "load-test", **LONG_SESSIONS_ENV}
         self.log = open(workdir / "processes.log", "ab")
         self.ports = [free_port() for _ in range(web)]
         self.web = [subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web_workers_each),

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import OutboxMessage, OutboxState
-from tests.conftest import POSTGRES_URL, START, complaint_form, make_app
+from tests.conftest import LONG_SESSIONS_ENV, POSTGRES_URL, START, complaint_form, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(POSTGRES_URL is None, reason="needs PostgreSQL")
@@ -65,7 +65,7 @@ def cluster(database_urls, redis_url, smtp_server, tmp_path):
     clock_file.write_text(START.isoformat())
     env = {**os.environ, "DATABASE_URL": POSTGRES_URL, "REDIS_URL": redis_url, "MAIL_SERVER": "127.0.0.1",
            "MAIL_PORT": str(smtp_server.port), "APP_CLOCK_FILE": str(clock_file), "WORKER_TICK_SECONDS": "1",
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT), **LONG_SESSIONS_ENV}
     ports = [free_port(), free_port()]
     processes = [subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
                                    "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env)
