@@ -53,6 +53,27 @@ def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: f
             time.sleep(0.1)
 
 
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and all its descendants (RQ runs each job in a child of its own session)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    todo, everyone = [pid], []
+    while todo:
+        current = todo.pop()
+        everyone.append(current)
+        todo += children.get(current, [])
+    for victim in everyone:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 class RedisServer:
     """Our own redis-server on a fixed port, stopped and started again with its data kept."""
 
@@ -202,12 +223,8 @@ class Cluster:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
-        for process in self.workers:            # the cron process and any job still running
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+                kill_tree(process.pid)       # with its cron process and any job still running
+                process.wait()
         self.log.close()
 
 

@@ -158,5 +158,5 @@ def test_the_register_form_works_with_the_keyboard_alone(live_server, page, sqli
             assert done >= set(typed) | {"category"}, done
             page.keyboard.press("Enter")
             break
-    expect(page).to_have_url(re.compile(r"/complaints/\d+$"))
+    expect(page).to_have_url(re.compile(r"/complaints/\d+$"), timeout=30_000)
     expect(page.get_by_text("键盘用户").first).to_be_visible()
