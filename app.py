@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
 
 import config
-from extensions import babel, csrf, db, login_manager, migrate
+from extensions import babel, csrf, db, limiter, login_manager, migrate
 
 BASE_DIR = Path(__file__).resolve().parent
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -55,6 +55,10 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(BASE_DIR / "translations"))
     login_manager.init_app(app)
+    # One limiter for every rate-limited page; tests count in memory, each app afresh.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://" if app.config.get("TESTING") else app.config["REDIS_URL"])
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)   # Redis down: pages keep working, unlimited
+    limiter.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
@@ -95,6 +99,8 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.complaints import bp as complaints_bp
     from blueprints.department import bp as department_bp
     from blueprints.intake import bp as intake_bp
+    from blueprints.notices import bp as notices_bp
+    from blueprints.public import bp as public_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(intake_bp, url_prefix="/intake")
@@ -103,6 +109,8 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(center_bp, url_prefix="/center")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(complaints_bp, url_prefix="/complaints")
+    app.register_blueprint(notices_bp, url_prefix="/admin/notice-templates")
+    app.register_blueprint(public_bp)   # the customer's pages: no login
 
     @app.get("/healthz")
     def healthz():
@@ -152,6 +160,9 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(403, lambda e: page(403))
     app.register_error_handler(404, lambda e: page(404))
     app.register_error_handler(405, lambda e: page(405))
+    app.register_error_handler(413, lambda e: page(413))
+    app.register_error_handler(429, lambda e: page(429))
+    app.register_error_handler(503, lambda e: page(503))
     app.register_error_handler(ActionRefused, lambda e: page(403))
     app.register_error_handler(StaleComplaint, lambda e: page(409))
     app.register_error_handler(CSRFError, lambda e: page(400))

@@ -43,6 +43,8 @@ def from_environment(instance_path: str) -> dict:
         # Printed on the decision notice and the handling form.
         "ORGANISATION_NAME": env.get("ORGANISATION_NAME", "示范银行股份有限公司"),
         # Where users reach the app; links in e-mails point here.
+        # How notices reach customers by SMS: "logging" (written to the log) until a provider is configured.
+        "SMS_GATEWAY": env.get("SMS_GATEWAY", "logging"),
         "PUBLIC_URL": env.get("PUBLIC_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}").rstrip("/"),
     }
 
@@ -74,5 +76,11 @@ DEFAULTS = {
                       "progress": timedelta(0), "review": timedelta(days=3), "registration": timedelta(0),
                       "plan_approval": timedelta(hours=2)},
     "SMTP_TIMEOUT": 10,
+    # The public complaint form and tracking page (blueprints/public): limits per client address.
+    "PUBLIC_COMPLAINT_LIMIT": "5 per hour;20 per day",
+    "PUBLIC_TRACK_LIMIT": "20 per 10 minutes",
+    "TRACK_LINK_MAX_AGE": timedelta(hours=48),   # the one-time link to the tracking page
+    "WEB_COMPLAINT_LEVEL": 3,                     # the center re-levels when it assesses
+    "PUBLIC_MAX_UPLOAD": 512 * 1024,              # the whole public form, in bytes (no attachments yet)
     "REDIS_CONNECT_TIMEOUT": 0.3,
 }
