@@ -357,7 +357,7 @@ def add_information(complaint: Complaint, text: str) -> CustomerMessage:
         recipients[complaint.handler.id] = complaint.handler
     for user in recipients.values():
         if user.active:
-            notify.queue_email(user, "customer_added", complaint_id=complaint.id, complaint=complaint, text=text)
+            notify.queue_email(user, "customer_added", complaint_id=complaint.id, complaint=complaint, added=text)
     return message
 
 

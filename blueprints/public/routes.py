@@ -70,7 +70,8 @@ def track():
         if complaint is not None:
             _remember(complaint)
             return redirect(url_for("public.status", number=complaint.number), 303)
-        # The same words whether the number exists or not.
+        # The same words whether the number exists or not; the code is not echoed back.
+        form.code.data = ""
         form.code.errors.append(_("This number and tracking code do not go together. Check both and try again."))
     return _track_page(form, LinkForm(prefix="link", formdata=None), 422 if form.errors else 200)
 
