@@ -3,14 +3,14 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from blueprints.ui import SATISFACTION_LABELS
+from extensions import db
 from models import Satisfaction, Unit, UnitKind
 from services.complaints import active_categories
-from extensions import db
-from sqlalchemy import select
 
 MOBILE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 
