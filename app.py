@@ -58,6 +58,8 @@ def init_extensions(app: Flask) -> None:
     # One limiter for every rate-limited page; tests count in memory, each app afresh.
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://" if app.config.get("TESTING") else app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)   # Redis down: pages keep working, unlimited
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {     # ... and do not wait long to find out
+        "socket_connect_timeout": app.config["REDIS_CONNECT_TIMEOUT"], "socket_timeout": 1})
     limiter.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

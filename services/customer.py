@@ -241,6 +241,9 @@ DEFAULT_TEMPLATES = {
 PLACEHOLDERS = ("customer_name", "number", "received_at", "state", "resolution_due", "final_due", "plan",
                 "result", "decision", "closed_at", "tracking_code", "track_url", "link", "link_hours")
 _sandbox = SandboxedEnvironment(autoescape=False)
+# What a template the administrator wrote may raise when rendered: a syntax or sandbox error, or an
+# operation on the wrong type ("{{ number + 1 }}").
+TEMPLATE_ERRORS = (TemplateError, TypeError, ValueError, LookupError, ArithmeticError)
 
 
 def notice_template(kind: NoticeKind, language: str) -> tuple[str, str]:
@@ -250,7 +253,7 @@ def notice_template(kind: NoticeKind, language: str) -> tuple[str, str]:
 
 
 def render_notice(subject: str, body: str, context: dict) -> tuple[str, str]:
-    """Raises jinja2.TemplateError on a broken template (the admin page shows it)."""
+    """Raises one of TEMPLATE_ERRORS on a broken template (the admin page shows it)."""
     rendered_subject = " ".join(_sandbox.from_string(subject).render(context).split())
     return rendered_subject, _sandbox.from_string(body).render(context).strip() + "\n"
 
@@ -289,32 +292,30 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
     access = access_for(complaint.id)
     if access is None or not (access.email or access.phone):
         return
-    subject_template, body_template = notice_template(kind, access.language)
     with force_locale(access.language):
         context = _context(complaint, code, link)
-        try:
-            subject, body = render_notice(subject_template, body_template, context)
-        except TemplateError:   # a template broken since it was saved: the default still informs
-            subject, body = render_notice(*DEFAULT_TEMPLATES[(kind, access.language)], context)
+        template = notice_template(kind, access.language)
+        if not _renders(template, context):   # broken since it was saved: the default still informs
+            template = DEFAULT_TEMPLATES[(kind, access.language)]
+        subject, body = render_notice(*template, context)
         if access.email:
-            html = render_template("public/email.html", subject=subject, body=body, link=link or context["track_url"])
+            html = render_template("public/email.html", subject=subject, body=body)
             notify.queue_message(access.email, subject, body, html, complaint.id)
         if access.phone:
             sms.queue_sms(access.phone, f"{subject}. {body}")
         if record:
-            kept = dict(context, tracking_code="*" * len(code) if code else "", link="")
-            kept_subject, kept_body = render_notice(subject_template, body_template, kept) \
-                if _renders(subject_template, body_template, kept) else (subject, body)
+            kept_subject, kept_body = render_notice(*template, dict(context, tracking_code="*" * len(code or ""),
+                                                                    link=""))
             db.session.add(CustomerMessage(complaint_id=complaint.id, at=clock.now(), direction=MessageDirection.OUT,
                                            channel="email" if access.email else "sms", subject=kept_subject,
                                            body=kept_body))
 
 
-def _renders(subject: str, body: str, context: dict) -> bool:
+def _renders(template: tuple[str, str], context: dict) -> bool:
     try:
-        render_notice(subject, body, context)
+        render_notice(*template, context)
         return True
-    except TemplateError:
+    except TEMPLATE_ERRORS:
         return False
 
 

@@ -270,6 +270,9 @@ def test_notices_use_the_templates_the_administrator_edits(app, client_for, mail
     broken = admin.post("/admin/notice-templates/acceptance/zh_CN", data={
         "acceptance-zh_CN-subject": "受理 {{ number", "acceptance-zh_CN-body": "x"})
     assert broken.status_code == 422 and "无法使用" in broken.text
+    wrong_type = admin.post("/admin/notice-templates/acceptance/zh_CN", data={
+        "acceptance-zh_CN-subject": "受理", "acceptance-zh_CN-body": "{{ number + 1 }}"})
+    assert wrong_type.status_code == 422 and "无法使用" in wrong_type.text
     saved = admin.post("/admin/notice-templates/acceptance/zh_CN", data={
         "acceptance-zh_CN-subject": "【示范银行】已受理 {{ number }}",
         "acceptance-zh_CN-body": "{{ customer_name }}：查询码 {{ tracking_code }}"})

@@ -2,7 +2,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from jinja2 import TemplateError
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -11,7 +10,8 @@ from blueprints.ui import role_required
 from extensions import db
 from models import NoticeKind, NoticeTemplate, Role
 from services import clock
-from services.customer import DEFAULT_TEMPLATES, LANGUAGES, PLACEHOLDERS, notice_template, render_notice, sample_context
+from services.customer import (DEFAULT_TEMPLATES, LANGUAGES, PLACEHOLDERS, TEMPLATE_ERRORS, notice_template,
+                               render_notice, sample_context)
 
 bp = Blueprint("notices", __name__)
 
@@ -26,7 +26,7 @@ LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
 def renders(form, field):
     try:
         render_notice(form.subject.data or "", form.body.data or "", sample_context())
-    except TemplateError as exc:
+    except TEMPLATE_ERRORS as exc:
         raise ValidationError(_("The template cannot be used: %(error)s", error=exc))
 
 
