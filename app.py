@@ -65,6 +65,12 @@ def init_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app))
     limiter.init_app(app)
     login_manager.init_app(app)
+    # One limiter for every rate-limited page; tests count in memory, each app afresh.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://" if app.config.get("TESTING") else app.config["REDIS_URL"])
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)   # Redis down: pages keep working, unlimited
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {     # ... and do not wait long to find out
+        "socket_connect_timeout": app.config["REDIS_CONNECT_TIMEOUT"], "socket_timeout": 1})
+    limiter.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
@@ -118,6 +124,8 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.complaints import bp as complaints_bp
     from blueprints.department import bp as department_bp
     from blueprints.intake import bp as intake_bp
+    from blueprints.notices import bp as notices_bp
+    from blueprints.public import bp as public_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(intake_bp, url_prefix="/intake")
@@ -128,6 +136,8 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(complaints_bp, url_prefix="/complaints")
     app.register_blueprint(attachments_bp, url_prefix="/attachments")
     app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(notices_bp, url_prefix="/admin/notice-templates")
+    app.register_blueprint(public_bp)   # the customer's pages: no login
 
     @app.get("/healthz")
     def healthz():
@@ -180,6 +190,7 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(405, lambda e: page(405))
     app.register_error_handler(413, lambda e: page(413))
     app.register_error_handler(429, lambda e: page(429))
+    app.register_error_handler(503, lambda e: page(503))
     app.register_error_handler(ActionRefused, lambda e: page(403))
     app.register_error_handler(StaleComplaint, lambda e: page(409))
     app.register_error_handler(CSRFError, lambda e: page(400))

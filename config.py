@@ -54,6 +54,8 @@ def from_environment(instance_path: str) -> dict:
         # Uploaded files; backed up and restored with the database (flask backup / restore).
         "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(Path(instance_path) / "attachments"),
         # Where users reach the app; links in e-mails point here.
+        # How notices reach customers by SMS: "logging" (written to the log) until a provider is configured.
+        "SMS_GATEWAY": env.get("SMS_GATEWAY", "logging"),
         "PUBLIC_URL": env.get("PUBLIC_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}").rstrip("/"),
         # How many proxies in front of the app set X-Forwarded-For/-Proto. 0: trust no such header,
         # so the address in the audit is the connection's and cannot be forged by a client.
@@ -102,5 +104,11 @@ DEFAULTS = {
                       "progress": timedelta(0), "review": timedelta(days=3), "registration": timedelta(0),
                       "plan_approval": timedelta(hours=2)},
     "SMTP_TIMEOUT": 10,
+    # The public complaint form and tracking page (blueprints/public): limits per client address.
+    "PUBLIC_COMPLAINT_LIMIT": "5 per hour;20 per day",
+    "PUBLIC_TRACK_LIMIT": "20 per 10 minutes",
+    "TRACK_LINK_MAX_AGE": timedelta(hours=48),   # the one-time link to the tracking page
+    "WEB_COMPLAINT_LEVEL": 3,                     # the center re-levels when it assesses
+    "PUBLIC_MAX_UPLOAD": 512 * 1024,              # the whole public form, in bytes (no attachments yet)
     "REDIS_CONNECT_TIMEOUT": 0.3,
 }

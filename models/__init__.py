@@ -4,6 +4,7 @@ from models.audit import AdminAuditEntry
 from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel,
                               ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, Kind, Level,
                               Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
+from models.customer import CustomerAccess, CustomerMessage, MessageDirection, NoticeKind, NoticeTemplate
 from models.org import Role, Unit, UnitKind, User
 from models.outbox import OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
@@ -16,4 +17,5 @@ __all__ = [
     "ProgressNote", "ReturnVisit", "RoutingRule",
     "Satisfaction", "Role", "Unit", "UnitKind", "User",
     "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
+    "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate",
 ]

@@ -341,11 +341,11 @@ class ReturnVisit(db.Model):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
     round: Mapped[int]
     at: Mapped[datetime]
-    visitor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    visitor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))   # None: the customer, online
     rating: Mapped[Optional[Satisfaction]] = mapped_column(enum_column(Satisfaction))   # None: not reached
     comment: Mapped[str] = mapped_column(Text)
 
-    visitor: Mapped[User] = relationship(lazy="joined")
+    visitor: Mapped[Optional[User]] = relationship(lazy="joined")
 
 
 class Plan(db.Model):

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel, ContactLog,
                     DailyCounter, DeadlineKind, Extension, Incident, Kind, Plan, PlanState, ProgressNote,
-                    ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind, User)
-from services import audit, clock, deadlines, notify, policy, txcache
+                    NoticeKind, ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind, User)
+from services import audit, clock, customer, deadlines, notify, policy, txcache
 
 
 class ActionRefused(Exception):
@@ -105,9 +105,11 @@ def find_by_token(token: str) -> Optional[Complaint]:
     return db.session.scalar(select(Complaint).where(Complaint.submission_token == token))
 
 
-def register_complaint(actor: User, token: str, data: Registration) -> tuple[Complaint, bool]:
+def register_complaint(actor: User, token: str, data: Registration,
+                       filed_by_customer: bool = False) -> tuple[Complaint, bool]:
     """Record a complaint with `actor` as its first-responsible owner. Returns (complaint, created);
-    a form submitted twice (same token) returns the complaint of the first submission."""
+    a form submitted twice (same token) returns the complaint of the first submission. A complaint
+    the customer filed on the web is registered by the system and acknowledged by the caller."""
     if not policy.can_register(actor):
         raise ActionRefused()
     existing = find_by_token(token)
@@ -136,11 +138,13 @@ def register_complaint(actor: User, token: str, data: Registration) -> tuple[Com
         if existing is None:
             raise
         return existing, False
-    log_event(complaint, actor, "registered")
+    log_event(complaint, None if filed_by_customer else actor, "registered", "web" if filed_by_customer else None)
     registration = deadlines.start_deadline(complaint, DeadlineKind.REGISTRATION, data.received_at)
     registration.met_at = now
     for kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION, DeadlineKind.FINAL_DECISION):
         deadlines.start_deadline(complaint, kind, now)
+    if not filed_by_customer:
+        customer.accept(complaint)
     if data.solved_on_spot:
         _give_result(complaint, actor, data.solved_on_spot, ContactChannel.IN_PERSON, now)
     else:
@@ -325,6 +329,7 @@ def submit_plan(complaint: Complaint, actor: User, steps: str, responsible: str,
     else:
         plan.state = PlanState.APPROVED
         log_event(complaint, actor, "plan_recorded", steps)
+        customer.on_transition(complaint, NoticeKind.PLAN)
     return plan
 
 
@@ -338,6 +343,8 @@ def review_plan(complaint: Complaint, actor: User, approve: bool, comment: str,
     plan.review_comment = comment or None
     deadlines.meet_deadline(complaint, DeadlineKind.PLAN_APPROVAL, plan.reviewed_at)
     log_event(complaint, actor, "plan_approved" if approve else "plan_rejected", comment or None)
+    if approve:
+        customer.on_transition(complaint, NoticeKind.PLAN)
     notify.queue_email(plan.author, "plan_reviewed", complaint_id=complaint.id, complaint=complaint, plan=plan)
     return plan
 
@@ -385,6 +392,7 @@ def judge_invalid(complaint: Complaint, actor: User, reason: str, reply: str,
     complaint.closed_at = now
     deadlines.meet_all(complaint, now)
     log_event(complaint, actor, "judged_invalid", reason)
+    customer.on_transition(complaint, NoticeKind.CLOSURE)
 
 
 def give_result(complaint: Complaint, actor: User, result: str, channel: ContactChannel,
@@ -406,6 +414,7 @@ def _give_result(complaint: Complaint, actor: User, result: str, channel: Contac
         deadlines.meet_deadline(complaint, kind, now)
     deadlines.start_deadline(complaint, DeadlineKind.RETURN_VISIT, now)
     log_event(complaint, actor, "result_given", result)
+    customer.on_transition(complaint, NoticeKind.RESULT)
 
 
 def log_contact(complaint: Complaint, actor: User, channel: ContactChannel, content: str) -> ContactLog:
@@ -517,6 +526,26 @@ def record_return_visit(complaint: Complaint, actor: User, rating: Optional[Sati
             deadlines.meet_deadline(complaint, DeadlineKind.RETURN_VISIT, now)
             _close(complaint, actor, now)
         return visit
+    _settle_visit(complaint, actor, rating, comment, now)
+    return visit
+
+
+def record_customer_survey(complaint: Complaint, rating: Satisfaction, comment: str) -> ReturnVisit:
+    """The customer answers the return-visit survey on the tracking page: the same return visit as
+    the center's call (no visitor), with the same consequences."""
+    if complaint.state != ComplaintState.AWAITING_VISIT:
+        raise ActionRefused()
+    _check(True, complaint, None)
+    now = clock.now()
+    visit = ReturnVisit(complaint_id=complaint.id, round=complaint.round, at=now, visitor=None,
+                        rating=rating, comment=comment)
+    db.session.add(visit)
+    _settle_visit(complaint, None, rating, comment, now)
+    return visit
+
+
+def _settle_visit(complaint: Complaint, actor: Optional[User], rating: Satisfaction, comment: str,
+                  now: datetime) -> None:
     complaint.satisfaction = rating
     deadlines.meet_deadline(complaint, DeadlineKind.RETURN_VISIT, now)
     log_event(complaint, actor, "visited", f"{rating.value}: {comment}")
@@ -538,7 +567,6 @@ def record_return_visit(complaint: Complaint, actor: User, rating: Optional[Sati
         log_event(complaint, actor, "sent_to_leader")
         for user in leaders():
             notify.queue_email(user, "to_leader", complaint_id=complaint.id, complaint=complaint, comment=comment)
-    return visit
 
 
 def withdraw_complaint(complaint: Complaint, actor: User, reason: str,
@@ -564,11 +592,12 @@ def decide_as_leader(complaint: Complaint, actor: User, decision: str,
     _close(complaint, actor, now)
 
 
-def _close(complaint: Complaint, actor: User, now: datetime) -> None:
+def _close(complaint: Complaint, actor: Optional[User], now: datetime) -> None:
     complaint.state = ComplaintState.CLOSED
     complaint.closed_at = now
     deadlines.meet_all(complaint, now)
     log_event(complaint, actor, "closed")
+    customer.on_transition(complaint, NoticeKind.CLOSURE)
 
 
 def return_answer(complaint: Complaint, actor: User, comment: str,

@@ -38,8 +38,14 @@ def queue_email_to(address: str, locale: str, template: str, complaint_id: int |
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         text = render_template(f"email/{template}.txt", **context)
         html = render_template("email/layout.html", subject=subject, text=text, **context)
+    return queue_message(address, subject, text, html, complaint_id)
+
+
+def queue_message(address: str, subject: str, text: str, html: str | None = None,
+                  complaint_id: int | None = None) -> OutboxMessage:
+    """Queue an e-mail already rendered (the customer notices, from the administrator's templates)."""
     now = clock.now()
-    message = OutboxMessage(to_addr=address, subject=subject, body_text=text, body_html=html,
+    message = OutboxMessage(to_addr=address, subject=subject[:300], body_text=text, body_html=html,
                             created_at=now, next_attempt_at=now, complaint_id=complaint_id)
     db.session.add(message)
     db.session.info[_PENDING_FLAG] = True

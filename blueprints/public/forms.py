@@ -1,0 +1,81 @@
+import re
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from blueprints.ui import SATISFACTION_LABELS
+from extensions import db
+from models import Satisfaction, Unit, UnitKind
+from services.complaints import active_categories
+
+MOBILE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
+
+
+def an_email(form, field):
+    try:
+        validate_email((field.data or "").strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationError(_l("Enter a valid e-mail address, for example name@example.com."))
+
+
+def a_phone(form, field):
+    if field.data and not MOBILE.match(field.data.strip()):
+        raise ValidationError(_l("Enter a phone number of digits, for example 13800138000."))
+
+
+class ComplaintForm(FlaskForm):
+    submission_token = HiddenField()
+    customer_name = StringField(_l("Your name"), validators=[
+        DataRequired(_l("Enter your name.")), Length(max=100, message=_l("At most 100 characters."))])
+    email = StringField(_l("Your e-mail address"), validators=[
+        DataRequired(_l("Enter your e-mail address: we send your tracking code there.")),
+        Length(max=254, message=_l("At most 254 characters.")), an_email])
+    phone = StringField(_l("Your mobile phone (optional, for text messages)"), validators=[
+        Optional(), Length(max=32, message=_l("At most 32 characters.")), a_phone])
+    category = SelectField(_l("What it is about"), coerce=int, validators=[DataRequired(_l("Choose what it is about."))])
+    branch = SelectField(_l("Branch concerned (if any)"), coerce=int, default=0)
+    object_text = StringField(_l("Branch, product or service concerned"), validators=[
+        DataRequired(_l("Enter the branch, product or service your complaint is about.")),
+        Length(max=200, message=_l("At most 200 characters."))])
+    content = TextAreaField(_l("What happened"), validators=[
+        DataRequired(_l("Describe what happened.")), Length(max=5000, message=_l("At most 5000 characters."))])
+    demand = TextAreaField(_l("What you ask us to do"), validators=[
+        DataRequired(_l("Tell us what you ask us to do.")), Length(max=2000, message=_l("At most 2000 characters."))])
+    # The honeypot: hidden from people (and from screen readers), filled in by form-filling robots.
+    website = StringField(_l("Leave this empty"))
+
+    def __init__(self, *args, locale: str = "zh_CN", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(0, _l("Choose…"))] + [(c.id, c.display_name(locale)) for c in active_categories()]
+        branches = db.session.scalars(select(Unit).where(Unit.kind == UnitKind.BRANCH).order_by(Unit.code).limit(500))
+        self.branch.choices = [(0, "—")] + [(u.id, u.display_name(locale)) for u in branches]
+
+
+class TrackForm(FlaskForm):
+    number = StringField(_l("Complaint number"), validators=[
+        DataRequired(_l("Enter the complaint number.")), Length(max=32)])
+    code = StringField(_l("Tracking code"), validators=[DataRequired(_l("Enter the tracking code.")), Length(max=32)])
+
+
+class LinkForm(FlaskForm):
+    number = StringField(_l("Complaint number"), validators=[
+        DataRequired(_l("Enter the complaint number.")), Length(max=32)])
+    email = StringField(_l("The e-mail address you gave us"), validators=[
+        DataRequired(_l("Enter your e-mail address.")), Length(max=254), an_email])
+
+
+class InformationForm(FlaskForm):
+    text = TextAreaField(_l("Anything to add"), validators=[
+        DataRequired(_l("Write what you want to add.")), Length(max=3000, message=_l("At most 3000 characters."))])
+
+
+class SurveyForm(FlaskForm):
+    rating = RadioField(_l("How satisfied are you with the result?"),
+                        choices=[(s.value, SATISFACTION_LABELS[s]) for s in Satisfaction],
+                        validators=[InputRequired(_l("Choose one answer."))])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[
+        Length(max=2000, message=_l("At most 2000 characters."))])

@@ -1,0 +1,366 @@
+"""The customer's side of a complaint: filing on the web, the tracking code and the one-time link,
+the notices (e-mail through the outbox, SMS through the gateway) written from the administrator's
+templates, and what the customer adds on the tracking page. State changes still go through
+services.complaints."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Optional
+
+from flask import current_app, render_template
+from flask_babel import force_locale, lazy_gettext as _l
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
+from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select
+
+from extensions import db
+from models import (Channel, Complaint, ComplaintState, CustomerAccess, CustomerMessage, DeadlineKind,
+                    MessageDirection, NoticeKind, NoticeTemplate, PlanState, Role, Satisfaction, User)
+from services import clock, complaints, notify, sms
+
+LANGUAGES = ("zh_CN", "en")
+# No 0/O or 1/I: the code is read off a phone and typed by hand.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10   # 50 bits: guessing is hopeless behind the rate limit
+# What a customer is promised, in the order they care about it.
+COMMITMENTS = (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION, DeadlineKind.FINAL_DECISION,
+               DeadlineKind.REVIEW)
+
+CUSTOMER_STATES = {
+    ComplaintState.REGISTERED: _l("Received: we are looking into your complaint."),
+    ComplaintState.DISPATCHED: _l("Being handled by the responsible department."),
+    ComplaintState.ANSWERED: _l("Being handled: the answer is being checked before we tell you."),
+    ComplaintState.AWAITING_VISIT: _l("We have told you our result. Please tell us whether you are satisfied."),
+    ComplaintState.WITH_LEADER: _l("Being decided by senior management."),
+    ComplaintState.CLOSED: _l("Closed."),
+}
+COMMITMENT_LABELS = {
+    DeadlineKind.FIRST_RESPONSE: _l("We contact you"),
+    DeadlineKind.RESOLUTION: _l("We tell you our plan or result"),
+    DeadlineKind.FINAL_DECISION: _l("Final decision at the latest"),
+    DeadlineKind.REVIEW: _l("Review decided"),
+}
+
+
+class NoIntake(Exception):
+    """Nobody at the service center can own web complaints (no active center account)."""
+
+
+# ----------------------------------------------------------------------------- tracking codes
+
+def new_code() -> str:
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{code[:5]}-{code[5:]}"
+
+
+def _hash_code(code: str) -> str:
+    normalised = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+_NO_HASH = _hash_code("no such complaint")
+
+
+def access_for(complaint_id: int) -> Optional[CustomerAccess]:
+    return db.session.scalar(select(CustomerAccess).where(CustomerAccess.complaint_id == complaint_id))
+
+
+def find_by_code(number: str, code: str) -> Optional[Complaint]:
+    """The complaint when number and code belong together. An unknown number costs the same
+    comparison as a wrong code, so the answer says nothing about which numbers exist."""
+    access = db.session.scalar(select(CustomerAccess).join(Complaint, Complaint.id == CustomerAccess.complaint_id)
+                               .where(Complaint.number == number.strip().upper()))
+    matches = hmac.compare_digest(access.code_hash if access else _NO_HASH, _hash_code(code))
+    return db.session.get(Complaint, access.complaint_id) if access and matches else None
+
+
+def grant_access(complaint: Complaint, email: Optional[str], phone: Optional[str],
+                 language: str = "zh_CN") -> str:
+    """A new tracking code for the complaint; only its hash is kept, so it is shown once."""
+    code = new_code()
+    db.session.add(CustomerAccess(complaint_id=complaint.id, code_hash=_hash_code(code), email=email,
+                                  phone=phone, language=language if language in LANGUAGES else "zh_CN",
+                                  link_nonce=secrets.token_hex(16), created_at=clock.now()))
+    return code
+
+
+# ----------------------------------------------------------------------------- one-time links
+
+class _ClockSigner(TimestampSigner):
+    """Link age measured on the app's clock, so expiry follows the controllable clock in tests."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().replace(tzinfo=timezone.utc).timestamp())
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="tracking-link", signer=_ClockSigner)
+
+
+def link_url(access: CustomerAccess) -> str:
+    token = _serializer().dumps({"c": access.complaint_id, "n": access.link_nonce})
+    return f"{current_app.config['PUBLIC_URL']}/track/link/{token}"
+
+
+def use_link(token: str) -> Optional[Complaint]:
+    """The complaint of a valid, unexpired, unused link; using it spends it (and every older link)."""
+    max_age = int(current_app.config["TRACK_LINK_MAX_AGE"].total_seconds())
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+        complaint_id, nonce = int(data["c"]), str(data["n"])
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+    access = access_for(complaint_id)
+    if access is None or not hmac.compare_digest(access.link_nonce, nonce):
+        return None
+    access.link_nonce = secrets.token_hex(16)
+    return db.session.get(Complaint, complaint_id)
+
+
+def send_link(number: str, email: str) -> bool:
+    """E-mail a one-time link when the e-mail is the complaint's contact. The caller tells the
+    customer the same thing either way."""
+    access = db.session.scalar(select(CustomerAccess).join(Complaint, Complaint.id == CustomerAccess.complaint_id)
+                               .where(Complaint.number == number.strip().upper()))
+    given = email.strip().lower().encode()
+    if access is None or not access.email or not hmac.compare_digest(access.email.lower().encode(), given):
+        return False
+    complaint = db.session.get(Complaint, access.complaint_id)
+    send_notice(complaint, NoticeKind.LINK, link=link_url(access), record=False)
+    return True
+
+
+# ----------------------------------------------------------------------------- filing on the web
+
+@dataclass
+class WebComplaint:
+    customer_name: str
+    email: str
+    phone: Optional[str]
+    content: str
+    demand: str
+    object_text: str
+    category_id: int
+    object_unit_id: Optional[int]
+    language: str
+
+
+def intake_owner() -> User:
+    """Web complaints land in the service center's queue, owned by its first active account."""
+    owner = db.session.scalar(select(User).where(User.role == Role.CENTER, User.active.is_(True))
+                              .order_by(User.id).limit(1))
+    if owner is None:
+        raise NoIntake()
+    return owner
+
+
+def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optional[str]]:
+    """Register a complaint from the public form (channel web, received and registered now).
+    Returns it with its tracking code; a resubmitted form returns the first complaint and None."""
+    now = clock.now()
+    complaint, created = complaints.register_complaint(intake_owner(), token, complaints.Registration(
+        customer_name=data.customer_name, customer_contact=data.email, channel=Channel.WEB, received_at=now,
+        content=data.content, demand=data.demand, object_text=data.object_text, category_id=data.category_id,
+        level=current_app.config["WEB_COMPLAINT_LEVEL"], object_unit_id=data.object_unit_id),
+        filed_by_customer=True)
+    if not created:
+        return complaint, None
+    code = grant_access(complaint, data.email, data.phone, data.language)
+    db.session.flush()
+    send_notice(complaint, NoticeKind.ACCEPTANCE, code=code)
+    return complaint, code
+
+
+def accept(complaint: Complaint) -> None:
+    """A complaint registered by staff: when the contact is an e-mail address or a mobile number,
+    the customer gets the acceptance notice with a tracking code."""
+    contact = complaint.customer_contact.strip()
+    email = contact if "@" in contact else None
+    phone = None if email else contact
+    code = grant_access(complaint, email, phone)
+    db.session.flush()
+    send_notice(complaint, NoticeKind.ACCEPTANCE, code=code)
+
+
+# ----------------------------------------------------------------------------- notices
+
+DEFAULT_TEMPLATES = {
+    (NoticeKind.ACCEPTANCE, "zh_CN"): (
+        "您的投诉已受理：{{ number }}",
+        "{{ customer_name }}，您好：\n\n我们已于 {{ received_at }} 受理您的投诉，编号 {{ number }}。"
+        "\n查询码：{{ tracking_code }}（请妥善保存，凭编号和查询码可随时查看处理进度）。"
+        "\n我们将在 {{ resolution_due }} 前告知您处理方案或结果，最迟于 {{ final_due }} 前作出处理决定。"
+        "\n\n查看进度：{{ track_url }}"),
+    (NoticeKind.ACCEPTANCE, "en"): (
+        "Your complaint is registered: {{ number }}",
+        "Dear {{ customer_name }},\n\nWe registered your complaint on {{ received_at }} as {{ number }}."
+        "\nTracking code: {{ tracking_code }} (keep it: with the number it shows where your complaint stands)."
+        "\nWe will tell you our plan or result by {{ resolution_due }} and decide by {{ final_due }} at the latest."
+        "\n\nTrack it: {{ track_url }}"),
+    (NoticeKind.PLAN, "zh_CN"): (
+        "投诉 {{ number }} 的处理方案",
+        "{{ customer_name }}，您好：\n\n针对您的投诉 {{ number }}，我们的处理方案如下：\n{{ plan }}"
+        "\n\n查看进度：{{ track_url }}"),
+    (NoticeKind.PLAN, "en"): (
+        "How we will handle complaint {{ number }}",
+        "Dear {{ customer_name }},\n\nThis is how we will handle your complaint {{ number }}:\n{{ plan }}"
+        "\n\nTrack it: {{ track_url }}"),
+    (NoticeKind.RESULT, "zh_CN"): (
+        "投诉 {{ number }} 的处理结果",
+        "{{ customer_name }}，您好：\n\n您的投诉 {{ number }} 处理结果如下：\n{{ result }}"
+        "\n\n请在查询页面告诉我们您是否满意：{{ track_url }}"),
+    (NoticeKind.RESULT, "en"): (
+        "The result of complaint {{ number }}",
+        "Dear {{ customer_name }},\n\nThe result of your complaint {{ number }}:\n{{ result }}"
+        "\n\nPlease tell us on the tracking page whether you are satisfied: {{ track_url }}"),
+    (NoticeKind.CLOSURE, "zh_CN"): (
+        "投诉 {{ number }} 已办结",
+        "{{ customer_name }}，您好：\n\n您的投诉 {{ number }} 已于 {{ closed_at }} 办结。"
+        "{% if decision %}\n处理决定：{{ decision }}{% elif result %}\n处理结果：{{ result }}{% endif %}"
+        "\n如对处理决定有异议，可在 30 日内申请核查，也可向金融监管部门（12378）反映。\n\n感谢您的反馈。"),
+    (NoticeKind.CLOSURE, "en"): (
+        "Complaint {{ number }} is closed",
+        "Dear {{ customer_name }},\n\nYour complaint {{ number }} was closed on {{ closed_at }}."
+        "{% if decision %}\nDecision: {{ decision }}{% elif result %}\nResult: {{ result }}{% endif %}"
+        "\nIf you disagree, you may ask for a review within 30 days, or contact the financial regulator (12378)."
+        "\n\nThank you for telling us."),
+    (NoticeKind.LINK, "zh_CN"): (
+        "查看投诉 {{ number }} 的链接",
+        "您好：\n\n请点击以下链接查看投诉 {{ number }} 的处理进度（仅可使用一次，{{ link_hours }} 小时内有效）：\n{{ link }}"
+        "\n\n如果不是您本人申请，请忽略本邮件。"),
+    (NoticeKind.LINK, "en"): (
+        "Your link to complaint {{ number }}",
+        "Hello,\n\nThis link shows where complaint {{ number }} stands (it works once, within {{ link_hours }} hours):"
+        "\n{{ link }}\n\nIf you did not ask for it, ignore this e-mail."),
+}
+PLACEHOLDERS = ("customer_name", "number", "received_at", "state", "resolution_due", "final_due", "plan",
+                "result", "decision", "closed_at", "tracking_code", "track_url", "link", "link_hours")
+_sandbox = SandboxedEnvironment(autoescape=False)
+# What a template the administrator wrote may raise when rendered: a syntax or sandbox error, or an
+# operation on the wrong type ("{{ number + 1 }}").
+TEMPLATE_ERRORS = (TemplateError, TypeError, ValueError, LookupError, ArithmeticError)
+
+
+def notice_template(kind: NoticeKind, language: str) -> tuple[str, str]:
+    row = db.session.scalar(select(NoticeTemplate).where(NoticeTemplate.kind == kind,
+                                                         NoticeTemplate.language == language))
+    return (row.subject, row.body) if row else DEFAULT_TEMPLATES[(kind, language)]
+
+
+def render_notice(subject: str, body: str, context: dict) -> tuple[str, str]:
+    """Raises one of TEMPLATE_ERRORS on a broken template (the admin page shows it)."""
+    rendered_subject = " ".join(_sandbox.from_string(subject).render(context).split())
+    return rendered_subject, _sandbox.from_string(body).render(context).strip() + "\n"
+
+
+def sample_context() -> dict:
+    """What the admin page renders a template with to check it."""
+    return {name: f"[{name}]" for name in PLACEHOLDERS}
+
+
+def _due(complaint: Complaint, kind: DeadlineKind) -> str:
+    deadline = next((d for d in reversed(complaint.deadlines) if d.kind == kind), None)
+    return _local(deadline.due_at) if deadline else ""
+
+
+def _local(moment: Optional[datetime]) -> str:
+    return f"{clock.to_local(moment):%Y-%m-%d %H:%M}" if moment else ""
+
+
+def _context(complaint: Complaint, code: Optional[str], link: Optional[str]) -> dict:
+    plan = complaint.current_plan
+    return {
+        "customer_name": complaint.customer_name, "number": complaint.number,
+        "received_at": _local(complaint.received_at), "state": str(CUSTOMER_STATES[complaint.state]),
+        "resolution_due": _due(complaint, DeadlineKind.RESOLUTION), "final_due": _due(complaint, DeadlineKind.FINAL_DECISION),
+        "plan": plan.steps if plan and plan.state == PlanState.APPROVED else "", "result": complaint.result or "",
+        "decision": complaint.decision or "", "closed_at": _local(complaint.closed_at),
+        "tracking_code": code or "", "track_url": f"{current_app.config['PUBLIC_URL']}/track?number={complaint.number}",
+        "link": link or "", "link_hours": int(current_app.config["TRACK_LINK_MAX_AGE"].total_seconds() // 3600),
+    }
+
+
+def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = None, link: Optional[str] = None,
+                record: bool = True) -> None:
+    """E-mail (and text) the customer the notice of `kind`, when they gave us an address; the
+    copy on the tracking page never shows the tracking code or a link."""
+    access = access_for(complaint.id)
+    if access is None or not (access.email or access.phone):
+        return
+    with force_locale(access.language):
+        context = _context(complaint, code, link)
+        template = notice_template(kind, access.language)
+        if not _renders(template, context):   # broken since it was saved: the default still informs
+            template = DEFAULT_TEMPLATES[(kind, access.language)]
+        subject, body = render_notice(*template, context)
+        if access.email:
+            html = render_template("public/email.html", subject=subject, body=body)
+            notify.queue_message(access.email, subject, body, html, complaint.id)
+        if access.phone:
+            sms.queue_sms(access.phone, f"{subject}. {body}")
+        if record:
+            kept_subject, kept_body = render_notice(*template, dict(context, tracking_code="*" * len(code or ""),
+                                                                    link=""))
+            db.session.add(CustomerMessage(complaint_id=complaint.id, at=clock.now(), direction=MessageDirection.OUT,
+                                           channel="email" if access.email else "sms", subject=kept_subject,
+                                           body=kept_body))
+
+
+def _renders(template: tuple[str, str], context: dict) -> bool:
+    try:
+        render_notice(*template, context)
+        return True
+    except TEMPLATE_ERRORS:
+        return False
+
+
+def on_transition(complaint: Complaint, kind: NoticeKind) -> None:
+    """Called by services.complaints when the customer should hear of a change."""
+    send_notice(complaint, kind)
+
+
+# ----------------------------------------------------------------------------- the tracking page
+
+def messages(complaint: Complaint) -> list[CustomerMessage]:
+    return list(db.session.scalars(select(CustomerMessage).where(CustomerMessage.complaint_id == complaint.id)
+                                   .order_by(CustomerMessage.id).limit(200)))
+
+
+def commitments(complaint: Complaint) -> list[tuple]:
+    """(label, due, met_at) of the latest clock of each kind the company committed to."""
+    latest = {}
+    for deadline in complaint.deadlines:
+        if deadline.kind in COMMITMENTS:
+            latest[deadline.kind] = deadline
+    return [(COMMITMENT_LABELS[kind], latest[kind].due_at, latest[kind].met_at) for kind in COMMITMENTS
+            if kind in latest]
+
+
+def record_view(complaint: Complaint) -> None:
+    complaints.log_event(complaint, None, "viewed", "customer · tracking page")
+
+
+def add_information(complaint: Complaint, text: str) -> CustomerMessage:
+    """More from the customer: on their page, on the case's timeline, and to whoever handles it."""
+    if complaint.state == ComplaintState.CLOSED:
+        raise complaints.ActionRefused()
+    message = CustomerMessage(complaint_id=complaint.id, at=clock.now(), direction=MessageDirection.IN,
+                              channel="web", subject="", body=text)
+    db.session.add(message)
+    complaints.log_event(complaint, None, "customer_added", text)
+    recipients = {complaint.owner_id: complaint.owner}
+    if complaint.handler is not None:
+        recipients[complaint.handler.id] = complaint.handler
+    for user in recipients.values():
+        if user.active:
+            notify.queue_email(user, "customer_added", complaint_id=complaint.id, complaint=complaint, added=text)
+    return message
+
+
+def answer_survey(complaint: Complaint, rating: Satisfaction, comment: str) -> None:
+    complaints.record_customer_survey(complaint, rating, comment)
