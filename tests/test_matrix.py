@@ -132,6 +132,26 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("attachments.upload", "POST"): Rule("/attachments/complaint/{complaint}", roles(OWNER_SIDE, DEPARTMENT, Role.LEADER),
                                          unit_matters=True, status=422, form_page="/complaints/{complaint}"),
     ("attachments.download", "GET"): Rule("/attachments/{attachment}", ALL_ROLES, unit_matters=True),
+    ("notices.index", "GET"): Rule("/admin/notice-templates/", roles(Role.ADMIN)),
+    ("notices.save", "POST"): Rule("/admin/notice-templates/acceptance/zh_CN", roles(Role.ADMIN), status=422,
+                                   form_page="/admin/notice-templates/"),
+
+    # The customer's pages. A staff session gives no access to a complaint's tracking page: without
+    # its number and code in this browser, everyone is sent back to the lookup (303), the same
+    # answer whether the number exists or not.
+    ("public.complain", "GET"): Rule("/complain", PUBLIC),
+    ("public.complain", "POST"): Rule("/complain", PUBLIC, status=422, form_page="/complain"),
+    ("public.track", "GET"): Rule("/track", PUBLIC),
+    ("public.track", "POST"): Rule("/track", PUBLIC, status=422, form_page="/track"),
+    ("public.ask_for_link", "POST"): Rule("/track/link", PUBLIC, status=422, form_page="/track"),
+    ("public.use_link", "GET"): Rule("/track/link/not-a-token", PUBLIC),
+    ("public.use_link", "POST"): Rule("/track/link/not-a-token", PUBLIC, status=303,
+                                      form_page="/track/link/not-a-token"),
+    ("public.status", "GET"): Rule("/track/{number}", PUBLIC, status=303),
+    ("public.add_information", "POST"): Rule("/track/{number}/information", PUBLIC, status=303,
+                                             form_page="/track"),
+    ("public.survey", "POST"): Rule("/track/{number}/survey", PUBLIC, status=303, form_page="/track"),
+
     ("audit.index", "GET"): Rule("/audit/", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
     ("audit.export", "GET"): Rule("/audit/export.csv", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
 }
@@ -181,7 +201,8 @@ def cases_handled_by_both_units(client_for, attachments_dir) -> dict:
         evidence = attachments.store(complaint, FileStorage(io.BytesIO(PNG), "photo.png"), owner_user(staff))
         db.session.commit()
         made[side] = {"complaint": complaint.id, "incident": complaint.incident_id, "unit": unit_id(branch_unit),
-                      "waiting": waiting.id, "attachment": evidence.id, "user": throwaway.id}
+                      "waiting": waiting.id, "attachment": evidence.id, "user": throwaway.id,
+                      "number": complaint.number}
     db.session.add(CalendarOverride(day=date(2026, 12, 31), workday=True, note="matrix"))
     db.session.commit()
     return made
