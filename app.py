@@ -95,6 +95,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.complaints import bp as complaints_bp
     from blueprints.department import bp as department_bp
     from blueprints.intake import bp as intake_bp
+    from blueprints.ledger import bp as ledger_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(intake_bp, url_prefix="/intake")
@@ -103,6 +104,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(center_bp, url_prefix="/center")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(complaints_bp, url_prefix="/complaints")
+    app.register_blueprint(ledger_bp, url_prefix="/ledger")
 
     @app.get("/healthz")
     def healthz():

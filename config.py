@@ -74,5 +74,9 @@ DEFAULTS = {
                       "progress": timedelta(0), "review": timedelta(days=3), "registration": timedelta(0),
                       "plan_approval": timedelta(hours=2)},
     "SMTP_TIMEOUT": 10,
+    # Ledger exports up to this many rows download at once; larger ones are an RQ job whose file
+    # (under instance/exports unless LEDGER_EXPORT_DIR says otherwise) is kept this long.
+    "LEDGER_EXPORT_SYNC_ROWS": 2000,
+    "LEDGER_EXPORT_TTL": timedelta(hours=1),
     "REDIS_CONNECT_TIMEOUT": 0.3,
 }
