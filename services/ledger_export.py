@@ -48,7 +48,7 @@ def _unit(units: dict, unit_id: Optional[int]) -> str:
 
 # (header, width in characters, value of a complaint given the units and now); written in Chinese.
 COLUMNS: list[tuple] = [
-    (_l("Number"), 18, lambda c, x: c.number),
+    (_l("Complaint number"), 18, lambda c, x: c.number),
     (_l("Received at"), 17, lambda c, x: _local(c.received_at)),
     (_l("Registered at"), 17, lambda c, x: _local(c.registered_at)),
     (_l("Customer"), 12, lambda c, x: c.customer_name),
