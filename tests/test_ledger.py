@@ -77,6 +77,14 @@ def test_each_filter_narrows_the_rows(client_for, cases, query, expected):
     assert names(cases, listed(client_for("center1"), f"/ledger/?{query}")) == expected
 
 
+def test_the_count_follows_the_filter_and_the_users_units(client_for, cases):
+    assert ">2 笔投诉<" in client_for("center1").get("/ledger/count?channel=phone").text
+    assert ">5 笔投诉<" in client_for("leader1").get("/ledger/count").text
+    assert ">1 笔投诉<" in client_for("staff2").get("/ledger/count?channel=phone").text
+    assert client_for("center1").get("/ledger/count?level=9").status_code == 400
+    assert 'hx-get="/ledger/count?channel=phone"' in client_for("center1").get("/ledger/?channel=phone").text
+
+
 def test_search_finds_a_complaint_by_its_number(client_for, cases):
     assert listed(client_for("leader1"), f"/ledger/?q={cases['d'][-6:]}") == [cases["d"]]
 

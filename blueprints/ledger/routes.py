@@ -18,7 +18,7 @@ from services.complaints import record_view
 
 # Units see their own complaints (services.policy); the administrator handles no complaints.
 LEDGER_ROLES = tuple(role for role in Role if role != Role.ADMIN)
-COUNT_CAP = 10_000   # beyond this the page says "more than", rather than counting a million rows
+COUNT_CAP = 1_000   # beyond this the page says "more than": counting a million rows would cost more than the page
 
 
 def _partial() -> bool:
@@ -44,15 +44,12 @@ def index():
         try:
             context["results"] = ledger.page(current_user, filters, current_app.config["PAGE_SIZE"],
                                              after=request.args.get("after"), before=request.args.get("before"))
-            context["total"] = ledger.count(current_user, filters, cap=COUNT_CAP)
         except ledger.BadCursor:
             context["page_error"] = _("This page link is not valid any more; here is the first page.")
             context["results"] = ledger.page(current_user, filters, current_app.config["PAGE_SIZE"])
-            context["total"] = ledger.count(current_user, filters, cap=COUNT_CAP)
             status = 400
     else:
         status = 400
-    context["count_cap"] = COUNT_CAP
     export_id = request.args.get("export")
     if export_id and not _partial():
         context["export"] = _export_status_or_none(export_id)
@@ -65,6 +62,18 @@ def index():
         response = make_response(render_template("ledger/index.html", **context), status)
     response.headers["Vary"] = "HX-Request"   # the fragment and the page never share a cache entry
     return response
+
+
+@bp.get("/count")
+@role_required(*LEDGER_ROLES)
+def count():
+    """How many complaints the filter finds, asked for by the page after the table is shown: counting
+    costs more than reading one page (a count scans every match, a page only its rows)."""
+    form, _units = _filter_form()
+    if not form.validate():
+        return "", 400
+    total = ledger.count(current_user, form.filters(), cap=COUNT_CAP)
+    return render_template("ledger/_count.html", total=total, count_cap=COUNT_CAP)
 
 
 @bp.post("/export")
