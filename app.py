@@ -126,6 +126,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.intake import bp as intake_bp
     from blueprints.notices import bp as notices_bp
     from blueprints.public import bp as public_bp
+    from blueprints.ledger import bp as ledger_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(intake_bp, url_prefix="/intake")
@@ -138,6 +139,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(notices_bp, url_prefix="/admin/notice-templates")
     app.register_blueprint(public_bp)   # the customer's pages: no login
+    app.register_blueprint(ledger_bp, url_prefix="/ledger")
 
     @app.get("/healthz")
     def healthz():

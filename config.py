@@ -110,5 +110,9 @@ DEFAULTS = {
     "TRACK_LINK_MAX_AGE": timedelta(hours=48),   # the one-time link to the tracking page
     "WEB_COMPLAINT_LEVEL": 3,                     # the center re-levels when it assesses
     "PUBLIC_MAX_UPLOAD": 512 * 1024,              # the whole public form, in bytes (no attachments yet)
+    # Ledger exports up to this many rows download at once; larger ones are an RQ job whose file
+    # (under instance/exports unless LEDGER_EXPORT_DIR says otherwise) is kept this long.
+    "LEDGER_EXPORT_SYNC_ROWS": 2000,
+    "LEDGER_EXPORT_TTL": timedelta(hours=1),
     "REDIS_CONNECT_TIMEOUT": 0.3,
 }

@@ -97,6 +97,10 @@ def run_migrations_online():
             # make the drop fail while foreign keys are enforced.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+        if conf_args.get("include_object") is None:
+            # Autogenerate ignores indexes that exist only on another database (trigram search).
+            from models.complaint import schema_filter
+            conf_args["include_object"] = schema_filter(connection.dialect.name)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

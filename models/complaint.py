@@ -7,7 +7,7 @@ from typing import Optional
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import DDL, JSON, Date, ForeignKey, Index, Numeric, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -219,6 +219,15 @@ class Complaint(db.Model):
         Index("ix_complaint_registered", "registered_at", "id"),
         # Repeat detection looks for the same object and category within a window.
         Index("ix_complaint_repeat", "category_id", "object_text", "registered_at"),
+        # The ledger: a unit's complaints (registered there, or handled by the department) and the
+        # level order, each newest first, so every page is an index range read (keyset pagination).
+        Index("ix_complaint_unit_registered", "unit_id", "registered_at", "id"),
+        Index("ix_complaint_handling_registered", "handling_unit_id", "registered_at", "id"),
+        Index("ix_complaint_level_registered", "level", "registered_at", "id"),
+        # The ledger's search (ILIKE '%…%') on PostgreSQL: trigram indexes; SQLite scans.
+        *(Index(f"ix_complaint_{column}_trgm", column, postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+          for column in ("number", "customer_name", "content")),
     )
 
     @property
@@ -393,3 +402,16 @@ class Extension(db.Model):
     customer_told: Mapped[bool] = mapped_column(default=False)
 
     actor: Mapped[User] = relationship(lazy="joined")
+
+
+# The trigram indexes above need the extension first (create_all in tests; the migration does the same).
+event.listen(Complaint.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+
+
+def schema_filter(dialect: str):
+    """Alembic's include_object for `dialect`: skips the indexes limited to another database (ddl_if)."""
+    def include_object(obj, _name, type_, _reflected, _compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None) if type_ == "index" else None
+        return condition is None or condition.dialect in (None, dialect)
+    return include_object

@@ -1,0 +1,65 @@
+"""The ledger's filter: a GET form read from the URL, so a filtered ledger is a link to share."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, Form, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from blueprints.ui import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS, STATE_LABELS
+from services import ledger
+
+ANY = ("", _l("Any"))
+SORT_CHOICES = [
+    ("-registered", _l("Newest first")), ("registered", _l("Oldest first")),
+    ("number", _l("Number, ascending")), ("-number", _l("Number, descending")),
+    ("level", _l("Level 1 first")), ("-level", _l("Level 3 first")),
+]
+
+
+class LedgerFilterForm(Form):
+    q = StringField(_l("Search number, customer, content"), [Optional(), Length(max=100)])
+    date_from = DateField(_l("Registered from"), [Optional()])
+    date_to = DateField(_l("Registered until"), [Optional()])
+    unit = SelectField(_l("Unit"), default="")
+    category = SelectField(_l("Category"), default="")
+    channel = SelectField(_l("Channel"), default="", choices=[ANY] + [(k.value, v) for k, v in CHANNEL_LABELS.items()])
+    severity = SelectField(_l("Severity"), default="",
+                           choices=[ANY, ("major", _l("Major")), ("general", _l("General"))])
+    level = SelectField(_l("Level"), default="", choices=[ANY] + [(str(k), v) for k, v in LEVEL_LABELS.items()])
+    state = SelectField(_l("State"), default="", choices=[ANY] + [(k.value, v) for k, v in STATE_LABELS.items()])
+    overdue = SelectField(_l("Overdue"), default="",
+                          choices=[ANY, ("yes", _l("Overdue now")), ("no", _l("Not overdue"))])
+    satisfaction = SelectField(_l("Satisfaction"), default="",
+                               choices=[ANY] + [(k.value, v) for k, v in SATISFACTION_LABELS.items()])
+    kind = SelectField(_l("Kind"), default="", choices=[ANY] + [(k.value, v) for k, v in KIND_LABELS.items()])
+    sort = SelectField(_l("Order"), default=ledger.DEFAULT_SORT, choices=SORT_CHOICES)
+
+    def __init__(self, formdata, units: list, categories: list, locale: str):
+        super().__init__(formdata)
+        self.unit.choices = [ANY] + [(str(u.id), u.display_name(locale)) for u in units]
+        self.category.choices = [ANY] + [(str(c.id), c.display_name(locale)) for c in categories]
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def filters(self) -> ledger.Filters:
+        """The valid form as the ledger's filters (an empty choice means any)."""
+        def number(value):
+            return int(value) if value else None
+        return ledger.Filters(
+            q=(self.q.data or "").strip(), date_from=self.date_from.data, date_to=self.date_to.data,
+            unit_id=number(self.unit.data), category_id=number(self.category.data),
+            channel=self.channel.data or None, severity=self.severity.data or None,
+            level=number(self.level.data), state=self.state.data or None,
+            overdue={"yes": True, "no": False}.get(self.overdue.data), satisfaction=self.satisfaction.data or None,
+            kind=self.kind.data or None, sort=self.sort.data or ledger.DEFAULT_SORT)
+
+    def query_args(self) -> dict:
+        """The non-empty, non-default fields: the ledger's URL for this filter."""
+        args = {}
+        for field in self:
+            value = field.raw_data[0].strip() if field.raw_data else ""
+            if value and value != (field.default or ""):
+                args[field.name] = value
+        return args

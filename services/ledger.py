@@ -1,0 +1,208 @@
+"""The ledger (台账): every complaint the user may see, filtered, searched, sorted, and read a page at a
+time by keyset (the last row's sort values), so a deep page costs what the first one does. The same
+query feeds the exports."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime, time, timedelta
+from typing import Iterator, Optional
+
+from sqlalchemy import Select, and_, bindparam, false, func, not_, or_, select, tuple_
+
+from extensions import db
+from models import Complaint, ComplaintState, Unit, UnitKind, User
+from services import clock, policy
+
+# Sort keys: the columns of each order, ending in a unique one so the keyset is exact.
+SORTS = {
+    "registered": (Complaint.registered_at, Complaint.id),
+    "number": (Complaint.number,),
+    "level": (Complaint.level, Complaint.registered_at, Complaint.id),
+}
+DEFAULT_SORT = "-registered"
+
+
+class BadCursor(ValueError):
+    """A page cursor that was not made by this module (edited by hand, or from another sort)."""
+
+
+@dataclass
+class Filters:
+    """What the user asked for; None means any. Plain values, so a background job can carry them."""
+    q: str = ""
+    date_from: Optional[date] = None
+    date_to: Optional[date] = None
+    unit_id: Optional[int] = None
+    category_id: Optional[int] = None
+    channel: Optional[str] = None
+    severity: Optional[str] = None        # "major" or "general"
+    level: Optional[int] = None
+    state: Optional[str] = None
+    overdue: Optional[bool] = None
+    satisfaction: Optional[str] = None
+    kind: Optional[str] = None
+    sort: str = DEFAULT_SORT
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        for name in ("date_from", "date_to"):
+            data[name] = data[name].isoformat() if data[name] else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Filters:
+        values = {f.name: data.get(f.name, f.default) for f in fields(cls)}
+        for name in ("date_from", "date_to"):
+            values[name] = date.fromisoformat(values[name]) if values[name] else None
+        return cls(**values)
+
+
+def _major():
+    return or_(Complaint.collective, Complaint.litigation, Complaint.media, Complaint.compensation,
+               Complaint.repeated)
+
+
+def _overdue():
+    # Written as the open-complaint partial index's condition, so the index serves it.
+    return and_(Complaint.state != ComplaintState.CLOSED, Complaint.next_due_at < clock.now())
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def conditions(user: User, filters: Filters) -> list:
+    """The WHERE clause: what `user` may see (services.policy), narrowed by each filter."""
+    where = [policy.visible_complaints(user)]
+    if filters.q:
+        pattern = _like(filters.q)
+        where.append(or_(*(column.ilike(pattern, escape="\\") for column in
+                           (Complaint.number, Complaint.customer_name, Complaint.content))))
+    if filters.date_from:
+        where.append(Complaint.registered_at >= clock.from_local(datetime.combine(filters.date_from, time.min)))
+    if filters.date_to:
+        next_day = datetime.combine(filters.date_to + timedelta(days=1), time.min)
+        where.append(Complaint.registered_at < clock.from_local(next_day))
+    if filters.unit_id is not None:
+        unit = db.session.get(Unit, filters.unit_id)
+        if unit is None:
+            where.append(false())
+        elif unit.kind == UnitKind.DEPARTMENT:   # a department's complaints are those it handles
+            where.append(Complaint.handling_unit_id == unit.id)
+        else:
+            where.append(Complaint.unit_id == unit.id)
+    for value, column in ((filters.category_id, Complaint.category_id), (filters.channel, Complaint.channel),
+                          (filters.level, Complaint.level), (filters.state, Complaint.state),
+                          (filters.satisfaction, Complaint.satisfaction), (filters.kind, Complaint.kind)):
+        if value is not None:
+            where.append(column == value)
+    if filters.severity == "major":
+        where.append(_major())
+    elif filters.severity == "general":
+        where.append(not_(_major()))
+    if filters.overdue is True:
+        where.append(_overdue())
+    elif filters.overdue is False:
+        where.append(or_(Complaint.state == ComplaintState.CLOSED, Complaint.next_due_at.is_(None),
+                         Complaint.next_due_at >= clock.now()))
+    return where
+
+
+def _sort(filters: Filters) -> tuple[tuple, bool]:
+    descending = filters.sort.startswith("-")
+    return SORTS[filters.sort.lstrip("-")], descending
+
+
+def encode_cursor(complaint, columns: tuple) -> str:
+    values = [getattr(complaint, c.key) for c in columns]
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, columns: tuple) -> list:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(columns):
+            raise BadCursor(cursor)
+        decoded = []
+        for value, column in zip(values, columns):
+            kind = column.type.python_type
+            if kind is datetime:
+                decoded.append(datetime.fromisoformat(value))
+            elif isinstance(value, kind) and not isinstance(value, bool):
+                decoded.append(value)
+            else:
+                raise BadCursor(cursor)
+        return decoded
+    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise BadCursor(cursor) from exc
+
+
+def _after(columns: tuple, values: list, descending: bool):
+    """Rows past the cursor in the order's direction, as one row-value comparison the index serves."""
+    bound = tuple_(*(bindparam(None, value, type_=column.type) for column, value in zip(columns, values)))
+    return tuple_(*columns) < bound if descending else tuple_(*columns) > bound
+
+
+def _ordered(query: Select, columns: tuple, descending: bool) -> Select:
+    return query.order_by(*(c.desc() if descending else c.asc() for c in columns))
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: Optional[str]
+    prev_cursor: Optional[str]
+
+
+def page(user: User, filters: Filters, size: int, after: str | None = None, before: str | None = None) -> Page:
+    """One page: the first, the one after cursor `after`, or the one before cursor `before`."""
+    columns, descending = _sort(filters)
+    backwards = before is not None
+    cursor = before if backwards else after
+    query = select(Complaint).where(*conditions(user, filters))
+    if cursor:
+        query = query.where(_after(columns, decode_cursor(cursor, columns), descending != backwards))
+    rows = list(db.session.scalars(_ordered(query, columns, descending != backwards).limit(size + 1)).unique())
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+        has_prev, has_next = more, True
+    else:
+        has_prev, has_next = cursor is not None, more
+    return Page(rows, encode_cursor(rows[-1], columns) if rows and has_next else None,
+                encode_cursor(rows[0], columns) if rows and has_prev else None)
+
+
+def count(user: User, filters: Filters, cap: int | None = None) -> int:
+    """How many rows match, counting at most `cap` + 1 so a huge ledger is not counted to the end."""
+    ids = select(Complaint.id).where(*conditions(user, filters))
+    if cap is not None:
+        ids = ids.limit(cap + 1)
+    return db.session.scalar(select(func.count()).select_from(ids.subquery()))
+
+
+def batches(user: User, filters: Filters, size: int = 2000, release: bool = False) -> Iterator[list[Complaint]]:
+    """Every matching complaint in the ledger's order, `size` at a time (keyset, like the pages).
+    With `release`, each batch leaves the session after use, so memory stays flat over a million rows."""
+    columns, descending = _sort(filters)
+    where = conditions(user, filters)
+    values = None
+    while True:
+        query = select(Complaint).where(*where)
+        if values is not None:
+            query = query.where(_after(columns, values, descending))
+        rows = list(db.session.scalars(_ordered(query, columns, descending).limit(size)).unique())
+        if not rows:
+            return
+        yield rows
+        values = [getattr(rows[-1], c.key) for c in columns]
+        if release:
+            db.session.expunge_all()
+        if len(rows) < size:
+            return

@@ -1,0 +1,50 @@
+"""The ledger in a real browser: a filter changes the table and the address without a reload, Back
+returns to the unfiltered ledger, and the filtered ledger downloads as Excel."""
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from tests.conftest import Client
+from tests.e2e.test_slice import sign_in
+from tests.helpers import register
+
+pytestmark = pytest.mark.e2e
+
+
+def test_filter_see_the_address_change_go_back_and_export(live_server, page, sqlite_app):
+    staff = Client(sqlite_app)
+    staff.login("staff1")
+    by_phone = register(staff, channel="phone", customer_name="李梅", object_text="城东支行收费")
+    at_counter = register(staff, channel="counter", customer_name="王建国", object_text="城东支行一号窗口")
+
+    sign_in(page, live_server, "center1")
+    page.get_by_role("link", name="台账").click()
+    expect(page.get_by_role("heading", name="投诉台账")).to_be_visible()
+    results = page.locator("#ledger-results")
+    expect(results).to_contain_text(at_counter.number)
+    page.evaluate("window.notReloaded = true")        # gone if the page reloads
+
+    page.get_by_label("渠道").select_option(label="电话")
+    expect(page).to_have_url(re.compile(r"/ledger/\?channel=phone$"))
+    expect(results).not_to_contain_text(at_counter.number)
+    expect(results).to_contain_text(by_phone.number)
+    expect(page.get_by_test_id("ledger-count")).to_have_text("1 笔投诉")
+    assert page.evaluate("window.notReloaded") is True
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/ledger/$"))
+    expect(results).to_contain_text(at_counter.number)
+    expect(page.get_by_label("渠道")).to_have_value("")
+
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"channel=phone"))
+    expect(results).not_to_contain_text(at_counter.number)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="导出 Excel").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".xlsx") and "投诉台账" in download.suggested_filename
+    sheet = load_workbook(io.BytesIO(open(download.path(), "rb").read())).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [by_phone.number]
