@@ -189,7 +189,14 @@ class Client:
         self.token = None
 
     def _isolated(self, method, *args, **kwargs):
-        return contextvars.Context().run(method, *args, **kwargs)
+        def request_and_read():
+            # A streamed response (a CSV export) is read and closed here, in its own context, so
+            # its database cursor does not stay open in a transaction after the request.
+            response = method(*args, **kwargs)
+            response.get_data()
+            response.close()
+            return response
+        return contextvars.Context().run(request_and_read)
 
     def csrf(self) -> str:
         page = self.get("/login").text

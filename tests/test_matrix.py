@@ -32,6 +32,7 @@ BRANCH = {Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD}
 REGISTER = BRANCH | {Role.CENTER}
 DEPARTMENT = {Role.DEPT_STAFF, Role.DEPT_HEAD}
 OWNER_SIDE = BRANCH | {Role.CENTER}          # the first-responsible owner, their supervisors, the center
+LEDGER = ALL_ROLES - {Role.ADMIN}
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,14 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("public.add_information", "POST"): Rule("/track/{number}/information", PUBLIC, status=303,
                                              form_page="/track"),
     ("public.survey", "POST"): Rule("/track/{number}/survey", PUBLIC, status=303, form_page="/track"),
+
+    ("ledger.index", "GET"): Rule("/ledger/", LEDGER),
+    ("ledger.count", "GET"): Rule("/ledger/count", LEDGER),
+    # An empty export request names no format: 400 (the ledger's buttons always send one).
+    ("ledger.export", "POST"): Rule("/ledger/export", LEDGER, status=400, form_page="/ledger/"),
+    ("ledger.export_status", "GET"): Rule("/ledger/exports/not-a-job", LEDGER, status=404),
+    ("ledger.download", "GET"): Rule("/ledger/exports/not-a-job/download", LEDGER, status=404),
+    ("ledger.print_form", "GET"): Rule("/ledger/{complaint}/print", ALL_ROLES, unit_matters=True),
 
     ("audit.index", "GET"): Rule("/audit/", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
     ("audit.export", "GET"): Rule("/audit/export.csv", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
