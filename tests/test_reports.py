@@ -117,6 +117,8 @@ def november(app, clock):
 
 
 ALL = true()
+LABELS = {"channel": {c: c.value for c in Channel}, "level": {1: "1", 2: "2", 3: "3"}, "kind": {},
+          "severity": {"major": "m", "general": "g"}}
 
 
 def test_summary_counts_only_the_period_in_local_time(november):
@@ -130,20 +132,20 @@ def test_summary_counts_only_the_period_in_local_time(november):
 def test_breakdowns_by_unit_category_channel_line_department_level_severity(november):
     def counts(rows):
         return {row.label: row.received for row in rows if row.received}
-    assert counts(stats.by_unit(NOVEMBER, ALL, "zh_CN")) == {"城东支行": 3, "城西支行": 3, "客户服务中心": 1}
-    assert counts(stats.by_category(NOVEMBER, ALL, "zh_CN")) == {
+    assert counts(stats.by("unit", NOVEMBER, ALL)) == {"城东支行": 3, "城西支行": 3, "客户服务中心": 1}
+    assert counts(stats.by("category", NOVEMBER, ALL)) == {
         "等候 / 交付时间": 2, "收费问题": 2, "系统 / App": 1, "其他": 1, "销售行为": 1}
-    channels = {row.key: row.received for row in stats.by_channel(NOVEMBER, ALL, {c: c.value for c in Channel})}
+    channels = {row.key: row.received for row in stats.by("channel", NOVEMBER, ALL, labels={"channel": {c: c.value for c in Channel}})}
     assert {k.value: v for k, v in channels.items() if v} == {"counter": 2, "phone": 2, "web": 1, "hotline": 1,
                                                               "letter": 1}
     # The business line is the department the category's routing rule names.
-    assert counts(stats.by_business_line(NOVEMBER, ALL, "zh_CN")) == {"运营管理部": 3, "个人金融部": 3, "信息科技部": 1}
-    departments = {row.key: row.received for row in stats.by_department(NOVEMBER, ALL, "zh_CN")}
+    assert counts(stats.by("business_line", NOVEMBER, ALL)) == {"运营管理部": 3, "个人金融部": 3, "信息科技部": 1}
+    departments = {row.key: row.received for row in stats.by("department", NOVEMBER, ALL)}
     assert departments == {unit_id("OPS"): 2, unit_id("RETAIL"): 2, None: 3}
-    assert {r.key: r.received for r in stats.by_level(NOVEMBER, ALL, {1: "1", 2: "2", 3: "3"})} == {1: 1, 2: 3, 3: 3}
-    assert {r.key: r.received for r in stats.by_severity(NOVEMBER, ALL, {"major": "m", "general": "g"})} == {
+    assert {r.key: r.received for r in stats.by("level", NOVEMBER, ALL, labels={"level": {1: "1", 2: "2", 3: "3"}})} == {1: 1, 2: 3, 3: 3}
+    assert {r.key: r.received for r in stats.by("severity", NOVEMBER, ALL, labels={"severity": {"major": "m", "general": "g"}})} == {
         "major": 1, "general": 6}
-    west = next(r for r in stats.by_unit(NOVEMBER, ALL, "zh_CN") if r.label == "城西支行")
+    west = next(r for r in stats.build_report(NOVEMBER, ALL, "zh_CN", LABELS).by["unit"] if r.label == "城西支行")
     assert (west.closed, west.closed_on_time, west.rated, west.satisfied) == (3, 2, 2, 2)
     assert west.on_time_rate == pytest.approx(2 / 3)
 
