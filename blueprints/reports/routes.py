@@ -112,7 +112,7 @@ def _periodic(kind: str):
         abort(404)
     period_kind, title = PERIODIC[kind]
     period, error = _period(period_kind, latest=True)
-    return period_kind, title, period, error
+    return title, period, error
 
 
 def _report_tables(kind: str, period, locale: str):
@@ -124,7 +124,7 @@ def _report_tables(kind: str, period, locale: str):
 @bp.get("/<kind>")
 @role_required(*REPORT_ROLES)
 def periodic(kind: str):
-    period_kind, title, period, error = _periodic(kind)
+    title, period, error = _periodic(kind)
     if error:
         return render_template("reports/periodic.html", kind=kind, title=title, tables=[],
                                **_filter_context(None, error)), 400
@@ -136,7 +136,7 @@ def periodic(kind: str):
 @bp.get("/<kind>/print")
 @role_required(*REPORT_ROLES)
 def periodic_print(kind: str):
-    period_kind, title, period, error = _periodic(kind)
+    title, period, error = _periodic(kind)
     if error:
         abort(400)
     report, tables = _report_tables(kind, period, current_locale())
@@ -148,7 +148,7 @@ def periodic_print(kind: str):
 @bp.get("/<kind>.xlsx")
 @role_required(*REPORT_ROLES)
 def periodic_excel(kind: str):
-    period_kind, title, period, error = _periodic(kind)
+    title, period, error = _periodic(kind)
     if error:
         abort(400)
     with force_locale("zh_CN"):
