@@ -127,6 +127,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.notices import bp as notices_bp
     from blueprints.public import bp as public_bp
     from blueprints.ledger import bp as ledger_bp
+    from blueprints.reports import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(intake_bp, url_prefix="/intake")
@@ -140,6 +141,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(notices_bp, url_prefix="/admin/notice-templates")
     app.register_blueprint(public_bp)   # the customer's pages: no login
     app.register_blueprint(ledger_bp, url_prefix="/ledger")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
 
     @app.get("/healthz")
     def healthz():
@@ -227,11 +229,15 @@ def init_templates(app: Flask) -> None:
 
 def init_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
-    def seed_demo_command():
+    @click.option("--history", is_flag=True, help="also four months of handled complaints, for the statistics")
+    def seed_demo_command(history: bool):
         """Create the demo organisation and accounts (idempotent)."""
         from services.demo import seed_demo
         created = seed_demo()
         click.echo("demo data created" if created else "demo data already present")
+        if history:
+            from services.demo_history import seed_history
+            click.echo(f"{seed_history()} complaints of demo history added")
 
     @app.cli.command("bench-data")
     @click.option("--complaints", "count", default=100_000, type=int, help="how many complaints to add")

@@ -5,6 +5,7 @@ from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEve
                               ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, Kind, Level,
                               Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
 from models.customer import CustomerAccess, CustomerMessage, MessageDirection, NoticeKind, NoticeTemplate
+from models.improvement import CauseKind, CorrectiveAction
 from models.org import Role, Unit, UnitKind, User
 from models.outbox import OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
@@ -18,4 +19,5 @@ __all__ = [
     "Satisfaction", "Role", "Unit", "UnitKind", "User",
     "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
     "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate",
+    "CauseKind", "CorrectiveAction",
 ]

@@ -121,6 +121,13 @@ class DailyCounter(db.Model):
     value: Mapped[int] = mapped_column(default=0)
 
 
+# What the statistics group and count (services/statistics.py), carried in the registration index.
+STATISTICS_COLUMNS = [
+    "unit_id", "owner_id", "handling_unit_id", "category_id", "channel", "level", "kind", "state", "satisfaction",
+    "collective", "litigation", "media", "compensation", "repeated", "regulator_forwarded", "valid", "round",
+    "incident_id", "review_of_id", "withdrawn_at", "received_at", "closed_at", "next_due_at"]
+
+
 class Complaint(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -216,7 +223,9 @@ class Complaint(db.Model):
         Index("ix_complaint_open_due", "next_due_at", "id",
               sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
         Index("ix_complaint_owner_due", "owner_id", "next_due_at", "id"),
-        Index("ix_complaint_registered", "registered_at", "id"),
+        # The statistics read a period's complaints by registration time; on PostgreSQL the columns
+        # they group and count are included, so a month of a million-row table is an index-only scan.
+        Index("ix_complaint_registered", "registered_at", "id", postgresql_include=STATISTICS_COLUMNS),
         # Repeat detection looks for the same object and category within a window.
         Index("ix_complaint_repeat", "category_id", "object_text", "registered_at"),
         # The ledger: a unit's complaints (registered there, or handled by the department) and the
@@ -286,6 +295,12 @@ class Deadline(db.Model):
         Index("ix_deadline_escalation_pending", "escalate_at",
               sqlite_where=db.text("met_at IS NULL AND escalated_at IS NULL"),
               postgresql_where=db.text("met_at IS NULL AND escalated_at IS NULL")),
+        # The statistics' on-time rates read a period's clocks without touching the table (PostgreSQL) ...
+        Index("ix_deadline_complaint_clock", "complaint_id", "kind", postgresql_include=["due_at", "met_at"]),
+        # ... and ask of every closed complaint whether its regulatory ceiling was missed: a small index.
+        Index("ix_deadline_missed_ceiling", "complaint_id",
+              sqlite_where=db.text("kind = 'final_decision' AND met_at > due_at"),
+              postgresql_where=db.text("kind = 'final_decision' AND met_at > due_at")),
     )
 
     def is_overdue(self, now: datetime) -> bool:

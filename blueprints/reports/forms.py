@@ -1,0 +1,34 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from models import CauseKind
+from services import clock
+
+CAUSE_LABELS = {
+    CauseKind.STAFF: _l("Staff (attitude, skill, rules broken)"), CauseKind.PROCESS: _l("Rules and process"),
+    CauseKind.SYSTEM: _l("System or equipment"), CauseKind.PRODUCT: _l("Product, pricing or fees"),
+    CauseKind.FACILITY: _l("Premises and facilities"), CauseKind.THIRD_PARTY: _l("Partner or outsourcer"),
+    CauseKind.MISUNDERSTANDING: _l("Customer misunderstanding"), CauseKind.OTHER: _l("Other"),
+}
+
+
+class ActionForm(FlaskForm):
+    cause_kind = SelectField(_l("Kind of cause"), choices=[("", _l("Choose…"))] + [
+        (kind.value, label) for kind, label in CAUSE_LABELS.items()],
+        validators=[DataRequired(_l("Choose the kind of cause."))])
+    description = TextAreaField(_l("Action"), validators=[
+        DataRequired(_l("Describe the action.")), Length(max=2000)])
+    preventive = BooleanField(_l("Preventive (keeps it from happening again)"))
+    owner = SelectField(_l("Owner"), coerce=int, validators=[DataRequired(_l("Choose the owner."))])
+    due_date = DateField(_l("Due date"), validators=[DataRequired(_l("Enter the due date (YYYY-MM-DD)."))])
+
+    def validate_due_date(self, field):
+        if field.data and field.data < clock.to_local(clock.now()).date():
+            raise ValidationError(_l("The due date cannot be in the past."))
+
+
+class DoneForm(FlaskForm):
+    note = TextAreaField(_l("What was done"), validators=[
+        DataRequired(_l("Say what was done.")), Length(max=2000)])
