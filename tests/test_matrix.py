@@ -42,6 +42,7 @@ class Rule:
     unit_matters: bool = False      # the URL names a complaint or an incident: visible to the user?
     status: int | str = 200         # the answer to whoever gets in
     form_page: str | None = None    # for the fuzz test: the page that shows the form posted here
+    gate: frozenset | None = None   # roles let past a first role check; the others get 403 before the case
 
 
 def roles(*names) -> frozenset:
@@ -161,6 +162,24 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("ledger.download", "GET"): Rule("/ledger/exports/not-a-job/download", LEDGER, status=404),
     ("ledger.print_form", "GET"): Rule("/ledger/{complaint}/print", ALL_ROLES, unit_matters=True),
 
+    # Statistics and reports: each unit its own figures, the center and the leaders everyone's.
+    ("reports.statistics", "GET"): Rule("/reports/", LEDGER),
+    ("reports.periodic", "GET"): Rule("/reports/monthly", LEDGER),
+    ("reports.periodic_print", "GET"): Rule("/reports/weekly/print", LEDGER),
+    ("reports.periodic_excel", "GET"): Rule("/reports/quarterly.xlsx", LEDGER),
+    ("reports.assessment", "GET"): Rule("/reports/assessment", roles(Role.CENTER, Role.LEADER)),
+    ("reports.assessment_excel", "GET"): Rule("/reports/assessment.xlsx", roles(Role.CENTER, Role.LEADER)),
+    ("reports.actions", "GET"): Rule("/reports/actions", LEDGER),
+    # A corrective action is recorded by the department that answered, or the center.
+    ("reports.new_action", "GET"): Rule("/reports/actions/new/{complaint}", roles(DEPARTMENT, Role.CENTER),
+                                        unit_matters=True, gate=LEDGER),
+    ("reports.new_action", "POST"): Rule("/reports/actions/new/{complaint}", roles(DEPARTMENT, Role.CENTER),
+                                         unit_matters=True, gate=LEDGER, status=422,
+                                         form_page="/reports/actions/new/{complaint}"),
+    # An action one cannot see does not exist.
+    ("reports.action_done", "POST"): Rule("/reports/actions/999999/done", LEDGER, status=404,
+                                          form_page="/reports/actions"),
+
     ("audit.index", "GET"): Rule("/audit/", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
     ("audit.export", "GET"): Rule("/audit/export.csv", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
 }
@@ -222,6 +241,8 @@ def expected(rule: Rule, role: Role | None, side: str) -> int | str:
         return rule.status
     if role is None:
         return TO_LOGIN
+    if rule.gate is not None and role not in rule.gate:
+        return 403
     if rule.unit_matters and role not in (SEES_OWN if side == "own" else SEES_FOREIGN):
         return 404
     return rule.status if role in rule.who else 403
