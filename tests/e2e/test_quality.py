@@ -29,7 +29,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ROLES = ["staff1", "lobby1", "head1", "dept1", "depthead1", "center1", "leader1", "admin"]
 PAGES_PER_ROLE = 40
 SAME_KIND_PER_ROLE = 2           # /complaints/1 and /complaints/2, not every complaint
-SKIP = re.compile(r"/logout|/language|/static/|\.(csv|xlsx|pdf|zip)$|/export|/download|/print")
+SKIP = re.compile(r"/logout|/language|/static/|\.(csv|xlsx|pdf|zip)(\?|$)|/export|/download|/print|/attachments/\d")
 OFFICE, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
 
 
