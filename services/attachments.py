@@ -96,8 +96,8 @@ def keep(complaint: Complaint, checked: Checked, uploader: Optional[User]) -> At
     os.chmod(partial, 0o600)
     os.replace(partial, target)
     attachment = Attachment(complaint_id=complaint.id, stored_name=stored_name, original_name=checked.original_name,
-                            content_type=checked.content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                            uploaded_by=uploader, uploaded_at=clock.now())
+                            content_type=checked.content_type, size=len(data),
+                            sha256=hashlib.sha256(data).hexdigest(), uploaded_by=uploader, uploaded_at=clock.now())
     db.session.add(attachment)
     log_event(complaint, uploader, "attachment_added", f"{checked.original_name} ({_human_size(len(data))})")
     return attachment

@@ -344,8 +344,9 @@ def messages(complaint: Complaint) -> list[CustomerMessage]:
 
 def own_files(complaint: Complaint) -> list[Attachment]:
     """The files the customer sent (names and sizes only: the tracking page offers no download)."""
-    return list(db.session.scalars(select(Attachment).where(
-        Attachment.complaint_id == complaint.id, Attachment.uploaded_by_id.is_(None)).order_by(Attachment.id).limit(20)))
+    return list(db.session.scalars(
+        select(Attachment).where(Attachment.complaint_id == complaint.id, Attachment.uploaded_by_id.is_(None))
+        .order_by(Attachment.id).limit(20)))
 
 
 def commitments(complaint: Complaint) -> list[tuple]:
