@@ -109,7 +109,8 @@ DEFAULTS = {
     "PUBLIC_TRACK_LIMIT": "20 per 10 minutes",
     "TRACK_LINK_MAX_AGE": timedelta(hours=48),   # the one-time link to the tracking page
     "WEB_COMPLAINT_LEVEL": 3,                     # the center re-levels when it assesses
-    "PUBLIC_MAX_UPLOAD": 512 * 1024,              # the whole public form, in bytes (no attachments yet)
+    "PUBLIC_MAX_UPLOAD": 512 * 1024,              # a public form's text, in bytes; /complain adds its files:
+    "PUBLIC_MAX_FILES": 3,                        # evidence files on the complaint form, each ATTACHMENT_MAX_BYTES
     # Ledger exports up to this many rows download at once; larger ones are an RQ job whose file
     # (under instance/exports unless LEDGER_EXPORT_DIR says otherwise) is kept this long.
     "LEDGER_EXPORT_SYNC_ROWS": 2000,

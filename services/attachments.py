@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -51,10 +52,17 @@ def storage_dir() -> Path:
     return path
 
 
-def store(complaint: Complaint, file: FileStorage, uploader: Optional[User]) -> Attachment:
-    """Check, scan and keep `file` as evidence on `complaint`, in the caller's transaction (the
-    caller commits). `uploader` None means the customer. Raises Rejected with the reason."""
-    from services.complaints import log_event   # complaints imports nothing of this module; keep it so
+@dataclass
+class Checked:
+    """A file that passed the checks, read into memory, ready to be kept."""
+    data: bytes
+    content_type: str
+    original_name: str
+
+
+def check(file: FileStorage) -> Checked:
+    """Size, type and scanner checks, without storing anything (the public form checks every file
+    before the complaint exists). Raises Rejected with the reason."""
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     data = file.stream.read(limit + 1)
     if not data:
@@ -67,6 +75,19 @@ def store(complaint: Complaint, file: FileStorage, uploader: Optional[User]) -> 
                          "this file is none of them."))
     original_name = _clean_name(file.filename or "", ALLOWED_TYPES[content_type])
     _scanner()(data, original_name)
+    return Checked(data, content_type, original_name)
+
+
+def store(complaint: Complaint, file: FileStorage, uploader: Optional[User]) -> Attachment:
+    """Check, scan and keep `file` as evidence on `complaint`, in the caller's transaction (the
+    caller commits). `uploader` None means the customer. Raises Rejected with the reason."""
+    return keep(complaint, check(file), uploader)
+
+
+def keep(complaint: Complaint, checked: Checked, uploader: Optional[User]) -> Attachment:
+    """Write a checked file under a random name and record it, in the caller's transaction."""
+    from services.complaints import log_event   # complaints imports nothing of this module; keep it so
+    data = checked.data
     stored_name = secrets.token_hex(16)
     target = storage_dir() / stored_name
     partial = target.with_suffix(".part")
@@ -74,12 +95,18 @@ def store(complaint: Complaint, file: FileStorage, uploader: Optional[User]) -> 
         out.write(data)
     os.chmod(partial, 0o600)
     os.replace(partial, target)
-    attachment = Attachment(complaint_id=complaint.id, stored_name=stored_name, original_name=original_name,
-                            content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                            uploaded_by=uploader, uploaded_at=clock.now())
+    attachment = Attachment(complaint_id=complaint.id, stored_name=stored_name, original_name=checked.original_name,
+                            content_type=checked.content_type, size=len(data),
+                            sha256=hashlib.sha256(data).hexdigest(), uploaded_by=uploader, uploaded_at=clock.now())
     db.session.add(attachment)
-    log_event(complaint, uploader, "attachment_added", f"{original_name} ({_human_size(len(data))})")
+    log_event(complaint, uploader, "attachment_added", f"{checked.original_name} ({_human_size(len(data))})")
     return attachment
+
+
+def discard(kept: list[Attachment]) -> None:
+    """Remove the files of attachments whose transaction was rolled back (no orphan files)."""
+    for attachment in kept:
+        path_of(attachment).unlink(missing_ok=True)
 
 
 def path_of(attachment: Attachment) -> Path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -19,9 +19,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
 from extensions import db
-from models import (Channel, Complaint, ComplaintState, CustomerAccess, CustomerMessage, DeadlineKind,
+from models import (Attachment, Channel, Complaint, ComplaintState, CustomerAccess, CustomerMessage, DeadlineKind,
                     MessageDirection, NoticeKind, NoticeTemplate, PlanState, Role, Satisfaction, User)
-from services import clock, complaints, notify, sms
+from services import attachments, clock, complaints, notify, sms
 
 LANGUAGES = ("zh_CN", "en")
 # No 0/O or 1/I: the code is read off a phone and typed by hand.
@@ -148,6 +148,7 @@ class WebComplaint:
     category_id: int
     object_unit_id: Optional[int]
     language: str
+    evidence: list[attachments.Checked] = field(default_factory=list)   # checked before filing
 
 
 def intake_owner() -> User:
@@ -160,8 +161,9 @@ def intake_owner() -> User:
 
 
 def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optional[str]]:
-    """Register a complaint from the public form (channel web, received and registered now).
-    Returns it with its tracking code; a resubmitted form returns the first complaint and None."""
+    """Register a complaint from the public form (channel web, received and registered now) with
+    the customer's evidence files, in one transaction. Returns it with its tracking code; a
+    resubmitted form returns the first complaint and None (and keeps no second copy of the files)."""
     now = clock.now()
     complaint, created = complaints.register_complaint(intake_owner(), token, complaints.Registration(
         customer_name=data.customer_name, customer_contact=data.email, channel=Channel.WEB, received_at=now,
@@ -170,6 +172,15 @@ def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optio
         filed_by_customer=True)
     if not created:
         return complaint, None
+    kept = []
+    try:
+        for checked in data.evidence:
+            kept.append(attachments.keep(complaint, checked, None))
+        db.session.flush()
+    except BaseException:
+        # The caller's rollback drops the rows; the files written so far go too.
+        attachments.discard(kept)
+        raise
     code = grant_access(complaint, data.email, data.phone, data.language)
     db.session.flush()
     send_notice(complaint, NoticeKind.ACCEPTANCE, code=code)
@@ -329,6 +340,13 @@ def on_transition(complaint: Complaint, kind: NoticeKind) -> None:
 def messages(complaint: Complaint) -> list[CustomerMessage]:
     return list(db.session.scalars(select(CustomerMessage).where(CustomerMessage.complaint_id == complaint.id)
                                    .order_by(CustomerMessage.id).limit(200)))
+
+
+def own_files(complaint: Complaint) -> list[Attachment]:
+    """The files the customer sent (names and sizes only: the tracking page offers no download)."""
+    return list(db.session.scalars(
+        select(Attachment).where(Attachment.complaint_id == complaint.id, Attachment.uploaded_by_id.is_(None))
+        .order_by(Attachment.id).limit(20)))
 
 
 def commitments(complaint: Complaint) -> list[tuple]:

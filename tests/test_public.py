@@ -1,6 +1,7 @@
 """The customer's channel: the public complaint form, the tracking page, and the notices."""
 from __future__ import annotations
 
+import io
 import os
 import re
 from html.parser import HTMLParser
@@ -9,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import (Channel, Complaint, ComplaintEvent, ComplaintState, CustomerAccess, CustomerMessage,
+from models import (Attachment, Channel, Complaint, ComplaintEvent, ComplaintState, CustomerAccess, CustomerMessage,
                     DeadlineKind, ReturnVisit, Satisfaction)
-from services import notify
+from services import attachments, notify
 from services.sms import gateway, queue_sms
 from tests.conftest import Client
 from tests.helpers import answer, category_id, dispatch, fresh, give_result, register, unit_id, user
@@ -345,3 +346,123 @@ def test_public_pages_have_a_language_one_heading_and_labelled_fields(app, path)
     check.feed(page.text)
     assert check.lang == "zh-CN" and check.h1 == 1
     assert check.fields and all(field in check.labels for field in check.fields)
+
+
+# Evidence sent with the complaint (services/attachments.py checks and keeps the files).
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+EXE = b"MZ\x90\x00" + bytes(100)
+
+
+@pytest.fixture
+def storage(app, tmp_path):
+    app.config["ATTACHMENTS_DIR"] = str(tmp_path / "attachments")
+    return tmp_path / "attachments"
+
+
+def with_files(data: dict, *files: tuple[bytes, str]) -> dict:
+    return {**data, "evidence": [(io.BytesIO(content), name) for content, name in files]}
+
+
+def post_with_files(client, data: dict, *files: tuple[bytes, str]):
+    return client.post("/complain", data=with_files(data, *files), content_type="multipart/form-data")
+
+
+def stored_files(storage) -> list:
+    return sorted(storage.iterdir()) if storage.exists() else []
+
+
+def count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(db.func.count(model.id)))
+
+
+def test_photos_and_documents_sent_with_the_complaint_reach_the_center(app, storage):
+    client = public_client(app)
+    form_page = client.get("/complain").text
+    assert 'enctype="multipart/form-data"' in form_page and 'name="evidence"' in form_page
+    data = web_form()
+    response = post_with_files(client, data, (PNG, "柜台照片.png"), (PDF, "回单.pdf"))
+    assert response.status_code == 200, response.text
+    number = re.search(r'data-testid="complaint-number"><strong>([^<]+)<', response.text).group(1)
+    complaint = db.session.scalar(select(Complaint).where(Complaint.number == number))
+    files = db.session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id)
+                               .order_by(Attachment.id)).all()
+    assert [(f.original_name, f.content_type, f.uploaded_by) for f in files] == [
+        ("柜台照片.png", "image/png", None), ("回单.pdf", "application/pdf", None)]
+    assert len(stored_files(storage)) == 2
+
+    center = client_center(app)
+    page = center.get(f"/complaints/{complaint.id}").text
+    table = page[page.index('data-testid="attachments"'):]
+    table = table[:table.index("</table>")]
+    assert "柜台照片.png" in table and "回单.pdf" in table
+    assert table.count("The customer") + table.count("客户") == 2               # both from the customer
+    download = center.get(f"/attachments/{files[0].id}")
+    assert download.status_code == 200 and download.data == PNG
+    assert client_for_staff2(app).get(f"/attachments/{files[0].id}").status_code == 404   # another branch's staff
+
+    # The customer sees the names of the files on the tracking page; there is nothing to download there.
+    code = re.search(r'data-testid="tracking-code"><strong>([^<]+)<', response.text).group(1)
+    tracker = public_client(app)
+    status = tracker.get(track(tracker, number, code).headers["Location"]).text
+    assert "柜台照片.png" in status and "回单.pdf" in status and "/attachments/" not in status
+
+    # The same form sent again (a double click): still one complaint with its two files.
+    again = post_with_files(client, data, (PNG, "柜台照片.png"), (PDF, "回单.pdf"))
+    assert again.status_code == 200
+    assert count(Complaint) == 1 and count(Attachment) == 2 and len(stored_files(storage)) == 2
+
+
+def client_for_staff2(app) -> Client:
+    client = Client(app)
+    client.login("staff2")
+    return client
+
+
+def test_a_file_that_is_not_evidence_sends_the_form_back_and_files_nothing(app, storage):
+    client = public_client(app)
+    response = post_with_files(client, web_form(), (PNG, "photo.png"), (EXE, "photo2.png"))
+    assert response.status_code == 422
+    message = re.search(r'id="evidence-error"[^>]*>([^<]*)<', response.text).group(1)
+    assert "photo2.png" in message and "PDF" in message
+    assert 'value="王建国"' in response.text
+    assert count(Complaint) == 0 and count(Attachment) == 0 and stored_files(storage) == []
+
+
+def test_too_many_files_send_the_form_back(app, storage):
+    client = public_client(app)
+    response = post_with_files(client, web_form(), *[(PNG, f"{i}.png") for i in range(4)])
+    assert response.status_code == 422
+    assert " 3 " in re.search(r'id="evidence-error"[^>]*>([^<]*)<', response.text).group(1)   # at most 3
+    assert count(Complaint) == 0 and stored_files(storage) == []
+
+
+def test_an_oversized_file_gets_a_message_or_a_clear_413(app, storage):
+    app.config["ATTACHMENT_MAX_BYTES"] = 1000
+    client = public_client(app)
+    response = post_with_files(client, web_form(), (PNG + bytes(2000), "big.png"))
+    assert response.status_code == 422
+    assert "1000 B" in re.search(r'id="evidence-error"[^>]*>([^<]*)<', response.text).group(1)
+    app.config["PUBLIC_MAX_UPLOAD"] = 2000      # the form's text; with 3 files of 1000 B: 5000 B in all
+    response = post_with_files(client, web_form(), *[(PNG + bytes(2000), f"{i}.png") for i in range(3)])
+    assert response.status_code == 413 and "1000 B" in response.text
+    assert count(Complaint) == 0 and count(Attachment) == 0 and stored_files(storage) == []
+
+
+def test_when_keeping_a_file_fails_nothing_is_filed(app, storage, monkeypatch):
+    real_keep = attachments.keep
+    calls = []
+
+    def keep_then_fail(complaint, checked, uploader):
+        calls.append(checked.original_name)
+        if len(calls) == 2:
+            raise OSError("No space left on device")
+        return real_keep(complaint, checked, uploader)
+
+    monkeypatch.setattr(attachments, "keep", keep_then_fail)
+    client = public_client(app)
+    with pytest.raises(OSError):
+        post_with_files(client, web_form(), (PNG, "a.png"), (PDF, "b.pdf"))
+    assert calls == ["a.png", "b.pdf"]
+    assert count(Complaint) == 0 and count(Attachment) == 0 and stored_files(storage) == []

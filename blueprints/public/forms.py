@@ -1,8 +1,10 @@
 import re
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask import current_app
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -10,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from blueprints.ui import SATISFACTION_LABELS
 from extensions import db
 from models import Satisfaction, Unit, UnitKind
+from services import attachments
 from services.complaints import active_categories
 
 MOBILE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
@@ -45,6 +48,7 @@ class ComplaintForm(FlaskForm):
         DataRequired(_l("Describe what happened.")), Length(max=5000, message=_l("At most 5000 characters."))])
     demand = TextAreaField(_l("What you ask us to do"), validators=[
         DataRequired(_l("Tell us what you ask us to do.")), Length(max=2000, message=_l("At most 2000 characters."))])
+    evidence = MultipleFileField(_l("Photos, PDF documents or recordings (optional)"))
     # The honeypot: hidden from people (and from screen readers), filled in by form-filling robots.
     website = StringField(_l("Leave this empty"))
 
@@ -53,6 +57,24 @@ class ComplaintForm(FlaskForm):
         self.category.choices = [(0, _l("Choose…"))] + [(c.id, c.display_name(locale)) for c in active_categories()]
         branches = db.session.scalars(select(Unit).where(Unit.kind == UnitKind.BRANCH).order_by(Unit.code).limit(500))
         self.branch.choices = [(0, "—")] + [(u.id, u.display_name(locale)) for u in branches]
+        self.checked_evidence: list[attachments.Checked] = []
+
+    def validate_evidence(self, field):
+        """Every file is checked (size, type, scanner) before anything is filed."""
+        files = [f for f in field.data or [] if f and f.filename]
+        most = current_app.config["PUBLIC_MAX_FILES"]
+        if len(files) > most:
+            raise ValidationError(_l("Attach at most %(count)d files.", count=most))
+        refusals = []
+        for file in files:
+            try:
+                self.checked_evidence.append(attachments.check(file))
+            except attachments.Rejected as refusal:
+                name = file.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
+                refusals.append(_("%(name)s: %(reason)s", name=name, reason=str(refusal)))
+        if refusals:
+            self.checked_evidence = []
+            raise ValidationError(" ".join(refusals))
 
 
 class TrackForm(FlaskForm):

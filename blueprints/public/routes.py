@@ -27,7 +27,12 @@ def _track_limit() -> str:
 @bp.url_value_preprocessor
 def limit_body_size(_endpoint, _values):
     # Before any before_request hook (CSRF reads the form there): no public body beyond the limit.
-    request.max_content_length = current_app.config["PUBLIC_MAX_UPLOAD"]
+    # The complaint form may carry evidence files; larger bodies get the 413 page unread.
+    config = current_app.config
+    with_files = _endpoint == "public.complain" and request.mimetype == "multipart/form-data"
+    files = config["PUBLIC_MAX_FILES"] * config["ATTACHMENT_MAX_BYTES"] if with_files else 0
+    request.max_content_length = config["PUBLIC_MAX_UPLOAD"] + files
+    request.max_form_memory_size = config["PUBLIC_MAX_UPLOAD"]    # the text, files or not
 
 
 @bp.route("/complain", methods=["GET", "POST"])
@@ -49,7 +54,7 @@ def complain():
                 phone=(form.phone.data or "").strip() or None, content=form.content.data.strip(),
                 demand=form.demand.data.strip(), object_text=form.object_text.data.strip(),
                 category_id=form.category.data, object_unit_id=form.branch.data or None,
-                language=current_locale()))
+                language=current_locale(), evidence=form.checked_evidence))
         except customer.NoIntake:
             abort(503)
         db.session.commit()
@@ -166,5 +171,6 @@ def _status_page(complaint: Complaint, information=None, survey=None, status: in
     return render_template(
         "public/status.html", complaint=complaint, state=customer.CUSTOMER_STATES[complaint.state],
         commitments=customer.commitments(complaint), messages=customer.messages(complaint),
+        files=customer.own_files(complaint),
         information=information or InformationForm(formdata=None),
         survey=survey or SurveyForm(formdata=None)), status

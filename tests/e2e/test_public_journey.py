@@ -27,8 +27,11 @@ def phone_page(browser):
 
 
 def test_a_customer_files_online_staff_handle_it_and_the_customer_tracks_and_rates_it(
-        live_server, browser, page, sqlite_app, mailbox):
+        live_server, browser, page, sqlite_app, mailbox, tmp_path):
     base = live_server
+    sqlite_app.config["ATTACHMENTS_DIR"] = str(tmp_path / "attachments")
+    photo = tmp_path / "柜台照片.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64))
     context, phone, errors = phone_page(browser)
     phone.goto(f"{base}/complain")
     phone.get_by_label("您的姓名").fill("赵敏")
@@ -42,6 +45,7 @@ def test_a_customer_files_online_staff_handle_it_and_the_customer_tracks_and_rat
     phone.get_by_label("涉及的网点、产品或服务").fill("城东支行营业厅")
     phone.get_by_label("投诉事由").fill("周六上午排队一个多小时，只开了一个窗口。")
     phone.get_by_label("您的诉求").fill("希望增开窗口。")
+    phone.get_by_label("照片、PDF 文件或录音（可选）").set_input_files(str(photo))
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390       # fits the phone
     phone.get_by_role("button", name="提交投诉").click()
     number = phone.get_by_test_id("complaint-number").inner_text()
@@ -53,6 +57,7 @@ def test_a_customer_files_online_staff_handle_it_and_the_customer_tracks_and_rat
     sign_in(page, base, "center1")
     page.get_by_role("link", name=number).click()
     expect(page.get_by_test_id("state")).to_have_text("已登记")
+    expect(page.get_by_test_id("attachments")).to_contain_text("柜台照片.png")   # the customer's photo
     page.get_by_role("button", name="派单", exact=True).click()
     expect(page.get_by_test_id("state")).to_have_text("部门处理中")
     complaint_url = page.url
