@@ -279,8 +279,10 @@ def dispatch_complaint(complaint: Complaint, actor: User, unit: Unit, assignee: 
     if complaint.valid is None:
         complaint.valid = True   # routing it means it was judged valid
     complaint.state = ComplaintState.DISPATCHED
-    complaint.handling_unit = unit
-    complaint.assignee = assignee
+    # The ids too, not only the relationships: the policy reads ids, and nothing may have flushed
+    # before the next transition of the same transaction asks it.
+    complaint.handling_unit, complaint.handling_unit_id = unit, unit.id
+    complaint.assignee, complaint.assignee_id = assignee, assignee.id if assignee else None
     complaint.dispatched_at = now
     deadlines.meet_deadline(complaint, DeadlineKind.DISPATCH, now)
     answer_deadline = deadlines.start_deadline(complaint, DeadlineKind.ANSWER, now)
@@ -366,7 +368,7 @@ def escalate_complaint(complaint: Complaint, actor: User, reason: str,
             break
     else:
         raise ActionRefused()
-    complaint.handler = candidates[0]
+    complaint.handler, complaint.handler_id = candidates[0], candidates[0].id
     log_event(complaint, actor, "escalated", f"{candidates[0].name}: {reason}")
     notify.queue_email(candidates[0], "escalated_to_you", complaint_id=complaint.id, complaint=complaint,
                        comment=reason, by=actor)
@@ -375,7 +377,7 @@ def escalate_complaint(complaint: Complaint, actor: User, reason: str,
 
 def take_over(complaint: Complaint, actor: User, expected_version: Optional[int] = None) -> None:
     _check(policy.can_take_over(actor, complaint), complaint, expected_version)
-    complaint.handler = actor
+    complaint.handler, complaint.handler_id = actor, actor.id
     log_event(complaint, actor, "taken_over")
 
 
@@ -554,7 +556,7 @@ def _settle_visit(complaint: Complaint, actor: Optional[User], rating: Satisfact
     elif complaint.round == 1:
         complaint.round = 2
         complaint.state = ComplaintState.REGISTERED
-        complaint.assignee = None
+        complaint.assignee, complaint.assignee_id = None, None
         complaint.unreachable_attempts = 0
         # The second handling gets clocks of its own; the first round's stay on record.
         deadlines.start_deadline(complaint, DeadlineKind.DISPATCH, now)

@@ -18,7 +18,7 @@ class ActionForm(FlaskForm):
     cause_kind = SelectField(_l("Kind of cause"), choices=[("", _l("Choose…"))] + [
         (kind.value, label) for kind, label in CAUSE_LABELS.items()],
         validators=[DataRequired(_l("Choose the kind of cause."))])
-    description = TextAreaField(_l("Action"), validators=[
+    description = TextAreaField(_l("Measure"), validators=[
         DataRequired(_l("Describe the action.")), Length(max=2000)])
     preventive = BooleanField(_l("Preventive (keeps it from happening again)"))
     owner = SelectField(_l("Owner"), coerce=int, validators=[DataRequired(_l("Choose the owner."))])
