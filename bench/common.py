@@ -156,3 +156,22 @@ def load(make_session, path_for, clients: int = 8, seconds: float = 10.0) -> dic
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     return f"{os.cpu_count()} cores, {cpu}"
+
+
+def load_arguments(description: str | None = None):
+    """The options every HTTP benchmark takes: database size, seconds of load, clients."""
+    import argparse
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--complaints", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=8)
+    return parser.parse_args()
+
+
+def measure_baseline(clients: int, seconds: float) -> dict:
+    """The machine's yardstick, measured in the same run: a bare Flask + SQLAlchemy page behind gunicorn."""
+    server = Server("bench.baseline:app")
+    try:
+        return load(lambda: Session(server.port), lambda i, n: "/", clients, seconds)
+    finally:
+        server.stop()

@@ -8,7 +8,6 @@ Every client is a different first-contact user of its own branch's counter, as i
 """
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
 import re
@@ -17,7 +16,7 @@ import uuid
 
 from sqlalchemy import create_engine, text
 
-from common import DATABASE_URL, Server, Session, ensure_database, load, machine
+from common import DATABASE_URL, Server, Session, ensure_database, load, load_arguments, machine, measure_baseline
 
 REGISTERING_USERS = ("staff1", "lobby1", "staff2", "head1", "head2")
 TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -51,20 +50,12 @@ def _stored(engine) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--complaints", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=8)
-    args = parser.parse_args()
+    args = load_arguments()
     count = ensure_database(args.complaints)
     print(f"# intake · {datetime.date.today()} · {machine()} · {count} complaints · {DATABASE_URL.split('://')[0]}"
           f" · Redis {os.environ.get('REDIS_URL', 'local')}")
 
-    baseline_server = Server("bench.baseline:app")
-    try:
-        baseline = load(lambda: Session(baseline_server.port), lambda i, n: "/", args.clients, args.seconds)
-    finally:
-        baseline_server.stop()
+    baseline = measure_baseline(args.clients, args.seconds)
 
     engine = create_engine(DATABASE_URL)
     before = _stored(engine)

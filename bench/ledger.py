@@ -6,7 +6,6 @@ machine's baseline (a bare Flask + SQLAlchemy page reading one row) measured in 
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime
 import json
@@ -14,7 +13,7 @@ import urllib.parse
 
 from sqlalchemy import create_engine, text
 
-from common import DATABASE_URL, Server, Session, ensure_database, load, machine
+from common import DATABASE_URL, Server, Session, ensure_database, load, load_arguments, machine, measure_baseline
 
 
 def cursor_at(offset: int, where: str = "TRUE") -> str:
@@ -29,11 +28,7 @@ def cursor_at(offset: int, where: str = "TRUE") -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--complaints", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=8)
-    args = parser.parse_args()
+    args = load_arguments()
     count = ensure_database(args.complaints)
     print(f"# ledger · {datetime.date.today()} · {machine()} · {count} complaints · {DATABASE_URL.split('://')[0]}")
 
@@ -57,11 +52,7 @@ def main() -> None:
         ("count: frequent words", "center1", f"/ledger/count?q={quote('ATM')}"),
     ]
 
-    baseline_server = Server("bench.baseline:app")
-    try:
-        baseline = load(lambda: Session(baseline_server.port), lambda i, n: "/", args.clients, args.seconds)
-    finally:
-        baseline_server.stop()
+    baseline = measure_baseline(args.clients, args.seconds)
     rows = [("bare page (baseline)", baseline)]
     app = Server("app:create_app()")
     try:

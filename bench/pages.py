@@ -5,27 +5,18 @@ machine's baseline (a bare Flask + SQLAlchemy page reading one row) measured in 
 """
 from __future__ import annotations
 
-import argparse
 import datetime
 import random
 
-from common import DATABASE_URL, Server, Session, ensure_database, load, machine
+from common import DATABASE_URL, Server, Session, ensure_database, load, load_arguments, machine, measure_baseline
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--complaints", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=8)
-    args = parser.parse_args()
+    args = load_arguments()
     count = ensure_database(args.complaints)
     print(f"# pages · {datetime.date.today()} · {machine()} · {count} complaints · {DATABASE_URL.split('://')[0]}")
 
-    baseline_server = Server("bench.baseline:app")
-    try:
-        baseline = load(lambda: Session(baseline_server.port), lambda i, n: "/", args.clients, args.seconds)
-    finally:
-        baseline_server.stop()
+    baseline = measure_baseline(args.clients, args.seconds)
 
     app = Server("app:create_app()")
     rng = random.Random(1)
