@@ -93,17 +93,18 @@ def test_every_page_of_every_role_is_valid_accessible_html(tools, live_server, b
     some_of_everything(sqlite_app)
     pages: dict[str, str] = {}
     problems: list[str] = []
-    for username in [None] + ROLES:
+    # Without an account: the sign-in page and the customer's pages (complaint form, tracking).
+    for username in ["/login", "/complain", "/track"] + ROLES:
         # CSP would block the injected axe script; the app's own CSP is tested elsewhere.
         context = browser.new_context(viewport=OFFICE, locale="zh-CN", bypass_csp=True)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        if username:
-            sign_in(page, live_server, username)
+        if username.startswith("/"):
+            page.goto(f"{live_server}{username}")
         else:
-            page.goto(f"{live_server}/login")
+            sign_in(page, live_server, username)
         for n, (url, html) in enumerate(crawl(page, live_server)):
-            name = f"{username or 'anonymous'}-{n:02d}.html"
+            name = f"{username.strip('/') if username.startswith('/') else username}-{n:02d}.html"
             pages[name] = url
             (tmp_path / name).write_text(html)
             problems += [f"{username} {url}: {p}" for p in axe_problems(page)]
@@ -125,7 +126,8 @@ def test_every_page_of_every_role_is_valid_accessible_html(tools, live_server, b
 
 def test_approvals_and_sign_in_fit_a_phone(live_server, browser, sqlite_app):
     some_of_everything(sqlite_app)
-    for username, path in [(None, "/login"), ("head1", "/branch/approvals"), ("leader1", "/branch/approvals")]:
+    for username, path in [(None, "/login"), (None, "/complain"), (None, "/track"), ("head1", "/branch/approvals"),
+                           ("leader1", "/branch/approvals")]:
         context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
         page = context.new_page()
         if username:
