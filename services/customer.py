@@ -4,6 +4,7 @@ templates, and what the customer adds on the tracking page. State changes still 
 services.complaints."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -14,7 +15,7 @@ from typing import Optional
 from flask import current_app, render_template
 from flask_babel import force_locale, lazy_gettext as _l
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
@@ -265,8 +266,14 @@ def notice_template(kind: NoticeKind, language: str) -> tuple[str, str]:
 
 def render_notice(subject: str, body: str, context: dict) -> tuple[str, str]:
     """Raises one of TEMPLATE_ERRORS on a broken template (the admin page shows it)."""
-    rendered_subject = " ".join(_sandbox.from_string(subject).render(context).split())
-    return rendered_subject, _sandbox.from_string(body).render(context).strip() + "\n"
+    rendered_subject = " ".join(_compiled(subject).render(context).split())
+    return rendered_subject, _compiled(body).render(context).strip() + "\n"
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    # Compiling costs far more than rendering, and each notice renders its template three times.
+    return _sandbox.from_string(source)
 
 
 def sample_context() -> dict:

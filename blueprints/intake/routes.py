@@ -49,8 +49,9 @@ def register():
             solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None,
             object_unit_id=form.object_unit.data or None, object_user_id=form.object_user.data or None,
             **_incident_choice(form)))
+        complaint_id = complaint.id   # read before the commit expires it (a query less)
         db.session.commit()
-        return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
+        return redirect(url_for("complaints.show", complaint_id=complaint_id), 303)
     status = 422 if form.errors else 200
     return render_template("intake/register.html", form=form), status
 
