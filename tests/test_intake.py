@@ -1,10 +1,13 @@
+import os
 import re
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Complaint, ComplaintState, DeadlineKind
+from models import Channel, Complaint, ComplaintState, DeadlineKind
+from services.complaints import Registration, register_complaint
 from tests.conftest import complaint_form
 from tests.helpers import category_id, register, user
 
@@ -139,3 +142,27 @@ def test_late_registration_is_flagged(client_for):
     late = register(client, received_at="2026-11-24T09:30")
     assert "受理后超过 15 分钟才登记" not in client.get(f"/complaints/{on_time.id}").text
     assert "受理后超过 15 分钟才登记" in client.get(f"/complaints/{late.id}").text
+
+
+def test_a_registration_in_progress_does_not_hold_up_the_next_ones_on_postgresql(app, client_for, clock):
+    """The day's counter is bumped and committed at once, so a slow registration (still in its
+    transaction) does not make the other counters wait for their numbers."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: there registrations take turns by design")
+    register_complaint(user("staff1"), os.urandom(16).hex(), Registration(
+        customer_name="李雷", customer_contact="13900139000", channel=Channel.COUNTER, received_at=clock(),
+        content="网点空调坏了。", demand="尽快修好。", object_text="城东支行", category_id=category_id("waiting"),
+        level=3))
+    other = client_for("staff2")
+    results = []
+    form = complaint_form(category=str(category_id("waiting")))
+    thread = threading.Thread(target=lambda: results.append(other.post("/intake/new", data=form)))
+    thread.start()
+    thread.join(timeout=15)
+    waited = thread.is_alive()
+    db.session.rollback()      # ends the slow registration (and lets a waiting thread finish)
+    thread.join()
+    assert not waited, "the second registration waited for the first one's transaction"
+    assert results[0].status_code == 303
+    second = db.session.get(Complaint, int(results[0].location.rsplit("/", 1)[1]))
+    assert second.number.startswith("TS-20261124-")
