@@ -110,10 +110,60 @@ class Session:
         return response.status, text
 
 
-def load(make_session, path_for, clients: int = 8, seconds: float = 10.0) -> dict:
+def _cpu_seconds(pids) -> float:
+    """User + system CPU time of the processes, from /proc (Linux)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])       # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _processes(parent: int | None = None, name: str | None = None) -> list[int]:
+    """The children of `parent` (with it), or every process called `name`."""
+    found = [parent] if parent else []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                comm, rest = stat.read().split(" (", 1)[1].rsplit(")", 1)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if (parent and int(rest.split()[1]) == parent) or (name and comm == name):
+            found.append(int(entry))
+    return found
+
+
+class CpuMeter:
+    """Where the CPU went during a load window: the app server's processes, PostgreSQL's, and this
+    load generator; per request, it shows what one request costs and what the cores can carry."""
+
+    def __init__(self, server: "Server"):
+        self.server_pids = _processes(parent=server.process.pid)
+
+    def _read(self) -> tuple[float, float, float]:
+        return (_cpu_seconds(self.server_pids), _cpu_seconds(_processes(name="postgres")),
+                time.process_time())
+
+    def start(self) -> None:
+        self.began = self._read()
+
+    def per_request_ms(self, requests: int) -> dict:
+        ended = self._read()
+        return {f"cpu_{part}_ms": 1000 * (end - start) / max(requests, 1)
+                for part, start, end in zip(("app", "postgres", "client"), self.began, ended)}
+
+
+def load(make_session, path_for, clients: int = 8, seconds: float = 10.0, meter: CpuMeter | None = None) -> dict:
     """`clients` threads request as fast as they can for `seconds`; throughput and latencies.
 
-    `path_for(index, n)` gives a path to GET, or a (path, form) pair to POST (a 303 counts as done)."""
+    `path_for(index, n)` gives a path to GET, or a (path, form) pair to POST (a 303 counts as done).
+    With a `meter`, the CPU time per request of the server, PostgreSQL and the clients too."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -122,6 +172,8 @@ def load(make_session, path_for, clients: int = 8, seconds: float = 10.0) -> dic
     def start_clock():   # the window opens when every client has signed in
         window["began"] = time.monotonic()
         window["stop_at"] = window["began"] + seconds
+        if meter:
+            meter.start()
     ready = threading.Barrier(clients, action=start_clock)
 
     def run(index: int):
@@ -150,7 +202,8 @@ def load(make_session, path_for, clients: int = 8, seconds: float = 10.0) -> dic
     latencies.sort()
     return {"requests": len(latencies), "rps": len(latencies) / elapsed, "errors": errors[0],
             "p50_ms": 1000 * statistics.median(latencies),
-            "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))]}
+            "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+            **(meter.per_request_ms(len(latencies)) if meter else {})}
 
 
 def machine() -> str:

@@ -16,7 +16,8 @@ import uuid
 
 from sqlalchemy import create_engine, text
 
-from common import DATABASE_URL, Server, Session, ensure_database, load, load_arguments, machine, measure_baseline
+from common import (DATABASE_URL, CpuMeter, Server, Session, ensure_database, load, load_arguments, machine,
+                    measure_baseline)
 
 REGISTERING_USERS = ("staff1", "lobby1", "staff2", "head1", "head2")
 TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -68,7 +69,7 @@ def main() -> None:
         return clerk
     try:
         intake = load(new_clerk, lambda i, n: clerks[threading.get_ident()].form(i * 1_000_000 + n),
-                      args.clients, args.seconds)
+                      args.clients, args.seconds, CpuMeter(app))
     finally:
         app.stop()
     stored = _stored(engine) - before
@@ -77,6 +78,9 @@ def main() -> None:
     for name, r in (("bare page (baseline)", baseline), ("register a complaint (POST)", intake)):
         print(f"{name:34} {r['rps']:8.1f} {r['rps'] / baseline['rps']:6.2f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f}"
               f" {r['errors']:7d}")
+    cpu = {part: intake[f"cpu_{part}_ms"] for part in ("app", "postgres", "client")}
+    print("CPU per registration: " + ", ".join(f"{part} {ms:.1f} ms" for part, ms in cpu.items())
+          + f"; {os.cpu_count()} cores carry at most {1000 * os.cpu_count() / sum(cpu.values()):.0f} registrations/s")
 
 
 if __name__ == "__main__":
