@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime
 import random
 
-from common import DATABASE_URL, Server, Session, ensure_database, load, load_arguments, machine, measure_baseline
+from common import (DATABASE_URL, CpuMeter, Server, Session, ensure_database, load, load_arguments, machine,
+                    measure_baseline)
 
 
 def main() -> None:
@@ -30,13 +31,16 @@ def main() -> None:
     rows = [("bare page (baseline)", baseline)]
     try:
         for name, user, path in cases:
-            rows.append((name, load(lambda u=user: Session(app.port, u), path, args.clients, args.seconds)))
+            rows.append((name, load(lambda u=user: Session(app.port, u), path, args.clients, args.seconds,
+                                    CpuMeter(app))))
     finally:
         app.stop()
-    print(f"{'page':34} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+    # CPU per request: the app's processes and PostgreSQL's (the baseline's server was not metered).
+    print(f"{'page':34} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'app CPU ms':>10}"
+          f" {'PG CPU ms':>9}")
     for name, r in rows:
         print(f"{name:34} {r['rps']:8.1f} {r['rps'] / baseline['rps']:6.2f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f}"
-              f" {r['errors']:7d}")
+              f" {r['errors']:7d} {r.get('cpu_app_ms', float('nan')):10.1f} {r.get('cpu_postgres_ms', float('nan')):9.1f}")
 
 
 if __name__ == "__main__":
