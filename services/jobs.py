@@ -23,10 +23,14 @@ def _app_context():
 
 
 def tick() -> dict:
-    """The periodic check: deadline notices, then whatever mail is waiting."""
-    from services import notify, reminders
+    """The periodic check: deadline notices, then whatever mail is waiting. A sweep that reached
+    its batch limit queues the next one at once: a backlog (after an outage, or a holiday's
+    deadlines all falling due) drains in every free worker, not one batch a minute."""
+    from services import notify, queue, reminders
     with _app_context():
         result = reminders.sweep()
+        if max(result.values()) >= reminders.BATCH:
+            queue.enqueue_best_effort("services.jobs.tick")
         result.update(notify.deliver_due())
         return result
 

@@ -172,3 +172,18 @@ def test_bench_data_adds_realistic_complaints_in_bulk(app):
     old_open = db.session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.registered_at < app.clock() - timedelta(days=20), Complaint.state != ComplaintState.CLOSED))
     assert old_open == 0                         # complaints of past years are closed, as in life
+
+
+def test_a_backlog_bigger_than_one_sweep_drains_at_once_not_one_batch_a_minute(app, mailbox, client_for, clock,
+                                                                                monkeypatch):
+    monkeypatch.setattr(reminders, "BATCH", 2)
+    monkeypatch.setattr(reminders, "CHUNK", 1)
+    staff = client_for("staff1")
+    complaints = [register(staff) for _ in range(5)]
+    run_worker()
+    clock.advance(minutes=21)                       # five dispatch reminders due, two per sweep
+    tick()                                          # one tick of the cron, no clock movement
+    reminded = db.session.scalars(select(ComplaintEvent.complaint_id).where(
+        ComplaintEvent.action == "reminder_dispatch")).all()
+    assert sorted(reminded) == sorted(c.id for c in complaints)
+    assert len(mailbox.to("staff1@example.com")) == 5
