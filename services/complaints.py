@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import distinct, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -212,34 +212,42 @@ def give_incident_result(incident: Incident, actor: User, result: str, channel: 
                                  lambda c: give_result(c, actor, result, channel))
 
 
-def _same_complaint(complaint: Complaint):
-    """Complaints about the same object in the same category within the repeat window around this
-    one, left out those under an incident (their incident already links them)."""
+def _same_complaint(complaint: Complaint) -> tuple:
+    """The conditions for complaints about the same object in the same category within the repeat
+    window around this one, left out those under an incident (their incident already links them)."""
     window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
-    return select(Complaint).where(
-        Complaint.category_id == complaint.category_id, Complaint.object_text == complaint.object_text,
-        Complaint.incident_id.is_(None), Complaint.registered_at >= complaint.registered_at - window,
-        Complaint.registered_at <= complaint.registered_at + window)
+    return (Complaint.category_id == complaint.category_id, Complaint.object_text == complaint.object_text,
+            Complaint.incident_id.is_(None), Complaint.registered_at >= complaint.registered_at - window,
+            Complaint.registered_at <= complaint.registered_at + window)
+
+
+REPEATS_NAMED = 20   # numbers a repeat's timeline entry lists
 
 
 def detect_repeats(complaint: Complaint) -> list[Complaint]:
     """The same complaint (object and category) from 3 or more different complainants within the
     window makes every one of them major. Returns the complaints newly raised. Concentrated
-    complaints are left out: their incident already links them."""
+    complaints are left out: their incident already links them. The complainants are counted in
+    the database and only the complaints not yet marked are loaded: an object complained about
+    hundreds of times costs the same as one complained about three times."""
     if complaint.incident_id is not None:
         return []
-    similar = list(db.session.scalars(_same_complaint(complaint)))
-    if len({c.customer_contact.strip().lower() for c in similar}) < 3:
+    same = _same_complaint(complaint)
+    complainants = db.session.scalar(
+        select(func.count(distinct(func.lower(Complaint.customer_contact)))).where(*same))
+    if complainants < 3:
         return []
+    numbers = db.session.scalars(select(Complaint.number).where(*same).order_by(Complaint.id)
+                                 .limit(REPEATS_NAMED + 1)).all()
     raised = []
-    for other in similar:
-        if not other.repeated:
-            was_major = other.is_major
-            other.repeated = True
-            log_event(other, None, "repeat_detected", ", ".join(c.number for c in similar if c is not other))
-            if not was_major:
-                _announce_major(other)
-                raised.append(other)
+    for other in db.session.scalars(select(Complaint).where(*same, Complaint.repeated.is_(False))
+                                    .order_by(Complaint.id)).all():
+        was_major = other.is_major
+        other.repeated = True
+        log_event(other, None, "repeat_detected", ", ".join([n for n in numbers if n != other.number][:REPEATS_NAMED]))
+        if not was_major:
+            _announce_major(other)
+            raised.append(other)
     return raised
 
 
@@ -247,8 +255,8 @@ def similar_complaints(complaint: Complaint) -> list[Complaint]:
     """The other complaints counted with this one by the repeat detection."""
     if not complaint.repeated:
         return []
-    return list(db.session.scalars(
-        _same_complaint(complaint).where(Complaint.id != complaint.id).order_by(Complaint.id).limit(50)))
+    return list(db.session.scalars(select(Complaint).where(*_same_complaint(complaint), Complaint.id != complaint.id)
+                                   .order_by(Complaint.id).limit(50)))
 
 
 def _announce_major(complaint: Complaint) -> None:

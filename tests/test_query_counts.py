@@ -43,3 +43,38 @@ def test_list_pages_run_a_fixed_number_of_queries(client_for, username, url):
     many = statements(client, url)
     assert many == few, f"{url}: {few} statements with 2 complaints, {many} with 22"
     assert many <= 12
+
+
+def test_registering_a_much_repeated_complaint_costs_no_more_than_a_fourth_repeat(client_for):
+    """The repeat detection counts complainants in the database and loads only the complaints it
+    newly marks, so the 25th complaint about an ATM costs what the 4th does: the same statements,
+    and no older complaint loaded."""
+    from models import Complaint
+    from tests.conftest import complaint_form
+    from tests.helpers import category_id
+    staff = client_for("staff1")
+    same = {"object_text": "ATM 机吞卡", "category": str(category_id("system_app"))}
+
+    def register_costs(n: int) -> tuple[int, int]:
+        count, loaded = [0], [0]
+
+        def counter(*_args, **_kwargs):
+            count[0] += 1
+
+        def on_load(*_args, **_kwargs):
+            loaded[0] += 1
+        event.listen(db.engine, "before_cursor_execute", counter)
+        event.listen(Complaint, "load", on_load)
+        try:
+            response = staff.post("/intake/new", data=complaint_form(customer_contact=f"138{n:08d}", **same))
+            assert response.status_code == 303
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+            event.remove(Complaint, "load", on_load)
+        return count[0], loaded[0]
+    for n in range(3):                  # the third makes them all major
+        register_costs(n)
+    fourth = register_costs(3)
+    for n in range(4, 24):
+        register_costs(n)
+    assert register_costs(24) == fourth == (fourth[0], 0)
