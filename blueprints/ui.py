@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, current_app, request, url_for
-from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 from werkzeug.routing import IntegerConverter
@@ -144,7 +144,13 @@ def current_locale() -> str:
 
 
 def local_datetime(value) -> str:
-    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+    """A moment (naive UTC, or aware) as the business time zone's yyyy-MM-dd HH:mm. The pattern is
+    the same in every language, so this is strftime, not Babel's format_datetime (a queue page
+    formats dozens, and Babel looks the locale up for each)."""
+    if not value:
+        return ""
+    local = clock.to_local(value) if value.tzinfo is None else value.astimezone(clock.business_tz())
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def waits_on(deadline) -> str:

@@ -120,8 +120,8 @@ def _handle_round(rng, complaint, owner, users, code, at) -> bool:
     # Most departments answer within the 3 days; some are late.
     if not at(rng.uniform(3, 60) if rng.random() < 0.85 else rng.uniform(75, 120)):
         return False
-    answer = ops.answer_complaint(complaint, staff, f"{rng.choice(OBJECTS[code])}存在问题。", "已处理并向客户说明。",
-                                  "立即纠正并向客户致歉。", "完善制度并开展培训。")
+    ops.answer_complaint(complaint, staff, f"{rng.choice(OBJECTS[code])}存在问题。", "已处理并向客户说明。",
+                         "立即纠正并向客户致歉。", "完善制度并开展培训。")
     db.session.flush()
     if rng.random() < 0.4:
         due = clock.to_local(clock.now()).date() + timedelta(days=rng.randint(5, 30))

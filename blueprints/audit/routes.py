@@ -4,7 +4,7 @@ import csv
 import io
 import json
 
-from flask import Response, abort, current_app, render_template, request, stream_with_context
+from flask import Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
