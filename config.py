@@ -51,16 +51,15 @@ def from_environment(instance_path: str) -> dict:
         "DEMO_ACCOUNTS": _bool(env.get("DEMO_ACCOUNTS"), default=True),
         # Printed on the decision notice and the handling form.
         "ORGANISATION_NAME": env.get("ORGANISATION_NAME", "示范银行股份有限公司"),
-        # Uploaded files; backed up and restored with the database (flask backup / restore).
-        "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(Path(instance_path) / "attachments"),
-        # Where users reach the app; links in e-mails point here.
         # How notices reach customers by SMS: "logging" (written to the log) until a provider is configured.
         "SMS_GATEWAY": env.get("SMS_GATEWAY", "logging"),
+        # Where users reach the app; links in e-mails point here.
         "PUBLIC_URL": env.get("PUBLIC_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}").rstrip("/"),
         # How many proxies in front of the app set X-Forwarded-For/-Proto. 0: trust no such header,
         # so the address in the audit is the connection's and cannot be forged by a client.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
-        # Evidence files: outside static/, served only through the authorised view.
+        # Evidence files: outside static/, served only through the authorised view; backed up and
+        # restored with the database (flask backup / restore).
         "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(Path(instance_path) / "attachments"),
         "ATTACHMENT_MAX_BYTES": int(env.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
         # Dotted path of a function(data: bytes, filename: str) raising services.attachments.Rejected;
