@@ -44,8 +44,10 @@ def snapshot(obj, fields) -> dict:
 
 
 def diff(before: dict, after: dict) -> dict:
-    """{"field": [before, after]} for each field whose value changed."""
-    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+    """{"field": [before, after]} for each field whose value changed; a field only in `before` (a
+    deletion: `after` is {}) becomes [value, None]."""
+    names = list(after) + [name for name in before if name not in after]
+    return {name: [before.get(name), after.get(name)] for name in names if before.get(name) != after.get(name)}
 
 
 # The complaint's fields before a transition, so its timeline entry can say what changed.

@@ -36,7 +36,7 @@ def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchFor
     form.assignee.choices = [(0, _("Whole department"))] + [
         (u.id, f"{u.unit.display_name(current_locale())} · {u.name}") for u in people]
     if not submitted:
-        suggestion = ops.suggested_department(complaint.category_id)
+        suggestion = ops.suggested_department(complaint)
         form.unit.data = suggestion.id if suggestion else 0
     return form
 
