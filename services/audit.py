@@ -56,9 +56,16 @@ def _complaint_fields() -> list[str]:
     return [column.key for column in Complaint.__table__.columns if column.key not in _UNAUDITED]
 
 
+def _complaint_state(complaint: Complaint) -> dict:
+    """The columns, and the severity they make (major when any criterion holds), as one field of its own."""
+    state = snapshot(complaint, _complaint_fields())
+    state["severity"] = "major" if complaint.is_major else "general"
+    return state
+
+
 def remember(complaint: Complaint) -> None:
     """Called as a transition starts (services.complaints._check)."""
-    db.session.info.setdefault(_SNAPSHOTS, {})[complaint.id] = snapshot(complaint, _complaint_fields())
+    db.session.info.setdefault(_SNAPSHOTS, {})[complaint.id] = _complaint_state(complaint)
 
 
 def complaint_changes(complaint: Complaint) -> Optional[dict]:
@@ -67,7 +74,7 @@ def complaint_changes(complaint: Complaint) -> Optional[dict]:
     before = snapshots.get(complaint.id)
     if before is None:
         return None
-    now = snapshot(complaint, _complaint_fields())
+    now = _complaint_state(complaint)
     snapshots[complaint.id] = now
     return diff(before, now) or None
 

@@ -226,6 +226,7 @@ def detect_repeats(complaint: Complaint) -> list[Complaint]:
     for other in similar:
         if not other.repeated:
             was_major = other.is_major
+            audit.remember(other)   # so its timeline records the change (and the severity it makes)
             other.repeated = True
             log_event(other, None, "repeat_detected", ", ".join(c.number for c in similar if c is not other))
             if not was_major:

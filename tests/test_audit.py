@@ -1,6 +1,7 @@
 """The audit: who viewed or changed what, when and from where; append-only; searchable and exportable."""
 import csv
 import io
+import re
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -9,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from extensions import db
 from models import AdminAuditEntry, ComplaintEvent
 from tests.conftest import Client, make_app
-from tests.helpers import dispatch, register, unit_id
+from tests.helpers import dispatch, register, unit_id, version_of
 
 
 def events_of(complaint, action=None) -> list[ComplaintEvent]:
@@ -183,3 +184,37 @@ def test_the_export_is_csv_with_the_filters_and_no_formulas(client_for):
     assert "staff1" in dispatched[1] and '"state": ["registered", "dispatched"]' in dispatched[6]
     assert all(not cell.startswith("=") for row in rows for cell in row)
     assert client_for("staff1").get("/audit/export.csv").status_code == 403
+
+
+def _timeline(client, complaint) -> str:
+    page = client.get(f"/complaints/{complaint.id}").text
+    return re.search(r'<ol class="timeline" data-testid="timeline">.*?</ol>', page, re.S).group(0)
+
+
+def test_the_complaint_page_shows_what_each_change_did(client_for):
+    staff, dept = client_for("staff1"), client_for("dept1")
+    complaint = register(staff)
+    dispatch(staff, complaint, "OPS")
+    timeline = _timeline(staff, complaint)
+    assert "<span class=\"field\">处理部门</span>: — → 运营管理部" in timeline       # names, not ids
+    assert "<span class=\"field\">状态</span>: 已登记 → 部门处理中" in timeline        # labels, not codes
+    # A plan with compensation makes the complaint major: the page says so, in words.
+    response = dept.act(complaint.id, "plan", {
+        "steps": "向客户致歉并退还手续费。", "responsible": "陈晨", "due_date": "2026-11-26",
+        "compensation": "50.00", "version": version_of(dept, complaint.id)})
+    assert response.status_code == 303
+    timeline = _timeline(staff, complaint)
+    assert "<span class=\"field\">严重程度</span>: 一般 → 重大投诉" in timeline
+    assert "<span class=\"field\">涉及赔偿</span>: 否 → 是" in timeline
+    assert "version" not in timeline and "handling_unit_id" not in timeline
+
+
+def test_changed_text_shows_escaped_on_the_timeline(client_for):
+    staff = client_for("staff1")
+    complaint = register(staff)
+    response = staff.act(complaint.id, "withdraw", {"reason": "<script>alert(1)</script>",
+                                                    "version": version_of(staff, complaint.id)})
+    assert response.status_code == 303
+    timeline = _timeline(staff, complaint)
+    assert "撤诉原因</span>: — → &lt;script&gt;alert(1)&lt;/script&gt;" in timeline
+    assert "<script>alert(1)" not in timeline
