@@ -2,6 +2,7 @@
 and the labels of the domain's enums in the user's language."""
 from __future__ import annotations
 
+from datetime import datetime
 from functools import wraps
 
 from flask import abort, current_app, request, url_for
@@ -11,8 +12,8 @@ from sqlalchemy import Select, select
 from werkzeug.routing import IntegerConverter
 
 from extensions import db
-from models import (Channel, Complaint, ComplaintState, ContactChannel, DeadlineKind, Kind, PlanState, Role,
-                    Satisfaction)
+from models import (Category, Channel, Complaint, ComplaintState, ContactChannel, DeadlineKind, Incident, Kind,
+                    PlanState, Role, Satisfaction, Unit, User)
 from services import clock, deadlines, policy
 
 ROLE_LABELS = {
@@ -80,6 +81,89 @@ for _kind in DeadlineKind:
                                                 deadline=DEADLINE_LABELS[_kind])
     EVENT_LABELS[f"escalated_{_kind.value}"] = _l("Still overdue: %(deadline)s; escalated to",
                                                   deadline=DEADLINE_LABELS[_kind])
+
+
+# The complaint's fields as its timeline names them (services.audit records them by column name).
+FIELD_LABELS = {
+    "number": _l("Complaint number"), "state": _l("State"), "customer_name": _l("Customer name"),
+    "customer_contact": _l("Customer contact"), "customer_ref": _l("Customer or account reference"),
+    "channel": _l("Channel"), "received_at": _l("Received on"), "registered_at": _l("Registered on"),
+    "content": _l("What happened"), "demand": _l("What the customer asks for"),
+    "object_text": _l("Complained about"), "object_unit_id": _l("Unit complained about"),
+    "object_user_id": _l("Staff member complained about"), "withdrawn_at": _l("Withdrawn on"),
+    "withdrawal_reason": _l("Reason for the withdrawal"), "category_id": _l("Category"), "level": _l("Level"),
+    "kind": _l("Kind"), "severity": _l("Severity"), "collective": _l("Collective complaint (5 or more people)"),
+    "litigation": _l("Litigation threatened or possible"), "media": _l("Exposed by media"),
+    "compensation": _l("Compensation involved"), "repeated": _l("Same complaint from 3 or more customers"),
+    "regulator_forwarded": _l("Forwarded by a regulator hotline"), "valid": _l("Valid"),
+    "invalid_reason": _l("Why it is not valid"), "round": _l("Handling round"),
+    "unreachable_attempts": _l("Return-visit calls not answered"), "result": _l("Result told to the customer"),
+    "result_given_at": _l("Result told on"), "satisfaction": _l("Satisfaction"),
+    "decision": _l("The leader's final decision"), "incident_id": _l("Incident"),
+    "review_of_id": _l("Review of"), "external_channels_told": _l("Told of the external channels"),
+    "owner_id": _l("First-responsible owner"), "unit_id": _l("Receiving unit"), "handler_id": _l("Handled by"),
+    "handling_unit_id": _l("Handling department"), "assignee_id": _l("Assigned to"),
+    "dispatched_at": _l("Dispatched on"), "answered_at": _l("Answered on"), "closed_at": _l("Closed on"),
+}
+SEVERITY_LABELS = {"major": _l("Major"), "general": _l("General")}
+_ENUM_LABELS = {"state": (ComplaintState, STATE_LABELS), "channel": (Channel, CHANNEL_LABELS),
+                "kind": (Kind, KIND_LABELS), "satisfaction": (Satisfaction, SATISFACTION_LABELS)}
+_REFERENCES = {"unit_id": Unit, "handling_unit_id": Unit, "object_unit_id": Unit, "owner_id": User,
+               "handler_id": User, "assignee_id": User, "object_user_id": User, "category_id": Category,
+               "incident_id": Incident, "review_of_id": Complaint}
+_LONGEST = 300
+
+
+def describe_changes(events) -> dict[int, list[tuple[str, str, str]]]:
+    """Per timeline entry, its recorded field changes in words: (field, before, after), with names
+    instead of ids and labels instead of codes. The rows each entry names are read in one query per table."""
+    wanted: dict = {}
+    for event in events:
+        for name, values in (event.changes or {}).items():
+            if name in _REFERENCES:
+                wanted.setdefault(_REFERENCES[name], set()).update(v for v in values if isinstance(v, int))
+    names = {model: {row.id: _name_of(row) for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+             for model, ids in wanted.items() if ids}
+    return {event.id: [(str(FIELD_LABELS.get(name, name)), _value(name, before, names),
+                        _value(name, after, names))
+                       for name, (before, after) in event.changes.items()]
+            for event in events if event.changes}
+
+
+def _name_of(row) -> str:
+    if isinstance(row, (Unit, Category)):
+        return row.display_name(current_locale())
+    if isinstance(row, Complaint):
+        return row.number
+    if isinstance(row, Incident):
+        return row.title
+    return row.name
+
+
+def _value(name: str, value, names: dict) -> str:
+    if value is None or value == "":
+        return "—"
+    if name in _REFERENCES:
+        return names.get(_REFERENCES[name], {}).get(value, f"#{value}")
+    if name == "severity":
+        return str(SEVERITY_LABELS.get(value, value))
+    if name == "level":
+        return str(LEVEL_LABELS.get(value, value))
+    if name in _ENUM_LABELS:
+        enum_class, labels = _ENUM_LABELS[name]
+        try:
+            return str(labels[enum_class(value)])
+        except ValueError:
+            return str(value)
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    if name.endswith("_at") and isinstance(value, str):
+        try:
+            return local_datetime(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    text = str(value)
+    return text if len(text) <= _LONGEST else text[:_LONGEST] + "…"
 
 
 class DatabaseId(IntegerConverter):

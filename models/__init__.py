@@ -3,7 +3,7 @@ from models.attachment import Attachment
 from models.audit import AdminAuditEntry
 from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel,
                               ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, Kind, Level,
-                              Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
+                              ObjectRoutingRule, Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
 from models.customer import CustomerAccess, CustomerMessage, MessageDirection, NoticeKind, NoticeTemplate
 from models.improvement import CauseKind, CorrectiveAction
 from models.org import Role, Unit, UnitKind, User
@@ -15,7 +15,7 @@ __all__ = [
     "AdminAuditEntry", "Attachment",
     "Answer", "Category", "Channel", "Complaint", "ComplaintEvent", "ComplaintState", "ContactChannel",
     "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "Level", "Plan", "PlanState",
-    "ProgressNote", "ReturnVisit", "RoutingRule",
+    "ObjectRoutingRule", "ProgressNote", "ReturnVisit", "RoutingRule",
     "Satisfaction", "Role", "Unit", "UnitKind", "User",
     "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
     "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate",

@@ -30,9 +30,11 @@ class AdminAuditEntry(db.Model):
     __table_args__ = (Index("ix_admin_audit_at", "at", "id"),)
 
 
-# PostgreSQL refuses any UPDATE or DELETE on the audit tables, whoever connects through the app.
-# The same statements are in the migration; here they serve databases built with create_all()
-# (DDL formats its text with %, hence the doubling).
+# The database refuses any UPDATE or DELETE on the audit tables, whoever connects through the app:
+# PostgreSQL with a trigger function, SQLite with a trigger per statement. The same statements are in
+# the migrations (bba0c83b31b7, 7ebbbb43ccf7); here they serve databases built with create_all()
+# (DDL formats its text with %, hence the doubling). On SQLite a batch migration that recreates one of
+# these tables drops its triggers with the old table: such a migration must create them again.
 APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION refuse_audit_change() RETURNS trigger AS $$
 BEGIN
@@ -47,6 +49,23 @@ def append_only_trigger(table: str) -> str:
             f"FOR EACH ROW EXECUTE FUNCTION refuse_audit_change()")
 
 
-for _table in (ComplaintEvent.__table__, AdminAuditEntry.__table__):
+# SQLite has no trigger functions: one trigger per statement kind, each aborting the statement.
+SQLITE_EVENTS = ("UPDATE", "DELETE")
+
+
+def sqlite_trigger_name(table: str, statement: str) -> str:
+    return f"{table}_append_only_{statement.lower()}"
+
+
+def sqlite_append_only_triggers(table: str) -> list[str]:
+    return [f"CREATE TRIGGER {sqlite_trigger_name(table, statement)} BEFORE {statement} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, 'the audit table {table} is append-only'); END"
+            for statement in SQLITE_EVENTS]
+
+
+AUDIT_TABLES = (ComplaintEvent.__table__, AdminAuditEntry.__table__)
+for _table in AUDIT_TABLES:
     event.listen(_table, "after_create", DDL(APPEND_ONLY_FUNCTION.replace("%", "%%")).execute_if(dialect="postgresql"))
     event.listen(_table, "after_create", DDL(append_only_trigger(_table.name)).execute_if(dialect="postgresql"))
+    for _statement in sqlite_append_only_triggers(_table.name):
+        event.listen(_table, "after_create", DDL(_statement).execute_if(dialect="sqlite"))

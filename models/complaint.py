@@ -94,13 +94,32 @@ class Category(db.Model):
 
 
 class RoutingRule(db.Model):
-    """Which unit a complaint of a category is suggested to go to."""
+    """Which unit a complaint of a category is suggested to go to (the category's department), unless
+    an ObjectRoutingRule matches what the complaint is about."""
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), unique=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
 
     category: Mapped[Category] = relationship()
     unit: Mapped[Unit] = relationship()
+
+
+class ObjectRoutingRule(db.Model):
+    """Routing by what a complaint is about (投诉对象), ahead of its category's department: a complaint
+    about `object_unit` and/or whose object text contains `object_keyword` (either or both; both must
+    then match), in `category` or in any category when that is None, is suggested to go to `unit`.
+    The most specific matching rule wins (services.complaints.suggested_department)."""
+    __tablename__ = "object_routing_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[Optional[int]] = mapped_column(ForeignKey("category.id"))
+    object_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    object_keyword: Mapped[Optional[str]] = mapped_column(String(100))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+
+    category: Mapped[Optional[Category]] = relationship()
+    object_unit: Mapped[Optional[Unit]] = relationship(foreign_keys=[object_unit_id])
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
 
 
 class Incident(db.Model):

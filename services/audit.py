@@ -44,8 +44,10 @@ def snapshot(obj, fields) -> dict:
 
 
 def diff(before: dict, after: dict) -> dict:
-    """{"field": [before, after]} for each field whose value changed."""
-    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+    """{"field": [before, after]} for each field whose value changed; a field only in `before` (a
+    deletion: `after` is {}) becomes [value, None]."""
+    names = list(after) + [name for name in before if name not in after]
+    return {name: [before.get(name), after.get(name)] for name in names if before.get(name) != after.get(name)}
 
 
 # The complaint's fields before a transition, so its timeline entry can say what changed.
@@ -54,9 +56,16 @@ def _complaint_fields() -> list[str]:
     return [column.key for column in Complaint.__table__.columns if column.key not in _UNAUDITED]
 
 
+def _complaint_state(complaint: Complaint) -> dict:
+    """The columns, and the severity they make (major when any criterion holds), as one field of its own."""
+    state = snapshot(complaint, _complaint_fields())
+    state["severity"] = "major" if complaint.is_major else "general"
+    return state
+
+
 def remember(complaint: Complaint) -> None:
     """Called as a transition starts (services.complaints._check)."""
-    db.session.info.setdefault(_SNAPSHOTS, {})[complaint.id] = snapshot(complaint, _complaint_fields())
+    db.session.info.setdefault(_SNAPSHOTS, {})[complaint.id] = _complaint_state(complaint)
 
 
 def complaint_changes(complaint: Complaint) -> Optional[dict]:
@@ -65,7 +74,7 @@ def complaint_changes(complaint: Complaint) -> Optional[dict]:
     before = snapshots.get(complaint.id)
     if before is None:
         return None
-    now = snapshot(complaint, _complaint_fields())
+    now = _complaint_state(complaint)
     snapshots[complaint.id] = now
     return diff(before, now) or None
 

@@ -10,15 +10,15 @@ from decimal import Decimal
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel, ContactLog,
-                    DailyCounter, DeadlineKind, Extension, Incident, Kind, Plan, PlanState, ProgressNote,
-                    NoticeKind, ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind, User)
+                    DailyCounter, DeadlineKind, Extension, Incident, Kind, ObjectRoutingRule, Plan, PlanState,
+                    ProgressNote, NoticeKind, ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind, User)
 from services import audit, clock, customer, deadlines, notify, policy, txcache
 
 
@@ -243,6 +243,7 @@ def detect_repeats(complaint: Complaint) -> list[Complaint]:
     for other in db.session.scalars(select(Complaint).where(*same, Complaint.repeated.is_(False))
                                     .order_by(Complaint.id)).all():
         was_major = other.is_major
+        audit.remember(other)   # so its timeline records the change (and the severity it makes)
         other.repeated = True
         log_event(other, None, "repeat_detected", ", ".join([n for n in numbers if n != other.number][:REPEATS_NAMED]))
         if not was_major:
@@ -277,9 +278,40 @@ def leaders() -> list[User]:
     return txcache.cached("leaders", User, lambda: _active_users(User.role == Role.LEADER))
 
 
-def suggested_department(category_id: int) -> Optional[Unit]:
+def category_department(category_id: int) -> Optional[Unit]:
+    """The category's routing department (its default), if it has one."""
     rule = db.session.scalar(select(RoutingRule).where(RoutingRule.category_id == category_id))
     return rule.unit if rule else None
+
+
+def _specificity(rule: ObjectRoutingRule) -> tuple:
+    """Sort key, most specific first: a rule naming the category before one for any category, one
+    naming the unit complained about before a word only, a longer word before a shorter, then the oldest."""
+    return (rule.category_id is None, rule.object_unit_id is None, rule.object_keyword is None,
+            -len(rule.object_keyword or ""), rule.id)
+
+
+def matching_object_rules(complaint: Complaint) -> list[ObjectRoutingRule]:
+    """The routing rules by object that match the complaint, most specific first."""
+    rules = db.session.scalars(select(ObjectRoutingRule).where(or_(
+        ObjectRoutingRule.category_id.is_(None), ObjectRoutingRule.category_id == complaint.category_id)))
+    about = (complaint.object_text or "").casefold()
+    return sorted((rule for rule in rules
+                   if (rule.object_unit_id is None or rule.object_unit_id == complaint.object_unit_id)
+                   and (not rule.object_keyword or rule.object_keyword.casefold() in about)), key=_specificity)
+
+
+def suggested_department(complaint: Complaint) -> Optional[Unit]:
+    """Where dispatching the complaint is suggested to go: the unit of the most specific routing rule
+    by object that matches it, else its category's department. A deactivated department, or the unit
+    the complaint is about (回避), is never suggested; the next candidate is."""
+    candidates = [rule.unit for rule in matching_object_rules(complaint)]
+    candidates.append(category_department(complaint.category_id))
+    for unit in candidates:
+        if (unit is not None and unit.active and unit.kind == UnitKind.DEPARTMENT
+                and unit.id != complaint.object_unit_id):
+            return unit
+    return None
 
 
 def dispatch_complaint(complaint: Complaint, actor: User, unit: Unit, assignee: Optional[User] = None,

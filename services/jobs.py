@@ -39,3 +39,10 @@ def deliver_outbox() -> dict:
     from services import notify
     with _app_context():
         return notify.deliver_due()
+
+
+def purge_sessions() -> dict:
+    """The sign-in sessions that ran out and nobody ended (the browser was just closed)."""
+    from services import sessions
+    with _app_context():
+        return {"sessions_purged": sessions.purge_expired()}

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 
 from extensions import db
-from models import Category, Complaint, Role, RoutingRule, Unit, UnitKind, User
+from models import Category, Complaint, ObjectRoutingRule, Role, RoutingRule, Unit, UnitKind, User
 from services import audit, notify
 
 # Which kind of unit each role belongs to; the administrator may sit anywhere.
@@ -24,6 +24,7 @@ ROLE_UNIT_KINDS = {
 UNIT_FIELDS = ("code", "name", "name_en", "kind", "parent_id", "active")
 USER_FIELDS = ("username", "name", "email", "role", "unit_id", "active", "must_change_password")
 CATEGORY_FIELDS = ("code", "name", "name_en", "active", "department_id")
+OBJECT_RULE_FIELDS = ("category_id", "object_unit_id", "object_keyword", "unit_id")
 # No 0/O, 1/l/I: the one-time password is read off a screen and typed.
 _PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -90,6 +91,7 @@ def delete_unit(unit: Unit) -> None:
     else is deactivated instead, so the records keep pointing at it."""
     used = (exists().where(User.unit_id == unit.id), exists().where(Unit.parent_id == unit.id),
             exists().where(RoutingRule.unit_id == unit.id),
+            exists().where(or_(ObjectRoutingRule.unit_id == unit.id, ObjectRoutingRule.object_unit_id == unit.id)),
             exists().where(or_(Complaint.unit_id == unit.id, Complaint.handling_unit_id == unit.id,
                                Complaint.object_unit_id == unit.id)))
     if any(db.session.scalar(select(condition)) for condition in used):
@@ -211,6 +213,60 @@ def _route(category: Category, department: Optional[Unit]) -> None:
         db.session.add(RoutingRule(category_id=category.id, unit_id=department.id))
     else:
         rule.unit_id = department.id
+
+
+# Routing rules by the complaint's object (投诉对象)
+
+def _check_object_rule(rule: ObjectRoutingRule, category: Optional[Category], object_unit: Optional[Unit],
+                       keyword: str, unit: Unit) -> None:
+    if object_unit is None and not keyword:
+        raise Refused(_l("Name the unit complained about, a word of what the complaint is about, "
+                         "or both."), "object_keyword")
+    if object_unit is not None and not object_unit.active:
+        raise Refused(_l("That unit is deactivated."), "object_unit")
+    if unit.kind != UnitKind.DEPARTMENT or not unit.active:
+        raise Refused(_l("Choose an active department."), "unit")
+    if not db.session.scalar(select(exists().where(User.unit_id == unit.id, User.active.is_(True),
+                                                   User.role.in_((Role.DEPT_STAFF, Role.DEPT_HEAD))))):
+        raise Refused(_l("This department has nobody who could answer; add its staff first."), "unit")
+    if object_unit is not None and object_unit.id == unit.id:
+        raise Refused(_l("A unit never handles complaints about itself (回避); choose another department."), "unit")
+    same = select(ObjectRoutingRule.id).where(
+        ObjectRoutingRule.category_id.is_(None) if category is None else ObjectRoutingRule.category_id == category.id,
+        ObjectRoutingRule.object_unit_id.is_(None) if object_unit is None
+        else ObjectRoutingRule.object_unit_id == object_unit.id,
+        func.lower(func.coalesce(ObjectRoutingRule.object_keyword, "")) == keyword.lower())
+    if rule.id is not None:
+        same = same.where(ObjectRoutingRule.id != rule.id)
+    if db.session.scalar(same) is not None:
+        raise Refused(_l("A rule for this category and object exists already; change that one."), "object_keyword")
+
+
+def save_object_rule(rule: Optional[ObjectRoutingRule], category: Optional[Category], object_unit: Optional[Unit],
+                     keyword: str, unit: Unit) -> ObjectRoutingRule:
+    """Create (rule None) or change a routing rule by object. `keyword` is matched, ignoring case,
+    anywhere in the complaint's object text; blank: any text."""
+    keyword = " ".join(keyword.split())
+    created = rule is None
+    rule = rule or ObjectRoutingRule()
+    _check_object_rule(rule, category, object_unit, keyword, unit)
+    before = {} if created else audit.snapshot(rule, OBJECT_RULE_FIELDS)
+    rule.category, rule.category_id = category, category.id if category else None
+    rule.object_unit, rule.object_unit_id = object_unit, object_unit.id if object_unit else None
+    rule.object_keyword = keyword or None
+    rule.unit, rule.unit_id = unit, unit.id
+    db.session.add(rule)
+    db.session.flush()
+    audit.record_admin("routing_rule_created" if created else "routing_rule_changed", f"routing rule {rule.id}",
+                       audit.diff(before, audit.snapshot(rule, OBJECT_RULE_FIELDS)))
+    return rule
+
+
+def delete_object_rule(rule: ObjectRoutingRule) -> None:
+    """A rule is configuration, not a record: it goes, and the admin audit keeps what it was."""
+    audit.record_admin("routing_rule_deleted", f"routing rule {rule.id}",
+                       audit.diff(audit.snapshot(rule, OBJECT_RULE_FIELDS), {}))
+    db.session.delete(rule)
 
 
 # The e-mail check

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 
 from extensions import db
 from models import User, UserSession
@@ -17,6 +17,11 @@ from services import clock
 
 # Writing last_seen_at on every request would cost a write per page; once a minute is precise enough.
 TOUCH_EVERY = timedelta(minutes=1)
+# The worker's purge leaves a session this long after it ran out, so a request checking it just then
+# (which would delete it itself) never finds its row gone under it.
+PURGE_GRACE = timedelta(minutes=5)
+PURGE_BATCH = 500          # rows deleted per transaction
+PURGE_MAX_BATCHES = 20     # per run; the next run takes the rest
 
 
 def _key(token: str) -> str:
@@ -81,3 +86,25 @@ def end_other_sessions(user: User, keep_token: str | None) -> None:
     if keep_token:
         query = query.where(UserSession.id != _key(keep_token))
     db.session.execute(query)
+
+
+def purge_expired(batch: int = PURGE_BATCH, max_batches: int = PURGE_MAX_BATCHES) -> int:
+    """Delete the sessions nobody ended, which ran out (idle or absolute limit) more than PURGE_GRACE
+    ago: `batch` rows per transaction, at most `max_batches` transactions. Returns how many went.
+    Run by the worker every few minutes (worker.py); idempotent, and safe with several workers: on
+    PostgreSQL each skips the rows another is deleting, and a row already gone is simply not counted."""
+    purged = 0
+    for _ in range(max_batches):
+        cutoff = clock.now() - PURGE_GRACE
+        expired = or_(UserSession.last_seen_at < cutoff - idle_limit(),
+                      UserSession.started_at < cutoff - absolute_limit())
+        chunk = select(UserSession.id).where(expired).limit(batch)
+        if db.engine.dialect.name == "postgresql":
+            chunk = chunk.with_for_update(skip_locked=True)
+        ids = list(db.session.scalars(chunk))
+        if ids:
+            purged += db.session.execute(delete(UserSession).where(UserSession.id.in_(ids), expired)).rowcount
+        db.session.commit()
+        if len(ids) < batch:
+            break
+    return purged

@@ -17,6 +17,7 @@ from redis import Redis
 
 from app import create_app
 from extensions import db
+from models.audit import AUDIT_TABLES, SQLITE_EVENTS, sqlite_append_only_triggers, sqlite_trigger_name
 from services.clock import FrozenClock
 from services.demo import DEMO_PASSWORD, seed_demo
 from services.redis_server import answers, start_embedded
@@ -114,8 +115,16 @@ def _wipe() -> None:
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(db.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        # The audit tables refuse DELETE (append-only): their triggers step aside for the wipe only.
+        # (TRUNCATE on PostgreSQL fires no row trigger.)
+        for table in AUDIT_TABLES:
+            for statement in SQLITE_EVENTS:
+                db.session.execute(db.text(f"DROP TRIGGER IF EXISTS {sqlite_trigger_name(table.name, statement)}"))
         for table in tables:
             db.session.execute(table.delete())
+        for table in AUDIT_TABLES:
+            for statement in sqlite_append_only_triggers(table.name):
+                db.session.execute(db.text(statement))
     db.session.commit()
 
 

@@ -174,13 +174,13 @@ def test_categories_and_their_routing(client_for):
                                                      "new-department": unit_id("IT")})
     assert response.status_code == 303
     privacy = db.session.scalar(select(Category).where(Category.code == "privacy"))
-    assert ops.suggested_department(privacy.id).code == "IT"
+    assert ops.category_department(privacy.id).code == "IT"
     fees = category_id("fees")
     response = admin.post(f"/admin/categories/{fees}", data={f"cat{fees}-name": "收费", f"cat{fees}-name_en": "Fees",
                                                              f"cat{fees}-active": "y",
                                                              f"cat{fees}-department": unit_id("OPS")})
     assert response.status_code == 303
-    assert ops.suggested_department(fees).code == "OPS"
+    assert ops.category_department(fees).code == "OPS"
     complaint = register(staff, category=str(fees))
     page = staff.get(f"/complaints/{complaint.id}").text
     assert re.search(rf'<option selected value="{unit_id("OPS")}">', page)     # dispatch suggests the new department

@@ -1,6 +1,7 @@
 """The audit: who viewed or changed what, when and from where; append-only; searchable and exportable."""
 import csv
 import io
+import re
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -9,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from extensions import db
 from models import AdminAuditEntry, ComplaintEvent
 from tests.conftest import Client, make_app
-from tests.helpers import dispatch, register, unit_id
+from tests.helpers import dispatch, register, unit_id, version_of
 
 
 def events_of(complaint, action=None) -> list[ComplaintEvent]:
@@ -78,19 +79,61 @@ def test_admin_changes_are_in_the_admin_audit(client_for):
     assert all(e.actor.username == "admin" and e.remote_addr == "127.0.0.1" for e in entries)
 
 
-def test_the_audit_tables_refuse_updates_and_deletes_on_postgresql(app, client_for):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the append-only trigger is PostgreSQL's")
-    complaint = register(client_for("staff1"))
-    client_for("admin").post("/admin/calendar", data={"day": "2026-11-27", "workday": "0", "note": ""})
+def _refuses_updates_and_deletes(complaint_id: int) -> None:
     for statement in (update(ComplaintEvent).values(detail="edited"),
-                      delete(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id),
+                      delete(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id),
                       update(AdminAuditEntry).values(target="edited"), delete(AdminAuditEntry)):
         with pytest.raises(DBAPIError, match="append-only"):
             db.session.execute(statement)
         db.session.rollback()
-    assert len(events_of(complaint)) > 0
+
+
+def test_the_audit_tables_refuse_updates_and_deletes(app, client_for):
+    """On both databases (the test schema is built by create_all, which adds the triggers too)."""
+    complaint = register(client_for("staff1"))
+    client_for("admin").post("/admin/calendar", data={"day": "2026-11-27", "workday": "0", "note": ""})
+    _refuses_updates_and_deletes(complaint.id)
+    assert len(events_of(complaint)) > 0 and events_of(complaint)[0].detail is None
     assert db.session.scalar(select(AdminAuditEntry.target)) == "day 2026-11-27"
+    # The ORM's own UPDATE of a loaded entry is refused the same way.
+    entry = db.session.scalar(select(AdminAuditEntry))
+    entry.target = "edited"
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_a_migrated_database_refuses_updates_and_deletes_of_the_audit(app, tmp_path):
+    """`flask db upgrade` installs the same guard: PostgreSQL's trigger function, SQLite's triggers."""
+    from flask_migrate import upgrade
+    from app import create_app
+    from tests.test_health_and_schema import _fresh_database_url
+    url, drop = _fresh_database_url(app, tmp_path, "append_only_check")
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": app.config["REDIS_URL"]})
+    try:
+        with migrated.app_context():
+            upgrade()
+            with db.engine.begin() as conn:
+                for statement in [
+                    "INSERT INTO unit (id, code, name, name_en, kind) VALUES (1, 'BR01', '支行', 'Branch', 'branch')",
+                    "INSERT INTO \"user\" (id, username, name, email, password_hash, role, unit_id, locale, active) "
+                    "VALUES (1, 'u', 'U', 'u@x.cn', 'x', 'staff', 1, 'zh_CN', true)",
+                    "INSERT INTO category (id, code, name, name_en, active) VALUES (1, 'c', '类', 'C', true)",
+                    "INSERT INTO complaint (id, number, submission_token, version, state, customer_name, "
+                    "customer_contact, channel, received_at, registered_at, content, demand, object_text, "
+                    "category_id, level, owner_id, unit_id) VALUES (1, 'TS-20261124-0001', 't', 1, 'registered', "
+                    "'王', '138', 'phone', '2026-11-24 01:00:00', '2026-11-24 01:05:00', 'c', 'd', 'o', 1, 2, 1, 1)",
+                    "INSERT INTO complaint_event (complaint_id, at, actor_id, action) "
+                    "VALUES (1, '2026-11-24 01:05:00', 1, 'registered')",
+                    "INSERT INTO admin_audit (at, action, target) VALUES ('2026-11-24 01:00:00', 'unit_created', 'x')",
+                ]:
+                    conn.exec_driver_sql(statement)
+            _refuses_updates_and_deletes(1)
+            assert db.session.scalar(select(AdminAuditEntry.target)) == "x"
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
 
 
 def test_the_audit_page_filters_and_pages(client_for, clock):
@@ -141,3 +184,37 @@ def test_the_export_is_csv_with_the_filters_and_no_formulas(client_for):
     assert "staff1" in dispatched[1] and '"state": ["registered", "dispatched"]' in dispatched[6]
     assert all(not cell.startswith("=") for row in rows for cell in row)
     assert client_for("staff1").get("/audit/export.csv").status_code == 403
+
+
+def _timeline(client, complaint) -> str:
+    page = client.get(f"/complaints/{complaint.id}").text
+    return re.search(r'<ol class="timeline" data-testid="timeline">.*?</ol>', page, re.S).group(0)
+
+
+def test_the_complaint_page_shows_what_each_change_did(client_for):
+    staff, dept = client_for("staff1"), client_for("dept1")
+    complaint = register(staff)
+    dispatch(staff, complaint, "OPS")
+    timeline = _timeline(staff, complaint)
+    assert "<span class=\"field\">处理部门</span>: — → 运营管理部" in timeline       # names, not ids
+    assert "<span class=\"field\">状态</span>: 已登记 → 部门处理中" in timeline        # labels, not codes
+    # A plan with compensation makes the complaint major: the page says so, in words.
+    response = dept.act(complaint.id, "plan", {
+        "steps": "向客户致歉并退还手续费。", "responsible": "陈晨", "due_date": "2026-11-26",
+        "compensation": "50.00", "version": version_of(dept, complaint.id)})
+    assert response.status_code == 303
+    timeline = _timeline(staff, complaint)
+    assert "<span class=\"field\">严重程度</span>: 一般 → 重大投诉" in timeline
+    assert "<span class=\"field\">涉及赔偿</span>: 否 → 是" in timeline
+    assert "version" not in timeline and "handling_unit_id" not in timeline
+
+
+def test_changed_text_shows_escaped_on_the_timeline(client_for):
+    staff = client_for("staff1")
+    complaint = register(staff)
+    response = staff.act(complaint.id, "withdraw", {"reason": "<script>alert(1)</script>",
+                                                    "version": version_of(staff, complaint.id)})
+    assert response.status_code == 303
+    timeline = _timeline(staff, complaint)
+    assert "撤诉原因</span>: — → &lt;script&gt;alert(1)&lt;/script&gt;" in timeline
+    assert "<script>alert(1)" not in timeline

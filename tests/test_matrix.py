@@ -19,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from extensions import db
-from models import CalendarOverride, Complaint, ComplaintState, Role, User
+from models import CalendarOverride, Complaint, ComplaintState, ObjectRoutingRule, Role, User
 from services import attachments
 from tests.conftest import Client
 from tests.helpers import answer, dispatch, give_result, register, unit_id
@@ -127,6 +127,15 @@ TABLE: dict[tuple[str, str], Rule] = {
                                             form_page="/admin/categories"),
     ("admin.save_category", "POST"): Rule("/admin/categories/1", roles(Role.ADMIN), status=422,
                                           form_page="/admin/categories"),
+    ("admin.routing", "GET"): Rule("/admin/routing", roles(Role.ADMIN)),
+    ("admin.create_routing_rule", "POST"): Rule("/admin/routing", roles(Role.ADMIN), status=422,
+                                                form_page="/admin/routing"),
+    ("admin.edit_routing_rule", "GET"): Rule("/admin/routing/{rule}", roles(Role.ADMIN)),
+    ("admin.edit_routing_rule", "POST"): Rule("/admin/routing/{rule}", roles(Role.ADMIN), status=422,
+                                              form_page="/admin/routing/{rule}"),
+    # Each side has a rule of its own to delete: the administrator's first try deletes it.
+    ("admin.delete_routing_rule", "POST"): Rule("/admin/routing/{doomed_rule}/delete", roles(Role.ADMIN),
+                                                status=303, form_page="/admin/routing/{doomed_rule}"),
     ("admin.mail_check", "GET"): Rule("/admin/mail", roles(Role.ADMIN)),
     ("admin.mail_check", "POST"): Rule("/admin/mail", roles(Role.ADMIN), status=422, form_page="/admin/mail"),
 
@@ -227,10 +236,13 @@ def cases_handled_by_both_units(client_for, attachments_dir) -> dict:
         db.session.expire_all()
         assert db.session.get(Complaint, complaint.id).state == ComplaintState.AWAITING_VISIT
         evidence = attachments.store(complaint, FileStorage(io.BytesIO(PNG), "photo.png"), owner_user(staff))
+        rule = ObjectRoutingRule(object_unit_id=unit_id(branch_unit), unit_id=unit_id(dept_code))
+        doomed_rule = ObjectRoutingRule(object_keyword=f"{branch_unit} 理财", unit_id=unit_id("RETAIL"))
+        db.session.add_all([rule, doomed_rule])
         db.session.commit()
         made[side] = {"complaint": complaint.id, "incident": complaint.incident_id, "unit": unit_id(branch_unit),
                       "waiting": waiting.id, "attachment": evidence.id, "user": throwaway.id,
-                      "number": complaint.number}
+                      "number": complaint.number, "rule": rule.id, "doomed_rule": doomed_rule.id}
     db.session.add(CalendarOverride(day=date(2026, 12, 31), workday=True, note="matrix"))
     db.session.commit()
     return made

@@ -1,6 +1,7 @@
 """Sign-in sessions on shared office PCs: idle and absolute timeouts kept on the server (moved with
 the frozen clock), the warning with "stay signed in", switch user, and logout that makes a copied
 cookie worthless."""
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -119,3 +120,69 @@ def test_an_expired_htmx_request_redirects_the_whole_page(client_for, clock):
     clock.advance(minutes=16)
     response = client.post("/intake/new/validate/customer_name", headers={"HX-Request": "true"})
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/login"
+
+
+def _session_rows(*users_and_times) -> list[str]:
+    """Session rows as sign-ins leave them: (username, started_at, last_seen_at)."""
+    from tests.helpers import user
+    ids = []
+    for username, started, seen in users_and_times:
+        row = UserSession(id=uuid.uuid4().hex * 2, user_id=user(username).id, started_at=started,
+                          last_seen_at=seen, address="10.0.0.1")
+        db.session.add(row)
+        ids.append(row.id)
+    db.session.commit()
+    return ids
+
+
+def _left() -> set[str]:
+    db.session.expire_all()
+    return set(db.session.scalars(select(UserSession.id)))
+
+
+def test_the_worker_purges_abandoned_sessions_in_bounded_batches(app, clock):
+    from services import sessions
+    from services.queue import queue
+    from tests.test_worker import run_worker
+    clock.advance(hours=12)
+    now = clock.current
+    idle = _session_rows(*[("staff1", now - timedelta(minutes=40), now - timedelta(minutes=21))] * 3)
+    busy_all_day = _session_rows(("dept1", now - timedelta(hours=10, minutes=6), now - timedelta(minutes=1)))
+    just_ran_out = _session_rows(("center1", now - timedelta(minutes=30), now - timedelta(minutes=16)))   # grace
+    alive = _session_rows(("head1", now - timedelta(hours=2), now - timedelta(minutes=3)))
+    # Bounded: two rows per transaction, one transaction per run; the next run takes the rest.
+    assert sessions.purge_expired(batch=2, max_batches=1) == 2
+    assert len(_left() & set(idle + busy_all_day)) == 2
+    # The worker's job (as the cron scheduler enqueues it) takes what is left, and only that.
+    queue().enqueue("services.jobs.purge_sessions")
+    run_worker()
+    assert _left() == set(just_ran_out + alive)
+    assert sessions.purge_expired() == 0                    # idempotent: nothing twice
+    clock.advance(minutes=5)                                # the grace is over for the one that just ran out
+    queue().enqueue("services.jobs.purge_sessions")
+    run_worker()
+    assert _left() == set(alive)
+
+
+def test_two_workers_purging_at_once_delete_each_row_once(app, clock):
+    import threading
+    from services import sessions
+    clock.advance(hours=1)
+    now = clock.current
+    expired = _session_rows(*[("staff1", now - timedelta(minutes=50), now - timedelta(minutes=30))] * 40)
+    alive = _session_rows(("staff2", now - timedelta(minutes=10), now - timedelta(minutes=1)))
+    counts, errors = [], []
+
+    def purge():
+        try:
+            with app.app_context():
+                counts.append(sessions.purge_expired(batch=7))
+        except Exception as exc:   # noqa: BLE001 - reported below
+            errors.append(exc)
+    workers = [threading.Thread(target=purge) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == [] and sum(counts) == len(expired)
+    assert _left() == set(alive)

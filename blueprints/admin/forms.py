@@ -83,3 +83,17 @@ class CategoryForm(CategoryFields):
 class MailCheckForm(FlaskForm):
     to = StringField(_l("Send a test e-mail to"), validators=[
         DataRequired(_l("Enter the e-mail address.")), Length(max=254), Email(_l("Enter a valid e-mail address."))])
+
+
+class ObjectRuleForm(FlaskForm):
+    """A routing rule by what the complaint is about; 0 in a select means "any"."""
+    category = SelectField(_l("Category"), coerce=int, default=0)
+    object_unit = SelectField(_l("Unit complained about"), coerce=int, default=0)
+    object_keyword = StringField(_l("Word in what the complaint is about"), validators=[Length(max=100)])
+    unit = SelectField(_l("Department that answers"), coerce=int,
+                       validators=[DataRequired(_l("Choose the department."))])
+
+    def validate_object_keyword(self, field):
+        if not self.object_unit.data and not (field.data or "").strip():
+            raise ValidationError(_l("Name the unit complained about, a word of what the complaint is about, "
+                                     "or both."))

@@ -1,14 +1,16 @@
-"""Units, users, categories with their routing, and the e-mail check (administrator only)."""
+"""Units, users, categories with their routing, routing rules by object, and the e-mail check
+(administrator only)."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
 from blueprints.admin import bp
-from blueprints.admin.forms import CategoryFields, CategoryForm, MailCheckForm, UnitFields, UnitForm, UserFields, UserForm
+from blueprints.admin.forms import (CategoryFields, CategoryForm, MailCheckForm, ObjectRuleForm, UnitFields, UnitForm,
+                                   UserFields, UserForm)
 from blueprints.ui import ROLE_LABELS, current_locale, role_required
 from extensions import db
-from models import Category, Role, RoutingRule, Unit, UnitKind, User
+from models import Category, ObjectRoutingRule, Role, RoutingRule, Unit, UnitKind, User
 from services import organisation
 from services.organisation import Refused
 
@@ -297,6 +299,86 @@ def save_category(category_id: int):
         except Refused as refusal:
             _refused(form, refusal)
     return _render_categories(CategoryForm(formdata=None, prefix="new"), 422, {category_id: form})
+
+
+# Routing rules by object (投诉对象)
+
+def _object_rule_form(submitted: bool, rule: ObjectRoutingRule | None = None) -> ObjectRuleForm:
+    if submitted:
+        form = ObjectRuleForm()
+    elif rule is None:
+        form = ObjectRuleForm(formdata=None)
+    else:
+        form = ObjectRuleForm(formdata=None, category=rule.category_id or 0, object_unit=rule.object_unit_id or 0,
+                              object_keyword=rule.object_keyword or "", unit=rule.unit_id)
+    locale = current_locale()
+    categories = db.session.scalars(select(Category).order_by(Category.id).limit(500))
+    form.category.choices = [(0, _("Any category"))] + [(c.id, c.display_name(locale)) for c in categories]
+    form.object_unit.choices = _unit_choices()
+    form.unit.choices = [(0, _("Choose…"))] + _departments()[1:]
+    return form
+
+
+def _object_rule_args(form: ObjectRuleForm) -> tuple:
+    return (db.session.get(Category, form.category.data) if form.category.data else None,
+            db.session.get(Unit, form.object_unit.data) if form.object_unit.data else None,
+            (form.object_keyword.data or "").strip(), db.session.get(Unit, form.unit.data))
+
+
+def _render_routing(form: ObjectRuleForm, status: int = 200):
+    rules = db.session.scalars(select(ObjectRoutingRule).order_by(ObjectRoutingRule.id).limit(1000)).all()
+    defaults = db.session.scalars(select(RoutingRule).order_by(RoutingRule.category_id)).all()
+    return render_template("admin/routing.html", rules=rules, defaults=defaults, form=form), status
+
+
+@bp.get("/routing")
+@role_required(Role.ADMIN)
+def routing():
+    """Routing rules by what the complaint is about, ahead of each category's department."""
+    return _render_routing(_object_rule_form(submitted=False))
+
+
+@bp.post("/routing")
+@role_required(Role.ADMIN)
+def create_routing_rule():
+    form = _object_rule_form(submitted=True)
+    if form.validate():
+        try:
+            organisation.save_object_rule(None, *_object_rule_args(form))
+            db.session.commit()
+            flash(_("Routing rule created."), "info")
+            return redirect(url_for("admin.routing"), 303)
+        except Refused as refusal:
+            _refused(form, refusal)
+    return _render_routing(form, 422)
+
+
+@bp.route("/routing/<int:rule_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit_routing_rule(rule_id: int):
+    rule = _get(ObjectRoutingRule, rule_id)
+    if request.method == "GET":
+        return render_template("admin/routing_rule.html", rule=rule, form=_object_rule_form(False, rule))
+    form = _object_rule_form(submitted=True)
+    if form.validate():
+        try:
+            organisation.save_object_rule(rule, *_object_rule_args(form))
+            db.session.commit()
+            flash(_("Saved."), "info")
+            return redirect(url_for("admin.routing"), 303)
+        except Refused as refusal:
+            _refused(form, refusal)
+            rule = _get(ObjectRoutingRule, rule_id)
+    return render_template("admin/routing_rule.html", rule=rule, form=form), 422
+
+
+@bp.post("/routing/<int:rule_id>/delete")
+@role_required(Role.ADMIN)
+def delete_routing_rule(rule_id: int):
+    organisation.delete_object_rule(_get(ObjectRoutingRule, rule_id))
+    db.session.commit()
+    flash(_("Routing rule deleted."), "info")
+    return redirect(url_for("admin.routing"), 303)
 
 
 # The e-mail check

@@ -24,7 +24,8 @@ ADMIN_ACTION_LABELS = {
     "password_reset": _l("Reset a password"), "category_created": _l("Created a category"),
     "category_changed": _l("Changed a category or its routing"), "rule_changed": _l("Changed a deadline rule"),
     "calendar_changed": _l("Set a working-calendar day"), "calendar_removed": _l("Removed a working-calendar day"),
-    "mail_checked": _l("Sent a test e-mail"),
+    "mail_checked": _l("Sent a test e-mail"), "routing_rule_created": _l("Created a routing rule"),
+    "routing_rule_changed": _l("Changed a routing rule"), "routing_rule_deleted": _l("Deleted a routing rule"),
 }
 COMPLAINT_ROLES = {Role.CENTER, Role.LEADER}
 PER_PAGE = 50

@@ -10,7 +10,8 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
                                          LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultFields, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
                                          WithdrawForm)
-from blueprints.ui import DEADLINE_LABELS, current_locale, local_datetime, visible_complaint_or_404
+from blueprints.ui import (DEADLINE_LABELS, current_locale, describe_changes, local_datetime,
+                          visible_complaint_or_404)
 from extensions import db
 from models import Complaint, ComplaintEvent, ContactChannel, Incident, Satisfaction, Unit, User
 from services import complaints as ops
@@ -36,7 +37,7 @@ def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchFor
     form.assignee.choices = [(0, _("Whole department"))] + [
         (u.id, f"{u.unit.display_name(current_locale())} · {u.name}") for u in people]
     if not submitted:
-        suggestion = ops.suggested_department(complaint.category_id)
+        suggestion = ops.suggested_department(complaint)
         form.unit.data = suggestion.id if suggestion else 0
     return form
 
@@ -134,6 +135,7 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id,
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
     return render_template("complaints/show.html", complaint=complaint, events=events,
+                           changes=describe_changes(events),
                            similar=ops.similar_complaints(complaint),
                            forms=_forms(complaint, submitted or {})), status
 
