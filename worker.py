@@ -1,5 +1,5 @@
 """One RQ worker plus RQ's cron scheduler, which enqueues the deadline check every minute and the
-purge of expired sign-in sessions every 10 minutes.
+purge of expired sign-in sessions and export files every 10 minutes.
 
 Run as many as you like: both jobs are idempotent, and each notice is claimed in the database.
 When Redis goes away both keep retrying and carry on once it is back: nobody restarts them."""
@@ -23,7 +23,7 @@ from services import jobs
 from services.queue import QUEUE_NAME, connect, redis_settings
 
 TICK_SECONDS = int(os.environ.get("WORKER_TICK_SECONDS", "60"))
-SESSION_PURGE_SECONDS = int(os.environ.get("SESSION_PURGE_SECONDS", "600"))
+PURGE_SECONDS = int(os.environ.get("PURGE_SECONDS", "600"))
 RETRY_SECONDS = float(os.environ.get("WORKER_RETRY_SECONDS", "2"))
 log = logging.getLogger("worker")
 
@@ -31,7 +31,7 @@ log = logging.getLogger("worker")
 def build_cron(connection: Redis) -> CronScheduler:
     cron = CronScheduler(connection=connection)
     cron.register(jobs.tick, queue_name=QUEUE_NAME, interval=TICK_SECONDS, name="deadline-tick")
-    cron.register(jobs.purge_sessions, queue_name=QUEUE_NAME, interval=SESSION_PURGE_SECONDS, name="session-purge")
+    cron.register(jobs.purge_expired, queue_name=QUEUE_NAME, interval=PURGE_SECONDS, name="purge-expired")
     return cron
 
 

@@ -41,8 +41,9 @@ def deliver_outbox() -> dict:
         return notify.deliver_due()
 
 
-def purge_sessions() -> dict:
-    """The sign-in sessions that ran out and nobody ended (the browser was just closed)."""
-    from services import sessions
+def purge_expired() -> dict:
+    """What ran out and nobody cleared: sign-in sessions never ended (the browser was just closed)
+    and ledger export files past their time."""
+    from services import ledger_export, sessions
     with _app_context():
-        return {"sessions_purged": sessions.purge_expired()}
+        return {"sessions_purged": sessions.purge_expired(), "exports_purged": ledger_export.purge_expired()}

@@ -293,3 +293,19 @@ def test_the_handling_form_prints_with_the_organisation_and_signature_lines(app,
 def test_the_print_stylesheet_sets_a4():
     css = (Path(__file__).parent.parent / "static" / "css" / "print.css").read_text()
     assert "size: A4" in css and ".handling-form" in css
+
+
+def test_the_workers_purge_deletes_export_files_past_their_time_and_keeps_the_rest(app, tmp_path):
+    import os
+    import time
+
+    from services.queue import queue
+    app.config.update(LEDGER_EXPORT_DIR=str(tmp_path))
+    expired, fresh = tmp_path / ("a" * 32 + ".xlsx"), tmp_path / ("b" * 32 + ".csv")
+    expired.write_bytes(b"old")
+    fresh.write_bytes(b"new")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(expired, (two_hours_ago, two_hours_ago))
+    queue().enqueue("services.jobs.purge_expired")      # what the cron enqueues every PURGE_SECONDS
+    run_worker()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name]

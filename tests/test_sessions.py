@@ -154,12 +154,12 @@ def test_the_worker_purges_abandoned_sessions_in_bounded_batches(app, clock):
     assert sessions.purge_expired(batch=2, max_batches=1) == 2
     assert len(_left() & set(idle + busy_all_day)) == 2
     # The worker's job (as the cron scheduler enqueues it) takes what is left, and only that.
-    queue().enqueue("services.jobs.purge_sessions")
+    queue().enqueue("services.jobs.purge_expired")
     run_worker()
     assert _left() == set(just_ran_out + alive)
     assert sessions.purge_expired() == 0                    # idempotent: nothing twice
     clock.advance(minutes=5)                                # the grace is over for the one that just ran out
-    queue().enqueue("services.jobs.purge_sessions")
+    queue().enqueue("services.jobs.purge_expired")
     run_worker()
     assert _left() == set(alive)
 
