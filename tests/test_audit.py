@@ -218,3 +218,13 @@ def test_changed_text_shows_escaped_on_the_timeline(client_for):
     timeline = _timeline(staff, complaint)
     assert "撤诉原因</span>: — → &lt;script&gt;alert(1)&lt;/script&gt;" in timeline
     assert "<script>alert(1)" not in timeline
+
+
+def test_the_audit_page_says_what_changed_in_words_like_the_complaint_page(client_for):
+    staff = client_for("staff1")
+    complaint = register(staff)
+    dispatch(staff, complaint, "OPS")
+    page = client_for("center1").get(f"/audit/?number={complaint.number}").text
+    assert "<span class=\"field\">处理部门</span>: — → 运营管理部" in page
+    assert "<span class=\"field\">状态</span>: 已登记 → 部门处理中" in page
+    assert "handling_unit_id" not in page

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from blueprints.audit import bp
 from blueprints.audit.forms import AuditFilterForm
-from blueprints.ui import EVENT_LABELS, local_datetime, role_required
+from blueprints.ui import EVENT_LABELS, describe_changes, local_datetime, role_required
 from extensions import db
 from models import Role
 from services import audit
@@ -55,11 +55,13 @@ def index():
     form, source = _filters()
     if not form.validate():
         return render_template("audit/index.html", form=form, source=source, rows=[], page=1, has_next=False,
-                               labels=ADMIN_ACTION_LABELS), 422
+                               labels=ADMIN_ACTION_LABELS, described={}), 422
     page = max(request.args.get("page", 1, type=int), 1)
     rows, has_next = audit.page_of(_query(form, source), page, PER_PAGE)
+    # A complaint's changes in words, as on its own page; the administrators' entries as recorded.
+    described = describe_changes([row[0] for row in rows]) if source == "complaints" else {}
     return render_template("audit/index.html", form=form, source=source, rows=rows, page=page, has_next=has_next,
-                           labels=ADMIN_ACTION_LABELS)
+                           labels=ADMIN_ACTION_LABELS, described=described)
 
 
 def _csv_cell(value) -> str:
