@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))   # the scripts import the app itself
 PYTHON = sys.executable
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/complaints_bench")
 PASSWORD = "Demo-2026"
+WORKERS = 2    # gunicorn workers, as in the README's deployment
 
 
 def flask(*args: str, env: dict | None = None) -> str:
@@ -62,7 +63,7 @@ def free_port() -> int:
 class Server:
     """gunicorn with 2 workers, as in the README's deployment."""
 
-    def __init__(self, target: str, workers: int = 2):
+    def __init__(self, target: str, workers: int = WORKERS):
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": DATABASE_URL, "PYTHONPATH": str(ROOT)}
         self.process = subprocess.Popen([PYTHON, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",

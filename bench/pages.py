@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import random
 
-from common import (DATABASE_URL, CpuMeter, Server, Session, ensure_database, load, load_arguments, machine,
+from common import (DATABASE_URL, WORKERS, CpuMeter, Server, Session, ensure_database, load, load_arguments, machine,
                     measure_baseline)
 
 
@@ -28,19 +28,25 @@ def main() -> None:
         ("overview, page 500", "center1", lambda i, n: "/center/?page=500"),
         ("complaint page (+ audit write)", "center1", lambda i, n: f"/complaints/{rng.randint(1, count)}"),
     ]
-    rows = [("bare page (baseline)", baseline)]
+    # Throughput with `clients` at once (the 2 workers saturated: latency there is mostly waiting in
+    # line), then latency with one client per worker (what a user sees when the server is not full).
+    rows = [("bare page (baseline)", baseline, measure_baseline(WORKERS, args.seconds))]
     try:
         for name, user, path in cases:
-            rows.append((name, load(lambda u=user: Session(app.port, u), path, args.clients, args.seconds,
-                                    CpuMeter(app))))
+            def session(u=user):
+                return Session(app.port, u)
+            rows.append((name, load(session, path, args.clients, args.seconds, CpuMeter(app)),
+                         load(session, path, WORKERS, args.seconds)))
     finally:
         app.stop()
     # CPU per request: the app's processes and PostgreSQL's (the baseline's server was not metered).
-    print(f"{'page':34} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'app CPU ms':>10}"
-          f" {'PG CPU ms':>9}")
-    for name, r in rows:
-        print(f"{name:34} {r['rps']:8.1f} {r['rps'] / baseline['rps']:6.2f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f}"
-              f" {r['errors']:7d} {r.get('cpu_app_ms', float('nan')):10.1f} {r.get('cpu_postgres_ms', float('nan')):9.1f}")
+    print(f"{'':34} {f'{args.clients} clients':>39} {f'{WORKERS} clients':>17}")
+    print(f"{'page':34} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8} {'errors':>5} {'p50 ms':>8} {'p95 ms':>8}"
+          f" {'app CPU ms':>10} {'PG CPU ms':>9}")
+    for name, full, calm in rows:
+        print(f"{name:34} {full['rps']:8.1f} {full['rps'] / baseline['rps']:6.2f} {full['p50_ms']:8.1f}"
+              f" {full['p95_ms']:8.1f} {full['errors'] + calm['errors']:5d} {calm['p50_ms']:8.1f} {calm['p95_ms']:8.1f}"
+              f" {full.get('cpu_app_ms', float('nan')):10.1f} {full.get('cpu_postgres_ms', float('nan')):9.1f}")
 
 
 if __name__ == "__main__":
