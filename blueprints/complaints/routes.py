@@ -151,8 +151,11 @@ def _stale(complaint: Complaint):
 def show(complaint_id: int):
     complaint = visible_complaint_or_404(complaint_id)
     ops.record_view(complaint, current_user)
+    page = _render(complaint)
+    # After rendering: the page goes out only once its view is recorded, and the commit's expiry
+    # does not make the page read the complaint again.
     db.session.commit()
-    return _render(complaint)
+    return page
 
 
 @bp.post("/<int:complaint_id>/<action>")
