@@ -40,7 +40,8 @@ class Clerk(Session):
             "csrf_token": self.csrf, "submission_token": uuid.uuid4().hex, "customer_name": f"压测客户{n}",
             "customer_contact": f"139{n:08d}"[-11:], "channel": "counter", "received_at": received,
             "content": "排队等候时间过长，窗口开放不足，无人解释原因。", "demand": "希望改进排队管理。",
-            "object_text": f"营业厅窗口{n}",     # routine: not a repeat that would make each one major "category": self.categories[n % len(self.categories)], "level": "3",
+            # Routine complaints, each about its own object: not repeats, which would make each one major.
+            "object_text": f"营业厅窗口{n}", "category": self.categories[n % len(self.categories)], "level": "3",
             "kind": "routine",
         }
 
