@@ -80,6 +80,12 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    @property
+    def is_authenticated(self) -> bool:
+        # A User is current_user only once load_user accepted it (active). Flask-Login's default
+        # reads is_active, and after a commit expired the object that cost a query per request.
+        return True
+
     def set_password(self, password: str) -> None:
         # The method is configurable only so the test suite can hash cheaply.
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
