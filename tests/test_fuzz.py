@@ -2,6 +2,7 @@
 server error, and text that looks like script shows as text on the complaint page."""
 from __future__ import annotations
 
+import os
 import re
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -13,8 +14,13 @@ from tests.conftest import complaint_form
 from tests.helpers import category_id, register
 from tests.test_matrix import ACCOUNTS, PUBLIC, SESSION_ENDING, TABLE, cases_handled_by_both_units, routes_of
 
-FUZZ = settings(max_examples=10, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# Every form gets a few examples, the same ones each run (derandomized), so the suite's time is steady
+# and a failure is reproducible. HYPOTHESIS_PROFILE=deep explores: many fresh random examples per form.
+_COMMON = dict(deadline=None, database=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=4, derandomize=True, **_COMMON)
+settings.register_profile("deep", max_examples=200, **_COMMON)
+FUZZ = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 NASTY = st.sampled_from([
     "", " ", "0", "-1", "99999999999999999999", "1e309", "NaN", "null", "true", "[]", "{}",
