@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from markupsafe import escape
 
@@ -115,6 +116,7 @@ SCRIPTS = st.builds(lambda inner, outer: f"{outer}<script>{inner}</script>{outer
                     st.sampled_from(["", "客户说", '"><img src=x onerror=alert(1)>', "</textarea>"]))
 
 
+@pytest.mark.one_backend
 def test_script_like_text_shows_escaped_on_the_complaint_page(client_for):
     staff = client_for("staff1")
     plain = staff.get("/intake/").text.count("<script")         # the page's own scripts (htmx)
@@ -131,6 +133,7 @@ def test_script_like_text_shows_escaped_on_the_complaint_page(client_for):
     shows_as_text()
 
 
+@pytest.mark.one_backend
 def test_the_register_form_keeps_hostile_input_and_says_what_is_wrong(client_for):
     """A bad form comes back with messages (422) and what was typed, escaped."""
     response = client_for("staff1").post("/intake/new", data=complaint_form(

@@ -1,5 +1,6 @@
 """Handling plans: a major complaint's plan must be approved by the branch head (or the leader for
 head-office cases) before the case moves on."""
+import pytest
 from rq import SimpleWorker
 
 from models import PlanState
@@ -86,6 +87,7 @@ def test_only_the_approver_reviews_and_two_reviews_do_not_both_count(client_for)
     assert fresh(complaint).current_plan.state == PlanState.APPROVED
 
 
+@pytest.mark.one_backend
 def test_the_approvals_page_fits_a_phone(client_for):
     page = client_for("head1").get("/branch/approvals")
     assert page.status_code == 200 and 'name="viewport"' in page.text
