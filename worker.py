@@ -12,9 +12,9 @@ import signal
 import sys
 import time
 
+import rq
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Worker
 from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
 
@@ -26,6 +26,16 @@ TICK_SECONDS = int(os.environ.get("WORKER_TICK_SECONDS", "60"))
 PURGE_SECONDS = int(os.environ.get("PURGE_SECONDS", "600"))
 RETRY_SECONDS = float(os.environ.get("WORKER_RETRY_SECONDS", "2"))
 log = logging.getLogger("worker")
+
+
+class Worker(rq.Worker):
+    """RQ's worker, remembering a stop signal: an idle worker's work() returns after SIGTERM just as
+    after a Redis failure, and only the signal may end run_worker's loop."""
+    stop_signalled = False
+
+    def request_stop(self, signum, frame):
+        self.stop_signalled = True
+        super().request_stop(signum, frame)
 
 
 def build_cron(connection: Redis) -> CronScheduler:
@@ -61,7 +71,7 @@ def run_worker(redis_settings: dict) -> None:
             worker.work(with_scheduler=True)
         except (RedisError, OSError) as exc:
             log.warning("worker lost Redis (%s)", exc)
-        if worker is not None and worker._stop_requested:
+        if worker is not None and worker.stop_signalled:
             return
         log.warning("worker stopped unexpectedly; starting again in %s s", RETRY_SECONDS)
         time.sleep(RETRY_SECONDS)

@@ -274,8 +274,12 @@ def _active_users(*conditions) -> list[User]:
     return list(db.session.scalars(select(User).where(User.active.is_(True), *conditions).order_by(User.id)))
 
 
+def with_role(role: Role) -> list[User]:
+    return txcache.cached(f"role:{role.value}", User, lambda: _active_users(User.role == role))
+
+
 def leaders() -> list[User]:
-    return txcache.cached("leaders", User, lambda: _active_users(User.role == Role.LEADER))
+    return with_role(Role.LEADER)
 
 
 def category_department(category_id: int) -> Optional[Unit]:
@@ -401,9 +405,8 @@ def review_plan(complaint: Complaint, actor: User, approve: bool, comment: str,
 
 
 def plan_approvers(complaint: Complaint) -> list[User]:
-    if complaint.unit.kind == UnitKind.BRANCH:
-        return unit_members(complaint.unit_id, {Role.BRANCH_HEAD})
-    return leaders()
+    role, unit_id = policy.plan_approver(complaint.unit.kind, complaint.unit_id)
+    return unit_members(unit_id, {role}) if unit_id is not None else with_role(role)
 
 
 def escalate_complaint(complaint: Complaint, actor: User, reason: str,
@@ -684,7 +687,7 @@ def unit_members(unit_id: Optional[int], roles: set[Role]) -> list[User]:
 
 
 def center_staff() -> list[User]:
-    return txcache.cached("center_staff", User, lambda: _active_users(User.role == Role.CENTER))
+    return with_role(Role.CENTER)
 
 
 def all_units() -> list[Unit]:

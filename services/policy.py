@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 
-from models import Complaint, ComplaintState, PlanState, Role, UnitKind, User
+from models import Complaint, ComplaintState, PlanState, Role, Unit, UnitKind, User
 from services import clock
 
 BRANCH_ROLES = {Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD}
@@ -78,12 +78,30 @@ def can_submit_plan(user: User, complaint: Complaint) -> bool:
     return complaint.state == ComplaintState.REGISTERED and _answers_for_owner(user, complaint)
 
 
+def plan_approver(unit_kind: UnitKind, unit_id):
+    """Who approves the plans of the major complaints of a unit of this kind: (role, the unit the
+    approver must belong to, or None for any). The branch head approves the branch's plans; the
+    leader those of head-office units (service center, departments). The one statement of the rule:
+    approves_plans_of, plans_approved_by (for SQL) and complaints.plan_approvers all ask here."""
+    if unit_kind == UnitKind.BRANCH:
+        return Role.BRANCH_HEAD, unit_id
+    return Role.LEADER, None
+
+
 def approves_plans_of(user: User, complaint: Complaint) -> bool:
-    """The branch head approves the plans of the branch's major complaints; the leader those of
-    head-office units (service center, departments)."""
-    if complaint.unit.kind == UnitKind.BRANCH:
-        return user.role == Role.BRANCH_HEAD and user.unit_id == complaint.unit_id
-    return user.role == Role.LEADER
+    role, unit_id = plan_approver(complaint.unit.kind, complaint.unit_id)
+    return user.role == role and unit_id in (None, user.unit_id)
+
+
+def plans_approved_by(user: User) -> ColumnElement[bool]:
+    """A SQL condition on Complaint joined with its Unit: the complaints whose plans `user` approves.
+    plan_approver is asked for every kind of unit, the complaint's unit column standing for the unit."""
+    kinds = []
+    for kind in UnitKind:
+        role, unit_id = plan_approver(kind, Complaint.unit_id)
+        if role == user.role:
+            kinds.append(and_(Unit.kind == kind, true() if unit_id is None else unit_id == user.unit_id))
+    return or_(false(), *kinds)
 
 
 def can_review_plan(user: User, complaint: Complaint) -> bool:

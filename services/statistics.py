@@ -213,6 +213,11 @@ CLOSED_ON_TIME = and_(IS_CLOSED, ~exists().where(
 # The figures
 
 
+def rate(part: int, whole: int) -> Optional[float]:
+    """part / whole, or None when there is nothing to divide by (a rate of nothing is not 0 %)."""
+    return part / whole if whole else None
+
+
 @dataclass
 class Row:
     """One line of a breakdown: the complaints registered in the period with this key."""
@@ -227,11 +232,11 @@ class Row:
 
     @property
     def on_time_rate(self) -> Optional[float]:
-        return self.closed_on_time / self.closed if self.closed else None
+        return rate(self.closed_on_time, self.closed)
 
     @property
     def satisfaction_rate(self) -> Optional[float]:
-        return self.satisfied / self.rated if self.rated else None
+        return rate(self.satisfied, self.rated)
 
 
 def _keys() -> dict:
@@ -332,11 +337,11 @@ class Summary:
 
     @property
     def on_time_rate(self) -> Optional[float]:
-        return self.closed_on_time / self.closed if self.closed else None
+        return rate(self.closed_on_time, self.closed)
 
     @property
     def satisfaction_rate(self) -> Optional[float]:
-        return self.satisfied / self.rated if self.rated else None
+        return rate(self.satisfied, self.rated)
 
 
 def summary(period: Period, scope) -> Summary:
@@ -380,7 +385,7 @@ class ClockRate:
 
     @property
     def rate(self) -> Optional[float]:
-        return self.on_time / self.judged if self.judged else None
+        return rate(self.on_time, self.judged)
 
 
 def _on_time_columns(now: datetime):
@@ -477,7 +482,7 @@ class Assessment:
 
     @property
     def on_time_rate(self) -> Optional[float]:
-        return self.on_time / self.judged if self.judged else None
+        return rate(self.on_time, self.judged)
 
     @property
     def missed(self) -> int:
@@ -485,11 +490,11 @@ class Assessment:
 
     @property
     def reopen_rate(self) -> Optional[float]:
-        return self.reopened / self.received if self.received else None
+        return rate(self.reopened, self.received)
 
     @property
     def satisfaction_rate(self) -> Optional[float]:
-        return self.satisfied / self.rated if self.rated else None
+        return rate(self.satisfied, self.rated)
 
 
 def assessment(period: Period, scope=None) -> list[Assessment]:

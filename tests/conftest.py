@@ -159,7 +159,16 @@ def make_app(database_url: str, redis_url: str, smtp_server, **overrides):
     return app
 
 
-@pytest.fixture(params=BACKENDS)
+def pytest_generate_tests(metafunc):
+    """A test of the app runs on every backend, unless marked `one_backend`: it checks rendering,
+    validation or a role's rights, which no database answers differently. Whatever the database
+    stores, counts, orders, locks or migrates is tested on PostgreSQL too."""
+    if "app" in metafunc.fixturenames:
+        backends = ["sqlite"] if metafunc.definition.get_closest_marker("one_backend") else BACKENDS
+        metafunc.parametrize("app", backends, indirect=True)
+
+
+@pytest.fixture
 def app(request, database_urls, redis_url, smtp_server):
     app = make_app(database_urls[request.param], redis_url, smtp_server)
     with app.app_context():

@@ -21,6 +21,7 @@ def routed(client_for):
     ("center1", True), ("leader1", True),                       # see everything
     ("admin", False),                                           # configures, does not read cases
 ])
+@pytest.mark.one_backend
 def test_complaint_page_by_role_and_unit(client_for, routed, username, sees):
     client = client_for(username)
     response = client.get(f"/complaints/{routed.id}")
@@ -43,12 +44,14 @@ def test_queues_list_only_the_units_complaints(client_for, routed, username, see
     ("center1", ["/branch/", "/department/", "/admin/"]),
     ("admin", ["/intake/", "/branch/", "/department/", "/center/"]),
 ])
+@pytest.mark.one_backend
 def test_other_roles_pages_are_forbidden(client_for, username, forbidden):
     client = client_for(username)
     for url in forbidden:
         assert client.get(url).status_code == 403, url
 
 
+@pytest.mark.one_backend
 def test_actions_on_a_foreign_complaint_are_404_and_change_nothing(client_for, routed):
     from tests.helpers import fresh
     other_dept = client_for("dept2")
@@ -58,6 +61,7 @@ def test_actions_on_a_foreign_complaint_are_404_and_change_nothing(client_for, r
     assert fresh(routed).answers == []
 
 
+@pytest.mark.one_backend
 def test_a_viewer_without_the_right_cannot_act(client_for, routed):
     """The center may read a dispatched complaint but only the department answers it."""
     from tests.helpers import fresh
@@ -68,5 +72,6 @@ def test_a_viewer_without_the_right_cannot_act(client_for, routed):
     assert fresh(routed).answers == []
 
 
+@pytest.mark.one_backend
 def test_unknown_complaint_is_404(client_for):
     assert client_for("center1").get("/complaints/999999").status_code == 404

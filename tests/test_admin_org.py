@@ -1,6 +1,7 @@
 """The administrator manages units, users, categories with their routing, and checks the e-mail."""
 import re
 
+import pytest
 from sqlalchemy import select
 
 from extensions import db
@@ -19,6 +20,7 @@ def audit_actions() -> list[str]:
     return [e.action for e in db.session.scalars(select(AdminAuditEntry).order_by(AdminAuditEntry.id))]
 
 
+@pytest.mark.one_backend
 def test_only_the_administrator_reaches_the_pages(client_for):
     staff = client_for("center1")
     for url in ("/admin/units", "/admin/users", "/admin/categories", "/admin/mail"):
@@ -49,6 +51,7 @@ def test_a_unit_is_created_renamed_moved_and_shown_in_the_tree(client_for):
     assert entry.changes["parent_id"] == [unit_id("HO"), unit_id("BR01")]
 
 
+@pytest.mark.one_backend
 def test_bad_units_are_refused_with_messages(client_for):
     admin = client_for("admin")
     duplicate = admin.post("/admin/units", data={"code": "br01", "name": "重复", "name_en": "Dup", "kind": "branch",
@@ -107,6 +110,7 @@ def test_the_administrator_creates_a_user_who_signs_in_with_the_one_time_passwor
     assert entry.changes["username"] == [None, "staff3"] and "password_hash" not in entry.changes
 
 
+@pytest.mark.one_backend
 def test_bad_users_are_refused_with_messages(client_for):
     admin = client_for("admin")
     taken = admin.post("/admin/users", data={"username": "staff1", "name": "重名", "email": "a@example.com",
@@ -196,6 +200,7 @@ def test_categories_and_their_routing(client_for):
     assert audit_actions()[-2:] == ["category_changed", "category_changed"]
 
 
+@pytest.mark.one_backend
 def test_the_mail_check_sends_through_the_real_server(app, client_for, mailbox):
     admin = client_for("admin")
     response = admin.post("/admin/mail", data={"to": "ops@example.com"})

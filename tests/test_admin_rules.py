@@ -1,6 +1,8 @@
 """Deadline rules and the working calendar live in the database, editable by the administrator."""
 from datetime import date, timedelta
 
+import pytest
+
 from extensions import db
 from models import DeadlineKind
 from services import calendar
@@ -23,6 +25,7 @@ def test_the_administrator_changes_a_rule_and_only_new_clocks_follow_it(client_f
     assert first_response(after).due_at - after.received_at == timedelta(minutes=90)
 
 
+@pytest.mark.one_backend
 def test_bad_rule_values_are_refused_with_a_message(client_for):
     admin = client_for("admin")
     response = admin.post("/admin/rules/answer/0", data={

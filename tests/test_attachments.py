@@ -57,6 +57,7 @@ def test_a_photo_is_attached_listed_and_downloaded_by_the_department(client_for,
     assert [e.actor.username for e in events(complaint, "attachment_downloaded")] == ["dept1"]
 
 
+@pytest.mark.one_backend
 def test_other_units_and_roles_get_nothing(client_for, storage):
     staff = client_for("staff1")
     complaint = register(staff)
@@ -72,6 +73,7 @@ def test_other_units_and_roles_get_nothing(client_for, storage):
 @pytest.mark.parametrize("data,name", [(b"MZ\x90\x00" + bytes(100), "photo.png"),
                                        (b"<html><script>alert(1)</script>", "evil.pdf"),
                                        (b"", "empty.jpg")])
+@pytest.mark.one_backend
 def test_files_that_are_not_evidence_are_refused_by_their_content(client_for, storage, data, name):
     staff = client_for("staff1")
     complaint = register(staff)
@@ -82,6 +84,7 @@ def test_files_that_are_not_evidence_are_refused_by_their_content(client_for, st
     assert db.session.scalar(select(Attachment)) is None
 
 
+@pytest.mark.one_backend
 def test_recordings_are_accepted(client_for, storage):
     staff = client_for("staff1")
     complaint = register(staff)
@@ -91,6 +94,7 @@ def test_recordings_are_accepted(client_for, storage):
     assert names == ["voice.amr", "通话录音.wav"]
 
 
+@pytest.mark.one_backend
 def test_size_limits_give_a_message_or_a_clear_413(app, client_for, storage):
     staff = client_for("staff1")
     complaint = register(staff)
@@ -110,6 +114,7 @@ def reject_everything(data, filename):
     raise Rejected("病毒扫描发现威胁：EICAR-Test")
 
 
+@pytest.mark.one_backend
 def test_a_rejecting_scanner_is_a_clear_422(app, client_for, storage):
     app.config["ATTACHMENT_SCANNER"] = "tests.test_attachments.reject_everything"
     staff = client_for("staff1")

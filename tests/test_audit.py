@@ -159,6 +159,7 @@ def test_the_audit_page_filters_and_pages(client_for, clock):
     assert center.get("/audit/?action=viewed&page=3").text.count(first.number) == 0
 
 
+@pytest.mark.one_backend
 def test_who_may_see_the_audit(client_for):
     client_for("admin").post("/admin/calendar", data={"day": "2026-11-27", "workday": "0", "note": "运动会"})
     complaint = register(client_for("staff1"))

@@ -2,6 +2,8 @@ import pytest
 
 from tests.conftest import Client
 
+pytestmark = pytest.mark.one_backend
+
 
 def test_login_page_is_in_chinese_by_default(app):
     page = Client(app).get("/login")

@@ -6,6 +6,8 @@ import pytest
 from services import deadlines
 from services.clock import from_local, to_local
 
+pytestmark = pytest.mark.one_backend
+
 
 def local(text: str) -> datetime:
     return from_local(datetime.fromisoformat(text))

@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import select
 
 from extensions import db
@@ -6,6 +7,7 @@ from tests.helpers import (answer, category_id, dispatch, fresh, give_result, re
                            visit)
 
 
+@pytest.mark.one_backend
 def test_dispatch_suggests_the_department_of_the_category_rule(client_for):
     client = client_for("staff1")
     complaint = register(client, category=str(category_id("system_app")))
@@ -88,6 +90,7 @@ def test_owner_sends_the_answer_back_and_the_department_answers_again(client_for
     assert len(fresh(complaint).answers) == 2
 
 
+@pytest.mark.one_backend
 def test_answer_with_missing_fields_is_refused_with_messages(client_for):
     staff, dept = client_for("staff1"), client_for("dept1")
     complaint = register(staff)
@@ -122,6 +125,7 @@ def test_dispatch_to_a_person_notifies_only_that_person(client_for, app, mailbox
     assert [m["To"] for m in mailbox.messages] == ["depthead1@example.com"]
 
 
+@pytest.mark.one_backend
 def test_dispatch_to_a_person_outside_the_department_is_refused(client_for):
     staff = client_for("staff1")
     complaint = register(staff)

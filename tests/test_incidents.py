@@ -1,4 +1,5 @@
 """Concentrated complaints: many customers hit by one incident, linked, handled and answered together."""
+import pytest
 from sqlalchemy import func, select
 
 from extensions import db
@@ -39,6 +40,7 @@ def test_concentrated_complaints_join_one_incident_and_are_handled_together(clie
     assert [fresh(c).state for c in (first, second)] == [ComplaintState.AWAITING_VISIT] * 2
 
 
+@pytest.mark.one_backend
 def test_a_concentrated_complaint_needs_an_incident(client_for):
     response = client_for("staff1").post("/intake/new", data=complaint_form(kind="concentrated"))
     assert response.status_code == 422
@@ -61,6 +63,7 @@ def test_the_center_lists_incidents_with_their_complaint_counts(client_for):
     assert staff.get("/center/incidents").status_code == 403
 
 
+@pytest.mark.one_backend
 def test_dispatching_an_incident_to_the_unit_it_is_about_is_refused_with_a_message(client_for):
     from tests.helpers import unit_id
     staff = client_for("staff1")

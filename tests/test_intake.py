@@ -35,6 +35,7 @@ def test_numbers_are_sequential_per_day(client_for, clock):
     assert third.number == "TS-20261125-0001"
 
 
+@pytest.mark.one_backend
 def test_complaint_page_shows_what_was_registered(client_for):
     client = client_for("staff1")
     complaint = register(client, customer_name="<script>alert(1)</script>")
@@ -45,6 +46,7 @@ def test_complaint_page_shows_what_was_registered(client_for):
     assert "张敏" in page  # the first-responsible owner
 
 
+@pytest.mark.one_backend
 def test_bad_input_re_renders_the_form_with_messages_and_keeps_what_was_typed(client_for):
     client = client_for("staff1")
     response = client.post("/intake/new", data=complaint_form(
@@ -57,6 +59,7 @@ def test_bad_input_re_renders_the_form_with_messages_and_keeps_what_was_typed(cl
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
 
 
+@pytest.mark.one_backend
 def test_garbage_values_are_a_422_never_a_500(client_for):
     client = client_for("staff1")
     for bad in [{"level": "banana"}, {"category": "x"}, {"channel": "pigeon"}, {"received_at": "yesterday"},
@@ -95,6 +98,7 @@ def test_simultaneous_double_submission_creates_one_complaint(app, client_for):
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
 
 
+@pytest.mark.one_backend
 def test_live_validation_returns_the_fields_message(client_for):
     client = client_for("staff1")
     bad = client.post("/intake/new/validate/customer_contact", data=complaint_form(customer_contact="??"),
@@ -113,12 +117,14 @@ def test_registered_times_are_shown_in_the_business_time_zone(client_for):
     assert "2026-11-24 09:55" in page and "2026-11-24 10:00" in page
 
 
+@pytest.mark.one_backend
 def test_department_staff_cannot_register(client_for):
     client = client_for("dept1")
     assert client.get("/intake/new").status_code == 403
     assert client.post("/intake/new", data=complaint_form()).status_code == 403
 
 
+@pytest.mark.one_backend
 def test_the_service_center_registers_too(client_for):
     complaint = register(client_for("center1"), channel="hotline")
     assert complaint.unit.code == "CSC"

@@ -114,12 +114,14 @@ def test_pages_follow_the_last_row_not_an_offset_and_keep_the_filter(app, client
     assert "首页" in center.get(first["next"]).text or "First page" in center.get(first["next"]).text
 
 
+@pytest.mark.one_backend
 def test_a_page_link_that_was_tampered_with_is_a_400_with_the_first_page(client_for, cases):
     response = client_for("center1").get("/ledger/?after=bm90IGEgY3Vyc29y")
     assert response.status_code == 400
     assert NUMBER.findall(response.text)[:1] == [cases["e"]]
 
 
+@pytest.mark.one_backend
 def test_the_filter_lives_in_the_url_and_htmx_gets_only_the_table(client_for, cases):
     center = client_for("center1")
     page = center.get("/ledger/?channel=phone&level=2").text
@@ -140,6 +142,7 @@ def test_the_filter_lives_in_the_url_and_htmx_gets_only_the_table(client_for, ca
     ("unit=99999", "Not a valid choice"), ("sort=customer; drop", "Not a valid choice"),
     ("q=" + "x" * 101, "100"),
 ])
+@pytest.mark.one_backend
 def test_a_bad_filter_is_a_400_with_the_message(client_for, cases, query, message):
     response = client_for("center1").get(f"/ledger/?{query}")
     assert response.status_code == 400
@@ -163,6 +166,7 @@ def test_units_see_only_their_own_complaints(client_for, cases):
     assert client_for("admin").get("/ledger/").status_code == 403
 
 
+@pytest.mark.one_backend
 def test_the_navigation_links_the_ledger_for_those_who_may_use_it(client_for):
     assert 'href="/ledger/"' in client_for("staff1").get("/intake/").text
     assert 'href="/ledger/"' in client_for("center1").get("/center/").text
@@ -214,6 +218,7 @@ def test_a_branch_export_has_only_the_branchs_rows(client_for, cases):
     assert [row[0] for row in rows[1:]] == [cases["e"], cases["d"]]
 
 
+@pytest.mark.one_backend
 def test_a_bad_export_request_is_refused(client_for, cases):
     center = client_for("center1")
     assert _export(center, "", "pdf").status_code == 400
@@ -266,6 +271,7 @@ def test_a_branch_users_export_job_writes_only_the_branchs_rows(app, client_for,
     assert client_for("staff1").get(f"/ledger/exports/{job_id}/download").status_code == 404
 
 
+@pytest.mark.one_backend
 def test_an_export_without_redis_says_so_instead_of_failing(app, client_for, cases):
     app.config.update(LEDGER_EXPORT_SYNC_ROWS=1, REDIS_URL="redis://127.0.0.1:1/0")
     app.extensions.pop("redis", None)
@@ -275,6 +281,7 @@ def test_an_export_without_redis_says_so_instead_of_failing(app, client_for, cas
     assert "任务队列无响应，导出未能开始" in center.get(response.location).text
 
 
+@pytest.mark.one_backend
 def test_the_handling_form_prints_with_the_organisation_and_signature_lines(app, client_for, cases):
     center = client_for("center1")
     complaint_id = cases["ids"]["b"]

@@ -2,6 +2,7 @@
 second handling, the leader's final decision, major complaints and repeat detection."""
 from datetime import timedelta
 
+import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
 
@@ -71,6 +72,7 @@ def test_solved_on_the_spot_goes_straight_to_the_return_visit(client_for, clock)
     assert to_local(deadline(complaint, DeadlineKind.RETURN_VISIT).due_at).strftime("%a %H:%M") == "Thu 17:00"
 
 
+@pytest.mark.one_backend
 def test_solved_on_the_spot_needs_the_result(client_for):
     response = client_for("staff1").post("/intake/new", data=complaint_form(solved_on_spot="y", on_spot_result=""))
     assert response.status_code == 422
@@ -127,6 +129,7 @@ def test_a_satisfied_visit_closes(client_for):
     assert complaint.state == ComplaintState.CLOSED and complaint.satisfaction == Satisfaction.C
 
 
+@pytest.mark.one_backend
 def test_visit_needs_a_rating(client_for):
     staff = client_for("staff1")
     complaint = register(staff, solved_on_spot="y", on_spot_result="当场解决")
@@ -212,6 +215,7 @@ def test_an_open_major_complaint_needs_a_progress_note_every_30_working_minutes(
     assert staff.act(complaint.id, "note", {"text": ""}).status_code == 422
 
 
+@pytest.mark.one_backend
 def test_progress_clock_counts_working_time_only(app):
     from datetime import datetime
     from services import deadlines as rules

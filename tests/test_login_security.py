@@ -15,6 +15,7 @@ def attempt(client: Client, username: str, password: str = "wrong-password"):
     return client.post("/login", data={"username": username, "password": password, "csrf_token": client.csrf()})
 
 
+@pytest.mark.one_backend
 def test_five_failures_lock_the_account_name_even_for_the_right_password(app):
     client = Client(app)
     for _ in range(5):
@@ -24,6 +25,7 @@ def test_five_failures_lock_the_account_name_even_for_the_right_password(app):
     assert Client(app).login("staff2").status_code == 303      # other accounts are not affected
 
 
+@pytest.mark.one_backend
 def test_the_lockout_does_not_reveal_whether_the_account_exists(app):
     client = Client(app)
     answers = {}
@@ -33,6 +35,7 @@ def test_the_lockout_does_not_reveal_whether_the_account_exists(app):
     assert answers["staff1"] == answers["nobody-here"] == ([422] * 5 + [429], True)
 
 
+@pytest.mark.one_backend
 def test_successful_sign_ins_do_not_count(app):
     client = Client(app)
     for _ in range(8):
@@ -40,6 +43,7 @@ def test_successful_sign_ins_do_not_count(app):
         client.post("/logout")
 
 
+@pytest.mark.one_backend
 def test_many_failures_from_one_address_lock_it_for_every_name(app):
     app.config["LOGIN_LIMIT_PER_ADDRESS"] = "8 per 15 minutes"
     client = Client(app)
@@ -48,6 +52,7 @@ def test_many_failures_from_one_address_lock_it_for_every_name(app):
     assert attempt(client, "staff1", DEMO_PASSWORD).status_code == 429
 
 
+@pytest.mark.one_backend
 def test_the_limits_are_counted_in_redis(app):
     """Several web processes share the count: it lives in REDIS_URL, not in the process."""
     from redis import Redis
@@ -64,6 +69,7 @@ def test_the_limits_are_counted_in_redis(app):
     ("Password123!", "common"),
     ("Qwerty!2026", "common"),
 ])
+@pytest.mark.one_backend
 def test_the_password_policy(app, password, problem):
     with app.test_request_context(), force_locale("en"):
         messages = [str(m) for m in password_problems(password, "staff1")]
@@ -71,6 +77,7 @@ def test_the_password_policy(app, password, problem):
 
 
 @pytest.mark.parametrize("password", ["Winter-lake-2026", "Moon 湖边的小屋 2026", "correct horse battery Staple"])
+@pytest.mark.one_backend
 def test_good_passwords_pass(app, password):
     assert password_problems(password, "staff1") == []
 
@@ -80,6 +87,7 @@ def mark_for_change(username: str) -> None:
     db.session.commit()
 
 
+@pytest.mark.one_backend
 def test_an_initial_password_must_be_changed_before_anything_else(app, client_for):
     mark_for_change("staff1")
     client = Client(app)
@@ -91,6 +99,7 @@ def test_an_initial_password_must_be_changed_before_anything_else(app, client_fo
     assert client.get("/password").status_code == 200
 
 
+@pytest.mark.one_backend
 def test_changing_the_password_checks_the_policy_and_frees_the_account(app):
     mark_for_change("staff1")
     client = Client(app)
@@ -121,6 +130,7 @@ def test_a_password_change_ends_the_other_sign_ins(app, client_for):
     assert elsewhere.get("/intake/").status_code == 302
 
 
+@pytest.mark.one_backend
 def test_demo_accounts_outside_a_demo_must_choose_a_password(app):
     from services.demo import seed_demo
     from tests.conftest import _wipe
@@ -131,11 +141,13 @@ def test_demo_accounts_outside_a_demo_must_choose_a_password(app):
     assert Client(app).login("admin").location == "/password"
 
 
+@pytest.mark.one_backend
 def test_demo_accounts_of_the_readme_are_usable(app):
     assert user("admin").must_change_password is False
     assert Client(app).login("admin").location == "/admin/"
 
 
+@pytest.mark.one_backend
 def test_passwords_are_hashed_with_scrypt_outside_the_tests(app):
     from app import create_app
     from models import User

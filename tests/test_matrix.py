@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
+import pytest
 from flask import current_app
 from sqlalchemy import select
 
@@ -208,6 +209,7 @@ def routes_of(app) -> set[tuple[str, str]]:
             for method in rule.methods - {"HEAD", "OPTIONS"}}
 
 
+@pytest.mark.one_backend
 def test_every_route_has_a_policy(app):
     missing = routes_of(app) - TABLE.keys()
     assert not missing, f"new route without a policy (add it to tests/test_matrix.py): {sorted(missing)}"
@@ -270,6 +272,9 @@ def owner_user(username: str) -> User:
     return db.session.scalar(select(User).where(User.username == username))
 
 
+# One backend: who gets in is decided by the roles and policy.py, whose conditions both databases
+# answer alike; what the list queries return per unit is tested on both (test_access, test_ledger).
+@pytest.mark.one_backend
 def test_the_authorization_matrix(app, client_for, tmp_path):
     cases = cases_handled_by_both_units(client_for, tmp_path)
     clients = {role: client_for(username) for role, username in ACCOUNTS.items()}

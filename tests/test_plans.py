@@ -1,10 +1,15 @@
 """Handling plans: a major complaint's plan must be approved by the branch head (or the leader for
 head-office cases) before the case moves on."""
+import pytest
 from rq import SimpleWorker
+from sqlalchemy import select
 
-from models import PlanState
+from extensions import db
+from models import Complaint, PlanState, Unit
+from services import policy
+from services.complaints import plan_approvers
 from services.queue import queue
-from tests.helpers import answer, dispatch, fresh, give_result, register, version_of
+from tests.helpers import answer, dispatch, fresh, give_result, register, user, version_of
 
 
 def plan(client, complaint, **changes):
@@ -71,6 +76,18 @@ def test_head_office_cases_are_approved_by_the_leader(client_for):
     assert review(leader, complaint, "approve").status_code == 303
 
 
+def test_the_approvals_query_the_notices_and_the_policy_name_the_same_approvers(client_for):
+    made = [register(client_for(who)) for who in ("staff1", "staff2", "center1")]
+    for username in ("head1", "head2", "leader1", "staff1", "center1", "admin"):
+        approver = user(username)
+        by_sql = set(db.session.scalars(select(Complaint.id).join(Unit, Unit.id == Complaint.unit_id)
+                                        .where(policy.plans_approved_by(approver))))
+        by_policy = {c.id for c in made if policy.approves_plans_of(approver, c)}
+        by_notice = {c.id for c in made if approver in plan_approvers(c)}
+        assert by_sql == by_policy == by_notice, username
+    assert [len(plan_approvers(c)) for c in made] == [1, 1, 1]     # head1, head2, leader1
+
+
 def test_only_the_approver_reviews_and_two_reviews_do_not_both_count(client_for):
     staff, head, lobby = client_for("staff1"), client_for("head1"), client_for("lobby1")
     complaint = register(staff, collective="y")
@@ -86,6 +103,7 @@ def test_only_the_approver_reviews_and_two_reviews_do_not_both_count(client_for)
     assert fresh(complaint).current_plan.state == PlanState.APPROVED
 
 
+@pytest.mark.one_backend
 def test_the_approvals_page_fits_a_phone(client_for):
     page = client_for("head1").get("/branch/approvals")
     assert page.status_code == 200 and 'name="viewport"' in page.text

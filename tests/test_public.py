@@ -105,6 +105,7 @@ def test_a_form_submitted_twice_files_one_complaint(app):
     assert "已经提交" in again.text or "sent already" in again.text
 
 
+@pytest.mark.one_backend
 def test_a_bad_form_comes_back_with_messages_and_files_nothing(app):
     client = public_client(app)
     response = client.post("/complain", data=web_form(email="not-an-address", content="", category="0",
@@ -115,12 +116,14 @@ def test_a_bad_form_comes_back_with_messages_and_files_nothing(app):
     assert db.session.scalar(select(db.func.count(Complaint.id))) == 0
 
 
+@pytest.mark.one_backend
 def test_the_form_needs_its_csrf_token(app):
     client = Client(app)
     assert client.post("/complain", data=web_form(), csrf=False).status_code == 400
     assert db.session.scalar(select(db.func.count(Complaint.id))) == 0
 
 
+@pytest.mark.one_backend
 def test_a_robot_filling_the_honeypot_gets_a_thank_you_and_files_nothing(app, mailbox):
     client = public_client(app)
     response = client.post("/complain", data=web_form(website="http://spam.example"))
@@ -129,6 +132,7 @@ def test_a_robot_filling_the_honeypot_gets_a_thank_you_and_files_nothing(app, ma
     assert delivered(mailbox) == []
 
 
+@pytest.mark.one_backend
 def test_filing_is_rate_limited_per_address(app):
     app.config["PUBLIC_COMPLAINT_LIMIT"] = "2 per hour"
     client = public_client(app)
@@ -140,6 +144,7 @@ def test_filing_is_rate_limited_per_address(app):
     assert db.session.scalar(select(db.func.count(Complaint.id))) == 2
 
 
+@pytest.mark.one_backend
 def test_an_oversized_form_is_refused(app):
     client = public_client(app)
     response = client.post("/complain", data=web_form(content="长" * 200_000))
@@ -147,6 +152,7 @@ def test_an_oversized_form_is_refused(app):
     assert db.session.scalar(select(db.func.count(Complaint.id))) == 0
 
 
+@pytest.mark.one_backend
 def test_a_wrong_code_and_an_unknown_number_get_the_same_answer(app):
     client = public_client(app)
     complaint, code = file_online(client)
@@ -334,6 +340,7 @@ class _PageCheck(HTMLParser):
 
 
 @pytest.mark.parametrize("path", ["/complain", "/track", "TRACKED"])
+@pytest.mark.one_backend
 def test_public_pages_have_a_language_one_heading_and_labelled_fields(app, path):
     client = public_client(app)
     if path == "TRACKED":
@@ -420,6 +427,7 @@ def client_for_staff2(app) -> Client:
     return client
 
 
+@pytest.mark.one_backend
 def test_a_file_that_is_not_evidence_sends_the_form_back_and_files_nothing(app, storage):
     client = public_client(app)
     response = post_with_files(client, web_form(), (PNG, "photo.png"), (EXE, "photo2.png"))
@@ -430,6 +438,7 @@ def test_a_file_that_is_not_evidence_sends_the_form_back_and_files_nothing(app, 
     assert count(Complaint) == 0 and count(Attachment) == 0 and stored_files(storage) == []
 
 
+@pytest.mark.one_backend
 def test_too_many_files_send_the_form_back(app, storage):
     client = public_client(app)
     response = post_with_files(client, web_form(), *[(PNG, f"{i}.png") for i in range(4)])
@@ -438,6 +447,7 @@ def test_too_many_files_send_the_form_back(app, storage):
     assert count(Complaint) == 0 and stored_files(storage) == []
 
 
+@pytest.mark.one_backend
 def test_an_oversized_file_gets_a_message_or_a_clear_413(app, storage):
     app.config["ATTACHMENT_MAX_BYTES"] = 1000
     client = public_client(app)

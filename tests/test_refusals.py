@@ -68,6 +68,7 @@ ANY_FORM = {"unit": "1", "cause": "x", "result": "x", "corrective_action": "x", 
     (awaiting_visit, "visit", "staff1"), (awaiting_visit, "notice", "dept1"),
     (with_leader, "decide", "center1"), (closed, "review_request", "dept1"), (closed, "visit", "center1"),
 ])
+@pytest.mark.one_backend
 def test_an_action_outside_ones_role_is_refused(client_for, state, action, username):
     complaint = state(client_for)
     before = fresh(complaint)
@@ -80,6 +81,7 @@ def test_an_action_outside_ones_role_is_refused(client_for, state, action, usern
     assert (after.version, after.state) == (version, status)
 
 
+@pytest.mark.one_backend
 def test_an_unknown_action_is_404(client_for):
     complaint = registered(client_for)
     assert client_for("staff1").act(complaint.id, "delete", {}).status_code == 404

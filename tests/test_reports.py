@@ -212,6 +212,7 @@ def test_periods_parse_and_move():
         stats.parse_period(None, "2026-11-30", "2026-11-01")
 
 
+@pytest.mark.one_backend
 def test_monthly_report_is_last_month_on_the_first(app, clock):
     clock.set(local(2026, 12, 1, 8, 0))
     assert stats.latest_complete("month") == NOVEMBER
@@ -246,6 +247,7 @@ def test_units_see_their_own_figures(november, client_for):
     assert received("staff2", f"period=2026-11&unit={unit_id('BR01')}") == 3
 
 
+@pytest.mark.one_backend
 def test_who_may_open_what(app, client_for):
     admin = client_for("admin")
     assert admin.get("/reports/").status_code == 403
@@ -259,6 +261,7 @@ def test_who_may_open_what(app, client_for):
     assert "/reports/" not in admin.get("/admin/").text
 
 
+@pytest.mark.one_backend
 def test_bad_period_is_a_400_with_a_message(app, client_for):
     center = client_for("center1")
     page = center.get("/reports/?period=November")
@@ -295,6 +298,7 @@ def test_assessment_excel(november, client_for):
     assert rows["个人金融部"][4] == pytest.approx(2 / 3)
 
 
+@pytest.mark.one_backend
 def test_weekly_print_view_has_the_organisation_and_signatures(november, client_for, app):
     page = client_for("head2").get("/reports/weekly/print?period=2026-W47")
     assert page.status_code == 200

@@ -2,6 +2,8 @@
 every clock on record, and notices only in working hours unless urgent."""
 from datetime import timedelta
 
+import pytest
+
 from models import ComplaintState, DeadlineKind, PlanState
 from tests.helpers import dispatch, fresh, give_result, register, unit_id, user, version_of, visit
 from tests.test_worker import tick
@@ -43,6 +45,7 @@ def test_three_unanswered_return_visit_calls_close_the_complaint(client_for):
     assert complaint.satisfaction is None
 
 
+@pytest.mark.one_backend
 def test_the_handler_does_not_record_the_return_visit(client_for):
     staff = client_for("staff1")
     complaint = register(staff, solved_on_spot="y", on_spot_result="当场解决")

@@ -72,6 +72,7 @@ def test_stay_signed_in_restarts_the_idle_time(client_for, clock):
     assert client.get("/intake/").status_code == 200
 
 
+@pytest.mark.one_backend
 def test_keepalive_needs_the_csrf_token(client_for):
     client = client_for("staff1")
     assert client.post("/session/keepalive", csrf=False).status_code == 400
@@ -97,11 +98,13 @@ def test_switch_user_signs_out_and_hands_over_the_login_page(app, client_for):
     assert client.login("dept1").status_code == 303 and client.get("/department/").status_code == 200
 
 
+@pytest.mark.one_backend
 def test_every_signed_in_page_offers_switch_user(client_for):
     for username, page in [("staff1", "/intake/"), ("dept1", "/department/"), ("admin", "/admin/")]:
         assert 'data-testid="switch-user"' in client_for(username).get(page).text
 
 
+@pytest.mark.one_backend
 def test_the_login_page_has_no_remember_me(app):
     page = Client(app).get("/login").text
     assert "remember" not in page.lower() and "记住" not in page

@@ -1,13 +1,21 @@
 """The deadline worker against a real Redis and a real SMTP server, with a frozen clock."""
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
-from rq import SimpleWorker
+from redis import Redis
+from rq import SimpleWorker, Worker
 from sqlalchemy import func, select
 
 from extensions import db
 from models import ComplaintEvent, OutboxMessage, OutboxState
 from services import reminders
 from services.queue import queue
+from tests.faults import kill_tree
 from tests.helpers import dispatch, register
 
 
@@ -31,6 +39,27 @@ def test_worker_py_schedules_the_tick_every_minute_and_the_session_purge(app, ma
     assert len(cron.enqueue_jobs()) == 2          # what `rq cron`'s loop does: at first, every job is due
     run_worker()
     assert len(mailbox.to("staff1@example.com")) == 1
+
+
+def test_worker_py_stops_at_once_on_sigterm(database_urls, redis_url):
+    """An idle RQ worker's work() returns on SIGTERM as on a lost Redis; it must stop, not start again."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": database_urls["sqlite"], "REDIS_URL": redis_url, "PYTHONPATH": str(root)}
+    connection = Redis.from_url(redis_url)
+    connection.flushdb()
+    process = subprocess.Popen([sys.executable, "worker.py"], cwd=root, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while [w.get_state() for w in Worker.all(connection=connection)] != ["idle"]:   # waiting for a job
+            assert process.poll() is None and time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            kill_tree(process.pid)      # with its cron process
+            process.wait()
 
 
 def test_dispatch_reminder_then_overdue_notice_each_sent_once(app, mailbox, client_for, clock):

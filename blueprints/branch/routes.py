@@ -6,8 +6,8 @@ from sqlalchemy.orm import contains_eager
 from blueprints.branch import bp
 from blueprints.ui import is_htmx, open_by_urgency, paginate, role_required
 from extensions import db
-from models import Complaint, Plan, PlanState, Role, Unit, UnitKind
-from services import clock
+from models import Complaint, Plan, PlanState, Role, Unit
+from services import clock, policy
 
 
 @bp.get("/")
@@ -23,15 +23,9 @@ def queue():
 def approvals():
     """Plans of major complaints waiting for my approval, the oldest first (works on a phone)."""
     query = (select(Plan).join(Plan.complaint).join(Unit, Unit.id == Complaint.unit_id)
-             .where(Plan.state == PlanState.PENDING, approvable_by(current_user))
+             .where(Plan.state == PlanState.PENDING, policy.plans_approved_by(current_user))
              .options(contains_eager(Plan.complaint).contains_eager(Complaint.unit))
              .order_by(Plan.submitted_at, Plan.id))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("branch/approvals.html", page=page, now=clock.now())
 
-
-def approvable_by(user):
-    """SQL twin of policy.approves_plans_of."""
-    if user.role == Role.BRANCH_HEAD:
-        return (Unit.kind == UnitKind.BRANCH) & (Complaint.unit_id == user.unit_id)
-    return Unit.kind != UnitKind.BRANCH

@@ -50,10 +50,6 @@ class Table:
         return "number"
 
 
-def rate(part: int, whole: int) -> Optional[float]:
-    return part / whole if whole else None
-
-
 def breakdown_table(name: str, rows: list, total: stats.Row) -> Table:
     title, key = DIMENSIONS[name]
     headers = [key, _l("Received"), _l("Closed cases"), _l("Closed on time"), _l("On-time closing rate"), _l("Return visits"),
@@ -109,9 +105,9 @@ def clocks_table(report: stats.Report) -> Table:
 
 def satisfaction_table(report: stats.Report) -> Table:
     rated = sum(n for _, n in report.satisfaction)
-    rows = [[SATISFACTION_LABELS[r], n, rate(n, rated)] for r, n in report.satisfaction]
+    rows = [[SATISFACTION_LABELS[r], n, stats.rate(n, rated)] for r, n in report.satisfaction]
     return Table("satisfaction", _l("Satisfaction at the return visit"), [_l("Rating"), _l("Complaints"), _l("Share")],
-                 rows, percent={2}, total=[_l("Total"), rated, rate(rated, rated)])
+                 rows, percent={2}, total=[_l("Total"), rated, stats.rate(rated, rated)])
 
 
 def causes_table(report: stats.Report) -> Table:
