@@ -30,3 +30,13 @@ csrf = CSRFProtect()
 babel = Babel()
 # Rate limits (login, public forms), counted in Redis: REDIS_URL, set in create_app().
 limiter = Limiter(key_func=get_remote_address)
+
+
+def savepoint():
+    """db.session.begin_nested() that holds on SQLite too. Python's sqlite3 starts a transaction
+    only before a write, and a SAVEPOINT outside one is a transaction of its own, which its
+    RELEASE commits: the rest of the caller's transaction could then no longer undo it."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+    return db.session.begin_nested()

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from extensions import db
+from extensions import db, savepoint
 from models import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel, ContactLog,
                     DailyCounter, DeadlineKind, Extension, Incident, Kind, ObjectRoutingRule, Plan, PlanState,
                     ProgressNote, NoticeKind, ReturnVisit, Role, RoutingRule, Satisfaction, Unit, UnitKind, User)
@@ -93,8 +93,9 @@ def _next_number(day: date) -> str:
     """TS-YYYYMMDD-NNNN from a per-day counter, bumped atomically by one upsert. On PostgreSQL the
     bump commits at once on its own connection: the counter row stays locked only for that
     statement, not for the whole registration, so registrations don't queue behind each other
-    (a registration that then fails leaves a gap, as a database sequence would). SQLite has one
-    writer at a time anyway, and a second connection would wait for this one's write lock."""
+    (a registration that fails after this point leaves its number unused, as a database sequence
+    would). SQLite has one writer at a time anyway, and a second connection would wait for this
+    one's write lock."""
     dialect = db.engine.dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(DailyCounter).values(day=day, value=1)
@@ -124,7 +125,7 @@ def register_complaint(actor: User, token: str, data: Registration,
         return existing, False
     now = clock.now()
     complaint = Complaint(
-        number=_next_number(clock.to_local(now).date()), submission_token=token,
+        number=token, submission_token=token,   # numbered below, once the row is in and its clocks run
         state=ComplaintState.REGISTERED, registered_at=now, owner=actor, handler=actor, unit_id=actor.unit_id,
         customer_name=data.customer_name, customer_contact=data.customer_contact,
         customer_ref=data.customer_ref or None, channel=data.channel, received_at=data.received_at,
@@ -139,7 +140,7 @@ def register_complaint(actor: User, token: str, data: Registration,
     if data.kind == Kind.CONCENTRATED:
         complaint.incident = _incident_for(data, actor, now)
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.add(complaint)
             db.session.flush()
     except IntegrityError:   # the twin request of a double click won the race
@@ -152,6 +153,10 @@ def register_complaint(actor: User, token: str, data: Registration,
     registration.met_at = now
     for kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION, DeadlineKind.FINAL_DECISION):
         deadlines.start_deadline(complaint, kind, now)
+    # The number is taken this late so that what fails before it (the losing twin of a double
+    # click, a database lost while the row and its clocks are written) leaves no gap in the day's
+    # numbers; the notices from here on quote it.
+    complaint.number = _next_number(clock.to_local(now).date())
     if not filed_by_customer:
         customer.accept(complaint)
     if data.solved_on_spot:
