@@ -2,7 +2,10 @@
 a complaint on the public form (registration, deadlines, tracking code, acceptance e-mail in the
 outbox) and to look one up by number and code and show its tracking page.
 
-    .venv/bin/python bench/public.py [--complaints 200]
+    .venv/bin/python bench/public_form.py [--complaints 200]
+
+(Not called public.py: that would shadow the `public` package aiosmtpd imports when another script
+of this folder runs.)
 """
 from __future__ import annotations
 
