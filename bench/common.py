@@ -213,12 +213,14 @@ def machine() -> str:
 
 
 def load_arguments(description: str | None = None):
-    """The options every HTTP benchmark takes: database size, seconds of load, clients."""
+    """The options every HTTP benchmark takes: database size, seconds of load, clients, and the
+    gunicorn workers of the app (the baseline always has WORKERS)."""
     import argparse
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--web-workers", type=int, default=WORKERS, help="gunicorn workers of the app")
     return parser.parse_args()
 
 

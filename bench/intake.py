@@ -55,13 +55,13 @@ def main() -> None:
     args = load_arguments()
     count = ensure_database(args.complaints)
     print(f"# intake · {datetime.date.today()} · {machine()} · {count} complaints · {DATABASE_URL.split('://')[0]}"
-          f" · Redis {os.environ.get('REDIS_URL', 'local')}")
+          f" · Redis {os.environ.get('REDIS_URL', 'local')} · {args.web_workers} gunicorn workers")
 
     baseline = measure_baseline(args.clients, args.seconds)
 
     engine = create_engine(DATABASE_URL)
     before = _stored(engine)
-    app = Server("app:create_app()")
+    app = Server("app:create_app()", args.web_workers)
     clerks: dict[int, Clerk] = {}     # one per load thread, keyed by the thread
 
     def new_clerk() -> Clerk:

@@ -54,7 +54,7 @@ def main() -> None:
 
     baseline = measure_baseline(args.clients, args.seconds)
     rows = [("bare page (baseline)", baseline)]
-    app = Server("app:create_app()")
+    app = Server("app:create_app()", args.web_workers)
     try:
         for name, user, path in cases:
             probe = Session(app.port, user)

@@ -15,11 +15,12 @@ from common import (DATABASE_URL, WORKERS, CpuMeter, Server, Session, ensure_dat
 def main() -> None:
     args = load_arguments()
     count = ensure_database(args.complaints)
-    print(f"# pages · {datetime.date.today()} · {machine()} · {count} complaints · {DATABASE_URL.split('://')[0]}")
+    print(f"# pages · {datetime.date.today()} · {machine()} · {count} complaints · {DATABASE_URL.split('://')[0]}"
+          f" · {args.web_workers} gunicorn workers")
 
     baseline = measure_baseline(args.clients, args.seconds)
 
-    app = Server("app:create_app()")
+    app = Server("app:create_app()", args.web_workers)
     rng = random.Random(1)
     cases = [
         ("department queue", "dept1", lambda i, n: "/department/"),
@@ -36,11 +37,11 @@ def main() -> None:
             def session(u=user):
                 return Session(app.port, u)
             rows.append((name, load(session, path, args.clients, args.seconds, CpuMeter(app)),
-                         load(session, path, WORKERS, args.seconds)))
+                         load(session, path, args.web_workers, args.seconds)))
     finally:
         app.stop()
     # CPU per request: the app's processes and PostgreSQL's (the baseline's server was not metered).
-    print(f"{'':34} {f'{args.clients} clients':>39} {f'{WORKERS} clients':>17}")
+    print(f"{'':34} {f'{args.clients} clients':>39} {f'{args.web_workers} clients':>17}")
     print(f"{'page':34} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8} {'errors':>5} {'p50 ms':>8} {'p95 ms':>8}"
           f" {'app CPU ms':>10} {'PG CPU ms':>9}")
     for name, full, calm in rows:
