@@ -50,6 +50,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         figures = run_load(DATABASE_URL, Path(workdir), args.clients, args.complaints // args.clients,
                            web=args.web, workers=args.workers, settle_timeout=1800)
+        if set(figures["statuses"]) - {303}:     # what the servers said about the other answers
+            log = (Path(workdir) / "processes.log").read_text(errors="replace")
+            print("\n".join(block for block in log.split("\n[") if "Traceback" in block)[-6000:])
     print(json.dumps(figures, indent=2, ensure_ascii=False))
     print(f"total {time.monotonic() - started:.0f} s")
     ok = (set(figures["statuses"]) <= {303} and figures["complaints_stored"] == figures["complaints_submitted"]
