@@ -62,15 +62,13 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(BASE_DIR / "translations"))
+    # One limiter for every rate-limited page, counting in Redis. Set before init_app, which reads
+    # them once: when Redis fails, the limits count in memory, and an error of the limiter's own
+    # never fails a page (it did: the second init_app of two kept the first one's "raise").
     app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app))
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
     login_manager.init_app(app)
-    # One limiter for every rate-limited page; tests count in memory, each app afresh.
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://" if app.config.get("TESTING") else app.config["REDIS_URL"])
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)   # Redis down: pages keep working, unlimited
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {     # ... and do not wait long to find out
-        "socket_connect_timeout": app.config["REDIS_CONNECT_TIMEOUT"], "socket_timeout": 1})
-    limiter.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"

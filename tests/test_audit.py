@@ -107,22 +107,14 @@ def test_a_migrated_database_refuses_updates_and_deletes_of_the_audit(app, tmp_p
     """`flask db upgrade` installs the same guard: PostgreSQL's trigger function, SQLite's triggers."""
     from flask_migrate import upgrade
     from app import create_app
-    from tests.test_health_and_schema import _fresh_database_url
+    from tests.test_health_and_schema import ONE_COMPLAINT_IN_THE_FIRST_SCHEMA, _fresh_database_url
     url, drop = _fresh_database_url(app, tmp_path, "append_only_check")
     migrated = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": app.config["REDIS_URL"]})
     try:
         with migrated.app_context():
             upgrade()
             with db.engine.begin() as conn:
-                for statement in [
-                    "INSERT INTO unit (id, code, name, name_en, kind) VALUES (1, 'BR01', '支行', 'Branch', 'branch')",
-                    "INSERT INTO \"user\" (id, username, name, email, password_hash, role, unit_id, locale, active) "
-                    "VALUES (1, 'u', 'U', 'u@x.cn', 'x', 'staff', 1, 'zh_CN', true)",
-                    "INSERT INTO category (id, code, name, name_en, active) VALUES (1, 'c', '类', 'C', true)",
-                    "INSERT INTO complaint (id, number, submission_token, version, state, customer_name, "
-                    "customer_contact, channel, received_at, registered_at, content, demand, object_text, "
-                    "category_id, level, owner_id, unit_id) VALUES (1, 'TS-20261124-0001', 't', 1, 'registered', "
-                    "'王', '138', 'phone', '2026-11-24 01:00:00', '2026-11-24 01:05:00', 'c', 'd', 'o', 1, 2, 1, 1)",
+                for statement in ONE_COMPLAINT_IN_THE_FIRST_SCHEMA + [
                     "INSERT INTO complaint_event (complaint_id, at, actor_id, action) "
                     "VALUES (1, '2026-11-24 01:05:00', 1, 'registered')",
                     "INSERT INTO admin_audit (at, action, target) VALUES ('2026-11-24 01:00:00', 'unit_created', 'x')",

@@ -57,6 +57,19 @@ def test_migrations_build_exactly_the_models_schema(app, tmp_path):
     assert diff == []
 
 
+# A unit, a user, a category and one complaint, in SQL the first schema (9b748f25f545) and every
+# later one accept: for tests that run the migrations on a database with data in it.
+ONE_COMPLAINT_IN_THE_FIRST_SCHEMA = [
+    "INSERT INTO unit (id, code, name, name_en, kind) VALUES (1, 'BR01', '支行', 'Branch', 'branch')",
+    "INSERT INTO \"user\" (id, username, name, email, password_hash, role, unit_id, locale, active) "
+    "VALUES (1, 'u', 'U', 'u@x.cn', 'x', 'staff', 1, 'zh_CN', true)",
+    "INSERT INTO category (id, code, name, name_en, active) VALUES (1, 'c', '类', 'C', true)",
+    "INSERT INTO complaint (id, number, submission_token, version, state, customer_name, customer_contact, "
+    "channel, received_at, registered_at, content, demand, object_text, category_id, level, owner_id, unit_id) "
+    "VALUES (1, 'TS-20261124-0001', 't', 1, 'registered', '王', '138', 'phone', '2026-11-24 01:00:00', "
+    "'2026-11-24 01:05:00', 'c', 'd', 'o', 1, 2, 1, 1)",
+]
+
 def test_upgrading_a_database_with_complaints_keeps_them(app, tmp_path):
     """The first schema with data in it, then every later migration: nothing is lost."""
     from app import create_app
@@ -65,15 +78,7 @@ def test_upgrading_a_database_with_complaints_keeps_them(app, tmp_path):
     with migrated.app_context():
         upgrade(revision="9b748f25f545")
         with db.engine.begin() as conn:
-            for statement in [
-                "INSERT INTO unit (id, code, name, name_en, kind) VALUES (1, 'BR01', '支行', 'Branch', 'branch')",
-                "INSERT INTO \"user\" (id, username, name, email, password_hash, role, unit_id, locale, active) "
-                "VALUES (1, 'u', 'U', 'u@x.cn', 'x', 'staff', 1, 'zh_CN', true)",
-                "INSERT INTO category (id, code, name, name_en, active) VALUES (1, 'c', '类', 'C', true)",
-                "INSERT INTO complaint (id, number, submission_token, version, state, customer_name, "
-                "customer_contact, channel, received_at, registered_at, content, demand, object_text, category_id, "
-                "level, owner_id, unit_id) VALUES (1, 'TS-20261124-0001', 't', 1, 'registered', '王', '138', "
-                "'phone', '2026-11-24 01:00:00', '2026-11-24 01:05:00', 'c', 'd', 'o', 1, 2, 1, 1)",
+            for statement in ONE_COMPLAINT_IN_THE_FIRST_SCHEMA + [
                 "INSERT INTO deadline (id, complaint_id, kind, started_at, due_at, remind_at) VALUES "
                 "(1, 1, 'dispatch', '2026-11-24 01:05:00', '2026-11-24 01:35:00', '2026-11-24 01:25:00')",
             ]:

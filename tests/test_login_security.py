@@ -61,6 +61,27 @@ def test_the_limits_are_counted_in_redis(app):
     assert any(b"account:staff1" in key for key in keys)
 
 
+
+@pytest.mark.one_backend
+def test_while_the_limits_store_fails_signing_in_and_every_page_still_work(app, client_for, monkeypatch):
+    """Redis gone (or failing) under the limiter: pages are answered, never a 500; sign-ins are
+    then counted in the process's memory."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from extensions import limiter
+
+    def broken(*_args, **_kwargs):
+        raise RedisConnectionError("Connection refused")
+    monkeypatch.setattr(limiter._storage, "incr", broken)
+    monkeypatch.setattr(limiter._storage, "get", broken)
+    monkeypatch.setattr(limiter._storage, "get_moving_window", broken, raising=False)
+    monkeypatch.setattr(limiter._storage, "check", broken)
+    staff = client_for("staff1")
+    for _ in range(3):
+        assert attempt(Client(app), "staff2").status_code == 422      # wrong password: the form again
+        assert staff.get("/intake/").status_code == 200
+    assert Client(app).login("head1").status_code == 303
+
 @pytest.mark.parametrize("password, problem", [
     ("Ab1-short", "at least 10"),
     ("alllowercaseletters", "three of"),
