@@ -121,6 +121,13 @@ class ObjectRoutingRule(db.Model):
     object_unit: Mapped[Optional[Unit]] = relationship(foreign_keys=[object_unit_id])
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
 
+    def describe(self, locale: str) -> str:
+        """What the rule matches, for people: the unit complained about and/or the word."""
+        parts = [self.object_unit.display_name(locale)] if self.object_unit else []
+        if self.object_keyword:
+            parts.append(self.object_keyword)
+        return " · ".join(parts)
+
 
 class Incident(db.Model):
     """One cause (an outage, a product fault) behind many customers' complaints: counted once in

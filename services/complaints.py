@@ -310,16 +310,26 @@ def matching_object_rules(complaint: Complaint) -> list[ObjectRoutingRule]:
                    and (not rule.object_keyword or rule.object_keyword.casefold() in about)), key=_specificity)
 
 
-def suggested_department(complaint: Complaint) -> Optional[Unit]:
-    """Where dispatching the complaint is suggested to go: the unit of the most specific routing rule
-    by object that matches it, else its category's department. A deactivated department, or the unit
-    the complaint is about (回避), is never suggested; the next candidate is."""
-    candidates = [rule.unit for rule in matching_object_rules(complaint)]
-    candidates.append(category_department(complaint.category_id))
-    for unit in candidates:
-        if (unit is not None and unit.active and unit.kind == UnitKind.DEPARTMENT
-                and unit.id != complaint.object_unit_id):
-            return unit
+@dataclass
+class Suggestion:
+    """Where dispatching a complaint is suggested to go, and why: a routing rule by object, or (rule
+    None) the category's department."""
+    unit: Unit
+    rule: Optional[ObjectRoutingRule] = None
+
+
+def suggested_department(complaint: Complaint) -> Optional[Suggestion]:
+    """The unit of the most specific routing rule by object that matches the complaint, else its
+    category's department. A deactivated department, or the unit the complaint is about (回避), is
+    never suggested; the next candidate is."""
+    candidates = [Suggestion(rule.unit, rule) for rule in matching_object_rules(complaint)]
+    default = category_department(complaint.category_id)
+    if default is not None:
+        candidates.append(Suggestion(default))
+    for candidate in candidates:
+        unit = candidate.unit
+        if unit.active and unit.kind == UnitKind.DEPARTMENT and unit.id != complaint.object_unit_id:
+            return candidate
     return None
 
 

@@ -133,3 +133,16 @@ def test_a_rule_is_changed_and_deleted_with_audit_entries(client_for):
     assert admin.get(f"/admin/routing/{rule_id}").status_code == 404
     assert admin.post(f"/admin/routing/{rule_id}/delete").status_code == 404
     assert client_for("center1").get("/admin/routing").status_code == 403
+
+
+def test_the_dispatch_form_says_why_it_suggests_its_department(client_for):
+    admin, staff = client_for("admin"), client_for("staff1")
+    assert admin.post("/admin/routing", data=rule_form(object_keyword="手机银行", unit=unit_id("IT"))).status_code == 303
+    by_rule = register(staff, category=str(category_id("waiting")), object_text="手机银行App登录排队")
+    by_category = register(staff, category=str(category_id("waiting")))
+
+    def reason(complaint) -> str:
+        page = staff.get(f"/complaints/{complaint.id}").text
+        return re.search(r'data-testid="routing-reason">(.*?)</p>', page, re.S).group(1)
+    assert reason(by_rule) == "按投诉对象派单规则“手机银行”建议。"
+    assert reason(by_category) == "按投诉类别的处理部门建议。"

@@ -36,9 +36,10 @@ def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchFor
                                                    User.active.is_(True)).order_by(User.unit_id, User.id))
     form.assignee.choices = [(0, _("Whole department"))] + [
         (u.id, f"{u.unit.display_name(current_locale())} · {u.name}") for u in people]
+    form.suggestion = None
     if not submitted:
-        suggestion = ops.suggested_department(complaint)
-        form.unit.data = suggestion.id if suggestion else 0
+        form.suggestion = ops.suggested_department(complaint)
+        form.unit.data = form.suggestion.unit.id if form.suggestion else 0
     return form
 
 
