@@ -13,7 +13,7 @@ from sqlalchemy import exists, func, or_, select
 
 from extensions import db
 from models import Category, Complaint, ObjectRoutingRule, Role, RoutingRule, Unit, UnitKind, User
-from services import audit, notify
+from services import audit, notify, policy
 
 # Which kind of unit each role belongs to; the administrator may sit anywhere.
 ROLE_UNIT_KINDS = {
@@ -227,7 +227,7 @@ def _check_object_rule(rule: ObjectRoutingRule, category: Optional[Category], ob
     if unit.kind != UnitKind.DEPARTMENT or not unit.active:
         raise Refused(_l("Choose an active department."), "unit")
     if not db.session.scalar(select(exists().where(User.unit_id == unit.id, User.active.is_(True),
-                                                   User.role.in_((Role.DEPT_STAFF, Role.DEPT_HEAD))))):
+                                                   User.role.in_(policy.DEPARTMENT_ROLES)))):
         raise Refused(_l("This department has nobody who could answer; add its staff first."), "unit")
     if object_unit is not None and object_unit.id == unit.id:
         raise Refused(_l("A unit never handles complaints about itself (回避); choose another department."), "unit")
