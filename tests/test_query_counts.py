@@ -1,5 +1,7 @@
 """No list page runs a query per row: the count of SQL statements stays the same with 2 or 22
 complaints on the page (N+1 guard)."""
+from contextlib import contextmanager
+
 import pytest
 from sqlalchemy import event
 
@@ -7,16 +9,23 @@ from extensions import db
 from tests.helpers import dispatch, register
 
 
-def statements(client, url) -> int:
+@contextmanager
+def counting(target, event_name: str):
+    """Counts the `event_name` events of `target` inside the block: [n]."""
     count = [0]
 
     def counter(*_args, **_kwargs):
         count[0] += 1
-    event.listen(db.engine, "before_cursor_execute", counter)
+    event.listen(target, event_name, counter)
     try:
-        assert client.get(url).status_code == 200
+        yield count
     finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
+        event.remove(target, event_name, counter)
+
+
+def statements(client, url) -> int:
+    with counting(db.engine, "before_cursor_execute") as count:
+        assert client.get(url).status_code == 200
     return count[0]
 
 
@@ -56,21 +65,9 @@ def test_registering_a_much_repeated_complaint_costs_no_more_than_a_fourth_repea
     same = {"object_text": "ATM 机吞卡", "category": str(category_id("system_app"))}
 
     def register_costs(n: int) -> tuple[int, int]:
-        count, loaded = [0], [0]
-
-        def counter(*_args, **_kwargs):
-            count[0] += 1
-
-        def on_load(*_args, **_kwargs):
-            loaded[0] += 1
-        event.listen(db.engine, "before_cursor_execute", counter)
-        event.listen(Complaint, "load", on_load)
-        try:
+        with counting(db.engine, "before_cursor_execute") as count, counting(Complaint, "load") as loaded:
             response = staff.post("/intake/new", data=complaint_form(customer_contact=f"138{n:08d}", **same))
             assert response.status_code == 303
-        finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
-            event.remove(Complaint, "load", on_load)
         return count[0], loaded[0]
     for n in range(3):                  # the third makes them all major
         register_costs(n)
