@@ -17,6 +17,7 @@ class OutboxState(str, enum.Enum):
     PENDING = "pending"
     SENDING = "sending"   # claimed by one worker until claimed_until
     SENT = "sent"
+    FAILED = "failed"     # given up after notify.MAX_ATTEMPTS; the administrator's outbox page can retry it
 
 
 class OutboxMessage(db.Model):

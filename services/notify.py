@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
@@ -21,8 +22,17 @@ from services import clock, queue
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(minutes=30)
+MAX_ATTEMPTS = 8        # about two hours of back-off; then the message is given up and shown to the administrator
 _PENDING_FLAG = "outbox_pending"
 UNREACHABLE = (ConnectionError, TimeoutError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+# Every character Python's e-mail library (or a mail server) could take for the end of a header line.
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """A header value on one line: typed text reaches subjects (被投诉对象 of a major complaint), and a
+    line break there would make the message unbuildable, or add a header of the sender's choosing."""
+    return _LINE_BREAKS.sub(" ", text or "").strip()
 
 
 def queue_email(user: User, template: str, complaint_id: int | None = None, **context) -> OutboxMessage:
@@ -45,7 +55,7 @@ def queue_message(address: str, subject: str, text: str, html: str | None = None
                   complaint_id: int | None = None) -> OutboxMessage:
     """Queue an e-mail already rendered (the customer notices, from the administrator's templates)."""
     now = clock.now()
-    message = OutboxMessage(to_addr=address, subject=subject[:300], body_text=text, body_html=html,
+    message = OutboxMessage(to_addr=one_line(address)[:254], subject=one_line(subject)[:300], body_text=text, body_html=html,
                             created_at=now, next_attempt_at=now, complaint_id=complaint_id)
     db.session.add(message)
     db.session.info[_PENDING_FLAG] = True
@@ -85,9 +95,9 @@ def _claim(message_id: int, now) -> bool:
 def _send(message: OutboxMessage) -> None:
     cfg = current_app.config
     email = EmailMessage()
-    email["From"] = cfg["MAIL_DEFAULT_SENDER"]
-    email["To"] = message.to_addr
-    email["Subject"] = message.subject
+    email["From"] = one_line(cfg["MAIL_DEFAULT_SENDER"])
+    email["To"] = one_line(message.to_addr)
+    email["Subject"] = one_line(message.subject)
     email["Message-ID"] = f"<outbox-{message.id}@complaints>"
     email.set_content(message.body_text)
     if message.body_html:
@@ -107,11 +117,14 @@ def smtp_send(email: EmailMessage) -> None:
 
 
 def deliver_due(limit: int = 200) -> dict:
-    """Send what is due. A failure keeps the message with a growing back-off; nothing is dropped."""
+    """Send what is due. Each message fails alone: whatever goes wrong with one (an unreachable server, a
+    refused address, a message that cannot be built) is recorded on it with a growing back-off, and
+    after MAX_ATTEMPTS it is given up for the administrator to see; the others go on."""
     now = clock.now()
     ids = db.session.scalars(
         select(OutboxMessage.id)
-        .where(OutboxMessage.state != OutboxState.SENT, OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.state != OutboxState.SENT, OutboxMessage.state != OutboxState.FAILED,
+               OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at).limit(limit)
     ).all()
     sent = failed = 0
@@ -122,14 +135,10 @@ def deliver_due(limit: int = 200) -> dict:
         message.attempts += 1
         try:
             _send(message)
-        except OSError as exc:  # smtplib's errors are OSErrors too
-            message.state = OutboxState.PENDING
-            message.last_error = str(exc)[:500]
-            message.next_attempt_at = now + min(timedelta(minutes=2 ** (message.attempts - 1)), MAX_BACKOFF)
-            db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - any failure stays with its message, never with the batch
+            db.session.rollback()
+            _record_failure(message_id, exc, now, server_down=isinstance(exc, UNREACHABLE))
             failed += 1
-            log.warning("mail %s to %s failed (attempt %s): %s", message.id, message.to_addr,
-                        message.attempts, exc)
             if isinstance(exc, UNREACHABLE):
                 break  # the server is unreachable: the rest waits for the next tick
         else:
@@ -138,3 +147,29 @@ def deliver_due(limit: int = 200) -> dict:
             db.session.commit()
             sent += 1
     return {"sent": sent, "failed": failed}
+
+
+def _record_failure(message_id: int, exc: Exception, now, server_down: bool) -> None:
+    message = db.session.get(OutboxMessage, message_id)
+    message.attempts += 1   # the rollback undid the count taken before sending
+    message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+    # An outage of the server is no fault of the message: it waits however long the outage lasts.
+    if message.attempts >= MAX_ATTEMPTS and not server_down:
+        message.state = OutboxState.FAILED
+        log.error("mail %s to %s given up after %s attempts: %s", message.id, message.to_addr,
+                  message.attempts, message.last_error)
+    else:
+        message.state = OutboxState.PENDING
+        message.next_attempt_at = now + min(timedelta(minutes=2 ** (message.attempts - 1)), MAX_BACKOFF)
+        log.warning("mail %s to %s failed (attempt %s): %s", message.id, message.to_addr,
+                    message.attempts, message.last_error)
+    db.session.commit()
+
+
+def retry(message: OutboxMessage) -> None:
+    """The administrator sends a given-up (or waiting) message again, at once, with a fresh count."""
+    message.state = OutboxState.PENDING
+    message.attempts = 0
+    message.next_attempt_at = clock.now()
+    message.claimed_until = None
+    db.session.info[_PENDING_FLAG] = True

@@ -53,8 +53,8 @@ def _send_after_commit(session: Session) -> None:
     for phone, text in session.info.pop(_PENDING, []):
         try:
             gateway().send(phone, text)
-        except OSError as exc:   # the notice is on the tracking page anyway; the web request goes on
-            log.warning("SMS to %s failed: %s", phone, exc)
+        except Exception as exc:   # noqa: BLE001 - the notice is on the tracking page anyway; the
+            log.warning("SMS to %s failed: %s", phone, exc)   # request (already committed) goes on
 
 
 @event.listens_for(Session, "after_rollback")

@@ -139,6 +139,9 @@ TABLE: dict[tuple[str, str], Rule] = {
                                                 status=303, form_page="/admin/routing/{doomed_rule}"),
     ("admin.mail_check", "GET"): Rule("/admin/mail", roles(Role.ADMIN)),
     ("admin.mail_check", "POST"): Rule("/admin/mail", roles(Role.ADMIN), status=422, form_page="/admin/mail"),
+    ("admin.outbox", "GET"): Rule("/admin/outbox", roles(Role.ADMIN)),
+    # No such message: the administrator gets 404, everyone else 403 before the look-up.
+    ("admin.retry_message", "POST"): Rule("/admin/outbox/999999/retry", roles(Role.ADMIN), status=404),
 
     # Evidence: added by whoever acts on the open case, downloaded by whoever sees the case.
     ("attachments.upload", "POST"): Rule("/attachments/complaint/{complaint}", roles(OWNER_SIDE, DEPARTMENT, Role.LEADER),

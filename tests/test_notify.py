@@ -1,0 +1,114 @@
+"""The outbox (services/notify.py): one bad message never holds back the others, and whatever cannot
+be sent is recorded, retried later, given up after a few attempts and shown to the administrator."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from extensions import db
+from models import AdminAuditEntry, OutboxMessage, OutboxState
+from services import notify
+from tests.test_public import public_client, web_form
+
+POISON = "手机银行\r\nX-Probe: 1"
+
+
+def _queued(address: str, subject: str) -> int:
+    message = notify.queue_message(address, subject, "正文")
+    db.session.commit()
+    return message.id
+
+
+def _legacy(address: str, subject: str) -> int:
+    """A row written before subjects were flattened (or by anything that skips queue_message)."""
+    message = notify.queue_message(address, "placeholder", "正文")
+    db.session.flush()
+    message.subject = subject
+    db.session.commit()
+    return message.id
+
+
+def _state(message_id: int) -> OutboxMessage:
+    db.session.expire_all()
+    return db.session.get(OutboxMessage, message_id)
+
+
+def test_a_line_break_in_a_subject_is_flattened_and_the_mail_goes_out(app, mailbox):
+    legacy = _legacy("leader1@example.com", f"重大投诉: {POISON}")
+    fresh = _queued("leader2@example.com", f"重大投诉: {POISON}")
+    assert "\n" not in _state(fresh).subject
+
+    assert notify.deliver_due() == {"sent": 2, "failed": 0}
+    assert sorted(m["To"] for m in mailbox.messages) == ["leader1@example.com", "leader2@example.com"]
+    for message in mailbox.messages:
+        assert message["X-Probe"] is None and message["Subject"] == "重大投诉: 手机银行 X-Probe: 1"
+    assert _state(legacy).state == _state(fresh).state == OutboxState.SENT
+
+
+def test_public_complaints_with_a_header_in_the_object_do_not_stop_the_mail(app, mailbox):
+    """The attack of the report: the repeat rule makes the third such complaint major, which mails
+    the leaders with the object in the subject; before, every delivery run crashed on it."""
+    client = public_client(app)
+    for n in range(4):
+        response = client.post("/complain", data=web_form(object_text=POISON, email=f"c{n}@example.net"))
+        assert response.status_code == 200
+    notify.deliver_due()
+    assert mailbox.to("leader1@example.com"), "the major complaint's notice reached the leader"
+    assert all(m["X-Probe"] is None for m in mailbox.messages)
+    unsent = db.session.scalars(select(OutboxMessage).where(OutboxMessage.state != OutboxState.SENT)).all()
+    assert unsent == []
+
+
+def test_a_message_that_fails_for_any_reason_does_not_hold_back_the_next(app, mailbox, clock, monkeypatch):
+    bad = _queued("dept1@example.com", "坏的")
+    good = _queued("dept2@example.com", "好的")
+    real_send = notify._send
+
+    def send(message):
+        if message.id == bad:
+            raise ValueError("cannot build this one")
+        real_send(message)
+    monkeypatch.setattr(notify, "_send", send)
+
+    assert notify.deliver_due() == {"sent": 1, "failed": 1}
+    assert [m["To"] for m in mailbox.messages] == ["dept2@example.com"]
+    poisoned = _state(bad)
+    assert poisoned.state == OutboxState.PENDING and poisoned.attempts == 1
+    assert poisoned.last_error == "ValueError: cannot build this one"
+    assert poisoned.next_attempt_at > clock()          # not again in the same minute
+    assert _state(good).state == OutboxState.SENT
+
+
+def test_after_the_last_attempt_a_message_is_given_up_and_the_administrator_retries_it(
+        app, mailbox, clock, monkeypatch, client_for):
+    bad = _queued("dept1@example.com", "送不出去")
+    monkeypatch.setattr(notify, "_send", lambda message: (_ for _ in ()).throw(LookupError("unknown charset")))
+    for _ in range(notify.MAX_ATTEMPTS):
+        notify.deliver_due()
+        clock.advance(hours=1)
+    assert _state(bad).state == OutboxState.FAILED and _state(bad).attempts == notify.MAX_ATTEMPTS
+    clock.advance(days=1)
+    assert notify.deliver_due() == {"sent": 0, "failed": 0}        # given up: no more tries on its own
+
+    admin = client_for("admin")
+    page = admin.get("/admin/outbox")
+    assert page.status_code == 200 and "送不出去" in page.text and "LookupError: unknown charset" in page.text
+    monkeypatch.undo()
+    response = admin.post(f"/admin/outbox/{bad}/retry", follow_redirects=True)
+    assert "dept1@example.com" in response.text                   # the confirmation names the address
+    assert _state(bad).state == OutboxState.PENDING and _state(bad).attempts == 0
+    assert db.session.scalar(select(AdminAuditEntry.action).order_by(AdminAuditEntry.id.desc())) == "outbox_retried"
+    assert notify.deliver_due()["sent"] == 1 and mailbox.to("dept1@example.com")
+    assert "送不出去" not in admin.get("/admin/outbox").text
+
+
+def test_while_the_server_is_unreachable_a_message_waits_and_is_never_given_up(app, mailbox, clock):
+    message_id = _queued("dept1@example.com", "等服务器")
+    port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = 1                                   # nothing listens there
+    for _ in range(notify.MAX_ATTEMPTS + 2):
+        notify.deliver_due()
+        clock.advance(hours=1)
+    assert _state(message_id).state == OutboxState.PENDING
+    app.config["MAIL_PORT"] = port
+    assert notify.deliver_due()["sent"] == 1
+
