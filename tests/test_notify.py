@@ -2,6 +2,9 @@
 be sent is recorded, retried later, given up after a few attempts and shown to the administrator."""
 from __future__ import annotations
 
+import smtplib
+import threading
+
 from sqlalchemy import select
 
 from extensions import db
@@ -63,10 +66,10 @@ def test_a_message_that_fails_for_any_reason_does_not_hold_back_the_next(app, ma
     good = _queued("dept2@example.com", "好的")
     real_send = notify._send
 
-    def send(message):
+    def send(message, smtp):
         if message.id == bad:
             raise ValueError("cannot build this one")
-        real_send(message)
+        real_send(message, smtp)
     monkeypatch.setattr(notify, "_send", send)
 
     assert notify.deliver_due() == {"sent": 1, "failed": 1}
@@ -81,7 +84,7 @@ def test_a_message_that_fails_for_any_reason_does_not_hold_back_the_next(app, ma
 def test_after_the_last_attempt_a_message_is_given_up_and_the_administrator_retries_it(
         app, mailbox, clock, monkeypatch, client_for):
     bad = _queued("dept1@example.com", "送不出去")
-    monkeypatch.setattr(notify, "_send", lambda message: (_ for _ in ()).throw(LookupError("unknown charset")))
+    monkeypatch.setattr(notify, "_send", lambda message, smtp: (_ for _ in ()).throw(LookupError("unknown charset")))
     for _ in range(notify.MAX_ATTEMPTS):
         notify.deliver_due()
         clock.advance(hours=1)
@@ -112,3 +115,39 @@ def test_while_the_server_is_unreachable_a_message_waits_and_is_never_given_up(a
     app.config["MAIL_PORT"] = port
     assert notify.deliver_due()["sent"] == 1
 
+
+
+def test_a_batch_goes_over_one_connection_and_side_by_side_deliveries_send_each_message_once(
+        app, mailbox, monkeypatch):
+    ids = [_queued(f"staff{n}@example.com", f"提醒 {n}") for n in range(notify.CHUNK + 30)]
+    connections = []
+
+    class Counted(smtplib.SMTP):
+        def __init__(self, *args, **kwargs):
+            connections.append(self)
+            super().__init__(*args, **kwargs)
+    monkeypatch.setattr(notify.smtplib, "SMTP", Counted)
+    barrier = threading.Barrier(3)
+    results, errors = [], []
+
+    def deliver():
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.append(notify.deliver_due())
+            except Exception as exc:  # surfaced below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+    threads = [threading.Thread(target=deliver) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sum(r["sent"] for r in results) == len(ids)
+    assert len(mailbox.messages) == len(ids)                        # none twice, none missing
+    assert len({m["Message-ID"] for m in mailbox.messages}) == len(ids)
+    assert len(connections) <= 2 * 3                                # a connection per chunk, not per message
+    assert {_state(i).state for i in ids} == {OutboxState.SENT}
