@@ -339,6 +339,7 @@ class Answer(db.Model):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    round: Mapped[int] = mapped_column(default=1, server_default="1")
     cause: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(Text)
     corrective_action: Mapped[str] = mapped_column(Text)

@@ -365,7 +365,8 @@ def answer_complaint(complaint: Complaint, actor: User, cause: str, result: str,
                      preventive_action: str, expected_version: Optional[int] = None) -> Answer:
     _check(policy.can_answer(actor, complaint), complaint, expected_version)
     now = clock.now()
-    answer = Answer(complaint=complaint, author=actor, unit_id=actor.unit_id, cause=cause, result=result,
+    answer = Answer(complaint=complaint, round=complaint.round, author=actor, unit_id=actor.unit_id, cause=cause,
+                    result=result,
                     corrective_action=corrective_action, preventive_action=preventive_action,
                     submitted_at=now)
     db.session.add(answer)

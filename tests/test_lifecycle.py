@@ -120,6 +120,14 @@ def test_unsatisfied_twice_goes_to_the_leader_whose_decision_closes_it(client_fo
     assert complaint.state == ComplaintState.CLOSED
     assert complaint.decision == "维持补偿200元的处理意见。" and complaint.external_channels_told
 
+    # The printed handling form shows both rounds (each answer, result and visit) and the decision.
+    printed = center.get(f"/ledger/{complaint.id}/print").text
+    first, second = (printed.index(f'scope="colgroup">{title}<') for title in ("首次处理", "二次处理"))
+    assert first < printed.index("已向客户致歉并说明原因。") < second < printed.index("补偿金额提高至200元。")
+    assert first < printed.index("赔偿金额太低") < second < printed.index("仍不满意")
+    assert printed.count("已电话告知客户处理结果并致歉。") == 2
+    assert "维持补偿200元的处理意见。" in printed and "郑伟" in printed and "分管领导" in printed
+
 
 def test_a_satisfied_visit_closes(client_for):
     staff = client_for("staff1")

@@ -13,7 +13,7 @@ from blueprints.ledger.forms import LedgerFilterForm
 from blueprints.ui import current_locale, role_required, visible_complaint_or_404
 from extensions import db
 from models import Category, Role, Unit
-from services import ledger, ledger_export, policy
+from services import handling_form, ledger, ledger_export, policy
 from services.complaints import record_view
 
 # Units see their own complaints (services.policy); the administrator handles no complaints.
@@ -142,5 +142,6 @@ def print_form(complaint_id: int):
     complaint = visible_complaint_or_404(complaint_id)
     record_view(complaint, current_user)
     db.session.commit()
-    return render_template("ledger/print.html", complaint=complaint,
+    return render_template("ledger/print.html", complaint=complaint, rounds=handling_form.rounds(complaint),
+                           decision=handling_form.leader_decision(complaint),
                            organisation=current_app.config["ORGANISATION_NAME"])
