@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from services import clock
 from services.labels import CAUSE_LABELS
 
+
 class ActionForm(FlaskForm):
     cause_kind = SelectField(_l("Kind of cause"), choices=[("", _l("Choose…"))] + [
         (kind.value, label) for kind, label in CAUSE_LABELS.items()],
