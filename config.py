@@ -5,6 +5,10 @@ from datetime import timedelta
 from pathlib import Path
 
 
+# The languages offered, each by its own name; the first is the default.
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+
 def _instance_secret(instance_path: str) -> str:
     """A secret key generated once and kept under instance/, so sessions survive restarts."""
     path = Path(instance_path) / "secret_key"
@@ -72,7 +76,7 @@ DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
-    "LANGUAGES": {"zh_CN": "中文", "en": "English"},
+    "LANGUAGES": LANGUAGES,
     # Shared office PCs: no persistent "remember me" cookie (the server-side session, see
     # services/sessions.py, is what really ends a sign-in; the cookie expires with its idle time).
     "SESSION_WARNING_MINUTES": 2,      # the "stay signed in?" warning shows this long before the idle end

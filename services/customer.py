@@ -19,33 +19,19 @@ from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
+from config import LANGUAGES
 from extensions import db
 from models import (Attachment, Channel, Complaint, ComplaintState, CustomerAccess, CustomerMessage, DeadlineKind,
                     MessageDirection, NoticeKind, NoticeTemplate, PlanState, Role, Satisfaction, User)
 from services import attachments, clock, complaints, notify, sms
+from services.labels import COMMITMENT_LABELS, CUSTOMER_STATE_LABELS
 
-LANGUAGES = ("zh_CN", "en")
 # No 0/O or 1/I: the code is read off a phone and typed by hand.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10   # 50 bits: guessing is hopeless behind the rate limit
 # What a customer is promised, in the order they care about it.
 COMMITMENTS = (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION, DeadlineKind.FINAL_DECISION,
                DeadlineKind.REVIEW)
-
-CUSTOMER_STATES = {
-    ComplaintState.REGISTERED: _l("Received: we are looking into your complaint."),
-    ComplaintState.DISPATCHED: _l("Being handled by the responsible department."),
-    ComplaintState.ANSWERED: _l("Being handled: the answer is being checked before we tell you."),
-    ComplaintState.AWAITING_VISIT: _l("We have told you our result. Please tell us whether you are satisfied."),
-    ComplaintState.WITH_LEADER: _l("Being decided by senior management."),
-    ComplaintState.CLOSED: _l("Closed."),
-}
-COMMITMENT_LABELS = {
-    DeadlineKind.FIRST_RESPONSE: _l("We contact you"),
-    DeadlineKind.RESOLUTION: _l("We tell you our plan or result"),
-    DeadlineKind.FINAL_DECISION: _l("Final decision at the latest"),
-    DeadlineKind.REVIEW: _l("Review decided"),
-}
 
 
 class NoIntake(Exception):
@@ -294,7 +280,7 @@ def _context(complaint: Complaint, code: Optional[str], link: Optional[str]) -> 
     plan = complaint.current_plan
     return {
         "customer_name": complaint.customer_name, "number": complaint.number,
-        "received_at": _local(complaint.received_at), "state": str(CUSTOMER_STATES[complaint.state]),
+        "received_at": _local(complaint.received_at), "state": str(CUSTOMER_STATE_LABELS[complaint.state]),
         "resolution_due": _due(complaint, DeadlineKind.RESOLUTION), "final_due": _due(complaint, DeadlineKind.FINAL_DECISION),
         "plan": plan.steps if plan and plan.state == PlanState.APPROVED else "", "result": complaint.result or "",
         "decision": complaint.decision or "", "closed_at": _local(complaint.closed_at),

@@ -26,16 +26,12 @@ from extensions import db
 from models import Unit, User
 from services import clock, ledger
 from services.jobs import _app_context
+from services.labels import CHANNEL_LABELS, KIND_LABELS, SEVERITY_LABELS, STATE_LABELS
 from services.queue import queue, redis_connection
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv; charset=utf-8"}
 JOB_ID = re.compile(r"[0-9a-f]{32}")
-
-
-def _labels():
-    from blueprints import ui   # the labels of the enums live with the views' helpers
-    return ui
 
 
 def _local(moment: Optional[datetime]) -> Optional[datetime]:
@@ -53,12 +49,12 @@ COLUMNS: list[tuple] = [
     (_l("Registered at"), 17, lambda c, x: _local(c.registered_at)),
     (_l("Customer"), 12, lambda c, x: c.customer_name),
     (_l("Contact"), 16, lambda c, x: c.customer_contact),
-    (_l("Channel"), 12, lambda c, x: str(_labels().CHANNEL_LABELS[c.channel])),
+    (_l("Channel"), 12, lambda c, x: str(CHANNEL_LABELS[c.channel])),
     (_l("Category"), 14, lambda c, x: c.category.name),
-    (_l("Kind"), 10, lambda c, x: str(_labels().KIND_LABELS[c.kind])),
-    (_l("Severity"), 8, lambda c, x: str(_l("Major") if c.is_major else _l("General"))),
+    (_l("Kind"), 10, lambda c, x: str(KIND_LABELS[c.kind])),
+    (_l("Severity"), 8, lambda c, x: str(SEVERITY_LABELS["major" if c.is_major else "general"])),
     (_l("Level"), 6, lambda c, x: c.level),
-    (_l("State"), 14, lambda c, x: str(_labels().STATE_LABELS[c.state])),
+    (_l("State"), 14, lambda c, x: str(STATE_LABELS[c.state])),
     (_l("Unit"), 14, lambda c, x: _unit(x["units"], c.unit_id)),
     (_l("Handling department"), 14, lambda c, x: _unit(x["units"], c.handling_unit_id)),
     (_l("First-responsible owner"), 10, lambda c, x: c.owner.name),

@@ -65,6 +65,17 @@ def test_language_switches_to_english_and_sticks_to_the_user(app, client_for):
     assert "My complaints" in page and 'lang="en"' in page
 
 
+def test_the_language_switch_offers_the_other_language(client_for):
+    client = client_for("staff1")
+    page = client.get("/intake/").text
+    assert '<button name="locale" value="en" class="link" lang="en">English</button>' in page
+    assert 'value="zh_CN"' not in page
+    client.post("/language", data={"locale": "en"})
+    page = client.get("/intake/").text
+    assert '<button name="locale" value="zh_CN" class="link" lang="zh-CN">中文</button>' in page
+    assert 'name="locale" value="en"' not in page
+
+
 def test_disabled_account_cannot_sign_in(app):
     from extensions import db
     from tests.helpers import user

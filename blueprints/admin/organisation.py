@@ -8,14 +8,12 @@ from sqlalchemy import or_, select
 from blueprints.admin import bp
 from blueprints.admin.forms import (CategoryFields, CategoryForm, MailCheckForm, ObjectRuleForm, UnitFields, UnitForm,
                                    UserFields, UserForm)
-from blueprints.ui import ROLE_LABELS, current_locale, role_required
+from blueprints.ui import current_locale, role_required
 from extensions import db
 from models import Category, ObjectRoutingRule, Role, RoutingRule, Unit, UnitKind, User
 from services import organisation
+from services.labels import ROLE_LABELS, UNIT_KIND_LABELS
 from services.organisation import Refused
-
-UNIT_KIND_LABELS = {UnitKind.HEAD_OFFICE: _l("Head office"), UnitKind.BRANCH: _l("Branch"),
-                    UnitKind.DEPARTMENT: _l("Department"), UnitKind.SERVICE_CENTER: _l("Customer service center")}
 
 
 def _refused(form, refusal: Refused) -> None:

@@ -5,28 +5,17 @@ import io
 import json
 
 from flask import Response, abort, render_template, request, stream_with_context
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.audit import bp
 from blueprints.audit.forms import AuditFilterForm
-from blueprints.ui import EVENT_LABELS, describe_changes, local_datetime, role_required
+from blueprints.ui import describe_changes, local_datetime, role_required
 from extensions import db
 from models import Role
 from services import audit
+from services.labels import ADMIN_ACTION_LABELS, EVENT_LABELS
 
-ADMIN_ACTION_LABELS = {
-    "unit_created": _l("Created a unit"), "unit_changed": _l("Renamed or moved a unit"),
-    "unit_activated": _l("Reactivated a unit"), "unit_deactivated": _l("Deactivated a unit"),
-    "unit_deleted": _l("Deleted a unit"), "unit_hours_changed": _l("Changed a unit's working hours"),
-    "user_created": _l("Created a user"), "user_changed": _l("Changed a user"),
-    "user_disabled": _l("Disabled a user"), "user_enabled": _l("Enabled a user"),
-    "password_reset": _l("Reset a password"), "category_created": _l("Created a category"),
-    "category_changed": _l("Changed a category or its routing"), "rule_changed": _l("Changed a deadline rule"),
-    "calendar_changed": _l("Set a working-calendar day"), "calendar_removed": _l("Removed a working-calendar day"),
-    "mail_checked": _l("Sent a test e-mail"), "routing_rule_created": _l("Created a routing rule"),
-    "routing_rule_changed": _l("Changed a routing rule"), "routing_rule_deleted": _l("Deleted a routing rule"),
-}
 COMPLAINT_ROLES = {Role.CENTER, Role.LEADER}
 PER_PAGE = 50
 

@@ -3,8 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DateTimeLocalField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from blueprints.ui import CONTACT_LABELS, SATISFACTION_LABELS
 from models import ContactChannel, Satisfaction
+from services.labels import CONTACT_LABELS, SATISFACTION_LABELS
 from wtforms.widgets import HiddenInput
 
 CONTACT_CHOICES = [(c.value, CONTACT_LABELS[c]) for c in ContactChannel]

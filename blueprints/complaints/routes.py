@@ -10,12 +10,12 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
                                          LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultFields, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
                                          WithdrawForm)
-from blueprints.ui import (DEADLINE_LABELS, current_locale, describe_changes, local_datetime,
-                          visible_complaint_or_404)
+from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ContactChannel, Incident, Satisfaction, Unit, User
 from services import complaints as ops
 from services import clock, policy
+from services.labels import DEADLINE_LABELS
 
 
 def _new(form_class, prefix: str, submitted: bool):

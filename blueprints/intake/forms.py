@@ -8,10 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from blueprints.ui import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
 from models import Channel, Kind
 from services import clock
 from services.complaints import active_categories, all_units, colleagues, open_incidents
+from services.labels import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 # Registration is due within 15 minutes of receipt; older receipts are still accepted

@@ -5,8 +5,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from blueprints.ui import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS, STATE_LABELS
 from services import ledger
+from services.labels import (CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS, SEVERITY_LABELS,
+                             STATE_LABELS)
 
 ANY = ("", _l("Any"))
 SORT_CHOICES = [
@@ -24,7 +25,7 @@ class LedgerFilterForm(Form):
     category = SelectField(_l("Category"), default="")
     channel = SelectField(_l("Channel"), default="", choices=[ANY] + [(k.value, v) for k, v in CHANNEL_LABELS.items()])
     severity = SelectField(_l("Severity"), default="",
-                           choices=[ANY, ("major", _l("Major")), ("general", _l("General"))])
+                           choices=[ANY] + list(SEVERITY_LABELS.items()))
     level = SelectField(_l("Level"), default="", choices=[ANY] + [(str(k), v) for k, v in LEVEL_LABELS.items()])
     state = SelectField(_l("State"), default="", choices=[ANY] + [(k.value, v) for k, v in STATE_LABELS.items()])
     overdue = SelectField(_l("Overdue"), default="",

@@ -7,20 +7,15 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from blueprints.ui import role_required
+from config import LANGUAGES
 from extensions import db
 from models import NoticeKind, NoticeTemplate, Role
 from services import clock
-from services.customer import (DEFAULT_TEMPLATES, LANGUAGES, PLACEHOLDERS, TEMPLATE_ERRORS, notice_template,
-                               render_notice, sample_context)
+from services.customer import (DEFAULT_TEMPLATES, PLACEHOLDERS, TEMPLATE_ERRORS, notice_template, render_notice,
+                               sample_context)
+from services.labels import LANGUAGE_LABELS, NOTICE_KIND_LABELS
 
 bp = Blueprint("notices", __name__)
-
-KIND_LABELS = {
-    NoticeKind.ACCEPTANCE: _l("Acceptance (number and tracking code)"), NoticeKind.PLAN: _l("Handling plan"),
-    NoticeKind.RESULT: _l("Result"), NoticeKind.CLOSURE: _l("Closure"),
-    NoticeKind.LINK: _l("One-time link to the tracking page"),
-}
-LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
 
 
 def renders(form, field):
@@ -49,7 +44,7 @@ def _forms(submitted: dict | None = None) -> list:
 
 
 def _page(submitted: dict | None = None, status: int = 200):
-    return render_template("notices/index.html", rows=_forms(submitted), KIND_LABELS=KIND_LABELS,
+    return render_template("notices/index.html", rows=_forms(submitted), KIND_LABELS=NOTICE_KIND_LABELS,
                            LANGUAGE_LABELS=LANGUAGE_LABELS, placeholders=PLACEHOLDERS), status
 
 

@@ -1,16 +1,7 @@
 """The customer's pages, without login: the complaint form and the tracking page."""
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
-
-from blueprints.ui import EVENT_LABELS
 
 bp = Blueprint("public", __name__)
-
-# The customer's doings, as staff read them on the complaint's timeline.
-EVENT_LABELS.update({
-    "customer_added": _l("The customer added information on the tracking page:"),
-})
-
 
 
 @bp.app_template_global()

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from blueprints.ui import SATISFACTION_LABELS
 from extensions import db
 from models import Satisfaction, Unit, UnitKind
 from services import attachments
 from services.complaints import active_categories
+from services.labels import SATISFACTION_LABELS
 
 MOBILE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 

@@ -11,6 +11,7 @@ from extensions import db, limiter
 from models import Complaint, ComplaintState, Satisfaction
 from services import customer
 from services.complaints import ActionRefused
+from services.labels import CUSTOMER_STATE_LABELS
 
 TRACKED = "tracked"          # the session's complaint ids whose number and code (or link) were given
 TRACKED_AT_MOST = 5
@@ -169,7 +170,7 @@ def _track_page(form, link_form, status: int):
 
 def _status_page(complaint: Complaint, information=None, survey=None, status: int = 200):
     return render_template(
-        "public/status.html", complaint=complaint, state=customer.CUSTOMER_STATES[complaint.state],
+        "public/status.html", complaint=complaint, state=CUSTOMER_STATE_LABELS[complaint.state],
         commitments=customer.commitments(complaint), messages=customer.messages(complaint),
         files=customer.own_files(complaint),
         information=information or InformationForm(formdata=None),

@@ -3,15 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from models import CauseKind
 from services import clock
-
-CAUSE_LABELS = {
-    CauseKind.STAFF: _l("Staff (attitude, skill, rules broken)"), CauseKind.PROCESS: _l("Rules and process"),
-    CauseKind.SYSTEM: _l("System or equipment"), CauseKind.PRODUCT: _l("Product, pricing or fees"),
-    CauseKind.FACILITY: _l("Premises and facilities"), CauseKind.THIRD_PARTY: _l("Partner or outsourcer"),
-    CauseKind.MISUNDERSTANDING: _l("Customer misunderstanding"), CauseKind.OTHER: _l("Other"),
-}
+from services.labels import CAUSE_LABELS
 
 
 class ActionForm(FlaskForm):

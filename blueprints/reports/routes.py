@@ -6,12 +6,13 @@ from sqlalchemy import and_, or_, select
 from blueprints.reports import bp
 from blueprints.reports import tables as t
 from blueprints.reports.excel import workbook
-from blueprints.reports.forms import CAUSE_LABELS, ActionForm, DoneForm
-from blueprints.ui import EVENT_LABELS, current_locale, role_required, visible_complaint_or_404
+from blueprints.reports.forms import ActionForm, DoneForm
+from blueprints.ui import current_locale, role_required, visible_complaint_or_404
 from extensions import db
 from models import CauseKind, Complaint, Role, Unit, UnitKind, User
 from services import clock, improvement, policy
 from services import statistics as stats
+from services.labels import CAUSE_LABELS
 
 REPORT_ROLES = tuple(policy.BRANCH_ROLES | policy.DEPARTMENT_ROLES | policy.SEE_ALL_ROLES)
 PERIODIC = {  # URL name: period kind, title
@@ -22,8 +23,6 @@ PERIODIC = {  # URL name: period kind, title
 }
 WEEKLY_DIMENSIONS = ("unit", "department", "category", "channel")
 ACTION_STATUSES = {"open": _l("Open"), "overdue": _l("Overdue"), "done": _l("Done"), "all": _l("All")}
-EVENT_LABELS.update({"action_recorded": _l("Recorded a corrective action"),
-                     "action_done": _l("Corrective action done")})
 
 
 @bp.app_template_global()

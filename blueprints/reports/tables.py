@@ -7,11 +7,9 @@ from typing import Optional
 
 from flask_babel import format_date, lazy_gettext as _l
 
-from blueprints.reports.forms import CAUSE_LABELS
-from blueprints.ui import CHANNEL_LABELS, DEADLINE_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS
 from services import statistics as stats
-
-SEVERITY_LABELS = {"major": _l("Major"), "general": _l("General")}
+from services.labels import (CAUSE_LABELS, CHANNEL_LABELS, DEADLINE_LABELS, KIND_LABELS, LEVEL_LABELS,
+                             SATISFACTION_LABELS, SEVERITY_LABELS)
 
 DIMENSIONS = {  # name: title, the column heading of the key
     "category": (_l("By category"), _l("Category")),

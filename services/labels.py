@@ -1,0 +1,147 @@
+"""The words for every code the product shows: the labels of the domain's enums and of the recorded
+actions, in the user's language. One home below the services, so that pages, exports, e-mails and
+reports all say the same. Every label is lazy: the language is chosen when it is rendered."""
+from flask_babel import lazy_gettext as _l
+
+from config import LANGUAGES
+from models import (CauseKind, Channel, ComplaintState, ContactChannel, DeadlineKind, Kind, NoticeKind, PlanState,
+                    Role, Satisfaction, UnitKind)
+
+ROLE_LABELS = {
+    Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
+    Role.BRANCH_HEAD: _l("Branch head"), Role.DEPT_STAFF: _l("Department staff"),
+    Role.DEPT_HEAD: _l("Department head"), Role.CENTER: _l("Customer service center"),
+    Role.LEADER: _l("Leader"), Role.ADMIN: _l("Administrator"),
+}
+CHANNEL_LABELS = {
+    Channel.PHONE: _l("Phone"), Channel.HOTLINE: _l("Hotline"), Channel.EMAIL: _l("E-mail"),
+    Channel.WEB: _l("Web form"), Channel.COUNTER: _l("Counter / in person"), Channel.LETTER: _l("Letter"),
+    Channel.SOCIAL_MEDIA: _l("Social media"), Channel.REGULATOR: _l("Regulator / consumer association"),
+    Channel.MEDIA: _l("Media"), Channel.INTERNAL: _l("Internal discovery"),
+}
+STATE_LABELS = {
+    ComplaintState.REGISTERED: _l("Registered"), ComplaintState.DISPATCHED: _l("With department"),
+    ComplaintState.ANSWERED: _l("Answered"), ComplaintState.AWAITING_VISIT: _l("Awaiting return visit"),
+    ComplaintState.WITH_LEADER: _l("Awaiting the leader's decision"), ComplaintState.CLOSED: _l("Closed"),
+}
+LEVEL_LABELS = {1: _l("Level 1 (serious)"), 2: _l("Level 2 (moderate)"), 3: _l("Level 3 (minor)")}
+KIND_LABELS = {Kind.ROUTINE: _l("Routine"), Kind.DISCOVERED: _l("Discovered by staff"),
+               Kind.CONCENTRATED: _l("Concentrated incident")}
+SATISFACTION_LABELS = {Satisfaction.A: _l("A · very satisfied"), Satisfaction.B: _l("B · satisfied"),
+                       Satisfaction.C: _l("C · basically satisfied"), Satisfaction.D: _l("D · unsatisfied")}
+CONTACT_LABELS = {ContactChannel.PHONE: _l("Phone call"), ContactChannel.SMS: _l("SMS"),
+                  ContactChannel.EMAIL: _l("E-mail"), ContactChannel.LETTER: _l("Letter"),
+                  ContactChannel.IN_PERSON: _l("In person")}
+DEADLINE_LABELS = {
+    DeadlineKind.DISPATCH: _l("Dispatch"), DeadlineKind.ANSWER: _l("Department answer"),
+    DeadlineKind.FIRST_RESPONSE: _l("First response to the customer"),
+    DeadlineKind.RESOLUTION: _l("Plan or result to the customer"),
+    DeadlineKind.RETURN_VISIT: _l("Return visit"), DeadlineKind.FINAL_DECISION: _l("Final decision (regulatory)"),
+    DeadlineKind.PROGRESS: _l("Progress note (major complaint)"), DeadlineKind.REVIEW: _l("Review decision"),
+    DeadlineKind.REGISTRATION: _l("Registration (15 minutes from receipt)"),
+    DeadlineKind.PLAN_APPROVAL: _l("Plan approval"),
+}
+EVENT_LABELS = {
+    "registered": _l("Registered the complaint"), "dispatched": _l("Dispatched to"),
+    "answered": _l("Department answered"), "closed": _l("Closed the complaint"),
+    "returned": _l("Sent the answer back"), "viewed": _l("Viewed"),
+    "judged_invalid": _l("Judged not valid and answered the customer"),
+    "result_given": _l("Told the customer the result"), "contacted": _l("Contacted the customer"),
+    "visited": _l("Return visit"), "reopened": _l("Reopened for the second handling"),
+    "sent_to_leader": _l("Sent to the leader for a final decision"),
+    "leader_decided": _l("Final decision by the leader"),
+    "major_reported": _l("Major complaint reported to"),
+    "repeat_detected": _l("Same complaint from 3 or more customers; major. Linked with"),
+    "plan_submitted": _l("Submitted a plan for approval"), "plan_recorded": _l("Recorded the plan"),
+    "withdrawn": _l("The customer withdrew the complaint"),
+    "deadline_changed": _l("Moved a clock by hand"),
+    "visit_unreachable": _l("Return visit: the customer could not be reached"),
+    "progress_note": _l("Progress note"), "extended": _l("Extended the final decision deadline"),
+    "notice_sent": _l("Sent the decision notice"), "review_opened": _l("Review case opened for"),
+    "review_requested": _l("The customer asked for a review:"),
+    "escalated": _l("Escalated the handling to"), "taken_over": _l("Took over the handling"),
+    "plan_approved": _l("Approved the plan"), "plan_rejected": _l("Rejected the plan"),
+    "attachment_added": _l("Attached a file"), "attachment_downloaded": _l("Downloaded a file"),
+    # The customer's doings, as staff read them on the complaint's timeline.
+    "customer_added": _l("The customer added information on the tracking page:"),
+    "action_recorded": _l("Recorded a corrective action"), "action_done": _l("Corrective action done"),
+}
+PLAN_STATE_LABELS = {PlanState.PENDING: _l("Waiting for approval"), PlanState.APPROVED: _l("Approved"),
+                     PlanState.REJECTED: _l("Rejected")}
+# What the clocks record: per deadline kind, its reminder, its overdue notice and its escalation.
+for _kind in DeadlineKind:
+    EVENT_LABELS[f"reminder_{_kind.value}"] = _l("Reminder, deadline near: %(deadline)s; sent to",
+                                                 deadline=DEADLINE_LABELS[_kind])
+    EVENT_LABELS[f"overdue_{_kind.value}"] = _l("Overdue: %(deadline)s; notice sent to",
+                                                deadline=DEADLINE_LABELS[_kind])
+    EVENT_LABELS[f"escalated_{_kind.value}"] = _l("Still overdue: %(deadline)s; escalated to",
+                                                  deadline=DEADLINE_LABELS[_kind])
+
+
+# The complaint's fields as its timeline names them (services.audit records them by column name).
+FIELD_LABELS = {
+    "number": _l("Complaint number"), "state": _l("State"), "customer_name": _l("Customer name"),
+    "customer_contact": _l("Customer contact"), "customer_ref": _l("Customer or account reference"),
+    "channel": _l("Channel"), "received_at": _l("Received on"), "registered_at": _l("Registered on"),
+    "content": _l("What happened"), "demand": _l("What the customer asks for"),
+    "object_text": _l("Complained about"), "object_unit_id": _l("Unit complained about"),
+    "object_user_id": _l("Staff member complained about"), "withdrawn_at": _l("Withdrawn on"),
+    "withdrawal_reason": _l("Reason for the withdrawal"), "category_id": _l("Category"), "level": _l("Level"),
+    "kind": _l("Kind"), "severity": _l("Severity"), "collective": _l("Collective complaint (5 or more people)"),
+    "litigation": _l("Litigation threatened or possible"), "media": _l("Exposed by media"),
+    "compensation": _l("Compensation involved"), "repeated": _l("Same complaint from 3 or more customers"),
+    "regulator_forwarded": _l("Forwarded by a regulator hotline"), "valid": _l("Valid"),
+    "invalid_reason": _l("Why it is not valid"), "round": _l("Handling round"),
+    "unreachable_attempts": _l("Return-visit calls not answered"), "result": _l("Result told to the customer"),
+    "result_given_at": _l("Result told on"), "satisfaction": _l("Satisfaction"),
+    "decision": _l("The leader's final decision"), "incident_id": _l("Incident"),
+    "review_of_id": _l("Review of"), "external_channels_told": _l("Told of the external channels"),
+    "owner_id": _l("First-responsible owner"), "unit_id": _l("Receiving unit"), "handler_id": _l("Handled by"),
+    "handling_unit_id": _l("Handling department"), "assignee_id": _l("Assigned to"),
+    "dispatched_at": _l("Dispatched on"), "answered_at": _l("Answered on"), "closed_at": _l("Closed on"),
+}
+SEVERITY_LABELS = {"major": _l("Major"), "general": _l("General")}
+UNIT_KIND_LABELS = {UnitKind.HEAD_OFFICE: _l("Head office"), UnitKind.BRANCH: _l("Branch"),
+                    UnitKind.DEPARTMENT: _l("Department"), UnitKind.SERVICE_CENTER: _l("Customer service center")}
+CAUSE_LABELS = {
+    CauseKind.STAFF: _l("Staff (attitude, skill, rules broken)"), CauseKind.PROCESS: _l("Rules and process"),
+    CauseKind.SYSTEM: _l("System or equipment"), CauseKind.PRODUCT: _l("Product, pricing or fees"),
+    CauseKind.FACILITY: _l("Premises and facilities"), CauseKind.THIRD_PARTY: _l("Partner or outsourcer"),
+    CauseKind.MISUNDERSTANDING: _l("Customer misunderstanding"), CauseKind.OTHER: _l("Other"),
+}
+ADMIN_ACTION_LABELS = {
+    "unit_created": _l("Created a unit"), "unit_changed": _l("Renamed or moved a unit"),
+    "unit_activated": _l("Reactivated a unit"), "unit_deactivated": _l("Deactivated a unit"),
+    "unit_deleted": _l("Deleted a unit"), "unit_hours_changed": _l("Changed a unit's working hours"),
+    "user_created": _l("Created a user"), "user_changed": _l("Changed a user"),
+    "user_disabled": _l("Disabled a user"), "user_enabled": _l("Enabled a user"),
+    "password_reset": _l("Reset a password"), "category_created": _l("Created a category"),
+    "category_changed": _l("Changed a category or its routing"), "rule_changed": _l("Changed a deadline rule"),
+    "calendar_changed": _l("Set a working-calendar day"), "calendar_removed": _l("Removed a working-calendar day"),
+    "mail_checked": _l("Sent a test e-mail"), "routing_rule_created": _l("Created a routing rule"),
+    "routing_rule_changed": _l("Changed a routing rule"), "routing_rule_deleted": _l("Deleted a routing rule"),
+}
+
+# What the customer reads: the notices' kinds (for the administrator), the state of the complaint
+# and the company's commitments on the tracking page and in the notices.
+NOTICE_KIND_LABELS = {
+    NoticeKind.ACCEPTANCE: _l("Acceptance (number and tracking code)"), NoticeKind.PLAN: _l("Handling plan"),
+    NoticeKind.RESULT: _l("Result"), NoticeKind.CLOSURE: _l("Closure"),
+    NoticeKind.LINK: _l("One-time link to the tracking page"),
+}
+CUSTOMER_STATE_LABELS = {
+    ComplaintState.REGISTERED: _l("Received: we are looking into your complaint."),
+    ComplaintState.DISPATCHED: _l("Being handled by the responsible department."),
+    ComplaintState.ANSWERED: _l("Being handled: the answer is being checked before we tell you."),
+    ComplaintState.AWAITING_VISIT: _l("We have told you our result. Please tell us whether you are satisfied."),
+    ComplaintState.WITH_LEADER: _l("Being decided by senior management."),
+    ComplaintState.CLOSED: _l("Closed."),
+}
+COMMITMENT_LABELS = {
+    DeadlineKind.FIRST_RESPONSE: _l("We contact you"),
+    DeadlineKind.RESOLUTION: _l("We tell you our plan or result"),
+    DeadlineKind.FINAL_DECISION: _l("Final decision at the latest"),
+    DeadlineKind.REVIEW: _l("Review decided"),
+}
+# Each language by its own name (config.LANGUAGES, the one list of the languages offered).
+LANGUAGE_LABELS = LANGUAGES
