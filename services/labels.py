@@ -120,6 +120,7 @@ ADMIN_ACTION_LABELS = {
     "calendar_changed": _l("Set a working-calendar day"), "calendar_removed": _l("Removed a working-calendar day"),
     "mail_checked": _l("Sent a test e-mail"), "routing_rule_created": _l("Created a routing rule"),
     "routing_rule_changed": _l("Changed a routing rule"), "routing_rule_deleted": _l("Deleted a routing rule"),
+    "outbox_retried": _l("Retried an e-mail of the outbox"),
 }
 
 # What the customer reads: the notices' kinds (for the administrator), the state of the complaint
