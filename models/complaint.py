@@ -108,7 +108,7 @@ class ObjectRoutingRule(db.Model):
     """Routing by what a complaint is about (投诉对象), ahead of its category's department: a complaint
     about `object_unit` and/or whose object text contains `object_keyword` (either or both; both must
     then match), in `category` or in any category when that is None, is suggested to go to `unit`.
-    The most specific matching rule wins (services.complaints.suggested_department)."""
+    The most specific matching rule wins (services.routing.suggested_department)."""
     __tablename__ = "object_routing_rule"
 
     id: Mapped[int] = mapped_column(primary_key=True)
