@@ -8,25 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import (Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel, CustomerMessage, DeadlineKind,
+from models import (Complaint, ComplaintEvent, ComplaintState, ContactChannel, CustomerMessage, DeadlineKind,
                     OutboxMessage, PlanState, Satisfaction, Unit)
 from services import complaints, signals
 from services.complaints import StaleComplaint
 from services.errors import Refused
-from services.registration import Registration, register_complaint
+from services.registration import register_complaint
 from tests.conftest import START
-from tests.helpers import category_id, fresh, user
-
-CUSTOMER = "wang@example.com"
-
-
-def registration(**changes) -> Registration:
-    data = dict(customer_name="王建国", customer_contact=CUSTOMER, channel=Channel.COUNTER,
-                received_at=START - timedelta(minutes=5), content="在柜台排队等候超过一小时，无人解释原因。",
-                demand="希望支行道歉。", object_text="城东支行营业厅", category_id=category_id("waiting"), level=2)
-    data.update(changes)
-    return Registration(**data)
-
+from tests.helpers import CUSTOMER, fresh, registration, user
 
 def registered(by: str = "staff1", **changes) -> Complaint:
     complaint, created = register_complaint(user(by), uuid.uuid4().hex, registration(**changes))

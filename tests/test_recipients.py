@@ -4,11 +4,10 @@ import uuid
 import pytest
 
 from extensions import db
-from models import Role
+from models import Role, Unit
 from services import complaints, recipients
 from services.registration import register_complaint
-from tests.helpers import user
-from tests.test_complaints import ops, registration
+from tests.helpers import registration, unit_id, user
 
 pytestmark = pytest.mark.one_backend
 
@@ -39,8 +38,8 @@ def test_plan_approvers_follow_the_policy_rule(app):
 def test_the_department_is_reached_through_its_assignee_or_else_its_staff_or_else_its_head(app):
     assigned, _ = register_complaint(user("staff1"), uuid.uuid4().hex, registration())
     whole, _ = register_complaint(user("staff1"), uuid.uuid4().hex, registration())
-    complaints.dispatch_complaint(assigned, user("staff1"), ops(), user("depthead1"))
-    complaints.dispatch_complaint(whole, user("staff1"), ops())
+    complaints.dispatch_complaint(assigned, user("staff1"), db.session.get(Unit, unit_id("OPS")), user("depthead1"))
+    complaints.dispatch_complaint(whole, user("staff1"), db.session.get(Unit, unit_id("OPS")))
     db.session.commit()
     assert names(recipients.department_recipients(assigned)) == ["depthead1"]
     assert names(recipients.department_recipients(whole)) == ["dept1"]

@@ -7,8 +7,7 @@ from extensions import db
 from models import ObjectRoutingRule, Unit
 from services import routing
 from services.registration import register_complaint
-from tests.helpers import category_id, unit_id, user
-from tests.test_complaints import registration
+from tests.helpers import category_id, registration, unit_id, user
 
 pytestmark = pytest.mark.one_backend
 
