@@ -56,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def init_extensions(app: Flask) -> None:
     import models  # noqa: F401  (the metadata must be complete before migrations look at it)
+    import services.customer  # noqa: F401  (connects the customer's notices to the transitions' signals)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
@@ -182,7 +183,8 @@ def init_request_hooks(app: Flask) -> None:
 
 
 def init_errors(app: Flask) -> None:
-    from services.complaints import ActionRefused, StaleComplaint
+    from services.complaints import StaleComplaint
+    from services.errors import Refused
 
     def page(status: int):
         return render_template("error.html", status=status), status
@@ -193,7 +195,7 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(413, lambda e: page(413))
     app.register_error_handler(429, lambda e: page(429))
     app.register_error_handler(503, lambda e: page(503))
-    app.register_error_handler(ActionRefused, lambda e: page(403))
+    app.register_error_handler(Refused, lambda e: page(403))
     app.register_error_handler(StaleComplaint, lambda e: page(409))
     app.register_error_handler(CSRFError, lambda e: page(400))
     for error in DATABASE_UNAVAILABLE:

@@ -66,7 +66,7 @@ def from_environment(instance_path: str) -> dict:
         # restored with the database (flask backup / restore).
         "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(Path(instance_path) / "attachments"),
         "ATTACHMENT_MAX_BYTES": int(env.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
-        # Dotted path of a function(data: bytes, filename: str) raising services.attachments.Rejected;
+        # Dotted path of a function(data: bytes, filename: str) raising services.errors.Refused;
         # empty: no scan. Called before a file is stored.
         "ATTACHMENT_SCANNER": env.get("ATTACHMENT_SCANNER", ""),
     }

@@ -7,7 +7,8 @@ from typing import Optional
 
 from decimal import Decimal
 
-from sqlalchemy import DDL, JSON, Date, ForeignKey, Index, Numeric, String, Text, event
+from sqlalchemy import DDL, JSON, ColumnElement, Date, ForeignKey, Index, Numeric, String, Text, event, or_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -108,7 +109,7 @@ class ObjectRoutingRule(db.Model):
     """Routing by what a complaint is about (投诉对象), ahead of its category's department: a complaint
     about `object_unit` and/or whose object text contains `object_keyword` (either or both; both must
     then match), in `category` or in any category when that is None, is suggested to go to `unit`.
-    The most specific matching rule wins (services.complaints.suggested_department)."""
+    The most specific matching rule wins (services.routing.suggested_department)."""
     __tablename__ = "object_routing_rule"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -265,10 +266,15 @@ class Complaint(db.Model):
           for column in ("number", "customer_name", "content")),
     )
 
-    @property
+    @hybrid_property
     def is_major(self) -> bool:
-        """Major (重大) when any criterion of the spec holds."""
+        """Major (重大) when any criterion of the spec holds; the same rule as a SQL condition below."""
         return any((self.collective, self.litigation, self.media, self.compensation, self.repeated))
+
+    @is_major.inplace.expression
+    @classmethod
+    def _is_major_condition(cls) -> ColumnElement[bool]:
+        return or_(cls.collective, cls.litigation, cls.media, cls.compensation, cls.repeated)
 
     @property
     def latest_answer(self) -> Optional[Answer]:

@@ -19,6 +19,8 @@ from werkzeug.utils import import_string
 from extensions import db
 from models import Attachment, Complaint, User
 from services import clock
+from services.errors import Refused
+from services.timeline import log_event
 
 # What evidence may be: photos, PDFs, recordings. The type is read from the file's first bytes.
 ALLOWED_TYPES = {
@@ -26,10 +28,6 @@ ALLOWED_TYPES = {
     "audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/x-wav": "wav", "audio/amr": "amr",
 }
 _SNIFF_BYTES = 8192
-
-
-class Rejected(Exception):
-    """The file is not accepted; str(exception) is the reason, for the user."""
 
 
 def no_scan(data: bytes, filename: str) -> None:
@@ -62,16 +60,16 @@ class Checked:
 
 def check(file: FileStorage) -> Checked:
     """Size, type and scanner checks, without storing anything (the public form checks every file
-    before the complaint exists). Raises Rejected with the reason."""
+    before the complaint exists). Raises Refused with the reason."""
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     data = file.stream.read(limit + 1)
     if not data:
-        raise Rejected(_("The file is empty."))
+        raise Refused(_("The file is empty."))
     if len(data) > limit:
-        raise Rejected(_("The file is larger than %(size)s.", size=_human_size(limit)))
+        raise Refused(_("The file is larger than %(size)s.", size=_human_size(limit)))
     content_type = detect_type(data[:_SNIFF_BYTES])
     if content_type is None:
-        raise Rejected(_("Only photos (JPEG, PNG), PDF documents and recordings (MP3, M4A, WAV, AMR) can be attached; "
+        raise Refused(_("Only photos (JPEG, PNG), PDF documents and recordings (MP3, M4A, WAV, AMR) can be attached; "
                          "this file is none of them."))
     original_name = _clean_name(file.filename or "", ALLOWED_TYPES[content_type])
     _scanner()(data, original_name)
@@ -80,13 +78,12 @@ def check(file: FileStorage) -> Checked:
 
 def store(complaint: Complaint, file: FileStorage, uploader: Optional[User]) -> Attachment:
     """Check, scan and keep `file` as evidence on `complaint`, in the caller's transaction (the
-    caller commits). `uploader` None means the customer. Raises Rejected with the reason."""
+    caller commits). `uploader` None means the customer. Raises Refused with the reason."""
     return keep(complaint, check(file), uploader)
 
 
 def keep(complaint: Complaint, checked: Checked, uploader: Optional[User]) -> Attachment:
     """Write a checked file under a random name and record it, in the caller's transaction."""
-    from services.complaints import log_event   # complaints imports nothing of this module; keep it so
     data = checked.data
     stored_name = secrets.token_hex(16)
     target = storage_dir() / stored_name
@@ -114,7 +111,6 @@ def path_of(attachment: Attachment) -> Path:
 
 
 def record_download(complaint: Complaint, attachment: Attachment, user: User) -> None:
-    from services.complaints import log_event
     log_event(complaint, user, "attachment_downloaded", attachment.original_name)
 
 

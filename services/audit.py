@@ -1,5 +1,5 @@
 """The audit: who changed what, when and from where. Complaint changes and views go in the
-complaint's timeline (ComplaintEvent, written by services.complaints.log_event); administrators'
+complaint's timeline (ComplaintEvent, written by services.timeline.log_event); administrators'
 changes go in AdminAuditEntry. Both are append-only; this module only ever adds rows."""
 from __future__ import annotations
 

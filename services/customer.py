@@ -1,7 +1,7 @@
 """The customer's side of a complaint: filing on the web, the tracking code and the one-time link,
 the notices (e-mail through the outbox, SMS through the gateway) written from the administrator's
 templates, and what the customer adds on the tracking page. State changes still go through
-services.complaints."""
+services.complaints; the notices of a change hang off its signals (services.signals), connected here."""
 from __future__ import annotations
 
 import functools
@@ -10,6 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Optional
 
 from flask import current_app, render_template
@@ -23,7 +24,10 @@ from config import LANGUAGES
 from extensions import db
 from models import (Attachment, Channel, Complaint, ComplaintState, CustomerAccess, CustomerMessage, DeadlineKind,
                     MessageDirection, NoticeKind, NoticeTemplate, PlanState, Role, Satisfaction, User)
-from services import attachments, clock, complaints, notify, sms
+from services import attachments, clock, complaints, notify, signals, sms
+from services.errors import Refused
+from services.registration import Registration, register_complaint
+from services.timeline import log_event
 from services.labels import COMMITMENT_LABELS, CUSTOMER_STATE_LABELS
 
 # No 0/O or 1/I: the code is read off a phone and typed by hand.
@@ -152,7 +156,7 @@ def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optio
     the customer's evidence files, in one transaction. Returns it with its tracking code; a
     resubmitted form returns the first complaint and None (and keeps no second copy of the files)."""
     now = clock.now()
-    complaint, created = complaints.register_complaint(intake_owner(), token, complaints.Registration(
+    complaint, created = register_complaint(intake_owner(), token, Registration(
         customer_name=data.customer_name, customer_contact=data.email, channel=Channel.WEB, received_at=now,
         content=data.content, demand=data.demand, object_text=data.object_text, category_id=data.category_id,
         level=current_app.config["WEB_COMPLAINT_LEVEL"], object_unit_id=data.object_unit_id),
@@ -174,9 +178,13 @@ def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optio
     return complaint, code
 
 
-def accept(complaint: Complaint) -> None:
+@signals.complaint_registered.connect
+def accept(complaint: Complaint, filed_by_customer: bool = False) -> None:
     """A complaint registered by staff: when the contact is an e-mail address or a mobile number,
-    the customer gets the acceptance notice with a tracking code."""
+    the customer gets the acceptance notice with a tracking code. (A complaint filed on the web got
+    its code from file_web_complaint.)"""
+    if filed_by_customer:
+        return
     contact = complaint.customer_contact.strip()
     email = contact if "@" in contact else None
     phone = None if email else contact
@@ -187,55 +195,18 @@ def accept(complaint: Complaint) -> None:
 
 # ----------------------------------------------------------------------------- notices
 
-DEFAULT_TEMPLATES = {
-    (NoticeKind.ACCEPTANCE, "zh_CN"): (
-        "您的投诉已受理：{{ number }}",
-        "{{ customer_name }}，您好：\n\n我们已于 {{ received_at }} 受理您的投诉，编号 {{ number }}。"
-        "\n查询码：{{ tracking_code }}（请妥善保存，凭编号和查询码可随时查看处理进度）。"
-        "\n我们将在 {{ resolution_due }} 前告知您处理方案或结果，最迟于 {{ final_due }} 前作出处理决定。"
-        "\n\n查看进度：{{ track_url }}"),
-    (NoticeKind.ACCEPTANCE, "en"): (
-        "Your complaint is registered: {{ number }}",
-        "Dear {{ customer_name }},\n\nWe registered your complaint on {{ received_at }} as {{ number }}."
-        "\nTracking code: {{ tracking_code }} (keep it: with the number it shows where your complaint stands)."
-        "\nWe will tell you our plan or result by {{ resolution_due }} and decide by {{ final_due }} at the latest."
-        "\n\nTrack it: {{ track_url }}"),
-    (NoticeKind.PLAN, "zh_CN"): (
-        "投诉 {{ number }} 的处理方案",
-        "{{ customer_name }}，您好：\n\n针对您的投诉 {{ number }}，我们的处理方案如下：\n{{ plan }}"
-        "\n\n查看进度：{{ track_url }}"),
-    (NoticeKind.PLAN, "en"): (
-        "How we will handle complaint {{ number }}",
-        "Dear {{ customer_name }},\n\nThis is how we will handle your complaint {{ number }}:\n{{ plan }}"
-        "\n\nTrack it: {{ track_url }}"),
-    (NoticeKind.RESULT, "zh_CN"): (
-        "投诉 {{ number }} 的处理结果",
-        "{{ customer_name }}，您好：\n\n您的投诉 {{ number }} 处理结果如下：\n{{ result }}"
-        "\n\n请在查询页面告诉我们您是否满意：{{ track_url }}"),
-    (NoticeKind.RESULT, "en"): (
-        "The result of complaint {{ number }}",
-        "Dear {{ customer_name }},\n\nThe result of your complaint {{ number }}:\n{{ result }}"
-        "\n\nPlease tell us on the tracking page whether you are satisfied: {{ track_url }}"),
-    (NoticeKind.CLOSURE, "zh_CN"): (
-        "投诉 {{ number }} 已办结",
-        "{{ customer_name }}，您好：\n\n您的投诉 {{ number }} 已于 {{ closed_at }} 办结。"
-        "{% if decision %}\n处理决定：{{ decision }}{% elif result %}\n处理结果：{{ result }}{% endif %}"
-        "\n如对处理决定有异议，可在 30 日内申请核查，也可向金融监管部门（12378）反映。\n\n感谢您的反馈。"),
-    (NoticeKind.CLOSURE, "en"): (
-        "Complaint {{ number }} is closed",
-        "Dear {{ customer_name }},\n\nYour complaint {{ number }} was closed on {{ closed_at }}."
-        "{% if decision %}\nDecision: {{ decision }}{% elif result %}\nResult: {{ result }}{% endif %}"
-        "\nIf you disagree, you may ask for a review within 30 days, or contact the financial regulator (12378)."
-        "\n\nThank you for telling us."),
-    (NoticeKind.LINK, "zh_CN"): (
-        "查看投诉 {{ number }} 的链接",
-        "您好：\n\n请点击以下链接查看投诉 {{ number }} 的处理进度（仅可使用一次，{{ link_hours }} 小时内有效）：\n{{ link }}"
-        "\n\n如果不是您本人申请，请忽略本邮件。"),
-    (NoticeKind.LINK, "en"): (
-        "Your link to complaint {{ number }}",
-        "Hello,\n\nThis link shows where complaint {{ number }} stands (it works once, within {{ link_hours }} hours):"
-        "\n{{ link }}\n\nIf you did not ask for it, ignore this e-mail."),
-}
+NOTICE_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "notices" / "defaults"
+
+
+def _read_default(name: str) -> str:
+    text = (NOTICE_TEMPLATE_DIR / name).read_text(encoding="utf-8")
+    return text[:-1] if text.endswith("\n") else text   # the file's own last newline is not the template's
+
+
+# The notices as shipped, (subject, body) by kind and language; the administrator's rows override them.
+DEFAULT_TEMPLATES = {(kind, language): (_read_default(f"{kind.value}.{language}.subject.txt"),
+                                        _read_default(f"{kind.value}.{language}.txt"))
+                     for kind in NoticeKind for language in LANGUAGES}
 PLACEHOLDERS = ("customer_name", "number", "received_at", "state", "resolution_due", "final_due", "plan",
                 "result", "decision", "closed_at", "tracking_code", "track_url", "link", "link_hours")
 _sandbox = SandboxedEnvironment(autoescape=False)
@@ -323,9 +294,21 @@ def _renders(template: tuple[str, str], context: dict) -> bool:
         return False
 
 
-def on_transition(complaint: Complaint, kind: NoticeKind) -> None:
-    """Called by services.complaints when the customer should hear of a change."""
-    send_notice(complaint, kind)
+# What the customer hears of a transition, sent as the transition's signal arrives.
+
+@signals.plan_approved.connect
+def _tell_plan(complaint: Complaint) -> None:
+    send_notice(complaint, NoticeKind.PLAN)
+
+
+@signals.result_given.connect
+def _tell_result(complaint: Complaint) -> None:
+    send_notice(complaint, NoticeKind.RESULT)
+
+
+@signals.complaint_closed.connect
+def _tell_closure(complaint: Complaint) -> None:
+    send_notice(complaint, NoticeKind.CLOSURE)
 
 
 # ----------------------------------------------------------------------------- the tracking page
@@ -353,17 +336,17 @@ def commitments(complaint: Complaint) -> list[tuple]:
 
 
 def record_view(complaint: Complaint) -> None:
-    complaints.log_event(complaint, None, "viewed", "customer · tracking page")
+    log_event(complaint, None, "viewed", "customer · tracking page")
 
 
 def add_information(complaint: Complaint, text: str) -> CustomerMessage:
     """More from the customer: on their page, on the case's timeline, and to whoever handles it."""
     if complaint.state == ComplaintState.CLOSED:
-        raise complaints.ActionRefused()
+        raise Refused()
     message = CustomerMessage(complaint_id=complaint.id, at=clock.now(), direction=MessageDirection.IN,
                               channel="web", subject="", body=text)
     db.session.add(message)
-    complaints.log_event(complaint, None, "customer_added", text)
+    log_event(complaint, None, "customer_added", text)
     recipients = {complaint.owner_id: complaint.owner}
     if complaint.handler is not None:
         recipients[complaint.handler.id] = complaint.handler

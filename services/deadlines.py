@@ -8,16 +8,18 @@ from flask import current_app
 
 from models import Complaint, Deadline, DeadlineKind, Unit
 from services import calendar, clock
-from services.rules import rule
+from services.rules import Rule, rule
 
 DISPATCH_AFTER_HOURS = timedelta(hours=1)
 
 
 def dispatch_due(registered_at: datetime, unit: Unit | None = None) -> datetime:
+    return _dispatch_due(clock.to_local(registered_at), rule(DeadlineKind.DISPATCH).period, unit)
+
+
+def _dispatch_due(local: datetime, period: timedelta, unit: Unit | None) -> datetime:
     """30 minutes in working hours; outside them, 1 hour after the next working start;
     on a non-working day (weekend, holiday), the end of that same day."""
-    local = clock.to_local(registered_at)
-    period = rule(DeadlineKind.DISPATCH).period
     if calendar.in_working_hours(local, unit):
         due = local + period
     elif not calendar.is_workday(local.date()):
@@ -33,53 +35,69 @@ def answer_due(dispatched_at: datetime) -> datetime:
 
 
 def return_visit_due(result_given_at: datetime, unit: Unit | None = None) -> datetime:
+    return _return_visit_due(clock.to_local(result_given_at), rule(DeadlineKind.RETURN_VISIT).period, unit)
+
+
+def _return_visit_due(local: datetime, period: timedelta, unit: Unit | None) -> datetime:
     """The end of the N-th working day after the day the customer got the result."""
-    local = clock.to_local(result_given_at)
     day = local.date()
-    for _ in range(rule(DeadlineKind.RETURN_VISIT).period.days):
+    for _ in range(period.days):
         day = calendar.next_working_start(datetime.combine(day, time(23, 59), tzinfo=local.tzinfo), unit).date()
     _, end = calendar.working_hours(unit)
     return clock.from_local(datetime.combine(day, end, tzinfo=local.tzinfo))
 
 
-def _after_working(start: datetime, amount: timedelta, unit: Unit | None = None) -> datetime:
-    return clock.from_local(calendar.add_working_time(clock.to_local(start), amount, unit))
-
-
-def due_for(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> datetime:
-    """Working time is the working time of the complaint's unit (its own hours, if it has them)."""
+def due_for(complaint: Complaint | None, kind: DeadlineKind, started_at: datetime) -> datetime:
+    level = complaint.level if complaint is not None else None
     unit = complaint.unit if complaint is not None else None
+    return _due(complaint, kind, started_at, clock.to_local(started_at), rule(kind, level).period, unit)
+
+
+def _due(complaint: Complaint | None, kind: DeadlineKind, started_at: datetime, local: datetime,
+         period: timedelta, unit: Unit | None) -> datetime:
+    """Working time is the working time of the complaint's unit (its own hours, if it has them);
+    `local` is `started_at` in the business time zone, `period` the rule's."""
     if kind == DeadlineKind.DISPATCH:
-        return dispatch_due(started_at, unit)
-    if kind == DeadlineKind.ANSWER:
-        return answer_due(started_at)
+        return _dispatch_due(local, period, unit)
     if kind == DeadlineKind.RETURN_VISIT:
-        return return_visit_due(started_at, unit)
+        return _return_visit_due(local, period, unit)
+    if kind in (DeadlineKind.PLAN_APPROVAL, DeadlineKind.PROGRESS):
+        return clock.from_local(calendar.add_working_time(local, period, unit))
     if kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION):
-        period = rule(kind, complaint.level).period
         # The first round counts from receipt; a second handling has its own clock from the reopening.
         base = complaint.received_at if complaint.round == 1 or kind == DeadlineKind.FIRST_RESPONSE else started_at
         return base + period
-    period = rule(kind).period
-    if kind in (DeadlineKind.PLAN_APPROVAL, DeadlineKind.PROGRESS):
-        return _after_working(started_at, period, unit)
     if kind in (DeadlineKind.REGISTRATION, DeadlineKind.FINAL_DECISION):
         return complaint.received_at + period
-    if kind == DeadlineKind.REVIEW:
+    if kind in (DeadlineKind.ANSWER, DeadlineKind.REVIEW):   # calendar time
         return started_at + period
     raise ValueError(kind)
 
 
-def start_deadline(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> Deadline:
-    deadline = Deadline(kind=kind, started_at=started_at, round=complaint.round)
-    _set_due(deadline, due_for(complaint, kind, started_at), complaint.level)
-    complaint.deadlines.append(deadline)
+def start_deadlines(complaint: Complaint, kinds: list[DeadlineKind], now: datetime) -> list[Deadline]:
+    """Start the clocks one event starts, in this order, at `now`: the time is made local once for
+    all of them and each clock's rule is read once. The registration clock ran from receipt; the
+    registration that starts it meets it."""
+    local = clock.to_local(now)
+    unit = complaint.unit
+    started = []
+    for kind in kinds:
+        current = rule(kind, complaint.level)
+        deadline = Deadline(kind=kind, started_at=now, round=complaint.round)
+        if kind == DeadlineKind.REGISTRATION:
+            deadline.started_at, deadline.met_at = complaint.received_at, now
+        _set_due(deadline, _due(complaint, kind, now, local, current.period, unit), current)
+        complaint.deadlines.append(deadline)
+        started.append(deadline)
     _refresh_next_due(complaint)
-    return deadline
+    return started
 
 
-def _set_due(deadline: Deadline, due: datetime, level: int | None = None) -> None:
-    current = rule(deadline.kind, level)
+def start_deadline(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> Deadline:
+    return start_deadlines(complaint, [kind], started_at)[0]
+
+
+def _set_due(deadline: Deadline, due: datetime, current: Rule) -> None:
     deadline.due_at = due
     deadline.remind_at = max(deadline.started_at, due - current.remind_before)
     deadline.escalate_at = due + current.escalate_after
@@ -96,7 +114,7 @@ def extend_ceiling(complaint: Complaint, extension_number: int) -> Deadline:
 
 
 def move_deadline(complaint: Complaint, deadline: Deadline, due: datetime) -> None:
-    _set_due(deadline, due, complaint.level)
+    _set_due(deadline, due, rule(deadline.kind, complaint.level))
     _refresh_next_due(complaint)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import CauseKind, Channel, Complaint, ContactChannel, Satisfaction, User
-from services import clock, complaints as ops, improvement
+from services import choices, clock, complaints, improvement, recipients, registration, routing
 from services.clock import FrozenClock
 
 TOKEN_PREFIX = "demo-history-"
@@ -45,7 +45,7 @@ def seed_history(count: int = 160, days: int = 120, seed: int = 2026) -> int:
     try:
         rng = random.Random(seed)
         users = {u.username: u for u in db.session.scalars(select(User))}
-        categories = {c.code: c for c in ops.active_categories()}
+        categories = {c.code: c for c in choices.active_categories()}
         starts = sorted(end - timedelta(days=days) + timedelta(seconds=rng.randrange(days * 86400))
                         for _ in range(count))
         for number, start in enumerate(starts):
@@ -63,7 +63,7 @@ def _one(rng, number, start, end, frozen, users, categories):
     code = "system_app" if repeat_cluster else rng.choice(list(OBJECTS))
     category = categories[code]
     owner = users[rng.choice(["staff1", "staff1", "lobby1", "staff2"])]
-    complaint, _ = ops.register_complaint(owner, f"{TOKEN_PREFIX}{number}", ops.Registration(
+    complaint, _ = registration.register_complaint(owner, f"{TOKEN_PREFIX}{number}", registration.Registration(
         customer_name=rng.choice("王李张刘陈杨黄赵吴周") + rng.choice(["先生", "女士"]),
         customer_contact=f"139{rng.randrange(10**8):08d}", channel=rng.choice(CHANNELS),
         received_at=start - timedelta(minutes=rng.randint(1, 25)),
@@ -83,7 +83,7 @@ def _one(rng, number, start, end, frozen, users, categories):
     if age < timedelta(hours=3):
         return
     if rng.random() < 0.07 and at(rng.uniform(0.2, 2)):
-        ops.judge_invalid(complaint, owner, "不属于本行业务范围。", "已向客户耐心解释。")
+        complaints.judge_invalid(complaint, owner, "不属于本行业务范围。", "已向客户耐心解释。")
         return
     for round_ in (1, 2):
         if not _handle_round(rng, complaint, owner, users, code, at):
@@ -91,36 +91,36 @@ def _one(rng, number, start, end, frozen, users, categories):
         if not at(rng.uniform(2, 40) if rng.random() < 0.9 else rng.uniform(50, 80)):
             return
         rating = rng.choices(list(Satisfaction), [30, 42, 18, 10 if round_ == 1 else 3])[0]
-        ops.record_return_visit(complaint, users["center1"], rating, "回访记录。")
+        complaints.record_return_visit(complaint, users["center1"], rating, "回访记录。")
         if rating != Satisfaction.D:
             return
     if complaint.state.value == "with_leader" and at(24):
-        ops.decide_as_leader(complaint, users["leader1"], "维持原处理意见，已告知外部渠道。")
+        complaints.decide_as_leader(complaint, users["leader1"], "维持原处理意见，已告知外部渠道。")
 
 
 def _handle_round(rng, complaint, owner, users, code, at) -> bool:
     """Dispatch, (plan,) answer and tell the customer; False when the case's time runs out first."""
     if not at(rng.uniform(0.1, 0.9) if rng.random() < 0.85 else rng.uniform(1, 5)):
         return False
-    department = ops.category_department(complaint.category_id)
-    ops.dispatch_complaint(complaint, owner, department)
+    department = routing.category_department(complaint.category_id)
+    complaints.dispatch_complaint(complaint, owner, department)
     staff = users[DEPARTMENT_STAFF[department.code]]
     # Most customers are called back within the hour or two their level allows.
     if complaint.round == 1 and rng.random() < 0.85 and at(rng.uniform(0.1, 1.5) if rng.random() < 0.8 else 4):
-        ops.log_contact(complaint, owner, ContactChannel.PHONE, "已致电客户，说明处理安排。")
+        complaints.log_contact(complaint, owner, ContactChannel.PHONE, "已致电客户，说明处理安排。")
     if complaint.is_major:
         if not at(rng.uniform(1, 6)):
             return False
-        ops.submit_plan(complaint, staff, "调查核实，当面致歉，整改流程。", staff.name,
+        complaints.submit_plan(complaint, staff, "调查核实，当面致歉，整改流程。", staff.name,
                         clock.to_local(clock.now()).date() + timedelta(days=5), None)
         if not at(rng.uniform(1, 10)):
             return False
-        approver = ops.plan_approvers(complaint)[0]
-        ops.review_plan(complaint, approver, True, "同意。")
+        approver = recipients.plan_approvers(complaint)[0]
+        complaints.review_plan(complaint, approver, True, "同意。")
     # Most departments answer within the 3 days; some are late.
     if not at(rng.uniform(3, 60) if rng.random() < 0.85 else rng.uniform(75, 120)):
         return False
-    ops.answer_complaint(complaint, staff, f"{rng.choice(OBJECTS[code])}存在问题。", "已处理并向客户说明。",
+    complaints.answer_complaint(complaint, staff, f"{rng.choice(OBJECTS[code])}存在问题。", "已处理并向客户说明。",
                          "立即纠正并向客户致歉。", "完善制度并开展培训。")
     db.session.flush()
     if rng.random() < 0.4:
@@ -131,5 +131,5 @@ def _handle_round(rng, complaint, owner, users, code, at) -> bool:
             improvement.complete_action(action, staff, "已完成培训并复核。")
     if not at(rng.uniform(1, 20)):
         return False
-    ops.give_result(complaint, owner, "已告知客户处理结果。", ContactChannel.PHONE)
+    complaints.give_result(complaint, owner, "已告知客户处理结果。", ContactChannel.PHONE)
     return True

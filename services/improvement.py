@@ -11,7 +11,8 @@ from sqlalchemy import ColumnElement, Select, and_, false, select, true
 from extensions import db
 from models import CauseKind, Complaint, CorrectiveAction, Role, User
 from services import clock, policy
-from services.complaints import ActionRefused, log_event
+from services.errors import Refused
+from services.timeline import log_event
 
 
 def can_record_action(user: User, complaint: Complaint) -> bool:
@@ -40,9 +41,9 @@ def owner_choices(complaint: Complaint) -> list[User]:
 def record_action(complaint: Complaint, actor: User, cause_kind: CauseKind, description: str, preventive: bool,
                   owner: User, due_date: date) -> CorrectiveAction:
     if not can_record_action(actor, complaint):
-        raise ActionRefused()
+        raise Refused()
     if owner not in owner_choices(complaint) or due_date < clock.to_local(clock.now()).date():
-        raise ActionRefused()
+        raise Refused()
     answer = complaint.latest_answer
     action = CorrectiveAction(complaint_id=complaint.id, answer_id=answer.id, unit_id=answer.unit_id,
                               cause_kind=cause_kind, description=description, preventive=preventive,
@@ -55,7 +56,7 @@ def record_action(complaint: Complaint, actor: User, cause_kind: CauseKind, desc
 
 def complete_action(action: CorrectiveAction, actor: User, note: str) -> None:
     if not can_complete(actor, action):
-        raise ActionRefused()
+        raise Refused()
     action.done_at = clock.now()
     action.done_note = note
     log_event(action.complaint, actor, "action_done", f"{action.description}: {note}")

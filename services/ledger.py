@@ -60,11 +60,6 @@ class Filters:
         return cls(**values)
 
 
-def _major():
-    return or_(Complaint.collective, Complaint.litigation, Complaint.media, Complaint.compensation,
-               Complaint.repeated)
-
-
 def _overdue():
     # Written as the open-complaint partial index's condition, so the index serves it.
     return and_(Complaint.state != ComplaintState.CLOSED, Complaint.next_due_at < clock.now())
@@ -101,9 +96,9 @@ def conditions(user: User, filters: Filters) -> list:
         if value is not None:
             where.append(column == value)
     if filters.severity == "major":
-        where.append(_major())
+        where.append(Complaint.is_major)
     elif filters.severity == "general":
-        where.append(not_(_major()))
+        where.append(not_(Complaint.is_major))
     if filters.overdue is True:
         where.append(_overdue())
     elif filters.overdue is False:

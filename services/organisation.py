@@ -14,6 +14,7 @@ from sqlalchemy import exists, func, or_, select
 from extensions import db
 from models import Category, Complaint, ObjectRoutingRule, Role, RoutingRule, Unit, UnitKind, User
 from services import audit, notify, policy
+from services.errors import Refused
 
 # Which kind of unit each role belongs to; the administrator may sit anywhere.
 ROLE_UNIT_KINDS = {
@@ -27,14 +28,6 @@ CATEGORY_FIELDS = ("code", "name", "name_en", "active", "department_id")
 OBJECT_RULE_FIELDS = ("category_id", "object_unit_id", "object_keyword", "unit_id")
 # No 0/O, 1/l/I: the one-time password is read off a screen and typed.
 _PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-class Refused(Exception):
-    """The change is not allowed; `message` says why, `field` is the form field it concerns."""
-
-    def __init__(self, message, field: Optional[str] = None):
-        super().__init__(str(message))
-        self.message, self.field = message, field
 
 
 # Units

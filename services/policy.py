@@ -82,10 +82,15 @@ def plan_approver(unit_kind: UnitKind, unit_id):
     """Who approves the plans of the major complaints of a unit of this kind: (role, the unit the
     approver must belong to, or None for any). The branch head approves the branch's plans; the
     leader those of head-office units (service center, departments). The one statement of the rule:
-    approves_plans_of, plans_approved_by (for SQL) and complaints.plan_approvers all ask here."""
+    approves_plans_of, plans_approved_by (for SQL), PLAN_APPROVER_ROLES and recipients.plan_approvers
+    all ask here."""
     if unit_kind == UnitKind.BRANCH:
         return Role.BRANCH_HEAD, unit_id
     return Role.LEADER, None
+
+
+# Every role that approves the plans of some kind of unit: theirs is the approvals page.
+PLAN_APPROVER_ROLES = frozenset(plan_approver(kind, None)[0] for kind in UnitKind)
 
 
 def approves_plans_of(user: User, complaint: Complaint) -> bool:

@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from extensions import db
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role, User
 from services import calendar, clock, notify
-from services.complaints import (center_staff, department_recipients, leaders, log_event, plan_approvers,
-                                 unit_members)
+from services.recipients import center_staff, department_recipients, leaders, plan_approvers, unit_members
+from services.timeline import log_event
 
 BATCH = 500   # notices of one kind per sweep; the rest wait for the next tick
 CHUNK = 100   # claimed and committed together

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from extensions import db
-from models import Category, Complaint, Unit, User
-from tests.conftest import complaint_form
+from models import Category, Channel, Complaint, Unit, User
+from services.registration import Registration
+from tests.conftest import START, complaint_form
+
+CUSTOMER = "wang@example.com"
 
 
 def category_id(code: str) -> int:
@@ -64,3 +68,12 @@ def visit(client, complaint, rating="B", comment="客户表示接受。"):
 def fresh(complaint) -> Complaint:
     db.session.expire_all()
     return db.session.get(Complaint, complaint.id)
+
+
+def registration(**changes) -> Registration:
+    """What services.registration.register_complaint takes, for tests that call it directly."""
+    data = dict(customer_name="王建国", customer_contact=CUSTOMER, channel=Channel.COUNTER,
+                received_at=START - timedelta(minutes=5), content="在柜台排队等候超过一小时，无人解释原因。",
+                demand="希望支行道歉。", object_text="城东支行营业厅", category_id=category_id("waiting"), level=2)
+    data.update(changes)
+    return Registration(**data)

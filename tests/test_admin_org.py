@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import AdminAuditEntry, Category, Role, RoutingRule, Unit, User
-from services import complaints as ops
+from services import choices, routing
 from tests.conftest import Client
 from tests.helpers import category_id, register, unit_id, user
 
@@ -83,7 +83,7 @@ def test_a_unit_in_use_is_deactivated_never_deleted(client_for):
     for username in ("dept3",):
         admin.post(f"/admin/users/{user(username).id}/active", data={"active": "0"})
     assert admin.post(f"/admin/units/{unit_id('IT')}/active", data={"active": "0"}).status_code == 303
-    assert "IT" not in [u.code for u in ops.department_choices()]
+    assert "IT" not in [u.code for u in choices.department_choices()]
     # An empty unit created by mistake can be deleted.
     admin.post("/admin/units", data={"code": "TMP", "name": "临时", "name_en": "Temp", "kind": "department",
                                      "parent": unit_id("HO")})
@@ -178,13 +178,13 @@ def test_categories_and_their_routing(client_for):
                                                      "new-department": unit_id("IT")})
     assert response.status_code == 303
     privacy = db.session.scalar(select(Category).where(Category.code == "privacy"))
-    assert ops.category_department(privacy.id).code == "IT"
+    assert routing.category_department(privacy.id).code == "IT"
     fees = category_id("fees")
     response = admin.post(f"/admin/categories/{fees}", data={f"cat{fees}-name": "收费", f"cat{fees}-name_en": "Fees",
                                                              f"cat{fees}-active": "y",
                                                              f"cat{fees}-department": unit_id("OPS")})
     assert response.status_code == 303
-    assert ops.category_department(fees).code == "OPS"
+    assert routing.category_department(fees).code == "OPS"
     complaint = register(staff, category=str(fees))
     page = staff.get(f"/complaints/{complaint.id}").text
     assert re.search(rf'<option selected value="{unit_id("OPS")}">', page)     # dispatch suggests the new department
@@ -192,7 +192,7 @@ def test_categories_and_their_routing(client_for):
     admin.post(f"/admin/categories/{privacy.id}", data={f"cat{privacy.id}-name": "个人信息",
                                                         f"cat{privacy.id}-name_en": "Personal data",
                                                         f"cat{privacy.id}-department": 0})
-    assert privacy.id not in [c.id for c in ops.active_categories()]
+    assert privacy.id not in [c.id for c in choices.active_categories()]
     assert db.session.scalar(select(RoutingRule).where(RoutingRule.category_id == privacy.id)) is None
     bad = admin.post("/admin/categories", data={"new-code": "fees", "new-name": "", "new-name_en": "x",
                                                 "new-department": 0})

@@ -110,8 +110,8 @@ def test_size_limits_give_a_message_or_a_clear_413(app, client_for, storage):
 
 
 def reject_everything(data, filename):
-    from services.attachments import Rejected
-    raise Rejected("病毒扫描发现威胁：EICAR-Test")
+    from services.errors import Refused
+    raise Refused("病毒扫描发现威胁：EICAR-Test")
 
 
 @pytest.mark.one_backend

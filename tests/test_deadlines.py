@@ -1,10 +1,14 @@
 """Deadline rules against the working calendar, in the business time zone (Asia/Shanghai)."""
+import uuid
 from datetime import datetime
 
 import pytest
 
+from models import DeadlineKind
 from services import deadlines
 from services.clock import from_local, to_local
+from services.registration import register_complaint
+from tests.helpers import registration, user
 
 pytestmark = pytest.mark.one_backend
 
@@ -42,3 +46,15 @@ def test_a_different_business_time_zone_moves_the_working_day(app):
     # 10:00 in London is in working hours there; the same instant is 18:00 in Shanghai.
     due = deadlines.dispatch_due(from_local(datetime(2026, 11, 24, 10, 0)))
     assert to_local(due).strftime("%Y-%m-%d %H:%M") == "2026-11-24 10:30"
+
+
+def test_the_clocks_a_registration_starts_together_are_due_as_each_alone(app, clock):
+    clock.set(local("2026-11-27 19:00"))   # Friday evening: working time resumes on Monday
+    complaint, _ = register_complaint(user("staff1"), uuid.uuid4().hex,
+                                      registration(collective=True, level=1, received_at=clock()))
+    due = {d.kind: to_local(d.due_at).strftime("%a %H:%M") for d in complaint.deadlines}
+    assert due == {DeadlineKind.REGISTRATION: "Fri 19:15", DeadlineKind.FIRST_RESPONSE: "Fri 20:00",
+                   DeadlineKind.RESOLUTION: "Sat 19:00", DeadlineKind.FINAL_DECISION: "Sat 19:00",
+                   DeadlineKind.DISPATCH: "Mon 10:00", DeadlineKind.PROGRESS: "Mon 09:30"}
+    for deadline in complaint.deadlines:
+        assert deadline.due_at == deadlines.due_for(complaint, deadline.kind, deadline.started_at)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from extensions import db
 from models import Channel, Deadline, DeadlineKind, OutboxMessage, OutboxState
-from services.complaints import Registration, register_complaint
+from services.registration import Registration, register_complaint
 from tests.conftest import POSTGRES_URL, START, make_app
 from tests.faults import Cluster, RedisServer, SmtpServer, kill_tree, run_load
 from tests.helpers import category_id, user

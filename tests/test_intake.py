@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import Channel, Complaint, ComplaintState, DeadlineKind
-from services.complaints import Registration, register_complaint
+from services.registration import Registration, register_complaint
 from tests.conftest import complaint_form
 from tests.helpers import category_id, register, user
 

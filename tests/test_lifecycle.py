@@ -226,10 +226,10 @@ def test_an_open_major_complaint_needs_a_progress_note_every_30_working_minutes(
 @pytest.mark.one_backend
 def test_progress_clock_counts_working_time_only(app):
     from datetime import datetime
-    from services import deadlines as rules
+    from services import deadlines
     from services.clock import from_local
     started = from_local(datetime(2026, 11, 27, 16, 50))       # Friday 16:50
-    due = to_local(rules.due_for(None, DeadlineKind.PROGRESS, started))
+    due = to_local(deadlines.due_for(None, DeadlineKind.PROGRESS, started))
     assert due.strftime("%a %H:%M") == "Mon 09:20"
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Complaint, PlanState, Unit
 from services import policy
-from services.complaints import plan_approvers
+from services.recipients import plan_approvers
 from services.queue import queue
 from tests.helpers import answer, dispatch, fresh, give_result, register, user, version_of
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, true
 from extensions import db
 from models import CauseKind, Channel, ContactChannel, CorrectiveAction, DeadlineKind, Satisfaction, Unit
 from services import clock as clock_module
-from services import complaints as ops
+from services import complaints, registration
 from services import improvement
 from services import statistics as stats
 from services.statistics import Period
@@ -31,7 +31,7 @@ def register(clock, who: str, at: datetime, category: str, channel: Channel, lev
     """Registered at `at` (local), received 5 minutes before."""
     clock.set(local(*at))
     contact = flags.pop("contact", f"1380000{at[1]:02d}{at[2]:02d}{at[3]:02d}")
-    complaint, _ = ops.register_complaint(user(who), f"t-{who}-{at}", ops.Registration(
+    complaint, _ = registration.register_complaint(user(who), f"t-{who}-{at}", registration.Registration(
         customer_name="客户", customer_contact=contact, channel=channel,
         received_at=clock() - timedelta(minutes=5), content="内容", demand="诉求", object_text=obj,
         category_id=category_id(category), level=level, **flags))
@@ -49,14 +49,14 @@ def unit(code: str) -> Unit:
 
 def handle(clock, complaint, owner, department, staff, dispatch_at, answer_at, result_at, visit_at, rating):
     step(clock, *dispatch_at)
-    ops.dispatch_complaint(complaint, user(owner), unit(department))
+    complaints.dispatch_complaint(complaint, user(owner), unit(department))
     step(clock, *answer_at)
-    ops.answer_complaint(complaint, user(staff), "原因", "结果", "纠正", "预防")
+    complaints.answer_complaint(complaint, user(staff), "原因", "结果", "纠正", "预防")
     db.session.flush()
     step(clock, *result_at)
-    ops.give_result(complaint, user(owner), "已告知结果。", ContactChannel.PHONE)
+    complaints.give_result(complaint, user(owner), "已告知结果。", ContactChannel.PHONE)
     step(clock, *visit_at)
-    ops.record_return_visit(complaint, user("center1"), rating, "回访")
+    complaints.record_return_visit(complaint, user("center1"), rating, "回访")
 
 
 @pytest.fixture
@@ -74,12 +74,12 @@ def november(app, clock):
     # C3, BR01: judged not valid after an hour.
     c[3] = register(clock, "staff1", (2026, 11, 9, 11, 0), "system_app", Channel.WEB, 1, "手机银行")
     step(clock, 2026, 11, 9, 12, 0)
-    ops.judge_invalid(c[3], user("staff1"), "不成立", "已解释")
+    complaints.judge_invalid(c[3], user("staff1"), "不成立", "已解释")
     # C4, BR01: collective (major), dispatched, never answered: open and overdue.
     c[4] = register(clock, "staff1", (2026, 11, 10, 9, 0), "waiting", Channel.COUNTER, 2, "城东支行营业厅排队",
                     collective=True, contact="13900000004")
     step(clock, 2026, 11, 10, 9, 10)
-    ops.dispatch_complaint(c[4], user("staff1"), unit("OPS"))
+    complaints.dispatch_complaint(c[4], user("staff1"), unit("OPS"))
     # C5, BR02: unsatisfied (D), second handling, then C.
     c[5] = register(clock, "staff2", (2026, 11, 16, 10, 0), "fees", Channel.PHONE, 2, "账户管理费")
     handle(clock, c[5], "staff2", "RETAIL", "dept2", (2026, 11, 16, 10, 10), (2026, 11, 17, 10, 0),
@@ -91,11 +91,11 @@ def november(app, clock):
     # C7, the service center: withdrawn after an hour (its dispatch clock, 30 minutes, missed).
     c[7] = register(clock, "center1", (2026, 11, 20, 14, 0), "other", Channel.HOTLINE, 3, "停车位")
     step(clock, 2026, 11, 20, 15, 0)
-    ops.withdraw_complaint(c[7], user("center1"), "客户撤诉")
+    complaints.withdraw_complaint(c[7], user("center1"), "客户撤诉")
     # C8, BR02: received on Sunday 1 November, withdrawn after 16 days: past the 15-day ceiling.
     c[8] = register(clock, "staff2", (2026, 11, 1, 9, 0), "sales", Channel.LETTER, 3, "保险搭售")
     step(clock, 2026, 11, 17, 10, 0)
-    ops.withdraw_complaint(c[8], user("staff2"), "客户撤诉")
+    complaints.withdraw_complaint(c[8], user("staff2"), "客户撤诉")
     # C9: 1 December 00:30 local, outside November.
     c[9] = register(clock, "staff1", (2026, 12, 1, 0, 30), "waiting", Channel.COUNTER, 3, "对公窗口")
     # Corrective actions: C1's done, C2's overdue, C5's done.

@@ -8,6 +8,7 @@ from blueprints.ui import visible_complaint_or_404
 from extensions import db
 from models import Attachment
 from services import attachments, policy
+from services.errors import Refused
 
 
 @bp.app_template_global()
@@ -36,7 +37,7 @@ def upload(complaint_id: int):
             attachments.store(complaint, form.file.data, current_user)
             db.session.commit()
             return redirect(url_for("complaints.show", complaint_id=complaint.id, _anchor="attachments"), 303)
-        except attachments.Rejected as refusal:
+        except Refused as refusal:
             db.session.rollback()
             form.file.errors = [str(refusal)]
     g.attachment_form = form

@@ -19,7 +19,7 @@ def queue():
 
 
 @bp.get("/approvals")
-@role_required(Role.BRANCH_HEAD, Role.LEADER)
+@role_required(*policy.PLAN_APPROVER_ROLES)
 def approvals():
     """Plans of major complaints waiting for my approval, the oldest first (works on a phone)."""
     query = (select(Plan).join(Plan.complaint).join(Unit, Unit.id == Complaint.unit_id)

@@ -13,8 +13,9 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ContactChannel, Incident, Satisfaction, Unit, User
-from services import complaints as ops
-from services import clock, policy
+from services import choices, clock, complaints, incidents, policy, routing, severity, timeline
+from services.complaints import ConflictOfInterest, StaleComplaint
+from services.errors import Refused
 from services.labels import DEADLINE_LABELS
 
 
@@ -29,7 +30,7 @@ def _department_choices(departments) -> list:
 
 def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchForm:
     form = _new(DispatchForm, "dispatch", submitted)
-    departments = ops.department_choices()
+    departments = choices.department_choices()
     form.unit.choices = _department_choices(departments)
     people = db.session.scalars(select(User).where(User.unit_id.in_([u.id for u in departments]),
                                                    User.role.in_(policy.DEPARTMENT_ROLES),
@@ -38,7 +39,7 @@ def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchFor
         (u.id, f"{u.unit.display_name(current_locale())} · {u.name}") for u in people]
     form.suggestion = None
     if not submitted:
-        form.suggestion = ops.suggested_department(complaint)
+        form.suggestion = routing.suggested_department(complaint)
         form.unit.data = form.suggestion.unit.id if form.suggestion else 0
     return form
 
@@ -54,8 +55,8 @@ def _dispatch(complaint, form):
     unit = db.session.get(Unit, form.unit.data)
     assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
     if unit is None:
-        raise ops.ActionRefused()
-    ops.dispatch_complaint(complaint, current_user, unit, assignee, (form.note.data or "").strip(),
+        raise Refused()
+    complaints.dispatch_complaint(complaint, current_user, unit, assignee, (form.note.data or "").strip(),
                            expected_version=form.version.data)
 
 
@@ -66,43 +67,43 @@ def _conflict_message() -> str:
 # Each action on the complaint page: who may, its form, and the transition it performs.
 ACTIONS = {
     "dispatch": (policy.can_dispatch, _dispatch_form, _dispatch),
-    "plan": (policy.can_submit_plan, PlanForm, lambda c, f: ops.submit_plan(
+    "plan": (policy.can_submit_plan, PlanForm, lambda c, f: complaints.submit_plan(
         c, current_user, f.steps.data.strip(), f.responsible.data.strip(), f.due_date.data, f.compensation.data,
         expected_version=f.version.data)),
-    "review": (policy.can_review_plan, ReviewForm, lambda c, f: ops.review_plan(
+    "review": (policy.can_review_plan, ReviewForm, lambda c, f: complaints.review_plan(
         c, current_user, f.decision.data == "approve", (f.comment.data or "").strip(),
         expected_version=f.version.data)),
-    "answer": (policy.can_answer, AnswerForm, lambda c, f: ops.answer_complaint(
+    "answer": (policy.can_answer, AnswerForm, lambda c, f: complaints.answer_complaint(
         c, current_user, f.cause.data.strip(), f.result.data.strip(), f.corrective_action.data.strip(),
         f.preventive_action.data.strip(), expected_version=f.version.data)),
-    "return": (policy.can_decide_answer, ReturnForm, lambda c, f: ops.return_answer(
+    "return": (policy.can_decide_answer, ReturnForm, lambda c, f: complaints.return_answer(
         c, current_user, f.comment.data.strip(), expected_version=f.version.data)),
-    "result": (policy.can_give_result, ResultForm, lambda c, f: ops.give_result(
+    "result": (policy.can_give_result, ResultForm, lambda c, f: complaints.give_result(
         c, current_user, f.result.data.strip(), ContactChannel(f.channel.data), expected_version=f.version.data)),
-    "invalid": (policy.can_judge_validity, InvalidForm, lambda c, f: ops.judge_invalid(
+    "invalid": (policy.can_judge_validity, InvalidForm, lambda c, f: complaints.judge_invalid(
         c, current_user, f.reason.data.strip(), f.reply.data.strip(), expected_version=f.version.data)),
-    "contact": (policy.can_log_contact, ContactForm, lambda c, f: ops.log_contact(
+    "contact": (policy.can_log_contact, ContactForm, lambda c, f: complaints.log_contact(
         c, current_user, ContactChannel(f.channel.data), f.content.data.strip())),
-    "note": (policy.can_log_contact, NoteForm, lambda c, f: ops.add_progress_note(c, current_user, f.text.data.strip())),
-    "visit": (policy.can_record_visit, VisitForm, lambda c, f: ops.record_return_visit(
+    "note": (policy.can_log_contact, NoteForm, lambda c, f: complaints.add_progress_note(c, current_user, f.text.data.strip())),
+    "visit": (policy.can_record_visit, VisitForm, lambda c, f: complaints.record_return_visit(
         c, current_user, None if f.rating.data == NOT_REACHED else Satisfaction(f.rating.data),
         (f.comment.data or "").strip(),
         expected_version=f.version.data)),
-    "escalate": (policy.can_escalate, EscalateForm, lambda c, f: ops.escalate_complaint(
+    "escalate": (policy.can_escalate, EscalateForm, lambda c, f: complaints.escalate_complaint(
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
-    "takeover": (policy.can_take_over, TakeOverForm, lambda c, f: ops.take_over(
+    "takeover": (policy.can_take_over, TakeOverForm, lambda c, f: complaints.take_over(
         c, current_user, expected_version=f.version.data)),
-    "adjust": (policy.can_adjust_deadline, _adjust_form, lambda c, f: ops.adjust_deadline(
+    "adjust": (policy.can_adjust_deadline, _adjust_form, lambda c, f: complaints.adjust_deadline(
         c, current_user, f.deadline.data, clock.from_local(f.new_due.data), f.reason.data.strip(),
         expected_version=f.version.data)),
-    "extend": (policy.can_extend_ceiling, ExtendForm, lambda c, f: ops.extend_decision_deadline(
+    "extend": (policy.can_extend_ceiling, ExtendForm, lambda c, f: complaints.extend_decision_deadline(
         c, current_user, f.reason.data.strip(), f.customer_told.data, expected_version=f.version.data)),
-    "notice": (policy.can_send_notice, NoticeForm, lambda c, f: ops.send_decision_notice(c, current_user)),
-    "review_request": (policy.can_request_review, ReviewRequestForm, lambda c, f: ops.request_review(
+    "notice": (policy.can_send_notice, NoticeForm, lambda c, f: complaints.send_decision_notice(c, current_user)),
+    "review_request": (policy.can_request_review, ReviewRequestForm, lambda c, f: complaints.request_review(
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
-    "withdraw": (policy.can_withdraw, WithdrawForm, lambda c, f: ops.withdraw_complaint(
+    "withdraw": (policy.can_withdraw, WithdrawForm, lambda c, f: complaints.withdraw_complaint(
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
-    "decide": (policy.can_decide_as_leader, LeaderDecisionForm, lambda c, f: ops.decide_as_leader(
+    "decide": (policy.can_decide_as_leader, LeaderDecisionForm, lambda c, f: complaints.decide_as_leader(
         c, current_user, f.decision.data.strip(), expected_version=f.version.data)),
 }
 
@@ -137,7 +138,7 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
     return render_template("complaints/show.html", complaint=complaint, events=events,
                            changes=describe_changes(events),
-                           similar=ops.similar_complaints(complaint),
+                           similar=severity.similar_complaints(complaint),
                            forms=_forms(complaint, submitted or {})), status
 
 
@@ -151,7 +152,7 @@ def _stale(complaint: Complaint):
 @login_required
 def show(complaint_id: int):
     complaint = visible_complaint_or_404(complaint_id)
-    ops.record_view(complaint, current_user)
+    timeline.record_view(complaint, current_user)
     page = _render(complaint)
     # After rendering: the page goes out only once its view is recorded, and the commit's expiry
     # does not make the page read the complaint again.
@@ -179,10 +180,10 @@ def act(complaint_id: int, action: str):
     try:
         transition(complaint, form)
         db.session.commit()
-    except (ops.StaleComplaint, StaleDataError):
+    except (StaleComplaint, StaleDataError):
         db.session.rollback()
         return _stale(db.session.get(Complaint, complaint.id))
-    except ops.ConflictOfInterest:
+    except ConflictOfInterest:
         db.session.rollback()
         form.unit.errors = [_conflict_message()]
         return _render(db.session.get(Complaint, complaint.id), 422, {action: form})
@@ -196,7 +197,7 @@ def notice(complaint_id: int):
     complaint = visible_complaint_or_404(complaint_id)
     if complaint.result_given_at is None:
         abort(404)
-    ops.record_view(complaint, current_user)
+    timeline.record_view(complaint, current_user)
     db.session.commit()
     return render_template("complaints/notice.html", complaint=complaint,
                            organisation=current_app.config["ORGANISATION_NAME"])
@@ -219,24 +220,24 @@ def _incident_forms(incident: Incident, complaints: list[Complaint], submitted: 
 def _incident_form(action: str, submitted: bool):
     form = _new(INCIDENT_ACTIONS[action][0], action, submitted)
     if action == "dispatch":
-        form.unit.choices = _department_choices(ops.department_choices())
+        form.unit.choices = _department_choices(choices.department_choices())
     return form
 
 
 INCIDENT_ACTIONS = {
-    "dispatch": (IncidentDispatchForm, lambda i, f: ops.dispatch_incident(
+    "dispatch": (IncidentDispatchForm, lambda i, f: incidents.dispatch_incident(
         i, current_user, db.session.get(Unit, f.unit.data) or abort(400))),
-    "answer": (AnswerFields, lambda i, f: ops.answer_incident(
+    "answer": (AnswerFields, lambda i, f: incidents.answer_incident(
         i, current_user, f.cause.data.strip(), f.result.data.strip(), f.corrective_action.data.strip(),
         f.preventive_action.data.strip())),
-    "result": (ResultFields, lambda i, f: ops.give_incident_result(
+    "result": (ResultFields, lambda i, f: incidents.give_incident_result(
         i, current_user, f.result.data.strip(), ContactChannel(f.channel.data))),
 }
 
 
 def _incident_or_404(incident_id: int) -> tuple[Incident, list[Complaint]]:
     incident = db.session.get(Incident, incident_id)
-    complaints = ops.incident_complaints(incident, current_user) if incident else []
+    complaints = incidents.incident_complaints(incident, current_user) if incident else []
     if not complaints:
         abort(404)
     return incident, complaints
@@ -275,7 +276,7 @@ def incident_act(incident_id: int, action: str):
         flash(_("Someone else changed one of these complaints meanwhile; nothing was saved. Please try again."),
               "error")
         return _render_incident(incident_id, 409)
-    except ops.ConflictOfInterest:
+    except ConflictOfInterest:
         db.session.rollback()
         form.unit.errors = [_conflict_message()]
         return _render_incident(incident_id, 422, {action: form})

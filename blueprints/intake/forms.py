@@ -10,7 +10,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from models import Channel, Kind
 from services import clock
-from services.complaints import active_categories, all_units, colleagues, open_incidents
+from services.choices import active_categories, all_units, colleagues
+from services.incidents import open_incidents
 from services.labels import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")

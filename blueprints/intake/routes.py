@@ -10,7 +10,7 @@ from blueprints.ui import current_locale, is_htmx, paginate, role_required
 from extensions import db
 from models import Channel, Complaint, Kind
 from services import clock
-from services.complaints import Registration, register_complaint
+from services.registration import Registration, register_complaint
 from services.policy import REGISTER_ROLES
 
 

@@ -14,7 +14,7 @@ from blueprints.ui import current_locale, role_required, visible_complaint_or_40
 from extensions import db
 from models import Category, Role, Unit
 from services import handling_form, ledger, ledger_export, policy
-from services.complaints import record_view
+from services.timeline import record_view
 
 # Units see their own complaints (services.policy); the administrator handles no complaints.
 LEDGER_ROLES = tuple(role for role in Role if role != Role.ADMIN)

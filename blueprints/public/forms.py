@@ -12,7 +12,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from extensions import db
 from models import Satisfaction, Unit, UnitKind
 from services import attachments
-from services.complaints import active_categories
+from services.choices import active_categories
+from services.errors import Refused
 from services.labels import SATISFACTION_LABELS
 
 MOBILE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
@@ -69,7 +70,7 @@ class ComplaintForm(FlaskForm):
         for file in files:
             try:
                 self.checked_evidence.append(attachments.check(file))
-            except attachments.Rejected as refusal:
+            except Refused as refusal:
                 name = file.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
                 refusals.append(_("%(name)s: %(reason)s", name=name, reason=str(refusal)))
         if refusals:

@@ -10,7 +10,7 @@ from blueprints.ui import current_locale
 from extensions import db, limiter
 from models import Complaint, ComplaintState, Satisfaction
 from services import customer
-from services.complaints import ActionRefused
+from services.errors import Refused
 from services.labels import CUSTOMER_STATE_LABELS
 
 TRACKED = "tracked"          # the session's complaint ids whose number and code (or link) were given
@@ -141,7 +141,7 @@ def survey(number: str):
         return _status_page(complaint, survey=form, status=422)
     try:
         customer.answer_survey(complaint, Satisfaction(form.rating.data), (form.comment.data or "").strip())
-    except ActionRefused:   # answered already, or the complaint moved on meanwhile
+    except Refused:   # answered already, or the complaint moved on meanwhile
         db.session.rollback()
         flash(_("This complaint is not waiting for your answer any more."), "error")
         return redirect(url_for("public.status", number=number), 303)

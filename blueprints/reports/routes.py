@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import and_, or_, select
 
 from blueprints.reports import bp
-from blueprints.reports import tables as t
+from blueprints.reports.tables import DIMENSIONS, assessment_table, labels, report_tables
 from blueprints.reports.excel import workbook
 from blueprints.reports.forms import ActionForm, DoneForm
 from blueprints.ui import current_locale, role_required, visible_complaint_or_404
@@ -101,8 +101,8 @@ def statistics():
     period, error = _period("month")
     if error:
         return render_template("reports/statistics.html", report=None, **_filter_context(None, error)), 400
-    report = stats.build_report(period, _scope(), current_locale(), t.labels())
-    tables = {table.name: table for table in t.report_tables(report)}
+    report = stats.build_report(period, _scope(), current_locale(), labels())
+    tables = {table.name: table for table in report_tables(report)}
     return render_template("reports/statistics.html", report=report, tables=tables, **_filter_context(period, None))
 
 
@@ -115,9 +115,9 @@ def _periodic(kind: str):
 
 
 def _report_tables(kind: str, period, locale: str):
-    report = stats.build_report(period, _scope(), locale, t.labels())
-    dimensions = WEEKLY_DIMENSIONS if kind == "weekly" else tuple(t.DIMENSIONS)
-    return report, t.report_tables(report, dimensions)
+    report = stats.build_report(period, _scope(), locale, labels())
+    dimensions = WEEKLY_DIMENSIONS if kind == "weekly" else tuple(DIMENSIONS)
+    return report, report_tables(report, dimensions)
 
 
 @bp.get("/<kind>")
@@ -172,7 +172,7 @@ def assessment():
     period, error = _period("month")
     if error:
         return render_template("reports/assessment.html", table=None, **_filter_context(None, error)), 400
-    table = t.assessment_table(stats.assessment(period), current_locale())
+    table = assessment_table(stats.assessment(period), current_locale())
     return render_template("reports/assessment.html", table=table, **_filter_context(period, None))
 
 
@@ -183,7 +183,7 @@ def assessment_excel():
     if error:
         abort(400)
     with force_locale("zh_CN"):
-        table = t.assessment_table(stats.assessment(period), "zh_CN")
+        table = assessment_table(stats.assessment(period), "zh_CN")
         data = workbook(str(_("Unit assessment")), f"{current_app.config['ORGANISATION_NAME']} · {period.code}",
                         [table])
     return _xlsx(data, f"assessment-{period.code}.xlsx")

@@ -1,0 +1,46 @@
+"""Concentrated complaints (集中性): the open incidents, their complaints, and the transitions applied
+to every complaint of an incident at once."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Complaint, ContactChannel, Incident, Unit, User
+from services import complaints, policy
+
+
+def open_incidents() -> list[Incident]:
+    return list(db.session.scalars(select(Incident).where(Incident.closed_at.is_(None))
+                                   .order_by(Incident.id.desc()).limit(100)))
+
+
+def incident_complaints(incident: Incident, user: User) -> list[Complaint]:
+    return list(db.session.scalars(select(Complaint).where(
+        Complaint.incident_id == incident.id, policy.visible_complaints(user)).order_by(Complaint.id)))
+
+
+def _for_each_of_incident(incident: Incident, actor: User, allowed, transition) -> int:
+    """Apply `transition` to every complaint of the incident that `actor` may apply it to now."""
+    ready = [c for c in incident_complaints(incident, actor) if allowed(actor, c)]
+    for complaint in ready:
+        transition(complaint)
+    return len(ready)
+
+
+def dispatch_incident(incident: Incident, actor: User, unit: Unit) -> int:
+    """Route every waiting complaint of the incident that `actor` may route to one department."""
+    return _for_each_of_incident(incident, actor, policy.can_dispatch,
+                                 lambda c: complaints.dispatch_complaint(c, actor, unit))
+
+
+def answer_incident(incident: Incident, actor: User, cause: str, result: str, corrective_action: str,
+                    preventive_action: str) -> int:
+    """One answer for every complaint of the incident waiting for `actor`'s department."""
+    return _for_each_of_incident(incident, actor, policy.can_answer, lambda c: complaints.answer_complaint(
+        c, actor, cause, result, corrective_action, preventive_action))
+
+
+def give_incident_result(incident: Incident, actor: User, result: str, channel: ContactChannel) -> int:
+    """Tell every customer of the incident that `actor` answers for the same result."""
+    return _for_each_of_incident(incident, actor, policy.can_give_result,
+                                 lambda c: complaints.give_result(c, actor, result, channel))

@@ -1,0 +1,48 @@
+"""Who is told: the active users of a role, of a unit, or acting for a complaint. Read once per
+transaction (a sweep notifies the same people many times over)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Complaint, Role, User
+from services import policy, txcache
+
+
+def _active_users(*conditions) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.active.is_(True), *conditions).order_by(User.id)))
+
+
+def with_role(role: Role) -> list[User]:
+    return txcache.cached(f"role:{role.value}", User, lambda: _active_users(User.role == role))
+
+
+def leaders() -> list[User]:
+    return with_role(Role.LEADER)
+
+
+def center_staff() -> list[User]:
+    return with_role(Role.CENTER)
+
+
+def unit_members(unit_id: Optional[int], roles: set[Role]) -> list[User]:
+    if unit_id is None:
+        return []
+    return txcache.cached(f"unit_members:{unit_id}:{sorted(roles)}", User,
+                          lambda: _active_users(User.unit_id == unit_id, User.role.in_(roles)))
+
+
+def plan_approvers(complaint: Complaint) -> list[User]:
+    """Whoever policy.plan_approver names for the complaint's unit."""
+    role, unit_id = policy.plan_approver(complaint.unit.kind, complaint.unit_id)
+    return unit_members(unit_id, {role}) if unit_id is not None else with_role(role)
+
+
+def department_recipients(complaint: Complaint) -> list[User]:
+    """Who acts for the handling unit: the assigned person, or else the department's staff."""
+    if complaint.assignee is not None and complaint.assignee.active:
+        return [complaint.assignee]
+    return unit_members(complaint.handling_unit_id, {Role.DEPT_STAFF}) or \
+        unit_members(complaint.handling_unit_id, {Role.DEPT_HEAD})

@@ -1,0 +1,115 @@
+"""Registration: a new complaint with its owner, its clocks and its number, joined to its incident
+and checked for repeats; the customer hears of it through services.signals. A form submitted twice
+registers once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db, savepoint
+from models import Channel, Complaint, ComplaintState, DeadlineKind, Incident, Kind, User
+from services import clock, complaints, deadlines, policy, signals
+from services.errors import Refused
+from services.numbering import next_number
+from services.severity import announce_major, detect_repeats
+from services.timeline import log_event
+
+
+@dataclass
+class Registration:
+    customer_name: str
+    customer_contact: str
+    channel: Channel
+    received_at: datetime   # naive UTC
+    content: str
+    demand: str
+    object_text: str
+    category_id: int
+    level: int
+    customer_ref: Optional[str] = None
+    kind: Kind = Kind.ROUTINE
+    collective: bool = False
+    litigation: bool = False
+    media: bool = False
+    compensation: bool = False
+    regulator_forwarded: bool = False
+    solved_on_spot: Optional[str] = None   # the result given at the counter, when solved at once
+    object_unit_id: Optional[int] = None   # the unit complained about, if one of ours
+    object_user_id: Optional[int] = None   # the staff member complained about, if any
+    incident_id: Optional[int] = None      # a concentrated complaint joins an open incident ...
+    new_incident: Optional[str] = None     # ... or opens a new one with this title
+
+
+def find_by_token(token: str) -> Optional[Complaint]:
+    return db.session.scalar(select(Complaint).where(Complaint.submission_token == token))
+
+
+def register_complaint(actor: User, token: str, data: Registration,
+                       filed_by_customer: bool = False) -> tuple[Complaint, bool]:
+    """Record a complaint with `actor` as its first-responsible owner. Returns (complaint, created);
+    a form submitted twice (same token) returns the complaint of the first submission. A complaint
+    the customer filed on the web is registered by the system and acknowledged by the caller."""
+    if not policy.can_register(actor):
+        raise Refused()
+    existing = find_by_token(token)
+    if existing is not None:
+        return existing, False
+    now = clock.now()
+    complaint = Complaint(
+        number=token, submission_token=token,   # numbered below, once the row is in and its clocks run
+        state=ComplaintState.REGISTERED, registered_at=now, owner=actor, handler=actor, unit_id=actor.unit_id,
+        customer_name=data.customer_name, customer_contact=data.customer_contact,
+        customer_ref=data.customer_ref or None, channel=data.channel, received_at=data.received_at,
+        content=data.content, demand=data.demand, object_text=data.object_text,
+        category_id=data.category_id, level=data.level, kind=data.kind, collective=data.collective,
+        litigation=data.litigation, media=data.media, compensation=data.compensation,
+        regulator_forwarded=data.regulator_forwarded, object_unit_id=data.object_unit_id,
+        object_user_id=data.object_user_id,
+        # A new complaint has none of these: saying so spares a query for each when they are read.
+        deadlines=[], plans=[], answers=[],
+    )
+    if data.kind == Kind.CONCENTRATED:
+        complaint.incident = _incident_for(data, actor, now)
+    try:
+        with savepoint():
+            db.session.add(complaint)
+            db.session.flush()
+    except IntegrityError:   # the twin request of a double click won the race
+        existing = find_by_token(token)
+        if existing is None:
+            raise
+        return existing, False
+    log_event(complaint, None if filed_by_customer else actor, "registered", "web" if filed_by_customer else None)
+    clocks = [DeadlineKind.REGISTRATION, DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION,
+              DeadlineKind.FINAL_DECISION]
+    if not data.solved_on_spot:
+        clocks.append(DeadlineKind.DISPATCH)
+    if complaint.is_major:
+        clocks.append(DeadlineKind.PROGRESS)
+    deadlines.start_deadlines(complaint, clocks, now)
+    # The number is taken this late so that what fails before it (the losing twin of a double
+    # click, a database lost while the row and its clocks are written) leaves no gap in the day's
+    # numbers; the notices from here on quote it.
+    complaint.number = next_number(clock.to_local(now).date())
+    signals.complaint_registered.send(complaint, filed_by_customer=filed_by_customer)
+    if data.solved_on_spot:
+        complaints.solve_on_spot(complaint, actor, data.solved_on_spot, now)
+    if complaint.is_major:
+        announce_major(complaint)   # its progress clock runs already
+    detect_repeats(complaint)
+    return complaint, True
+
+
+def _incident_for(data: Registration, actor: User, now: datetime) -> Incident:
+    if data.new_incident:
+        incident = Incident(title=data.new_incident, opened_at=now, opened_by=actor)
+        db.session.add(incident)
+        return incident
+    incident = db.session.get(Incident, data.incident_id) if data.incident_id else None
+    if incident is None or incident.closed_at is not None:
+        raise Refused()
+    return incident

@@ -1,0 +1,71 @@
+"""A complaint becoming major (重大): the announcement to the branch head and the leaders with its
+progress clock, and the repeat detection (3 or more complainants) that makes complaints major."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import distinct, func, select
+
+from extensions import db
+from models import Complaint, ComplaintState, DeadlineKind, Role
+from services import audit, clock, deadlines, notify
+from services.recipients import leaders, unit_members
+from services.timeline import log_event
+
+REPEATS_NAMED = 20   # numbers a repeat's timeline entry lists
+
+
+def announce_major(complaint: Complaint) -> None:
+    """Major complaints go to the branch head and the leaders at once, and need progress notes."""
+    if complaint.state != ComplaintState.CLOSED and complaint.open_deadline(DeadlineKind.PROGRESS) is None:
+        deadlines.start_deadline(complaint, DeadlineKind.PROGRESS, clock.now())
+    recipients = unit_members(complaint.unit_id, {Role.BRANCH_HEAD}) + leaders()
+    for user in recipients:
+        notify.queue_email(user, "major", complaint_id=complaint.id, complaint=complaint)
+    log_event(complaint, None, "major_reported", ", ".join(u.name for u in recipients))
+
+
+def _same_complaint(complaint: Complaint) -> tuple:
+    """The conditions for complaints about the same object in the same category within the repeat
+    window around this one, left out those under an incident (their incident already links them)."""
+    window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
+    return (Complaint.category_id == complaint.category_id, Complaint.object_text == complaint.object_text,
+            Complaint.incident_id.is_(None), Complaint.registered_at >= complaint.registered_at - window,
+            Complaint.registered_at <= complaint.registered_at + window)
+
+
+def detect_repeats(complaint: Complaint) -> list[Complaint]:
+    """The same complaint (object and category) from 3 or more different complainants within the
+    window makes every one of them major. Returns the complaints newly raised. Concentrated
+    complaints are left out: their incident already links them. The complainants are counted in
+    the database and only the complaints not yet marked are loaded: an object complained about
+    hundreds of times costs the same as one complained about three times."""
+    if complaint.incident_id is not None:
+        return []
+    same = _same_complaint(complaint)
+    complainants = db.session.scalar(
+        select(func.count(distinct(func.lower(Complaint.customer_contact)))).where(*same))
+    if complainants < 3:
+        return []
+    numbers = db.session.scalars(select(Complaint.number).where(*same).order_by(Complaint.id)
+                                 .limit(REPEATS_NAMED + 1)).all()
+    raised = []
+    for other in db.session.scalars(select(Complaint).where(*same, Complaint.repeated.is_(False))
+                                    .order_by(Complaint.id)).all():
+        was_major = other.is_major
+        audit.remember(other)   # so its timeline records the change (and the severity it makes)
+        other.repeated = True
+        log_event(other, None, "repeat_detected", ", ".join([n for n in numbers if n != other.number][:REPEATS_NAMED]))
+        if not was_major:
+            announce_major(other)
+            raised.append(other)
+    return raised
+
+
+def similar_complaints(complaint: Complaint) -> list[Complaint]:
+    """The other complaints counted with this one by the repeat detection."""
+    if not complaint.repeated:
+        return []
+    return list(db.session.scalars(select(Complaint).where(*_same_complaint(complaint), Complaint.id != complaint.id)
+                                   .order_by(Complaint.id).limit(50)))

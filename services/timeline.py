@@ -1,0 +1,21 @@
+"""The complaint's timeline: one entry per change and per view, with who, when and from where."""
+from __future__ import annotations
+
+from typing import Optional
+
+from extensions import db
+from models import Complaint, ComplaintEvent, User
+from services import audit, clock
+
+
+def log_event(complaint: Complaint, actor: Optional[User], action: str, detail: Optional[str] = None,
+              changes: Optional[dict] = None) -> None:
+    """One timeline entry: who, when, from where, and (for a transition) each field before and after."""
+    if changes is None:
+        changes = audit.complaint_changes(complaint)
+    db.session.add(ComplaintEvent(complaint_id=complaint.id, at=clock.now(), actor=actor, action=action,
+                                  detail=detail, remote_addr=audit.remote_address(), changes=changes))
+
+
+def record_view(complaint: Complaint, viewer: User) -> None:
+    log_event(complaint, viewer, "viewed")
