@@ -21,8 +21,8 @@ def test_healthz_names_what_is_down(app):
     app.extensions.pop("redis", None)
     response = Client(app).get("/healthz")
     assert response.status_code == 503
-    body = json.loads(response.text)
-    assert body["db"] == "ok" and body["redis"].startswith("down")
+    # What is down, and nothing of why: the exception stays in the server's log.
+    assert json.loads(response.text) == {"db": "ok", "redis": "down"}
 
 
 def _fresh_database_url(app, tmp_path, name: str) -> tuple[str, callable]:
