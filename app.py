@@ -1,20 +1,17 @@
-"""The application factory and the `flask` CLI commands (run with `flask --app app ...`)."""
+"""The application factory: settings, then one init_* step per concern. The `flask` commands are in cli.py."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
-import click
-from flask import Flask, current_app, g, jsonify, render_template, request, session
+from flask import Flask, current_app, g, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError
 
 import config
+from cli import init_cli
 from extensions import babel, csrf, db, limiter, login_manager, migrate
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -122,6 +119,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.center import bp as center_bp
     from blueprints.complaints import bp as complaints_bp
     from blueprints.department import bp as department_bp
+    from blueprints.health import bp as health_bp
     from blueprints.intake import bp as intake_bp
     from blueprints.notices import bp as notices_bp
     from blueprints.public import bp as public_bp
@@ -141,23 +139,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)   # the customer's pages: no login
     app.register_blueprint(ledger_bp, url_prefix="/ledger")
     app.register_blueprint(reports_bp, url_prefix="/reports")
-
-    @app.get("/healthz")
-    def healthz():
-        from services.queue import redis_connection
-        status = {}
-        try:
-            db.session.execute(text("SELECT 1"))
-            status["db"] = "ok"
-        except Exception as exc:  # report any failure, whatever the driver raises
-            status["db"] = f"down: {type(exc).__name__}"
-        try:
-            redis_connection().ping()
-            status["redis"] = "ok"
-        except Exception as exc:
-            status["redis"] = f"down: {type(exc).__name__}"
-        healthy = all(value == "ok" for value in status.values())
-        return jsonify(status), 200 if healthy else 503
+    app.register_blueprint(health_bp)   # /healthz: no login
 
 
 def init_request_hooks(app: Flask) -> None:
@@ -225,110 +207,3 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.globals.update(ui.template_globals())
     app.jinja_env.filters.update(ui.template_filters())
     app.context_processor(lambda: {"locale": ui.current_locale()})
-
-
-def init_cli(app: Flask) -> None:
-    @app.cli.command("seed-demo")
-    @click.option("--history", is_flag=True, help="also four months of handled complaints, for the statistics")
-    def seed_demo_command(history: bool):
-        """Create the demo organisation and accounts (idempotent)."""
-        from services.demo import seed_demo
-        created = seed_demo()
-        click.echo("demo data created" if created else "demo data already present")
-        if history:
-            from services.demo_history import seed_history
-            click.echo(f"{seed_history()} complaints of demo history added")
-
-    @app.cli.command("bench-data")
-    @click.option("--complaints", "count", default=100_000, type=int, help="how many complaints to add")
-    def bench_data_command(count: int):
-        """Add COUNT realistic complaints (states, dates over 3 years, deadlines, timelines) in bulk."""
-        import time
-
-        from services.benchdata import generate
-        started = time.perf_counter()
-        written = generate(count)
-        click.echo(f"{written} in {time.perf_counter() - started:.1f} s")
-
-    @app.cli.command("backup")
-    @click.option("--to", "destination", default=lambda: os.path.join(app.instance_path, "backups"),
-                  type=click.Path(file_okay=False), help="folder to write the backup into")
-    def backup_command(destination: str):
-        """Back up the database and the attachments folder into a new folder under --to."""
-        from services.backup import BackupError, backup
-        try:
-            folder = backup(Path(destination))
-        except BackupError as error:
-            raise click.ClickException(str(error))
-        click.echo(f"backup written to {folder}")
-
-    @app.cli.command("restore")
-    @click.argument("folder", type=click.Path(exists=True, file_okay=False))
-    @click.option("--yes", is_flag=True, help="do not ask for confirmation")
-    def restore_command(folder: str, yes: bool):
-        """Replace the database and the attachments folder with those of a backup FOLDER."""
-        from services.backup import BackupError, restore
-        if not yes:
-            click.confirm(f"Replace the database and attachments with the backup in {folder}?", abort=True)
-        try:
-            manifest = restore(Path(folder))
-        except BackupError as error:
-            raise click.ClickException(str(error))
-        click.echo(f"restored the backup of {manifest['created_at']} ({manifest['complaints']} complaints)")
-
-    @app.cli.command("serve")
-    @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
-    @click.option("--web-workers", default=2, type=int)
-    def serve_command(port: int, web_workers: int):
-        """Migrate, seed when empty, start Redis (if needed), a mail sink (if needed), the worker
-        and the web server; Ctrl-C stops everything started here."""
-        from flask_migrate import upgrade
-
-        from services.demo import seed_demo
-        from services.redis_server import ensure_redis
-        upgrade(directory=str(BASE_DIR / "migrations"))
-        if seed_demo():
-            click.echo("Loaded the demo organisation (accounts in README.md).")
-        children: list[subprocess.Popen] = []
-        redis_url, redis_process = ensure_redis(app.instance_path)
-        if redis_process:
-            children.append(redis_process)
-            click.echo(f"Started an embedded redis-server at {redis_url}")
-        env = dict(os.environ, REDIS_URL=redis_url)
-        mail_sink = _start_mail_sink(app)
-        if mail_sink:
-            children.append(mail_sink)
-        children.append(subprocess.Popen([sys.executable, str(BASE_DIR / "worker.py")], env=env, cwd=BASE_DIR))
-        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web_workers),
-                                "-b", f"127.0.0.1:{port}", "app:create_app()"], env=env, cwd=BASE_DIR)
-        children.append(web)
-        click.echo(f"Serving on http://127.0.0.1:{port}  (Ctrl-C stops)")
-        try:
-            web.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for child in reversed(children):
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-
-
-def _start_mail_sink(app: Flask) -> subprocess.Popen | None:
-    """With the default MAIL_SERVER and nothing listening there, keep mail in instance/mail/."""
-    import socket
-    if os.environ.get("MAIL_SERVER"):
-        return None
-    port = app.config["MAIL_PORT"]
-    with socket.socket() as sock:
-        if sock.connect_ex(("127.0.0.1", port)) == 0:
-            return None
-    maildir = Path(app.instance_path) / "mail"
-    click.echo(f"No SMTP server configured: mail goes to the Maildir {maildir}")
-    return subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                             "-c", "aiosmtpd.handlers.Mailbox", str(maildir)], cwd=BASE_DIR)
-

@@ -100,12 +100,6 @@ DEFAULTS = {
     "REVIEW_DAYS": 30,           # 核查 may be asked within 30 days of the decision
     # The same object and category from 3+ different complainants within this window is major.
     "REPEAT_WINDOW_DAYS": 30,
-    # How long before a deadline the assignee gets a reminder, per deadline kind.
-    "REMINDER_LEAD": {"dispatch": timedelta(minutes=10), "answer": timedelta(days=1),
-                      "first_response": timedelta(minutes=15), "resolution": timedelta(hours=4),
-                      "return_visit": timedelta(hours=4), "final_decision": timedelta(days=3),
-                      "progress": timedelta(0), "review": timedelta(days=3), "registration": timedelta(0),
-                      "plan_approval": timedelta(hours=2)},
     "SMTP_TIMEOUT": 10,
     # The public complaint form and tracking page (blueprints/public): limits per client address.
     "PUBLIC_COMPLAINT_LIMIT": "5 per hour;20 per day",

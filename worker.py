@@ -11,8 +11,10 @@ import os
 import signal
 import sys
 import time
+from contextlib import nullcontext
 
 import rq
+from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 from rq.cron import CronScheduler
@@ -29,9 +31,19 @@ log = logging.getLogger("worker")
 
 
 class Worker(rq.Worker):
-    """RQ's worker, remembering a stop signal: an idle worker's work() returns after SIGTERM just as
-    after a Redis failure, and only the signal may end run_worker's loop."""
+    """RQ's worker, running each job in an app context of its own (the jobs assume one) and
+    remembering a stop signal: an idle worker's work() returns after SIGTERM just as after a Redis
+    failure, and only the signal may end run_worker's loop."""
     stop_signalled = False
+
+    def __init__(self, *args, app: Flask | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def perform_job(self, *args, **kwargs):
+        # Runs in the forked work horse: a fresh context (and database session) per job.
+        with self.app.app_context() if self.app is not None else nullcontext():
+            return super().perform_job(*args, **kwargs)
 
     def request_stop(self, signum, frame):
         self.stop_signalled = True
@@ -61,13 +73,13 @@ def run_cron(redis_settings: dict) -> None:
                 return
 
 
-def run_worker(redis_settings: dict) -> None:
+def run_worker(app: Flask, redis_settings: dict) -> None:
     # Worker.work() returns, or raises, when Redis fails at the wrong moment; only a stop signal
     # (Ctrl-C, SIGTERM) ends this loop.
     while True:
         worker = None
         try:
-            worker = Worker([QUEUE_NAME], connection=connect(redis_settings))   # talks to Redis already
+            worker = Worker([QUEUE_NAME], connection=connect(redis_settings), app=app)   # talks to Redis already
             worker.work(with_scheduler=True)
         except (RedisError, OSError) as exc:
             log.warning("worker lost Redis (%s)", exc)
@@ -81,14 +93,13 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # SIGTERM outside RQ's own handlers (e.g. while waiting for Redis) still stops the cron process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    app = create_app()
-    jobs._app = app   # jobs forked from this process reuse the app built here
+    app = create_app()   # once: every job runs in a context of this app
     settings = redis_settings(app.config)
     # CronScheduler.start() blocks and installs signal handlers, so it gets a process of its own.
     cron = multiprocessing.Process(target=run_cron, args=(settings,), name="rq-cron", daemon=True)
     cron.start()
     try:
-        run_worker(settings)
+        run_worker(app, settings)
     finally:
         cron.terminate()
 

@@ -26,6 +26,7 @@ def main() -> None:
     from app import create_app
     from extensions import db
     from models import Complaint
+    from services import periods
     from services import statistics as stats
 
     if DATABASE_URL.startswith("postgresql"):
@@ -41,7 +42,7 @@ def main() -> None:
     client = app.test_client()
     assert client.post("/login", data={"username": "center1", "password": PASSWORD}).status_code == 303
     with app.app_context():
-        month = stats.latest_complete("month")
+        month = periods.latest_complete("month")
         in_month = db.session.scalar(select(func.count()).select_from(Complaint).where(stats.in_period(month, true())))
         print(f"# reports · {datetime.date.today()} · {machine()} · {count} complaints, "
               f"{in_month} registered in {month.code} · {db.engine.dialect.name}")

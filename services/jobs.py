@@ -1,25 +1,7 @@
-"""Background jobs run by the RQ worker. They take ids, not objects, run inside an app context
-and are idempotent: running one twice, or in two workers at once, does no harm."""
+"""Background jobs run by the RQ worker. They take ids, not objects, and are idempotent: running one
+twice, or in two workers at once, does no harm. Each runs inside an app context, given by whoever runs
+it: worker.py's Worker enters one per job, the tests run jobs inside the test app."""
 from __future__ import annotations
-
-from contextlib import contextmanager
-
-from flask import has_app_context
-
-_app = None
-
-
-@contextmanager
-def _app_context():
-    if has_app_context():   # tests run jobs inside the test app
-        yield
-        return
-    global _app
-    if _app is None:
-        from app import create_app
-        _app = create_app()
-    with _app.app_context():
-        yield
 
 
 def tick() -> dict:
@@ -27,23 +9,20 @@ def tick() -> dict:
     its batch limit queues the next one at once: a backlog (after an outage, or a holiday's
     deadlines all falling due) drains in every free worker, not one batch a minute."""
     from services import notify, queue, reminders
-    with _app_context():
-        result = reminders.sweep()
-        if max(result.values()) >= reminders.BATCH:
-            queue.enqueue_best_effort("services.jobs.tick")
-        result.update(notify.deliver_due())
-        return result
+    result = reminders.sweep()
+    if max(result.values()) >= reminders.BATCH:
+        queue.enqueue_best_effort("services.jobs.tick")
+    result.update(notify.deliver_due())
+    return result
 
 
 def deliver_outbox() -> dict:
     from services import notify
-    with _app_context():
-        return notify.deliver_due()
+    return notify.deliver_due()
 
 
 def purge_expired() -> dict:
     """What ran out and nobody cleared: sign-in sessions never ended (the browser was just closed)
     and ledger export files past their time."""
     from services import ledger_export, sessions
-    with _app_context():
-        return {"sessions_purged": sessions.purge_expired(), "exports_purged": ledger_export.purge_expired()}
+    return {"sessions_purged": sessions.purge_expired(), "exports_purged": ledger_export.purge_expired()}

@@ -25,7 +25,6 @@ from sqlalchemy import select
 from extensions import db
 from models import Unit, User
 from services import clock, ledger
-from services.jobs import _app_context
 from services.labels import CHANNEL_LABELS, KIND_LABELS, SEVERITY_LABELS, STATE_LABELS
 from services.queue import queue, redis_connection
 
@@ -190,25 +189,25 @@ def start(fmt: str, user: User, filters: ledger.Filters, total: int) -> str:
 
 
 def run(user_id: int, filters: dict, fmt: str) -> dict:
-    """The RQ job: write the file under a temporary name, then rename it, so a half-written file is
-    never handed out; progress goes to the job's meta for the page to poll."""
-    with _app_context():
-        job = get_current_job()
-        user = db.session.get(User, user_id)
-        chosen = ledger.Filters.from_json(filters)
-        job.meta["total"] = ledger.count(user, chosen)
-        job.save_meta()
-        path = export_dir() / f"{job.id}.{fmt}"
-        partial = path.with_name(path.name + ".part")
+    """The RQ job (in the app context its worker gives it): write the file under a temporary name,
+    then rename it, so a half-written file is never handed out; progress goes to the job's meta for
+    the page to poll."""
+    job = get_current_job()
+    user = db.session.get(User, user_id)
+    chosen = ledger.Filters.from_json(filters)
+    job.meta["total"] = ledger.count(user, chosen)
+    job.save_meta()
+    path = export_dir() / f"{job.id}.{fmt}"
+    partial = path.with_name(path.name + ".part")
 
-        def progress(done: int) -> None:
-            job.meta["done"] = done
-            job.save_meta()
-        written = write(fmt, str(partial), user, chosen, in_memory=False, progress=progress)
-        partial.replace(path)
-        job.meta.update(done=written, finished_at=clock.now().isoformat())
+    def progress(done: int) -> None:
+        job.meta["done"] = done
         job.save_meta()
-        return {"rows": written}
+    written = write(fmt, str(partial), user, chosen, in_memory=False, progress=progress)
+    partial.replace(path)
+    job.meta.update(done=written, finished_at=clock.now().isoformat())
+    job.save_meta()
+    return {"rows": written}
 
 
 @dataclass

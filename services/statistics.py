@@ -7,9 +7,8 @@ many of them are closed, how fast, how satisfied. Every query is restricted by a
 Complaint (the user's visibility from services.policy), so a unit only ever counts its own."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select, text, true
@@ -19,187 +18,17 @@ from extensions import db
 from models import (Category, CauseKind, Complaint, ComplaintState, CorrectiveAction, Deadline, DeadlineKind, Kind,
                     RoutingRule, Satisfaction, Unit, UnitKind)
 from services import clock
+from services.periods import Period, month_start, today
+from services.sql import as_date, bucket, count_if, dialect, hours
 
-PERIOD_KINDS = ("week", "month", "quarter", "year", "custom")
 SATISFIED = (Satisfaction.A, Satisfaction.B, Satisfaction.C)
-
-
-class BadPeriod(ValueError):
-    """The period in the URL is not one we understand."""
-
-
-@dataclass(frozen=True)
-class Period:
-    """Local calendar days [start, end) in APP_TIMEZONE."""
-    kind: str
-    start: date
-    end: date
-
-    @property
-    def code(self) -> str:
-        if self.kind == "week":
-            year, week, _ = self.start.isocalendar()
-            return f"{year}-W{week:02d}"
-        if self.kind == "month":
-            return f"{self.start:%Y-%m}"
-        if self.kind == "quarter":
-            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
-        if self.kind == "year":
-            return str(self.start.year)
-        return f"{self.start:%Y-%m-%d}..{self.last_day:%Y-%m-%d}"
-
-    @property
-    def last_day(self) -> date:
-        return self.end - timedelta(days=1)
-
-    @property
-    def utc_start(self) -> datetime:
-        return clock.from_local(datetime.combine(self.start, time()))
-
-    @property
-    def utc_end(self) -> datetime:
-        return clock.from_local(datetime.combine(self.end, time()))
-
-    def previous(self) -> Period:
-        return _shift(self, -1)
-
-    def next(self) -> Period:
-        return _shift(self, 1)
-
-    @property
-    def grain(self) -> str:
-        """Trends by week for up to two months, by month beyond."""
-        return "week" if (self.end - self.start).days <= 62 else "month"
-
-
-def _month_start(year: int, month: int) -> date:
-    year += (month - 1) // 12
-    return date(year, (month - 1) % 12 + 1, 1)
-
-
-def _shift(period: Period, steps: int) -> Period:
-    if period.kind == "week":
-        return week(period.start + timedelta(weeks=steps))
-    if period.kind in ("month", "quarter"):
-        months = 1 if period.kind == "month" else 3
-        start = _month_start(period.start.year, period.start.month + steps * months)
-        return Period(period.kind, start, _month_start(start.year, start.month + months))
-    if period.kind == "year":
-        return Period("year", date(period.start.year + steps, 1, 1), date(period.start.year + steps + 1, 1, 1))
-    length = period.end - period.start
-    return Period("custom", period.start + steps * length, period.end + steps * length)
-
-
-def week(day: date) -> Period:
-    monday = day - timedelta(days=day.weekday())
-    return Period("week", monday, monday + timedelta(days=7))
-
-
-def month(day: date) -> Period:
-    start = day.replace(day=1)
-    return Period("month", start, _month_start(start.year, start.month + 1))
-
-
-def quarter(day: date) -> Period:
-    start = date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    return Period("quarter", start, _month_start(start.year, start.month + 3))
-
-
-def year(day: date) -> Period:
-    return Period("year", date(day.year, 1, 1), date(day.year + 1, 1, 1))
-
-
-def today() -> date:
-    return clock.to_local(clock.now()).date()
-
-
-def latest_complete(kind: str) -> Period:
-    """The last finished period of a kind: on 1 December the monthly report is November's."""
-    current = {"week": week, "month": month, "quarter": quarter, "year": year}[kind](today())
-    return current.previous()
-
-
-def parse_period(text: Optional[str], start: Optional[str] = None, end: Optional[str] = None,
-                 default_kind: str = "month") -> Period:
-    """2026-W47, 2026-11, 2026-Q4, 2026, or start/end dates (both inclusive); none: the current
-    period of `default_kind`."""
-    if start or end:
-        try:
-            first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
-        except ValueError:
-            raise BadPeriod("dates") from None
-        if last < first or (last - first).days > 3 * 366:
-            raise BadPeriod("range")
-        return Period("custom", first, last + timedelta(days=1))
-    text = (text or "").strip()
-    if not text:
-        return {"week": week, "month": month, "quarter": quarter, "year": year}[default_kind](today())
-    try:
-        if m := re.fullmatch(r"(\d{4})-W(\d{1,2})", text):
-            return week(date.fromisocalendar(int(m[1]), int(m[2]), 1))
-        if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-            return month(date(int(m[1]), int(m[2]), 1))
-        if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
-            return quarter(date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1))
-        if re.fullmatch(r"\d{4}", text):
-            return year(date(int(text), 1, 1))
-    except ValueError:
-        pass
-    raise BadPeriod("format")
-
-
-# ---------------------------------------------------------------------------------------------
-# SQL building blocks
-
-
-def _dialect() -> str:
-    return db.engine.dialect.name
-
-
-def _local(column):
-    """The stored naive-UTC time as local wall-clock time, in SQL."""
-    if _dialect() == "postgresql":
-        return func.timezone(clock.business_tz().key, func.timezone("UTC", column))
-    # SQLite has no time zones: shift by the zone's offset (exact for zones without summer time).
-    offset = clock.business_tz().utcoffset(datetime(2000, 1, 1))
-    return func.datetime(column, f"{int(offset.total_seconds() // 60):+d} minutes")
-
-
-def _bucket(column, grain: str):
-    """The local week (its Monday) or month (its first day) a time falls in."""
-    local = _local(column)
-    if _dialect() == "postgresql":
-        return func.date_trunc(grain, local)
-    if grain == "week":
-        return func.date(local, "weekday 0", "-6 days")
-    return func.strftime("%Y-%m-01", local)
-
-
-def _as_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def _hours(start, end):
-    """end - start in hours, as a SQL number."""
-    if _dialect() == "postgresql":
-        return func.extract("epoch", end - start) / 3600.0
-    return (func.julianday(end) - func.julianday(start)) * 24.0
 
 
 def in_period(period: Period, scope: ColumnElement[bool]) -> ColumnElement[bool]:
     return and_(Complaint.registered_at >= period.utc_start, Complaint.registered_at < period.utc_end, scope)
 
 
-def _count_if(condition) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-IS_MAJOR = or_(Complaint.collective, Complaint.litigation, Complaint.media, Complaint.compensation,
-               Complaint.repeated)
+IS_MAJOR = Complaint.is_major   # the hybrid property: one definition of "major" for SQL and Python
 IS_CLOSED = Complaint.state == ComplaintState.CLOSED
 IS_SATISFIED = Complaint.satisfaction.in_(SATISFIED)
 _late_decision = aliased(Deadline)
@@ -218,8 +47,26 @@ def rate(part: int, whole: int) -> Optional[float]:
     return part / whole if whole else None
 
 
+class Ratio:
+    """A rate read off two counts of the same figures: `on_time_rate = Ratio("on_time", "judged")`."""
+
+    def __init__(self, part: str, whole: str):
+        self.part, self.whole = part, whole
+
+    def __get__(self, figures, owner=None):
+        if figures is None:
+            return self
+        return rate(getattr(figures, self.part), getattr(figures, self.whole))
+
+
+class CohortRates:
+    """The two rates of a cohort of complaints: closed on time, and satisfied among those who rated."""
+    on_time_rate = Ratio("closed_on_time", "closed")
+    satisfaction_rate = Ratio("satisfied", "rated")
+
+
 @dataclass
-class Row:
+class Row(CohortRates):
     """One line of a breakdown: the complaints registered in the period with this key."""
     key: object
     label: str
@@ -229,14 +76,6 @@ class Row:
     rated: int = 0
     satisfied: int = 0
     major: int = 0
-
-    @property
-    def on_time_rate(self) -> Optional[float]:
-        return rate(self.closed_on_time, self.closed)
-
-    @property
-    def satisfaction_rate(self) -> Optional[float]:
-        return rate(self.satisfied, self.rated)
 
 
 def _keys() -> dict:
@@ -249,8 +88,8 @@ def _keys() -> dict:
 
 
 def _measures():
-    return (func.count(), _count_if(IS_CLOSED), _count_if(CLOSED_ON_TIME),
-            _count_if(Complaint.satisfaction.is_not(None)), _count_if(IS_SATISFIED), _count_if(IS_MAJOR))
+    return (func.count(), count_if(IS_CLOSED), count_if(CLOSED_ON_TIME),
+            count_if(Complaint.satisfaction.is_not(None)), count_if(IS_SATISFIED), count_if(IS_MAJOR))
 
 
 def breakdowns(period: Period, scope, names=None) -> dict[str, dict]:
@@ -260,7 +99,7 @@ def breakdowns(period: Period, scope, names=None) -> dict[str, dict]:
     base = (select().select_from(Complaint)
             .outerjoin(RoutingRule, RoutingRule.category_id == Complaint.category_id).where(in_period(period, scope)))
     result = {name: {} for name in keys}
-    if _dialect() == "postgresql" and len(keys) > 1:
+    if dialect() == "postgresql" and len(keys) > 1:
         columns = list(keys.values())
         query = base.add_columns(*columns, func.grouping(*columns), *_measures()).group_by(
             func.grouping_sets(*columns))
@@ -316,7 +155,7 @@ def by(name: str, period: Period, scope, locale: str = "zh_CN", labels: Optional
 
 
 @dataclass
-class Summary:
+class Summary(CohortRates):
     received: int
     closed: int
     closed_on_time: int
@@ -335,25 +174,17 @@ class Summary:
     rated: int
     satisfied: int
 
-    @property
-    def on_time_rate(self) -> Optional[float]:
-        return rate(self.closed_on_time, self.closed)
-
-    @property
-    def satisfaction_rate(self) -> Optional[float]:
-        return rate(self.satisfied, self.rated)
-
 
 def summary(period: Period, scope) -> Summary:
     now = clock.now()
     row = db.session.execute(select(
-        func.count(), _count_if(IS_CLOSED), _count_if(CLOSED_ON_TIME), _count_if(~IS_CLOSED),
-        _count_if(and_(~IS_CLOSED, Complaint.next_due_at < now)), _count_if(Complaint.valid.is_(False)),
-        _count_if(Complaint.withdrawn_at.is_not(None)), _count_if(IS_MAJOR), _count_if(Complaint.repeated),
-        _count_if(Complaint.collective), _count_if(Complaint.kind == Kind.CONCENTRATED),
-        func.count(func.distinct(Complaint.incident_id)), _count_if(Complaint.regulator_forwarded),
-        _count_if(Complaint.round > 1), _count_if(Complaint.review_of_id.is_not(None)),
-        _count_if(Complaint.satisfaction.is_not(None)), _count_if(IS_SATISFIED),
+        func.count(), count_if(IS_CLOSED), count_if(CLOSED_ON_TIME), count_if(~IS_CLOSED),
+        count_if(and_(~IS_CLOSED, Complaint.next_due_at < now)), count_if(Complaint.valid.is_(False)),
+        count_if(Complaint.withdrawn_at.is_not(None)), count_if(IS_MAJOR), count_if(Complaint.repeated),
+        count_if(Complaint.collective), count_if(Complaint.kind == Kind.CONCENTRATED),
+        func.count(func.distinct(Complaint.incident_id)), count_if(Complaint.regulator_forwarded),
+        count_if(Complaint.round > 1), count_if(Complaint.review_of_id.is_not(None)),
+        count_if(Complaint.satisfaction.is_not(None)), count_if(IS_SATISFIED),
     ).where(in_period(period, scope))).one()
     return Summary(*(int(value or 0) for value in row))
 
@@ -361,14 +192,15 @@ def summary(period: Period, scope) -> Summary:
 def trend(period: Period, scope, grain: Optional[str] = None) -> list[tuple[date, int, int]]:
     """(first day of the local week or month, received, closed so far) for every bucket of the period."""
     grain = grain or period.grain
-    bucket = _bucket(Complaint.registered_at, grain)
-    found = {_as_date(b): (n, c) for b, n, c in db.session.execute(
-        select(bucket, func.count(), _count_if(IS_CLOSED)).where(in_period(period, scope)).group_by(bucket))}
+    week_or_month = bucket(Complaint.registered_at, grain)
+    found = {as_date(b): (n, c) for b, n, c in db.session.execute(
+        select(week_or_month, func.count(), count_if(IS_CLOSED)).where(in_period(period, scope))
+        .group_by(week_or_month))}
     points, day = [], (period.start - timedelta(days=period.start.weekday()) if grain == "week"
                        else period.start.replace(day=1))
     while day < period.end:
         points.append((day, *found.get(day, (0, 0))))
-        day = day + timedelta(days=7) if grain == "week" else _month_start(day.year, day.month + 1)
+        day = day + timedelta(days=7) if grain == "week" else month_start(day.year, day.month + 1)
     return points
 
 
@@ -378,20 +210,17 @@ class ClockRate:
     judged: int       # met, or past due and still open
     on_time: int
     running: int      # not yet due and not met
+    rate = Ratio("on_time", "judged")
 
     @property
     def late(self) -> int:
         return self.judged - self.on_time
 
-    @property
-    def rate(self) -> Optional[float]:
-        return rate(self.on_time, self.judged)
-
 
 def _on_time_columns(now: datetime):
     judged = or_(Deadline.met_at.is_not(None), Deadline.due_at < now)
     on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
-    return _count_if(judged), _count_if(on_time), _count_if(~judged)
+    return count_if(judged), count_if(on_time), count_if(~judged)
 
 
 def on_time_by_clock(period: Period, scope) -> list[ClockRate]:
@@ -412,19 +241,19 @@ class HandlingTime:
 def handling_time(period: Period, scope) -> HandlingTime:
     """From receipt to closing, over the period's closed complaints: the average and the 90th percentile
     (interpolated, as PostgreSQL's percentile_cont)."""
-    hours = _hours(Complaint.received_at, Complaint.closed_at)
+    duration = hours(Complaint.received_at, Complaint.closed_at)
     where = and_(in_period(period, scope), IS_CLOSED, Complaint.closed_at.is_not(None))
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         n, average, p90 = db.session.execute(select(
-            func.count(), func.avg(hours), func.percentile_cont(0.9).within_group(hours)).where(where)).one()
+            func.count(), func.avg(duration), func.percentile_cont(0.9).within_group(duration)).where(where)).one()
         return HandlingTime(n, _float(average), _float(p90))
-    n, average = db.session.execute(select(func.count(), func.avg(hours)).where(where)).one()
+    n, average = db.session.execute(select(func.count(), func.avg(duration)).where(where)).one()
     if not n:
         return HandlingTime(0, None, None)
     # SQLite has no percentile: read just the two ordered values around the position, and interpolate.
     position = 0.9 * (n - 1)
     below = int(position)
-    values = list(db.session.scalars(select(hours).where(where).order_by(hours).limit(2).offset(below)))
+    values = list(db.session.scalars(select(duration).where(where).order_by(duration).limit(2).offset(below)))
     upper = values[1] if len(values) > 1 else values[0]
     return HandlingTime(n, _float(average), values[0] + (position - below) * (upper - values[0]))
 
@@ -479,22 +308,13 @@ class Assessment:
     satisfied: int = 0
     overdue_now: int = 0
     actions_overdue: int = 0
-
-    @property
-    def on_time_rate(self) -> Optional[float]:
-        return rate(self.on_time, self.judged)
+    on_time_rate = Ratio("on_time", "judged")      # the clocks it answers for, not the cohort's closings
+    reopen_rate = Ratio("reopened", "received")
+    satisfaction_rate = Ratio("satisfied", "rated")
 
     @property
     def missed(self) -> int:
         return self.judged - self.on_time
-
-    @property
-    def reopen_rate(self) -> Optional[float]:
-        return rate(self.reopened, self.received)
-
-    @property
-    def satisfaction_rate(self) -> Optional[float]:
-        return rate(self.satisfied, self.rated)
 
 
 def assessment(period: Period, scope=None) -> list[Assessment]:
@@ -511,9 +331,9 @@ def assessment(period: Period, scope=None) -> list[Assessment]:
              _units([UnitKind.BRANCH, UnitKind.SERVICE_CENTER])),
             (Complaint.handling_unit_id, Deadline.kind == DeadlineKind.ANSWER, _units([UnitKind.DEPARTMENT]))):
         counts = {row[0]: row[1:] for row in db.session.execute(
-            select(unit_column, func.count(), _count_if(Complaint.round > 1),
-                   _count_if(Complaint.satisfaction.is_not(None)), _count_if(IS_SATISFIED),
-                   _count_if(and_(~IS_CLOSED, Complaint.next_due_at < now)))
+            select(unit_column, func.count(), count_if(Complaint.round > 1),
+                   count_if(Complaint.satisfaction.is_not(None)), count_if(IS_SATISFIED),
+                   count_if(and_(~IS_CLOSED, Complaint.next_due_at < now)))
             .where(where).group_by(unit_column))}
         clocks = {row[0]: row[1:] for row in db.session.execute(
             select(unit_column, *_on_time_columns(now)[:2]).join(Complaint, Complaint.id == Deadline.complaint_id)
@@ -561,5 +381,5 @@ def build_report(period: Period, scope, locale: str, labels: dict) -> Report:
 def _tune_session() -> None:
     """These are short aggregate queries over index-only scans: PostgreSQL's JIT compilation (chosen
     for their large estimated cost) takes longer than it saves."""
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         db.session.execute(text("SET LOCAL jit = off"))

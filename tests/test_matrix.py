@@ -56,7 +56,7 @@ def roles(*names) -> frozenset:
 # The expectations, one line per endpoint and method.
 TABLE: dict[tuple[str, str], Rule] = {
     ("static", "GET"): Rule("/static/css/app.css", PUBLIC),
-    ("healthz", "GET"): Rule("/healthz", PUBLIC),
+    ("health.healthz", "GET"): Rule("/healthz", PUBLIC),
     ("auth.login", "GET"): Rule("/login", PUBLIC),
     ("auth.login", "POST"): Rule("/login", PUBLIC, status=422, form_page="/login"),
     ("auth.logout", "POST"): Rule("/logout", PUBLIC, status=TO_LOGIN),

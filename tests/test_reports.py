@@ -13,12 +13,12 @@ from extensions import db
 from models import CauseKind, Channel, ContactChannel, CorrectiveAction, DeadlineKind, Satisfaction, Unit
 from services import clock as clock_module
 from services import complaints, registration
-from services import improvement
+from services import improvement, periods
 from services import statistics as stats
-from services.statistics import Period
+from services.periods import Period
 from tests.helpers import category_id, unit_id, user
 
-NOVEMBER = stats.month(date(2026, 11, 1))
+NOVEMBER = periods.month(date(2026, 11, 1))
 # The report is read on 2 December 2026, 10:00 in Shanghai.
 READ_AT = datetime(2026, 12, 2, 10, 0)
 
@@ -155,7 +155,7 @@ def test_weekly_trend_uses_local_weeks(november):
     assert [(day.isoformat(), n, closed) for day, n, closed in points] == [
         ("2026-10-26", 1, 1), ("2026-11-02", 2, 2), ("2026-11-09", 2, 1), ("2026-11-16", 2, 2),
         ("2026-11-23", 0, 0), ("2026-11-30", 0, 0)]
-    quarter = stats.trend(stats.quarter(date(2026, 11, 1)), ALL)
+    quarter = stats.trend(periods.quarter(date(2026, 11, 1)), ALL)
     assert [(day.isoformat(), n) for day, n, _ in quarter] == [("2026-10-01", 1), ("2026-11-01", 7), ("2026-12-01", 1)]
 
 
@@ -177,7 +177,7 @@ def test_handling_time_average_and_90th_percentile(november):
     assert handling.average_hours == pytest.approx(33950 / 6 / 60, abs=0.01)
     # percentile_cont(0.9): position 4.5 between 5965 and 23105 minutes.
     assert handling.p90_hours == pytest.approx(14535 / 60, abs=0.01)
-    assert stats.handling_time(stats.month(date(2026, 9, 1)), ALL).p90_hours is None
+    assert stats.handling_time(periods.month(date(2026, 9, 1)), ALL).p90_hours is None
 
 
 def test_satisfaction_causes_and_hot_spots(november):
@@ -201,22 +201,22 @@ def test_unit_assessment(november):
 
 
 def test_periods_parse_and_move():
-    assert stats.parse_period("2026-W47") == Period("week", date(2026, 11, 16), date(2026, 11, 23))
-    assert stats.parse_period("2026-Q4") == Period("quarter", date(2026, 10, 1), date(2027, 1, 1))
-    assert stats.parse_period("2026-12").next() == Period("month", date(2027, 1, 1), date(2027, 2, 1))
-    assert stats.parse_period(None, "2026-11-01", "2026-11-30").end == date(2026, 12, 1)
+    assert periods.parse_period("2026-W47") == Period("week", date(2026, 11, 16), date(2026, 11, 23))
+    assert periods.parse_period("2026-Q4") == Period("quarter", date(2026, 10, 1), date(2027, 1, 1))
+    assert periods.parse_period("2026-12").next() == Period("month", date(2027, 1, 1), date(2027, 2, 1))
+    assert periods.parse_period(None, "2026-11-01", "2026-11-30").end == date(2026, 12, 1)
     for bad in ("2026-13", "November", "2026-W60"):
-        with pytest.raises(stats.BadPeriod):
-            stats.parse_period(bad)
-    with pytest.raises(stats.BadPeriod):
-        stats.parse_period(None, "2026-11-30", "2026-11-01")
+        with pytest.raises(periods.BadPeriod):
+            periods.parse_period(bad)
+    with pytest.raises(periods.BadPeriod):
+        periods.parse_period(None, "2026-11-30", "2026-11-01")
 
 
 @pytest.mark.one_backend
 def test_monthly_report_is_last_month_on_the_first(app, clock):
     clock.set(local(2026, 12, 1, 8, 0))
-    assert stats.latest_complete("month") == NOVEMBER
-    assert stats.latest_complete("quarter").code == "2026-Q3"
+    assert periods.latest_complete("month") == NOVEMBER
+    assert periods.latest_complete("quarter").code == "2026-Q3"
 
 
 # The pages

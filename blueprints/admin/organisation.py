@@ -1,5 +1,7 @@
 """Units, users, categories with their routing, routing rules by object, and the e-mail check
 (administrator only)."""
+from contextlib import contextmanager
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -16,13 +18,18 @@ from services.labels import ROLE_LABELS, UNIT_KIND_LABELS
 from services.organisation import Refused
 
 
-def _refused(form, refusal: Refused) -> None:
-    """Show a service's refusal on its field, or above the form."""
-    db.session.rollback()
-    if refusal.field and hasattr(form, refusal.field):
-        getattr(form, refusal.field).errors = [str(refusal.message)]
-    else:
-        flash(str(refusal.message), "error")
+@contextmanager
+def refusal_shown(form=None):
+    """Around a service call and its commit: a refusal (organisation.Refused) rolls the change back
+    and is shown on its field, or above the form; the view goes on after the block to answer 422."""
+    try:
+        yield
+    except Refused as refusal:
+        db.session.rollback()
+        if refusal.field and hasattr(form, refusal.field):
+            getattr(form, refusal.field).errors = [str(refusal.message)]
+        else:
+            flash(str(refusal.message), "error")
 
 
 def _get(model, object_id: int):
@@ -63,14 +70,12 @@ def units():
 def create_unit():
     form = _unit_form(submitted=True)
     if form.validate():
-        try:
+        with refusal_shown(form):
             unit = organisation.create_unit(form.code.data.strip(), form.name.data.strip(), form.name_en.data.strip(),
                                             UnitKind(form.kind.data), db.session.get(Unit, form.parent.data))
             db.session.commit()
             flash(_("Unit %(code)s created.", code=unit.code), "info")
             return redirect(url_for("admin.units"), 303)
-        except Refused as refusal:
-            _refused(form, refusal)
     return _render_units(form, 422)
 
 
@@ -89,44 +94,36 @@ def edit_unit(unit_id: int):
     form.parent.choices = _unit_choices(exclude=unit)
     if request.method == "POST":
         if form.validate():
-            try:
+            with refusal_shown(form):
                 organisation.update_unit(unit, form.name.data.strip(), form.name_en.data.strip(),
                                          db.session.get(Unit, form.parent.data))
                 db.session.commit()
                 flash(_("Saved."), "info")
                 return redirect(url_for("admin.units"), 303)
-            except Refused as refusal:
-                _refused(form, refusal)
-                unit = _get(Unit, unit_id)
-        return _render_unit(unit, form, 422)
+        return _render_unit(_get(Unit, unit_id), form, 422)
 
 
 @bp.post("/units/<int:unit_id>/active")
 @role_required(Role.ADMIN)
 def unit_active(unit_id: int):
-    unit = _get(Unit, unit_id)
-    try:
-        organisation.set_unit_active(unit, request.form.get("active") == "1")
+    with refusal_shown():
+        organisation.set_unit_active(_get(Unit, unit_id), request.form.get("active") == "1")
         db.session.commit()
-    except Refused as refusal:
-        _refused(None, refusal)
-        return _render_unit(_get(Unit, unit_id), _unit_edit_form(_get(Unit, unit_id)), 422)
-    return redirect(url_for("admin.edit_unit", unit_id=unit_id), 303)
+        return redirect(url_for("admin.edit_unit", unit_id=unit_id), 303)
+    return _render_unit(_get(Unit, unit_id), _unit_edit_form(_get(Unit, unit_id)), 422)
 
 
 @bp.post("/units/<int:unit_id>/delete")
 @role_required(Role.ADMIN)
 def delete_unit(unit_id: int):
     unit = _get(Unit, unit_id)
-    try:
+    with refusal_shown():
         code = unit.code
         organisation.delete_unit(unit)
         db.session.commit()
-    except Refused as refusal:
-        _refused(None, refusal)
-        return _render_unit(_get(Unit, unit_id), _unit_edit_form(_get(Unit, unit_id)), 422)
-    flash(_("Unit %(code)s deleted.", code=code), "info")
-    return redirect(url_for("admin.units"), 303)
+        flash(_("Unit %(code)s deleted.", code=code), "info")
+        return redirect(url_for("admin.units"), 303)
+    return _render_unit(_get(Unit, unit_id), _unit_edit_form(_get(Unit, unit_id)), 422)
 
 
 def _unit_edit_form(unit: Unit) -> UnitFields:
@@ -171,14 +168,12 @@ def create_user():
     form = UserForm()
     _user_choices(form)
     if form.validate():
-        try:
+        with refusal_shown(form):
             user, password = organisation.create_user(
                 form.username.data.strip(), form.name.data.strip(), form.email.data.strip(), Role(form.role.data),
                 db.session.get(Unit, form.unit.data) or abort(400))
             db.session.commit()
             return _show_password(user, password, created=True)
-        except Refused as refusal:
-            _refused(form, refusal)
     return _render_users(form, 422)
 
 
@@ -194,33 +189,27 @@ def edit_user(user_id: int):
     _user_choices(form)
     if request.method == "POST":
         if form.validate():
-            try:
+            with refusal_shown(form):
                 organisation.update_user(user, form.name.data.strip(), form.email.data.strip(), Role(form.role.data),
                                          db.session.get(Unit, form.unit.data) or abort(400), current_user)
                 db.session.commit()
                 flash(_("Saved."), "info")
                 return redirect(url_for("admin.edit_user", user_id=user_id), 303)
-            except Refused as refusal:
-                _refused(form, refusal)
-                user = _get(User, user_id)
-        return render_template("admin/user.html", user=user, form=form), 422
+        return render_template("admin/user.html", user=_get(User, user_id), form=form), 422
     return render_template("admin/user.html", user=user, form=form)
 
 
 @bp.post("/users/<int:user_id>/active")
 @role_required(Role.ADMIN)
 def user_active(user_id: int):
-    user = _get(User, user_id)
-    try:
-        organisation.set_user_active(user, request.form.get("active") == "1", current_user)
+    with refusal_shown():
+        organisation.set_user_active(_get(User, user_id), request.form.get("active") == "1", current_user)
         db.session.commit()
-    except Refused as refusal:
-        _refused(None, refusal)
-        user = _get(User, user_id)
-        form = UserFields(formdata=None, name=user.name, email=user.email, role=user.role.value, unit=user.unit_id)
-        _user_choices(form)
-        return render_template("admin/user.html", user=user, form=form), 422
-    return redirect(url_for("admin.edit_user", user_id=user_id), 303)
+        return redirect(url_for("admin.edit_user", user_id=user_id), 303)
+    user = _get(User, user_id)
+    form = UserFields(formdata=None, name=user.name, email=user.email, role=user.role.value, unit=user.unit_id)
+    _user_choices(form)
+    return render_template("admin/user.html", user=user, form=form), 422
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -271,13 +260,11 @@ def create_category():
     form = CategoryForm(prefix="new")
     form.department.choices = _departments()
     if form.validate():
-        try:
+        with refusal_shown(form):
             organisation.create_category(form.code.data.strip(), form.name.data.strip(), form.name_en.data.strip(),
                                          form.active.data, db.session.get(Unit, form.department.data))
             db.session.commit()
             return redirect(url_for("admin.categories"), 303)
-        except Refused as refusal:
-            _refused(form, refusal)
     return _render_categories(form, 422)
 
 
@@ -288,14 +275,12 @@ def save_category(category_id: int):
     form = CategoryFields(prefix=f"cat{category_id}")
     form.department.choices = _departments()
     if form.validate():
-        try:
+        with refusal_shown(form):
             organisation.update_category(category, form.name.data.strip(), form.name_en.data.strip(),
                                          form.active.data, db.session.get(Unit, form.department.data))
             db.session.commit()
             flash(_("Saved."), "info")
             return redirect(url_for("admin.categories"), 303)
-        except Refused as refusal:
-            _refused(form, refusal)
     return _render_categories(CategoryForm(formdata=None, prefix="new"), 422, {category_id: form})
 
 
@@ -341,13 +326,11 @@ def routing():
 def create_routing_rule():
     form = _object_rule_form(submitted=True)
     if form.validate():
-        try:
+        with refusal_shown(form):
             organisation.save_object_rule(None, *_object_rule_args(form))
             db.session.commit()
             flash(_("Routing rule created."), "info")
             return redirect(url_for("admin.routing"), 303)
-        except Refused as refusal:
-            _refused(form, refusal)
     return _render_routing(form, 422)
 
 
@@ -359,15 +342,12 @@ def edit_routing_rule(rule_id: int):
         return render_template("admin/routing_rule.html", rule=rule, form=_object_rule_form(False, rule))
     form = _object_rule_form(submitted=True)
     if form.validate():
-        try:
+        with refusal_shown(form):
             organisation.save_object_rule(rule, *_object_rule_args(form))
             db.session.commit()
             flash(_("Saved."), "info")
             return redirect(url_for("admin.routing"), 303)
-        except Refused as refusal:
-            _refused(form, refusal)
-            rule = _get(ObjectRoutingRule, rule_id)
-    return render_template("admin/routing_rule.html", rule=rule, form=form), 422
+    return render_template("admin/routing_rule.html", rule=_get(ObjectRoutingRule, rule_id), form=form), 422
 
 
 @bp.post("/routing/<int:rule_id>/delete")

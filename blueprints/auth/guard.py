@@ -13,7 +13,7 @@ from services.sessions import check_session, end_session
 
 # What a user who must change the password can still reach.
 WITHOUT_PASSWORD_CHANGE = {"auth.change_password", "auth.login", "auth.logout", "auth.switch_user", "auth.language",
-                           "auth.session_status", "auth.session_keepalive", "static", "healthz"}
+                           "auth.session_status", "auth.session_keepalive", "static", "health.healthz"}
 
 
 def go_to(url: str):

@@ -10,7 +10,7 @@ from blueprints.reports.forms import ActionForm, DoneForm
 from blueprints.ui import current_locale, role_required, visible_complaint_or_404
 from extensions import db
 from models import CauseKind, Complaint, Role, Unit, UnitKind, User
-from services import clock, improvement, policy
+from services import clock, improvement, periods, policy
 from services import statistics as stats
 from services.labels import CAUSE_LABELS
 
@@ -59,10 +59,10 @@ def _period(default_kind: str, latest: bool = False):
     """The period asked for in the URL; (None, message) when it makes no sense."""
     args = request.args
     if latest and not (args.get("period") or args.get("from") or args.get("to")):
-        return stats.latest_complete(default_kind), None
+        return periods.latest_complete(default_kind), None
     try:
-        return stats.parse_period(args.get("period"), args.get("from"), args.get("to"), default_kind), None
-    except stats.BadPeriod as error:
+        return periods.parse_period(args.get("period"), args.get("from"), args.get("to"), default_kind), None
+    except periods.BadPeriod as error:
         if str(error) == "range":
             return None, _("The end date must be on or after the start date, at most three years later.")
         return None, _("Give the period as 2026-W47 (week), 2026-11 (month), 2026-Q4 (quarter) or 2026 (year), "
@@ -76,10 +76,10 @@ def _units_for_filter():
 
 
 def _quick_periods():
-    today = stats.today()
-    return [(_("This week"), stats.week(today)), (_("Last week"), stats.week(today).previous()),
-            (_("This month"), stats.month(today)), (_("Last month"), stats.month(today).previous()),
-            (_("This quarter"), stats.quarter(today)), (_("This year"), stats.year(today))]
+    today = periods.today()
+    return [(_("This week"), periods.week(today)), (_("Last week"), periods.week(today).previous()),
+            (_("This month"), periods.month(today)), (_("Last month"), periods.month(today).previous()),
+            (_("This quarter"), periods.quarter(today)), (_("This year"), periods.year(today))]
 
 
 def _filter_context(period, error):
@@ -201,7 +201,7 @@ def actions():
     page = db.paginate(improvement.actions_query(current_user, status), per_page=current_app.config["PAGE_SIZE"],
                        max_per_page=100, error_out=False)
     return render_template("reports/actions.html", page=page, status=status, statuses=ACTION_STATUSES,
-                           today=stats.today(), CAUSE_LABELS=CAUSE_LABELS, done_form=DoneForm(formdata=None))
+                           today=periods.today(), CAUSE_LABELS=CAUSE_LABELS, done_form=DoneForm(formdata=None))
 
 
 def _action_form(complaint, submitted: bool) -> ActionForm:
@@ -245,7 +245,7 @@ def action_done(action_id: int):
         page = db.paginate(improvement.actions_query(current_user, "open"), per_page=current_app.config["PAGE_SIZE"],
                            max_per_page=100, error_out=False)
         return render_template("reports/actions.html", page=page, status="open", statuses=ACTION_STATUSES,
-                               today=stats.today(), CAUSE_LABELS=CAUSE_LABELS, done_form=form,
+                               today=periods.today(), CAUSE_LABELS=CAUSE_LABELS, done_form=form,
                                failed_id=action.id), 422
     improvement.complete_action(action, current_user, form.note.data.strip())
     db.session.commit()

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import true
 
+from services import periods
 from services import statistics as stats
 from services.demo_history import seed_history
 from tests.e2e.conftest import ARTIFACTS
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 def test_center_reads_the_statistics_and_the_monthly_report(live_server, page, sqlite_app):
     seed_history(count=30, days=60)
-    quarter = stats.parse_period("2026-Q4")
+    quarter = periods.parse_period("2026-Q4")
     expected = stats.summary(quarter, true())
     assert expected.received > 10 and expected.closed > 5
 
