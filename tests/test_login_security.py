@@ -177,3 +177,29 @@ def test_passwords_are_hashed_with_scrypt_outside_the_tests(app):
         probe = User(username="probe")
         probe.set_password("Winter-lake-2026")
         assert probe.password_hash.startswith("scrypt:") and probe.check_password("Winter-lake-2026")
+
+
+@pytest.mark.one_backend
+def test_unknown_and_disabled_accounts_cost_the_same_hash_work_as_a_known_one(app, monkeypatch):
+    """Timing must not tell real usernames from unknown ones: every sign-in verifies one hash of the
+    same method, whether the account exists, is disabled, or the password is wrong."""
+    import models.org
+    import services.passwords
+    from werkzeug.security import check_password_hash
+    verified = []
+
+    def counting(pwhash, password):
+        verified.append(pwhash.split("$")[0])
+        return check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(models.org, "check_password_hash", counting)
+    monkeypatch.setattr(services.passwords, "check_password_hash", counting, raising=False)
+    user("staff2").active = False
+    db.session.commit()
+    work = {}
+    for name, password in (("staff1", "wrong-password"), ("nobody-here", "wrong-password"),
+                           ("staff2", DEMO_PASSWORD)):
+        verified.clear()
+        assert attempt(Client(app), name, password).status_code == 422
+        work[name] = list(verified)
+    assert work["staff1"] == work["nobody-here"] == work["staff2"] == [app.config["PASSWORD_HASH_METHOD"]]
