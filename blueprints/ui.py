@@ -15,6 +15,7 @@ from extensions import db
 from models import (Category, Channel, Complaint, ComplaintState, ContactChannel, DeadlineKind, Incident, Kind,
                     PlanState, Role, Satisfaction, Unit, User)
 from services import clock, deadlines, policy
+from services.links import without_links
 
 ROLE_LABELS = {
     Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
@@ -255,4 +256,4 @@ def template_globals() -> dict:
 
 
 def template_filters() -> dict:
-    return {"local_dt": local_datetime}
+    return {"local_dt": local_datetime, "without_links": without_links}

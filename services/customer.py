@@ -23,6 +23,7 @@ from extensions import db
 from models import (Attachment, Channel, Complaint, ComplaintState, CustomerAccess, CustomerMessage, DeadlineKind,
                     MessageDirection, NoticeKind, NoticeTemplate, PlanState, Role, Satisfaction, User)
 from services import attachments, clock, complaints, notify, sms
+from services.links import without_links
 
 LANGUAGES = ("zh_CN", "en")
 # No 0/O or 1/I: the code is read off a phone and typed by hand.
@@ -204,13 +205,13 @@ def accept(complaint: Complaint) -> None:
 DEFAULT_TEMPLATES = {
     (NoticeKind.ACCEPTANCE, "zh_CN"): (
         "您的投诉已受理：{{ number }}",
-        "{{ customer_name }}，您好：\n\n我们已于 {{ received_at }} 受理您的投诉，编号 {{ number }}。"
+        "您好：\n\n我们已于 {{ received_at }} 受理您的投诉，编号 {{ number }}。"
         "\n查询码：{{ tracking_code }}（请妥善保存，凭编号和查询码可随时查看处理进度）。"
         "\n我们将在 {{ resolution_due }} 前告知您处理方案或结果，最迟于 {{ final_due }} 前作出处理决定。"
         "\n\n查看进度：{{ track_url }}"),
     (NoticeKind.ACCEPTANCE, "en"): (
         "Your complaint is registered: {{ number }}",
-        "Dear {{ customer_name }},\n\nWe registered your complaint on {{ received_at }} as {{ number }}."
+        "Hello,\n\nWe registered your complaint on {{ received_at }} as {{ number }}."
         "\nTracking code: {{ tracking_code }} (keep it: with the number it shows where your complaint stands)."
         "\nWe will tell you our plan or result by {{ resolution_due }} and decide by {{ final_due }} at the latest."
         "\n\nTrack it: {{ track_url }}"),
@@ -293,7 +294,7 @@ def _local(moment: Optional[datetime]) -> str:
 def _context(complaint: Complaint, code: Optional[str], link: Optional[str]) -> dict:
     plan = complaint.current_plan
     return {
-        "customer_name": complaint.customer_name, "number": complaint.number,
+        "customer_name": without_links(complaint.customer_name), "number": complaint.number,
         "received_at": _local(complaint.received_at), "state": str(CUSTOMER_STATES[complaint.state]),
         "resolution_due": _due(complaint, DeadlineKind.RESOLUTION), "final_due": _due(complaint, DeadlineKind.FINAL_DECISION),
         "plan": plan.steps if plan and plan.state == PlanState.APPROVED else "", "result": complaint.result or "",
@@ -312,6 +313,9 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
         return
     with force_locale(access.language):
         context = _context(complaint, code, link)
+        if kind == NoticeKind.ACCEPTANCE:
+            # First contact, to an address nobody has proven yet: nothing the sender typed goes in it.
+            context["customer_name"] = ""
         template = notice_template(kind, access.language)
         if not _renders(template, context):   # broken since it was saved: the default still informs
             template = DEFAULT_TEMPLATES[(kind, access.language)]

@@ -282,11 +282,35 @@ def test_notices_use_the_templates_the_administrator_edits(app, client_for, mail
     assert wrong_type.status_code == 422 and "无法使用" in wrong_type.text
     saved = admin.post("/admin/notice-templates/acceptance/zh_CN", data={
         "acceptance-zh_CN-subject": "【示范银行】已受理 {{ number }}",
-        "acceptance-zh_CN-body": "{{ customer_name }}：查询码 {{ tracking_code }}"})
+        "acceptance-zh_CN-body": "{{ number }}：查询码 {{ tracking_code }}"})
     assert saved.status_code == 303
     complaint, code = file_online(public_client(app))
     [mail] = delivered(mailbox)
-    assert mail["Subject"] == f"【示范银行】已受理 {complaint.number}" and body_of(mail).strip() == f"王建国：查询码 {code}"
+    assert mail["Subject"] == f"【示范银行】已受理 {complaint.number}" and body_of(mail).strip() == f"{complaint.number}：查询码 {code}"
+
+
+PHISHING = "请立即登录 http://evil.example/bank 核验账户"
+
+
+def test_a_stranger_cannot_make_the_bank_mail_their_text_to_someone_else(app, client_for, mailbox):
+    """Anyone may file with anyone's e-mail address: the first e-mail greets without the typed name,
+    even with a template naming it, and no later notice carries a link from what the customer typed."""
+    complaint, _code = file_online(public_client(app), customer_name=PHISHING)
+    [mail] = delivered(mailbox)
+    text, html = body_of(mail), mail.get_body(preferencelist=("html",)).get_content()
+    assert text.startswith("您好：") and "请立即登录" not in text + html and "evil.example" not in text + html
+    client_for("admin").post("/admin/notice-templates/acceptance/zh_CN", data={
+        "acceptance-zh_CN-subject": "已受理 {{ number }}", "acceptance-zh_CN-body": "{{ customer_name }}您好"})
+    file_online(public_client(app), customer_name=PHISHING)
+    assert "请立即登录" not in body_of(delivered(mailbox)[-1])
+
+    center = client_for("center1")
+    dispatch(center, complaint)
+    answer(client_for("dept1"), complaint)
+    give_result(center, complaint, result="已为您增开周六窗口。", channel="email")
+    result = delivered(mailbox)[-1]
+    assert result["Subject"] == f"投诉 {complaint.number} 的处理结果"
+    assert "evil.example" not in body_of(result) and "请立即登录 核验账户" in body_of(result)
 
 
 def test_a_customer_filing_in_english_gets_english_notices(app, mailbox):
