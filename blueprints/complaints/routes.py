@@ -97,7 +97,8 @@ ACTIONS = {
         expected_version=f.version.data)),
     "extend": (policy.can_extend_ceiling, ExtendForm, lambda c, f: ops.extend_decision_deadline(
         c, current_user, f.reason.data.strip(), f.customer_told.data, expected_version=f.version.data)),
-    "notice": (policy.can_send_notice, NoticeForm, lambda c, f: ops.send_decision_notice(c, current_user)),
+    "notice": (policy.can_send_notice, NoticeForm, lambda c, f: ops.send_decision_notice(
+        c, current_user, again=f.again.data == "1")),
     "review_request": (policy.can_request_review, ReviewRequestForm, lambda c, f: ops.request_review(
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
     "withdraw": (policy.can_withdraw, WithdrawForm, lambda c, f: ops.withdraw_complaint(
@@ -186,6 +187,9 @@ def act(complaint_id: int, action: str):
         db.session.rollback()
         form.unit.errors = [_conflict_message()]
         return _render(db.session.get(Complaint, complaint.id), 422, {action: form})
+    except ops.NoticeSentAlready as sent:
+        db.session.rollback()
+        return render_template("complaints/notice_again.html", complaint=complaint, form=form, sent_at=sent.at)
     return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
 
 
