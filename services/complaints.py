@@ -188,9 +188,16 @@ def _incident_for(data: Registration, actor: User, now: datetime) -> Incident:
     return incident
 
 
-def open_incidents() -> list[Incident]:
-    return list(db.session.scalars(select(Incident).where(Incident.closed_at.is_(None))
-                                   .order_by(Incident.id.desc()).limit(100)))
+def open_incidents(viewer: Optional[User] = None) -> list[Incident]:
+    """The open incidents, newest first; with `viewer`, only those the viewer may open."""
+    query = select(Incident).where(Incident.closed_at.is_(None))
+    if viewer is not None:
+        query = query.where(policy.visible_incidents(viewer))
+    return list(db.session.scalars(query.order_by(Incident.id.desc()).limit(100)))
+
+
+def count_open_incidents() -> int:
+    return db.session.scalar(select(func.count()).select_from(Incident).where(Incident.closed_at.is_(None)))
 
 
 def incident_complaints(incident: Incident, user: User) -> list[Complaint]:
@@ -234,9 +241,6 @@ def _same_complaint(complaint: Complaint) -> tuple:
             Complaint.registered_at <= complaint.registered_at + window)
 
 
-REPEATS_NAMED = 20   # numbers a repeat's timeline entry lists
-
-
 def detect_repeats(complaint: Complaint) -> list[Complaint]:
     """The same complaint (object and category) from 3 or more different complainants within the
     window makes every one of them major. Returns the complaints newly raised. Concentrated
@@ -250,27 +254,30 @@ def detect_repeats(complaint: Complaint) -> list[Complaint]:
         select(func.count(distinct(func.lower(Complaint.customer_contact)))).where(*same))
     if complainants < 3:
         return []
-    numbers = db.session.scalars(select(Complaint.number).where(*same).order_by(Complaint.id)
-                                 .limit(REPEATS_NAMED + 1)).all()
+    # A count, not the numbers: the timeline is read in every unit, the others' numbers are theirs.
+    counted = db.session.scalar(select(func.count()).select_from(Complaint).where(*same))
     raised = []
     for other in db.session.scalars(select(Complaint).where(*same, Complaint.repeated.is_(False))
                                     .order_by(Complaint.id)).all():
         was_major = other.is_major
         audit.remember(other)   # so its timeline records the change (and the severity it makes)
         other.repeated = True
-        log_event(other, None, "repeat_detected", ", ".join([n for n in numbers if n != other.number][:REPEATS_NAMED]))
+        log_event(other, None, "repeat_detected", str(counted))
         if not was_major:
             _announce_major(other)
             raised.append(other)
     return raised
 
 
-def similar_complaints(complaint: Complaint) -> list[Complaint]:
-    """The other complaints counted with this one by the repeat detection."""
+def similar_complaints(complaint: Complaint, viewer: User) -> tuple[list[Complaint], int]:
+    """The other complaints counted with this one by the repeat detection that `viewer` may open,
+    and how many others there are."""
     if not complaint.repeated:
-        return []
-    return list(db.session.scalars(select(Complaint).where(*_same_complaint(complaint), Complaint.id != complaint.id)
-                                   .order_by(Complaint.id).limit(50)))
+        return [], 0
+    same = (*_same_complaint(complaint), Complaint.id != complaint.id)
+    shown = list(db.session.scalars(select(Complaint).where(*same, policy.visible_complaints(viewer))
+                                    .order_by(Complaint.id).limit(50)))
+    return shown, db.session.scalar(select(func.count()).select_from(Complaint).where(*same)) - len(shown)
 
 
 def _announce_major(complaint: Complaint) -> None:

@@ -167,7 +167,11 @@ def test_three_different_complainants_with_the_same_complaint_make_all_of_them_m
         assert fresh(complaint).repeated and fresh(complaint).is_major
     assert not fresh(unrelated).is_major
     page = staff.get(f"/complaints/{first.id}").text
-    assert third.number in page and second.number in page           # the link is shown
+    assert third.number in page                                       # the link is shown
+    # Another branch's complaint is counted, not named, neither in the list nor in the timeline.
+    assert second.number not in page and "以及其他单位的 1 件" in page and "合并计数的投诉件数" in page
+    center_page = client_for("center1").get(f"/complaints/{first.id}").text
+    assert second.number in center_page and third.number in center_page and "其他单位" not in center_page
     run_worker()
     # Each complaint raised to major is reported once to its branch head and the leader.
     assert sorted(m["To"] for m in mailbox.messages).count("leader1@example.com") == 4

@@ -138,7 +138,7 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
     return render_template("complaints/show.html", complaint=complaint, events=events,
                            changes=describe_changes(events),
-                           similar=ops.similar_complaints(complaint),
+                           similar=ops.similar_complaints(complaint, current_user),
                            forms=_forms(complaint, submitted or {})), status
 
 
