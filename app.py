@@ -69,7 +69,10 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    login_manager.session_protection = "strong"
+    # "basic": a request from another address or browser string only marks the sign-in not fresh.
+    # (Flask-Login's "strong" would sign out at every address change of a non-permanent session, and
+    # the session cookie is not permanent; ending sign-ins is the server-side session's job.)
+    login_manager.session_protection = "basic"
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -143,12 +146,6 @@ def init_blueprints(app: Flask) -> None:
 
 
 def init_request_hooks(app: Flask) -> None:
-    @app.before_request
-    def keep_session_alive():
-        # The cookie expires PERMANENT_SESSION_LIFETIME after the last request; the server-side
-        # session (services/sessions.py, checked in blueprints/auth) enforces the timeouts.
-        session.permanent = True
-
     @app.after_request
     def no_store_for_signed_in_pages(response):
         if current_user.is_authenticated and not request.path.startswith("/static/"):

@@ -49,7 +49,6 @@ def from_environment(instance_path: str) -> dict:
         # Shared office PCs: signed out after this many idle minutes, and after this many hours in any case.
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "15")),
         "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", "10")),
-        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(env.get("SESSION_IDLE_MINUTES", "15"))),
         # 1: the demo accounts (README) keep the known password; 0: whoever first signs in to a
         # seeded account must choose a new password (for a real deployment seeded by `serve`).
         "DEMO_ACCOUNTS": _bool(env.get("DEMO_ACCOUNTS"), default=True),
@@ -77,8 +76,9 @@ DEFAULTS = {
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": LANGUAGES,
-    # Shared office PCs: no persistent "remember me" cookie (the server-side session, see
-    # services/sessions.py, is what really ends a sign-in; the cookie expires with its idle time).
+    # Shared office PCs: no persistent "remember me" cookie, and the session cookie is a browser-session
+    # one (no Expires), gone when the browser closes; the server-side session (services/sessions.py)
+    # ends an idle or too long sign-in.
     "SESSION_WARNING_MINUTES": 2,      # the "stay signed in?" warning shows this long before the idle end
     "SESSION_POLL_SECONDS": 30,        # how often an open page asks whether its session is about to end
     # Failed sign-ins (Flask-Limiter, in Redis): per account name, and per client address.

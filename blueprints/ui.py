@@ -15,6 +15,7 @@ from extensions import db
 from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, Incident, Kind, Role, Satisfaction,
                     Unit, User)
 from services import clock, deadlines, policy
+from services.links import without_links
 from services.labels import (CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS, FIELD_LABELS, KIND_LABELS,
                              LEVEL_LABELS, PLAN_STATE_LABELS, ROLE_LABELS, SATISFACTION_LABELS, SEVERITY_LABELS,
                              STATE_LABELS)
@@ -168,4 +169,4 @@ def template_globals() -> dict:
 
 
 def template_filters() -> dict:
-    return {"local_dt": local_datetime}
+    return {"local_dt": local_datetime, "without_links": without_links}

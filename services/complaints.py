@@ -10,10 +10,11 @@ from decimal import Decimal
 from typing import Optional
 
 from flask import current_app
+from sqlalchemy import select
 
 from extensions import db
 from models import (Answer, Complaint, ComplaintState, ContactChannel, ContactLog, DeadlineKind, Extension, Plan,
-                    PlanState, ProgressNote, ReturnVisit, Role, Satisfaction, Unit, UnitKind, User)
+                    ComplaintEvent, PlanState, ProgressNote, ReturnVisit, Role, Satisfaction, Unit, UnitKind, User)
 from services import audit, clock, deadlines, notify, policy, signals
 from services.errors import Refused
 from services.numbering import next_number
@@ -28,6 +29,14 @@ class StaleComplaint(Exception):
 
 class ConflictOfInterest(Exception):
     """回避: the chosen unit or person is what the complaint is about."""
+
+
+class NoticeSentAlready(Exception):
+    """The decision notice went to the customer by e-mail on `at`; sending it again needs `again`."""
+
+    def __init__(self, at: datetime):
+        super().__init__(at)
+        self.at = at
 
 
 UNREACHABLE_ATTEMPTS = 3
@@ -256,12 +265,18 @@ def adjust_deadline(complaint: Complaint, actor: User, deadline_id: int, new_due
               changes={f"deadline_{deadline.kind.value}": [old.isoformat(), new_due.isoformat()]})
 
 
-def send_decision_notice(complaint: Complaint, actor: User) -> bool:
+def send_decision_notice(complaint: Complaint, actor: User, again: bool = False) -> bool:
     """E-mail the decision notice to the customer when the contact is an e-mail address; otherwise
-    it is printed and posted. Returns whether an e-mail was queued."""
+    it is printed and posted. Returns whether an e-mail was queued. A second e-mail only `again`,
+    i.e. once the user confirmed it (a double click must not mail the customer twice)."""
     if not policy.can_send_notice(actor, complaint):
         raise Refused()
     address = complaint.customer_contact if "@" in complaint.customer_contact else None
+    sent_at = db.session.scalar(select(ComplaintEvent.at).where(
+        ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.action == "notice_sent",
+        ComplaintEvent.detail.is_not(None)).order_by(ComplaintEvent.id.desc()).limit(1))
+    if address and sent_at is not None and not again:
+        raise NoticeSentAlready(sent_at)
     if address:
         notify.queue_email_to(address, "zh_CN", "decision_notice", complaint_id=complaint.id, link=None,
                               complaint=complaint, organisation=current_app.config["ORGANISATION_NAME"])

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from flask import current_app, render_template
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -29,6 +29,7 @@ from services.errors import Refused
 from services.registration import Registration, register_complaint
 from services.timeline import log_event
 from services.labels import COMMITMENT_LABELS, CUSTOMER_STATE_LABELS
+from services.links import without_links
 
 # No 0/O or 1/I: the code is read off a phone and typed by hand.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -250,7 +251,7 @@ def _local(moment: Optional[datetime]) -> str:
 def _context(complaint: Complaint, code: Optional[str], link: Optional[str]) -> dict:
     plan = complaint.current_plan
     return {
-        "customer_name": complaint.customer_name, "number": complaint.number,
+        "customer_name": without_links(complaint.customer_name), "number": complaint.number,
         "received_at": _local(complaint.received_at), "state": str(CUSTOMER_STATE_LABELS[complaint.state]),
         "resolution_due": _due(complaint, DeadlineKind.RESOLUTION), "final_due": _due(complaint, DeadlineKind.FINAL_DECISION),
         "plan": plan.steps if plan and plan.state == PlanState.APPROVED else "", "result": complaint.result or "",
@@ -269,6 +270,9 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
         return
     with force_locale(access.language):
         context = _context(complaint, code, link)
+        if kind == NoticeKind.ACCEPTANCE:
+            # First contact, to an address nobody has proven yet: nothing the sender typed goes in it.
+            context["customer_name"] = ""
         template = notice_template(kind, access.language)
         if not _renders(template, context):   # broken since it was saved: the default still informs
             template = DEFAULT_TEMPLATES[(kind, access.language)]

@@ -2,16 +2,25 @@
 to every complaint of an incident at once."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Optional
+
+from sqlalchemy import func, select
 
 from extensions import db
 from models import Complaint, ContactChannel, Incident, Unit, User
 from services import complaints, policy
 
 
-def open_incidents() -> list[Incident]:
-    return list(db.session.scalars(select(Incident).where(Incident.closed_at.is_(None))
-                                   .order_by(Incident.id.desc()).limit(100)))
+def open_incidents(viewer: Optional[User] = None) -> list[Incident]:
+    """The open incidents, newest first; with `viewer`, only those the viewer may open."""
+    query = select(Incident).where(Incident.closed_at.is_(None))
+    if viewer is not None:
+        query = query.where(policy.visible_incidents(viewer))
+    return list(db.session.scalars(query.order_by(Incident.id.desc()).limit(100)))
+
+
+def count_open_incidents() -> int:
+    return db.session.scalar(select(func.count()).select_from(Incident).where(Incident.closed_at.is_(None)))
 
 
 def incident_complaints(incident: Incident, user: User) -> list[Complaint]:

@@ -21,6 +21,17 @@ def deliver_outbox() -> dict:
     return notify.deliver_due()
 
 
+def send_tracking_link(number: str, email: str) -> bool:
+    """The one-time link asked for on /track: looked up and queued here, after the page answered,
+    so the answer takes as long for a wrong address as for the right one. Running it twice sends
+    the link twice, which only spends the first."""
+    from extensions import db
+    from services import customer
+    sent = customer.send_link(number, email)
+    db.session.commit()
+    return sent
+
+
 def purge_expired() -> dict:
     """What ran out and nobody cleared: sign-in sessions never ended (the browser was just closed)
     and ledger export files past their time."""

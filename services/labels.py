@@ -51,7 +51,7 @@ EVENT_LABELS = {
     "sent_to_leader": _l("Sent to the leader for a final decision"),
     "leader_decided": _l("Final decision by the leader"),
     "major_reported": _l("Major complaint reported to"),
-    "repeat_detected": _l("Same complaint from 3 or more customers; major. Linked with"),
+    "repeat_detected": _l("Same complaint from 3 or more customers; major. Complaints counted together:"),
     "plan_submitted": _l("Submitted a plan for approval"), "plan_recorded": _l("Recorded the plan"),
     "withdrawn": _l("The customer withdrew the complaint"),
     "deadline_changed": _l("Moved a clock by hand"),

@@ -6,9 +6,12 @@ must not be one of the passwords every attacker tries first (compared without ca
 punctuation at the ends ignored, so "Password123!" counts as "password")."""
 from __future__ import annotations
 
+import functools
 import string
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 10
 # The start of every guessing list, plus the obvious local ones (the bank's own words, pinyin).
@@ -44,3 +47,20 @@ def password_problems(password: str, username: str) -> list:
     if _core(password) in COMMON or password.lower() in COMMON:
         problems.append(_l("This password is too common; choose another."))
     return problems
+
+
+@functools.lru_cache(maxsize=4)
+def _stand_in_hash(method: str) -> str:
+    return generate_password_hash("no account has this password", method=method)
+
+
+def check_sign_in(user, password: str) -> bool:
+    """Whether `user` (None when the name is unknown) may sign in with `password`. An unknown or
+    disabled account costs the same hash verification as a known one, so the answer's timing does
+    not tell which usernames exist."""
+    if user is None:
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        check_password_hash(_stand_in_hash(method), password)
+        return False
+    matches = check_password_hash(user.password_hash, password)
+    return matches and user.active

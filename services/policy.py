@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from models import Complaint, ComplaintState, PlanState, Role, Unit, UnitKind, User
+from models import Complaint, ComplaintState, Incident, PlanState, Role, Unit, UnitKind, User
 from services import clock
 
 BRANCH_ROLES = {Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD}
@@ -25,6 +25,13 @@ def visible_complaints(user: User) -> ColumnElement[bool]:
     if user.role in DEPARTMENT_ROLES:
         return Complaint.handling_unit_id == user.unit_id
     return false()
+
+
+def visible_incidents(user: User) -> ColumnElement[bool]:
+    """A SQL condition on Incident: those `user` may open, i.e. with a complaint the user may see."""
+    if user.role in SEE_ALL_ROLES:
+        return true()
+    return select(Complaint.id).where(Complaint.incident_id == Incident.id, visible_complaints(user)).exists()
 
 
 def can_view(user: User, complaint: Complaint) -> bool:

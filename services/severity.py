@@ -8,13 +8,10 @@ from flask import current_app
 from sqlalchemy import distinct, func, select
 
 from extensions import db
-from models import Complaint, ComplaintState, DeadlineKind, Role
-from services import audit, clock, deadlines, notify
+from models import Complaint, ComplaintState, DeadlineKind, Role, User
+from services import audit, clock, deadlines, notify, policy
 from services.recipients import leaders, unit_members
 from services.timeline import log_event
-
-REPEATS_NAMED = 20   # numbers a repeat's timeline entry lists
-
 
 def announce_major(complaint: Complaint) -> None:
     """Major complaints go to the branch head and the leaders at once, and need progress notes."""
@@ -48,24 +45,27 @@ def detect_repeats(complaint: Complaint) -> list[Complaint]:
         select(func.count(distinct(func.lower(Complaint.customer_contact)))).where(*same))
     if complainants < 3:
         return []
-    numbers = db.session.scalars(select(Complaint.number).where(*same).order_by(Complaint.id)
-                                 .limit(REPEATS_NAMED + 1)).all()
+    # A count, not the numbers: the timeline is read in every unit, the others' numbers are theirs.
+    counted = db.session.scalar(select(func.count()).select_from(Complaint).where(*same))
     raised = []
     for other in db.session.scalars(select(Complaint).where(*same, Complaint.repeated.is_(False))
                                     .order_by(Complaint.id)).all():
         was_major = other.is_major
         audit.remember(other)   # so its timeline records the change (and the severity it makes)
         other.repeated = True
-        log_event(other, None, "repeat_detected", ", ".join([n for n in numbers if n != other.number][:REPEATS_NAMED]))
+        log_event(other, None, "repeat_detected", str(counted))
         if not was_major:
             announce_major(other)
             raised.append(other)
     return raised
 
 
-def similar_complaints(complaint: Complaint) -> list[Complaint]:
-    """The other complaints counted with this one by the repeat detection."""
+def similar_complaints(complaint: Complaint, viewer: User) -> tuple[list[Complaint], int]:
+    """The other complaints counted with this one by the repeat detection that `viewer` may open,
+    and how many others there are."""
     if not complaint.repeated:
-        return []
-    return list(db.session.scalars(select(Complaint).where(*_same_complaint(complaint), Complaint.id != complaint.id)
-                                   .order_by(Complaint.id).limit(50)))
+        return [], 0
+    same = (*_same_complaint(complaint), Complaint.id != complaint.id)
+    shown = list(db.session.scalars(select(Complaint).where(*same, policy.visible_complaints(viewer))
+                                    .order_by(Complaint.id).limit(50)))
+    return shown, db.session.scalar(select(func.count()).select_from(Complaint).where(*same)) - len(shown)

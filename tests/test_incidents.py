@@ -53,6 +53,16 @@ def test_an_incident_of_other_units_only_is_hidden(client_for):
     assert client_for("center1").get(f"/complaints/incidents/{incident.id}").status_code == 200
 
 
+def test_the_registration_form_names_only_incidents_the_user_may_open(client_for):
+    concentrated(client_for("staff1"), "13800000001", new_incident="城东支行停电")
+    other_branch = client_for("staff2").get("/intake/new").text
+    assert "城东支行停电" not in other_branch
+    assert 'data-testid="incidents-not-shown"' in other_branch and "另有 1 个" in other_branch
+    for username in ("staff1", "center1"):
+        page = client_for(username).get("/intake/new").text
+        assert "城东支行停电" in page and "incidents-not-shown" not in page
+
+
 def test_the_center_lists_incidents_with_their_complaint_counts(client_for):
     staff = client_for("staff1")
     concentrated(staff, "13800000001", new_incident="App 登录故障")

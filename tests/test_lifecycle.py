@@ -175,7 +175,11 @@ def test_three_different_complainants_with_the_same_complaint_make_all_of_them_m
         assert fresh(complaint).repeated and fresh(complaint).is_major
     assert not fresh(unrelated).is_major
     page = staff.get(f"/complaints/{first.id}").text
-    assert third.number in page and second.number in page           # the link is shown
+    assert third.number in page                                       # the link is shown
+    # Another branch's complaint is counted, not named, neither in the list nor in the timeline.
+    assert second.number not in page and "以及其他单位的 1 件" in page and "合并计数的投诉件数" in page
+    center_page = client_for("center1").get(f"/complaints/{first.id}").text
+    assert second.number in center_page and third.number in center_page and "其他单位" not in center_page
     run_worker()
     # Each complaint raised to major is reported once to its branch head and the leader.
     assert sorted(m["To"] for m in mailbox.messages).count("leader1@example.com") == 4
@@ -287,6 +291,24 @@ def test_the_decision_notice_prints_and_goes_to_a_customer_with_e_mail(client_fo
     assert "已为客户退还重复扣收的手续费20元。" in body and "/complaints/" not in body   # no staff links
     unresolved = register(staff)
     assert staff.get(f"/complaints/{unresolved.id}/notice").status_code == 404
+
+
+def test_sending_the_decision_notice_again_asks_first(client_for, mailbox):
+    staff = client_for("staff1")
+    complaint = register(staff, customer_contact="wang@example.cn", customer_name="王建国 www.evil.example/login",
+                         object_text="手机银行 http://evil.example/app", solved_on_spot="y", on_spot_result="已退还手续费。")
+    assert staff.act(complaint.id, "notice", {}).status_code == 303
+    again = staff.act(complaint.id, "notice", {})                     # a double click, or a second try
+    assert again.status_code == 200 and 'data-testid="notice-sent-at"' in again.text
+    assert "2026-11-24 10:00" in again.text and 'name="notice-again" value="1"' in again.text
+    run_worker()
+    notices = lambda: [m for m in mailbox.to("wang@example.cn") if "处理决定告知书" in m["Subject"]]
+    assert len(notices()) == 1
+    body = notices()[0].get_body(("plain",)).get_content()
+    assert "王建国" in body and "手机银行" in body and "evil.example" not in body   # no links from customer text
+    assert staff.act(complaint.id, "notice", {"again": "1"}).status_code == 303
+    run_worker()
+    assert len(notices()) == 2
 
 
 def test_a_review_is_a_linked_case_of_the_next_higher_unit_with_its_own_30_day_clock(client_for, clock):

@@ -177,3 +177,57 @@ def test_passwords_are_hashed_with_scrypt_outside_the_tests(app):
         probe = User(username="probe")
         probe.set_password("Winter-lake-2026")
         assert probe.password_hash.startswith("scrypt:") and probe.check_password("Winter-lake-2026")
+
+
+@pytest.mark.one_backend
+def test_unknown_and_disabled_accounts_cost_the_same_hash_work_as_a_known_one(app, monkeypatch):
+    """Timing must not tell real usernames from unknown ones: every sign-in verifies one hash of the
+    same method, whether the account exists, is disabled, or the password is wrong."""
+    import models.org
+    import services.passwords
+    from werkzeug.security import check_password_hash
+    verified = []
+
+    def counting(pwhash, password):
+        verified.append(pwhash.split("$")[0])
+        return check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(models.org, "check_password_hash", counting)
+    monkeypatch.setattr(services.passwords, "check_password_hash", counting, raising=False)
+    user("staff2").active = False
+    db.session.commit()
+    work = {}
+    for name, password in (("staff1", "wrong-password"), ("nobody-here", "wrong-password"),
+                           ("staff2", DEMO_PASSWORD)):
+        verified.clear()
+        assert attempt(Client(app), name, password).status_code == 422
+        work[name] = list(verified)
+    assert work["staff1"] == work["nobody-here"] == work["staff2"] == [app.config["PASSWORD_HASH_METHOD"]]
+
+
+def test_the_deployment_settings_from_the_environment(database_urls, redis_url, smtp_server, monkeypatch):
+    """docs/security.md: behind TLS SESSION_COOKIE_SECURE=1 keeps the cookie off plain HTTP; behind a
+    proxy TRUSTED_PROXIES=1 counts failed sign-ins per client, not per proxy."""
+    from tests.conftest import make_app
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    app = make_app(database_urls["sqlite"], redis_url, smtp_server, LOGIN_LIMIT_PER_ADDRESS="3 per 15 minutes")
+    with app.app_context():
+        assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["TRUSTED_PROXIES"] == 1
+
+        def behind_the_proxy(client_address: str) -> Client:
+            client = Client(app)
+            client.http.environ_base.update({   # one proxy at 10.0.0.1 terminating TLS for every PC
+                "REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": client_address,
+                "HTTP_X_FORWARDED_PROTO": "https", "HTTP_REFERER": "https://localhost/login"})
+            return client
+
+        guesser = behind_the_proxy("203.0.113.9")
+        for index in range(3):
+            assert attempt(guesser, f"guess{index}").status_code == 422
+        assert attempt(guesser, "staff1", DEMO_PASSWORD).status_code == 429
+        colleague = behind_the_proxy("203.0.113.10")      # another PC behind the same proxy
+        signed_in = attempt(colleague, "staff1", DEMO_PASSWORD)
+        assert signed_in.status_code == 303 and "Secure" in signed_in.headers["Set-Cookie"]
+        db.session.remove()
+        db.engine.dispose()

@@ -7,12 +7,14 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import select
+from rq import SimpleWorker
+from sqlalchemy import func, select
 
 from extensions import db
 from models import (Attachment, Channel, Complaint, ComplaintEvent, ComplaintState, CustomerAccess, CustomerMessage,
                     DeadlineKind, ReturnVisit, Satisfaction)
 from services import attachments, notify
+from services.queue import queue
 from services.sms import gateway, queue_sms
 from tests.conftest import Client
 from tests.helpers import answer, category_id, dispatch, fresh, give_result, register, unit_id, user
@@ -50,6 +52,7 @@ def track(client, number, code):
 
 
 def delivered(mailbox, address=EMAIL) -> list:
+    SimpleWorker([queue()], connection=queue().connection).work(burst=True)   # e.g. the asked-for link
     notify.deliver_due()
     return mailbox.to(address)
 
@@ -269,6 +272,54 @@ def test_the_one_time_link_works_once_and_expires(app, clock, mailbox):
     assert public_client(app).post(late).location.endswith("/track")  # expired
 
 
+def test_asking_for_a_link_costs_the_same_for_a_wrong_address_as_for_the_right_one(app, mailbox):
+    """The answer's timing must not confirm who complained: the request does the same database and
+    queue work either way, and the link goes out afterwards, from the worker."""
+    from sqlalchemy import event
+    from services import jobs
+    complaint, _code = file_online(public_client(app))
+    number = complaint.number
+    delivered(mailbox)
+    mailbox.messages.clear()
+    work = {}
+    for address in ("other@example.net", EMAIL):
+        statements = []
+        listener = lambda *args, **kwargs: statements.append(args[2].split()[0])
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            answer = public_client(app).post("/track/link", data={"link-number": number, "link-email": address})
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert answer.status_code == 303
+        work[address] = statements, [job.func_name for job in queue().get_jobs()]
+        queue().empty()
+    assert work["other@example.net"] == work[EMAIL]
+    assert work[EMAIL][1] == ["services.jobs.send_tracking_link"] and not mailbox.messages
+    assert jobs.send_tracking_link(number, EMAIL) is True
+    assert jobs.send_tracking_link(number, "other@example.net") is False
+    assert [m["To"] for m in delivered(mailbox, EMAIL)] == [EMAIL]
+
+
+def test_tracking_pages_are_not_cached_and_reloads_are_audited_once_an_hour(app, clock):
+    customer = public_client(app)
+    filed = customer.post("/complain", data=web_form())
+    assert filed.status_code == 200 and "no-store" in filed.headers["Cache-Control"]    # shows the code
+    number = re.search(r'data-testid="complaint-number"><strong>([^<]+)<', filed.text).group(1)
+    complaint = db.session.scalar(select(Complaint).where(Complaint.number == number))
+    views = lambda: db.session.scalar(select(func.count()).select_from(ComplaintEvent).where(
+        ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.action == "viewed"))
+    for _ in range(5):
+        page = customer.get(f"/track/{number}")
+        assert page.status_code == 200 and "no-store" in page.headers["Cache-Control"]
+    assert views() == 1
+    clock.advance(minutes=59)
+    customer.get(f"/track/{number}")
+    assert views() == 1
+    clock.advance(minutes=2)
+    customer.get(f"/track/{number}")
+    assert views() == 2
+
+
 def test_notices_use_the_templates_the_administrator_edits(app, client_for, mailbox):
     admin = client_for("admin")
     assert admin.get("/admin/notice-templates/").status_code == 200
@@ -282,11 +333,35 @@ def test_notices_use_the_templates_the_administrator_edits(app, client_for, mail
     assert wrong_type.status_code == 422 and "无法使用" in wrong_type.text
     saved = admin.post("/admin/notice-templates/acceptance/zh_CN", data={
         "acceptance-zh_CN-subject": "【示范银行】已受理 {{ number }}",
-        "acceptance-zh_CN-body": "{{ customer_name }}：查询码 {{ tracking_code }}"})
+        "acceptance-zh_CN-body": "{{ number }}：查询码 {{ tracking_code }}"})
     assert saved.status_code == 303
     complaint, code = file_online(public_client(app))
     [mail] = delivered(mailbox)
-    assert mail["Subject"] == f"【示范银行】已受理 {complaint.number}" and body_of(mail).strip() == f"王建国：查询码 {code}"
+    assert mail["Subject"] == f"【示范银行】已受理 {complaint.number}" and body_of(mail).strip() == f"{complaint.number}：查询码 {code}"
+
+
+PHISHING = "请立即登录 http://evil.example/bank 核验账户"
+
+
+def test_a_stranger_cannot_make_the_bank_mail_their_text_to_someone_else(app, client_for, mailbox):
+    """Anyone may file with anyone's e-mail address: the first e-mail greets without the typed name,
+    even with a template naming it, and no later notice carries a link from what the customer typed."""
+    complaint, _code = file_online(public_client(app), customer_name=PHISHING)
+    [mail] = delivered(mailbox)
+    text, html = body_of(mail), mail.get_body(preferencelist=("html",)).get_content()
+    assert text.startswith("您好：") and "请立即登录" not in text + html and "evil.example" not in text + html
+    client_for("admin").post("/admin/notice-templates/acceptance/zh_CN", data={
+        "acceptance-zh_CN-subject": "已受理 {{ number }}", "acceptance-zh_CN-body": "{{ customer_name }}您好"})
+    file_online(public_client(app), customer_name=PHISHING)
+    assert "请立即登录" not in body_of(delivered(mailbox)[-1])
+
+    center = client_for("center1")
+    dispatch(center, complaint)
+    answer(client_for("dept1"), complaint)
+    give_result(center, complaint, result="已为您增开周六窗口。", channel="email")
+    result = delivered(mailbox)[-1]
+    assert result["Subject"] == f"投诉 {complaint.number} 的处理结果"
+    assert "evil.example" not in body_of(result) and "请立即登录 核验账户" in body_of(result)
 
 
 def test_a_customer_filing_in_english_gets_english_notices(app, mailbox):

@@ -189,3 +189,21 @@ def test_two_workers_purging_at_once_delete_each_row_once(app, clock):
         worker.join()
     assert errors == [] and sum(counts) == len(expired)
     assert _left() == set(alive)
+
+
+def _session_cookies(response) -> list[str]:
+    return [value for value in response.headers.getlist("Set-Cookie") if value.startswith("session=")]
+
+
+@pytest.mark.one_backend
+def test_the_session_cookie_ends_with_the_browser(app, clock):
+    """On a shared PC, closing the browser must end the sign-in: the cookie never carries an expiry
+    (the idle limit is kept on the server, see the tests above)."""
+    client = Client(app)
+    signed_in = client.login("staff1")
+    assert signed_in.status_code == 303
+    later = [client.get("/intake/"), client.post("/language", data={"locale": "en"}), client.get("/intake/")]
+    cookies = _session_cookies(signed_in) + [c for response in later for c in _session_cookies(response)]
+    assert len(cookies) >= 2            # the sign-in's and the language change's at least
+    for cookie in cookies:
+        assert "expires=" not in cookie.lower() and "max-age" not in cookie.lower(), cookie

@@ -12,7 +12,7 @@ from blueprints.ui import home_url
 from extensions import db, limiter
 from models import User
 from services import clock
-from services.passwords import password_problems
+from services.passwords import check_sign_in, password_problems
 from services.sessions import end_other_sessions, start_session
 
 
@@ -39,7 +39,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is not None and user.active and user.check_password(form.password.data):
+        if check_sign_in(user, form.password.data):
             session.clear()   # a fresh session for every sign-in on a shared PC
             login_user(user, remember=False)
             session["sid"] = start_session(user, request.remote_addr)

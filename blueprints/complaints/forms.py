@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DateTimeLocalField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, IntegerField, RadioField,
+                     SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from models import ContactChannel, Satisfaction
@@ -123,7 +124,7 @@ class ExtendForm(VersionedForm):
 
 
 class NoticeForm(FlaskForm):
-    pass
+    again = HiddenField()     # "1" once the user confirmed sending it a second time
 
 
 class ReviewRequestForm(VersionedForm):

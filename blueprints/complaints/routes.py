@@ -98,7 +98,8 @@ ACTIONS = {
         expected_version=f.version.data)),
     "extend": (policy.can_extend_ceiling, ExtendForm, lambda c, f: complaints.extend_decision_deadline(
         c, current_user, f.reason.data.strip(), f.customer_told.data, expected_version=f.version.data)),
-    "notice": (policy.can_send_notice, NoticeForm, lambda c, f: complaints.send_decision_notice(c, current_user)),
+    "notice": (policy.can_send_notice, NoticeForm, lambda c, f: complaints.send_decision_notice(
+        c, current_user, again=f.again.data == "1")),
     "review_request": (policy.can_request_review, ReviewRequestForm, lambda c, f: complaints.request_review(
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
     "withdraw": (policy.can_withdraw, WithdrawForm, lambda c, f: complaints.withdraw_complaint(
@@ -138,7 +139,7 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
     return render_template("complaints/show.html", complaint=complaint, events=events,
                            changes=describe_changes(events),
-                           similar=severity.similar_complaints(complaint),
+                           similar=severity.similar_complaints(complaint, current_user),
                            forms=_forms(complaint, submitted or {})), status
 
 
@@ -187,6 +188,9 @@ def act(complaint_id: int, action: str):
         db.session.rollback()
         form.unit.errors = [_conflict_message()]
         return _render(db.session.get(Complaint, complaint.id), 422, {action: form})
+    except complaints.NoticeSentAlready as sent:
+        db.session.rollback()
+        return render_template("complaints/notice_again.html", complaint=complaint, form=form, sent_at=sent.at)
     return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
 
 

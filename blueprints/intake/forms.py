@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from models import Channel, Kind
 from services import clock
 from services.choices import active_categories, all_units, colleagues
-from services.incidents import open_incidents
+from services.incidents import count_open_incidents, open_incidents
 from services.labels import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
@@ -81,7 +81,7 @@ class RegisterForm(FlaskForm):
     def validate_new_incident(self, field):
         if self.kind.data == Kind.CONCENTRATED.value and not self.incident.data and not (field.data or "").strip():
             raise ValidationError(_l("A concentrated complaint belongs to an incident: choose one or name a new one."))
-        if self.incident.data and self.incident.data not in {value for value, _ in self.incident.choices}:
+        if self.incident.data and self.incident.data not in {i.id for i in open_incidents()}:
             raise ValidationError(_l("That incident is closed or unknown."))
 
     def validate_on_spot_result(self, field):
@@ -92,7 +92,11 @@ class RegisterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.category.choices = [(0, _l("Choose…"))] + [
             (c.id, c.display_name(locale)) for c in active_categories()]
-        self.incident.choices = [(0, "—")] + [(i.id, i.title) for i in open_incidents()]
+        # Only the incidents this user may open are named; the others are counted (a complaint is
+        # linked to one of them through the service center, which sees them all).
+        offered = open_incidents(current_user)
+        self.incident.choices = [(0, "—")] + [(i.id, i.title) for i in offered]
+        self.incidents_not_shown = count_open_incidents() - len(offered)
         self.object_unit.choices = [(0, "—")] + [(u.id, u.display_name(locale)) for u in all_units()]
         self.object_user.choices = [(0, "—")] + [(u.id, f"{u.name} · {u.unit.display_name(locale)}")
                                                  for u in colleagues(current_user)]

@@ -1,5 +1,6 @@
 """The complaint form, its confirmation, and the tracking page with what the customer may add."""
 import uuid
+from datetime import datetime, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -9,12 +10,14 @@ from blueprints.public.forms import ComplaintForm, InformationForm, LinkForm, Su
 from blueprints.ui import current_locale
 from extensions import db, limiter
 from models import Complaint, ComplaintState, Satisfaction
-from services import customer
+from services import clock, customer, queue
 from services.errors import Refused
 from services.labels import CUSTOMER_STATE_LABELS
 
 TRACKED = "tracked"          # the session's complaint ids whose number and code (or link) were given
 TRACKED_AT_MOST = 5
+VIEWS_LOGGED = "views_logged"   # complaint id -> when this session's view was last audited
+VIEW_LOGGED_EVERY = timedelta(hours=1)
 
 
 def _complaint_limit() -> str:
@@ -88,8 +91,11 @@ def ask_for_link():
     form = LinkForm(prefix="link")
     if not form.validate_on_submit():
         return _track_page(TrackForm(formdata=None), form, 422)
-    customer.send_link(form.number.data, form.email.data)
-    db.session.commit()
+    # The lookup and the mail happen in the worker: this answer costs the same whoever asks.
+    if not queue.enqueue_best_effort("services.jobs.send_tracking_link", form.number.data, form.email.data,
+                                     result_ttl=0):
+        customer.send_link(form.number.data, form.email.data)   # no queue: late rather than never
+        db.session.commit()
     flash(_("If this number and e-mail address belong together, a link is on its way to that address."), "info")
     return redirect(url_for("public.track"), 303)
 
@@ -115,7 +121,7 @@ def use_link(token: str):
 @bp.get("/track/<number>")
 def status(number: str):
     complaint = _tracked_or_redirect(number)
-    customer.record_view(complaint)
+    _record_view(complaint)
     db.session.commit()
     return _status_page(complaint)
 
@@ -148,6 +154,25 @@ def survey(number: str):
     db.session.commit()
     flash(_("Thank you for your answer."), "info")
     return redirect(url_for("public.status", number=number), 303)
+
+
+@bp.after_request
+def no_store(response):
+    # The complaint form's answer shows the tracking code, the status page the complaint: neither
+    # may stay in a shared PC's browser cache or a proxy's.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _record_view(complaint: Complaint) -> None:
+    """The customer's view goes into the audit once per session and hour, not at every reload."""
+    logged = session.get(VIEWS_LOGGED, {})
+    last, now = logged.get(str(complaint.id)), clock.now()
+    if last and now - datetime.fromisoformat(last) < VIEW_LOGGED_EVERY:
+        return
+    customer.record_view(complaint)
+    tracked = {str(i) for i in session.get(TRACKED, [])}
+    session[VIEWS_LOGGED] = {key: at for key, at in logged.items() if key in tracked} | {str(complaint.id): now.isoformat()}
 
 
 def _remember(complaint: Complaint) -> None:
