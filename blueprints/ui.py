@@ -157,6 +157,17 @@ def waits_on(deadline) -> str:
     return ", ".join(user.name for user in assignees(deadline))
 
 
+_CHANNELS = {channel.value: channel for channel in Channel}
+
+
+def event_detail(event) -> str:
+    """An event's detail as shown: a registration filed by the customer stores its channel's code,
+    which reads as the channel's name in the viewer's language."""
+    if event.action == "registered" and event.detail in _CHANNELS:
+        return str(CHANNEL_LABELS[_CHANNELS[event.detail]])
+    return event.detail or ""
+
+
 def template_globals() -> dict:
     return {
         "ROLE_LABELS": ROLE_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS, "STATE_LABELS": STATE_LABELS,
@@ -164,7 +175,7 @@ def template_globals() -> dict:
         "KIND_LABELS": KIND_LABELS, "SATISFACTION_LABELS": SATISFACTION_LABELS, "CONTACT_LABELS": CONTACT_LABELS,
         "PLAN_STATE_LABELS": PLAN_STATE_LABELS, "DEADLINE_KINDS": DeadlineKind,
         "policy": policy, "current_locale": current_locale, "waits_on": waits_on,
-        "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url,
+        "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url, "event_detail": event_detail,
     }
 
 

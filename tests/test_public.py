@@ -80,6 +80,8 @@ def test_a_customer_files_a_complaint_without_signing_in_and_gets_number_and_cod
     assert registration.met_at is not None and not registration.is_overdue(registration.met_at)
     first = db.session.scalar(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id))
     assert first.action == "registered" and first.actor is None     # the system, not a staff member
+    history = client_center(app).get(f"/complaints/{complaint.id}").text
+    assert '<span class="detail">网页表单</span>' in history         # the channel's name, not its code
 
     [mail] = delivered(mailbox)
     assert complaint.number in mail["Subject"]

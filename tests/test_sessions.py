@@ -207,3 +207,15 @@ def test_the_session_cookie_ends_with_the_browser(app, clock):
     assert len(cookies) >= 2            # the sign-in's and the language change's at least
     for cookie in cookies:
         assert "expires=" not in cookie.lower() and "max-age" not in cookie.lower(), cookie
+
+
+@pytest.mark.one_backend
+def test_after_an_english_user_switches_user_the_sign_in_page_is_chinese_again(app, client_for):
+    client = client_for("staff1")
+    client.post("/language", data={"locale": "en"})
+    assert "My complaints" in client.get("/intake/").text
+    client.post("/switch-user")
+    page = client.get("/login").text
+    assert "张敏 已退出" in page and 'lang="zh-CN"' in page and "登录" in page
+    assert client.login("dept1").status_code == 303
+    assert 'lang="zh-CN"' in client.get("/department/").text   # the next person's own language

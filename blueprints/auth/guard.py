@@ -3,7 +3,7 @@ login page with the reason) and an initial or reset password has been changed.""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, make_response, redirect, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, refresh
 from flask_login import current_user, logout_user
 
 from blueprints.auth import bp
@@ -26,14 +26,13 @@ def go_to(url: str):
 
 
 def sign_out() -> None:
-    """End the server-side session and clear the cookie's; keep only the chosen language."""
+    """End the server-side session and clear the cookie's, the language with it: on a shared PC the
+    next person gets the sign-in page in the organisation's language, not the last user's."""
     end_session(session.get("sid"))
     db.session.commit()
-    locale = session.get("locale")
     logout_user()
     session.clear()
-    if locale:
-        session["locale"] = locale
+    refresh()   # this request's messages (the flash after signing out) in that language too
 
 
 @bp.before_app_request
