@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Optional
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
@@ -85,35 +86,46 @@ def can_submit_plan(user: User, complaint: Complaint) -> bool:
     return complaint.state == ComplaintState.REGISTERED and _answers_for_owner(user, complaint)
 
 
-def plan_approver(unit_kind: UnitKind, unit_id):
-    """Who approves the plans of the major complaints of a unit of this kind: (role, the unit the
-    approver must belong to, or None for any). The branch head approves the branch's plans; the
-    leader those of head-office units (service center, departments). The one statement of the rule:
-    approves_plans_of, plans_approved_by (for SQL), PLAN_APPROVER_ROLES and recipients.plan_approvers
-    all ask here."""
-    if unit_kind == UnitKind.BRANCH:
+def plan_approver(unit_kind: UnitKind, unit_id, author_role: Optional[Role] = None):
+    """Who approves a plan of a major complaint of a unit of this kind, written by someone of
+    `author_role`: (role, the unit the approver must belong to, or None for any). The branch head
+    approves the branch's plans, and the leader those of head-office units (service center,
+    departments) and the branch head's own: nobody approves their own plan. The one statement of
+    the rule: approves_plans_of, plans_approved_by (for SQL), PLAN_APPROVER_ROLES and
+    recipients.plan_approvers all ask here."""
+    if unit_kind == UnitKind.BRANCH and author_role != Role.BRANCH_HEAD:
         return Role.BRANCH_HEAD, unit_id
     return Role.LEADER, None
 
 
 # Every role that approves the plans of some kind of unit: theirs is the approvals page.
-PLAN_APPROVER_ROLES = frozenset(plan_approver(kind, None)[0] for kind in UnitKind)
+PLAN_APPROVER_ROLES = frozenset(plan_approver(kind, None, author)[0] for kind in UnitKind for author in Role)
+
+
+def plan_approver_of(complaint: Complaint):
+    """plan_approver for the complaint's plan waiting now (or the next one, written by its owner)."""
+    plan = complaint.current_plan
+    author = plan.author if plan is not None else complaint.owner
+    return plan_approver(complaint.unit.kind, complaint.unit_id, author.role)
 
 
 def approves_plans_of(user: User, complaint: Complaint) -> bool:
-    role, unit_id = plan_approver(complaint.unit.kind, complaint.unit_id)
+    role, unit_id = plan_approver_of(complaint)
     return user.role == role and unit_id in (None, user.unit_id)
 
 
-def plans_approved_by(user: User) -> ColumnElement[bool]:
-    """A SQL condition on Complaint joined with its Unit: the complaints whose plans `user` approves.
-    plan_approver is asked for every kind of unit, the complaint's unit column standing for the unit."""
-    kinds = []
+def plans_approved_by(user: User, author_role: ColumnElement) -> ColumnElement[bool]:
+    """A SQL condition on Complaint joined with its Unit and the plan's author (`author_role` is
+    that author's role column): the complaints whose plans `user` approves. plan_approver is asked
+    for every kind of unit and author, the complaint's unit column standing for the unit."""
+    cases = []
     for kind in UnitKind:
-        role, unit_id = plan_approver(kind, Complaint.unit_id)
-        if role == user.role:
-            kinds.append(and_(Unit.kind == kind, true() if unit_id is None else unit_id == user.unit_id))
-    return or_(false(), *kinds)
+        for author in Role:
+            role, unit_id = plan_approver(kind, Complaint.unit_id, author)
+            if role == user.role:
+                cases.append(and_(Unit.kind == kind, author_role == author,
+                                  true() if unit_id is None else unit_id == user.unit_id))
+    return or_(false(), *cases)
 
 
 def can_review_plan(user: User, complaint: Complaint) -> bool:

@@ -5,7 +5,9 @@ from rq import SimpleWorker
 from sqlalchemy import select
 
 from extensions import db
-from models import Complaint, PlanState, Unit
+from sqlalchemy.orm import aliased
+
+from models import Complaint, Plan, PlanState, Unit, User
 from services import policy
 from services.recipients import plan_approvers
 from services.queue import queue
@@ -77,15 +79,52 @@ def test_head_office_cases_are_approved_by_the_leader(client_for):
 
 
 def test_the_approvals_query_the_notices_and_the_policy_name_the_same_approvers(client_for):
-    made = [register(client_for(who)) for who in ("staff1", "staff2", "center1")]
+    made = [register(client_for(who), media="y") for who in ("staff1", "staff2", "center1", "head1")]
+    for complaint, who in zip(made, ("staff1", "staff2", "center1", "head1")):
+        assert plan(client_for(who), complaint).status_code == 303
+    made = [fresh(c) for c in made]
+    author = aliased(User)
     for username in ("head1", "head2", "leader1", "staff1", "center1", "admin"):
         approver = user(username)
-        by_sql = set(db.session.scalars(select(Complaint.id).join(Unit, Unit.id == Complaint.unit_id)
-                                        .where(policy.plans_approved_by(approver))))
+        by_sql = set(db.session.scalars(
+            select(Complaint.id).join(Unit, Unit.id == Complaint.unit_id).join(Plan, Plan.complaint_id == Complaint.id)
+            .join(author, author.id == Plan.author_id).where(policy.plans_approved_by(approver, author.role))))
         by_policy = {c.id for c in made if policy.approves_plans_of(approver, c)}
         by_notice = {c.id for c in made if approver in plan_approvers(c)}
         assert by_sql == by_policy == by_notice, username
-    assert [len(plan_approvers(c)) for c in made] == [1, 1, 1]     # head1, head2, leader1
+    assert [[u.username for u in plan_approvers(c)] for c in made] == [["head1"], ["head2"], ["leader1"], ["leader1"]]
+
+
+# Every role that can write a plan, on a case of a branch and of the head office, with or without a department.
+PLAN_AUTHORS = [
+    # (who registers, department it is dispatched to or None, who writes the plan, who approves it)
+    ("staff1", None, "staff1", "head1"),
+    ("staff1", None, "lobby1", "head1"),
+    ("lobby1", None, "lobby1", "head1"),
+    ("head1", None, "head1", "leader1"),        # a branch head's own plan goes to the leader
+    ("staff1", None, "head1", "leader1"),
+    ("center1", None, "center1", "leader1"),
+    ("staff1", "OPS", "dept1", "head1"),
+    ("head1", "OPS", "depthead1", "head1"),
+    ("center1", "OPS", "depthead1", "leader1"),
+]
+
+
+@pytest.mark.parametrize("registrant, department, author, approver", PLAN_AUTHORS)
+def test_every_plan_that_needs_approval_has_an_approver_who_is_not_its_author(
+        client_for, registrant, department, author, approver):
+    complaint = register(client_for(registrant), media="y")
+    if department:
+        assert dispatch(client_for(registrant), complaint, department).status_code == 303
+    assert plan(client_for(author), complaint).status_code == 303
+    complaint = fresh(complaint)
+    assert complaint.current_plan.state == PlanState.PENDING
+    assert [u.username for u in plan_approvers(complaint)] == [approver]
+    approving = client_for(approver)
+    assert complaint.number in approving.get("/branch/approvals").text
+    assert complaint.number not in client_for(author).get("/branch/approvals").text   # never one's own
+    assert review(approving, complaint, "approve").status_code == 303
+    assert fresh(complaint).current_plan.state == PlanState.APPROVED
 
 
 def test_only_the_approver_reviews_and_two_reviews_do_not_both_count(client_for):

@@ -1,12 +1,12 @@
 from flask import current_app, render_template
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased, contains_eager
 
 from blueprints.branch import bp
 from blueprints.ui import is_htmx, open_by_urgency, paginate, role_required
 from extensions import db
-from models import Complaint, Plan, PlanState, Role, Unit
+from models import Complaint, Plan, PlanState, Role, Unit, User
 from services import clock, policy
 
 
@@ -22,8 +22,11 @@ def queue():
 @role_required(*policy.PLAN_APPROVER_ROLES)
 def approvals():
     """Plans of major complaints waiting for my approval, the oldest first (works on a phone)."""
+    author = aliased(User)
     query = (select(Plan).join(Plan.complaint).join(Unit, Unit.id == Complaint.unit_id)
-             .where(Plan.state == PlanState.PENDING, policy.plans_approved_by(current_user))
+             .join(author, author.id == Plan.author_id)
+             .where(Plan.state == PlanState.PENDING, Plan.author_id != current_user.id,
+                    policy.plans_approved_by(current_user, author.role))
              .options(contains_eager(Plan.complaint).contains_eager(Complaint.unit))
              .order_by(Plan.submitted_at, Plan.id))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
