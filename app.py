@@ -160,6 +160,9 @@ def init_blueprints(app: Flask) -> None:
 
 
 def init_request_hooks(app: Flask) -> None:
+    from blueprints.ui import check_page_number
+    app.before_request(check_page_number)
+
     @app.before_request
     def keep_session_alive():
         # The cookie expires PERMANENT_SESSION_LIFETIME after the last request; the server-side
@@ -184,8 +187,21 @@ def init_request_hooks(app: Flask) -> None:
 def init_errors(app: Flask) -> None:
     from services.complaints import ActionRefused, StaleComplaint
 
-    def page(status: int):
-        return render_template("error.html", status=status), status
+    from blueprints.ui import bounds_message
+    from services.bounds import OutOfBounds
+
+    def page(status: int, message: str | None = None):
+        return render_template("error.html", status=status, message=message), status
+
+    def server_error(error):
+        # The app's own page in the user's language, never Werkzeug's; the transaction that failed
+        # is rolled back first, so the page (the signed-in layout) can still read the database.
+        current_app.logger.exception("server error", exc_info=getattr(error, "original_exception", error))
+        try:
+            db.session.rollback()
+        except Exception:   # the page must render whatever broke
+            pass
+        return page(500)
 
     app.register_error_handler(403, lambda e: page(403))
     app.register_error_handler(404, lambda e: page(404))
@@ -196,6 +212,8 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(ActionRefused, lambda e: page(403))
     app.register_error_handler(StaleComplaint, lambda e: page(409))
     app.register_error_handler(CSRFError, lambda e: page(400))
+    app.register_error_handler(OutOfBounds, lambda e: page(400, bounds_message(e)))
+    app.register_error_handler(500, server_error)
     for error in DATABASE_UNAVAILABLE:
         app.register_error_handler(error, database_unavailable)
 

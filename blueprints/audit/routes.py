@@ -13,7 +13,7 @@ from blueprints.audit.forms import AuditFilterForm
 from blueprints.ui import EVENT_LABELS, describe_changes, local_datetime, role_required
 from extensions import db
 from models import Role
-from services import audit
+from services import audit, bounds
 
 ADMIN_ACTION_LABELS = {
     "unit_created": _l("Created a unit"), "unit_changed": _l("Renamed or moved a unit"),
@@ -56,7 +56,7 @@ def index():
     if not form.validate():
         return render_template("audit/index.html", form=form, source=source, rows=[], page=1, has_next=False,
                                labels=ADMIN_ACTION_LABELS, described={}), 422
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = bounds.page_number(request.args.get("page"))
     rows, has_next = audit.page_of(_query(form, source), page, PER_PAGE)
     # A complaint's changes in words, as on its own page; the administrators' entries as recorded.
     described = describe_changes([row[0] for row in rows]) if source == "complaints" else {}

@@ -10,13 +10,12 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.ui import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
 from models import Channel, Kind
-from services import clock
+from services import bounds, clock
 from services.complaints import active_categories, all_units, colleagues, open_incidents
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 # Registration is due within 15 minutes of receipt; older receipts are still accepted
-# (the record shows the late registration), but not ones from the future or years ago.
-CLOCK_SKEW = timedelta(minutes=5)
+# (the record shows the late registration), but not ones from the future (services.bounds) or years ago.
 OLDEST_RECEIPT = timedelta(days=365)
 
 
@@ -36,11 +35,13 @@ def phone_or_email(form, field):
 def received_in_the_past(form, field):
     if field.data is None:
         return
-    received = clock.from_local(field.data)
-    now = clock.now()
-    if received > now + CLOCK_SKEW:
-        raise ValidationError(_l("The time received cannot be in the future."))
-    if received < now - OLDEST_RECEIPT:
+    try:
+        bounds.check_received(field.data)
+    except bounds.OutOfBounds as error:
+        if error.too_late:
+            raise ValidationError(_l("The time received cannot be in the future.")) from None
+        raise ValidationError(_l("The time received is more than a year ago.")) from None
+    if clock.from_local(field.data) < clock.now() - OLDEST_RECEIPT:
         raise ValidationError(_l("The time received is more than a year ago."))
 
 
