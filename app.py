@@ -203,6 +203,7 @@ def init_errors(app: Flask) -> None:
             pass
         return page(500)
 
+    app.register_error_handler(400, lambda e: page(400))
     app.register_error_handler(403, lambda e: page(403))
     app.register_error_handler(404, lambda e: page(404))
     app.register_error_handler(405, lambda e: page(405))
