@@ -88,3 +88,9 @@ def test_a_server_error_shows_the_apps_own_page_in_the_users_language(app, clien
     assert 'href="/ledger/' in response.text   # the staff layout, with its menu
     center.post("/language", data={"locale": "en"})
     assert "Something went wrong" in center.get("/test-only/broken").text
+
+
+def test_a_nul_character_in_a_query_string_is_refused_on_the_apps_own_page(client_for):
+    """Found by the GET fuzz on PostgreSQL, which cannot compare text with NUL (the user search)."""
+    response = client_for("admin").get("/admin/users?q=a%00b")
+    assert response.status_code == 400 and "无法识别该请求" in response.text
