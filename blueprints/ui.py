@@ -171,7 +171,7 @@ class DatabaseId(IntegerConverter):
     """`<int:...>` in every URL: a number larger than a database integer is a 404, not an overflow."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", bounds.MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 
@@ -190,7 +190,7 @@ def within_bounds(form, field):
 
 
 def bounds_message(error: bounds.OutOfBounds) -> str:
-    if error.earliest == 1:
+    if error.what == "page":
         return _("There are at most %(count)s pages; narrow the filter instead.", count=f"{bounds.MAX_PAGE:,}")
     return _("Enter a date from %(earliest)s to %(latest)s.", earliest=f"{error.earliest:%Y-%m-%d}",
              latest=f"{error.latest:%Y-%m-%d}")

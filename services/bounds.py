@@ -16,11 +16,11 @@ MAX_ID = 2**31 - 1                # a database integer: a larger id names nothin
 
 
 class OutOfBounds(ValueError):
-    """A value outside the accepted range; `earliest` and `latest` say which range, `too_late` which side."""
+    """A value outside the accepted range: `what` ("date" or "page"), the range and which side."""
 
-    def __init__(self, earliest, latest, too_late: bool):
-        super().__init__(f"outside {earliest} .. {latest}")
-        self.earliest, self.latest, self.too_late = earliest, latest, too_late
+    def __init__(self, earliest, latest, too_late: bool, what: str = "date"):
+        super().__init__(f"{what} outside {earliest} .. {latest}")
+        self.earliest, self.latest, self.too_late, self.what = earliest, latest, too_late, what
 
 
 def today() -> date:
@@ -66,7 +66,7 @@ def page_number(raw: str | None) -> int:
     except ValueError:
         return 1
     if number > MAX_PAGE:
-        raise OutOfBounds(1, MAX_PAGE, True)
+        raise OutOfBounds(1, MAX_PAGE, True, what="page")
     return max(number, 1)
 
 

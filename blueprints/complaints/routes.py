@@ -151,7 +151,7 @@ def _forms(complaint: Complaint, submitted: dict) -> dict:
              if allowed(current_user, complaint)}
     for form in forms.values():
         if hasattr(form, "version") and form.version.data is None:
-            form.version.data, form.version.raw_data = complaint.version, None   # raw_data would render first
+            form.version.data = complaint.version
     return forms
 
 
