@@ -146,6 +146,9 @@ def init_blueprints(app: Flask) -> None:
 
 
 def init_request_hooks(app: Flask) -> None:
+    from blueprints.ui import check_page_number
+    app.before_request(check_page_number)
+
     @app.after_request
     def no_store_for_signed_in_pages(response):
         if current_user.is_authenticated and not request.path.startswith("/static/"):
@@ -165,9 +168,23 @@ def init_errors(app: Flask) -> None:
     from services.complaints import StaleComplaint
     from services.errors import Refused
 
-    def page(status: int):
-        return render_template("error.html", status=status), status
+    from blueprints.ui import bounds_message
+    from services.bounds import OutOfBounds
 
+    def page(status: int, message: str | None = None):
+        return render_template("error.html", status=status, message=message), status
+
+    def server_error(error):
+        # The app's own page in the user's language, never Werkzeug's; the transaction that failed
+        # is rolled back first, so the page (the signed-in layout) can still read the database.
+        current_app.logger.exception("server error", exc_info=getattr(error, "original_exception", error))
+        try:
+            db.session.rollback()
+        except Exception:   # the page must render whatever broke
+            pass
+        return page(500)
+
+    app.register_error_handler(400, lambda e: page(400))
     app.register_error_handler(403, lambda e: page(403))
     app.register_error_handler(404, lambda e: page(404))
     app.register_error_handler(405, lambda e: page(405))
@@ -177,6 +194,8 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(Refused, lambda e: page(403))
     app.register_error_handler(StaleComplaint, lambda e: page(409))
     app.register_error_handler(CSRFError, lambda e: page(400))
+    app.register_error_handler(OutOfBounds, lambda e: page(400, bounds_message(e)))
+    app.register_error_handler(500, server_error)
     for error in DATABASE_UNAVAILABLE:
         app.register_error_handler(error, database_unavailable)
 

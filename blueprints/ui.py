@@ -6,15 +6,16 @@ from datetime import datetime
 from functools import wraps
 
 from flask import abort, current_app, request, url_for
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 from werkzeug.routing import IntegerConverter
+from wtforms.validators import ValidationError
 
 from extensions import db
 from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, Incident, Kind, Role, Satisfaction,
                     Unit, User)
-from services import clock, deadlines, policy
+from services import bounds, clock, deadlines, policy
 from services.links import without_links
 from services.labels import (CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS, FIELD_LABELS, KIND_LABELS,
                              LEVEL_LABELS, PLAN_STATE_LABELS, ROLE_LABELS, SATISFACTION_LABELS, SEVERITY_LABELS,
@@ -84,8 +85,36 @@ class DatabaseId(IntegerConverter):
     """`<int:...>` in every URL: a number larger than a database integer is a 404, not an overflow."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", bounds.MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def within_bounds(form, field):
+    """WTForms validator for every date and date-time field: inside services.bounds' range, so that
+    no year 1 or 9999 reaches the date arithmetic or the database."""
+    if field.data is None:
+        return
+    try:
+        if isinstance(field.data, datetime):
+            bounds.check_local_moment(field.data)
+        else:
+            bounds.check_day(field.data)
+    except bounds.OutOfBounds as error:
+        raise ValidationError(bounds_message(error)) from None
+
+
+def bounds_message(error: bounds.OutOfBounds) -> str:
+    if error.what == "page":
+        return _("There are at most %(count)s pages; narrow the filter instead.", count=f"{bounds.MAX_PAGE:,}")
+    return _("Enter a date from %(earliest)s to %(latest)s.", earliest=f"{error.earliest:%Y-%m-%d}",
+             latest=f"{error.latest:%Y-%m-%d}")
+
+
+def check_page_number() -> None:
+    """Before every request: a list's ?page= beyond services.bounds.MAX_PAGE is refused (400) with a
+    message, whichever view pages (they all read the same parameter through db.paginate)."""
+    if "page" in request.args:
+        bounds.page_number(request.args.get("page"))
 
 
 def role_required(*roles: Role):

@@ -255,8 +255,9 @@ def adjust_deadline(complaint: Complaint, actor: User, deadline_id: int, new_due
     """Move one running clock of this case by hand, with the reason on the timeline."""
     _check(policy.can_adjust_deadline(actor, complaint), complaint, expected_version)
     deadline = next((d for d in complaint.deadlines if d.id == deadline_id and d.met_at is None), None)
-    if deadline is None or new_due <= clock.now():
+    if deadline is None:
         raise Refused()
+    deadlines.check_adjustment(complaint, deadline, new_due)   # raises deadlines.BadAdjustment
     old = deadline.due_at
     deadlines.move_deadline(complaint, deadline, new_due)
     log_event(complaint, actor, "deadline_changed",

@@ -113,6 +113,51 @@ def extend_ceiling(complaint: Complaint, extension_number: int) -> Deadline:
     return deadline
 
 
+class BadAdjustment(ValueError):
+    """A clock moved by hand where its rule does not allow: into the past (`latest` None) or beyond
+    `latest`, the furthest its rule allows."""
+
+    def __init__(self, latest: datetime | None):
+        super().__init__("into the past" if latest is None else f"beyond {latest}")
+        self.latest = latest
+
+
+# The clocks that are themselves a regulatory ceiling: they move only as their rule says.
+CEILINGS = (DeadlineKind.FINAL_DECISION, DeadlineKind.REVIEW)
+
+
+def ceiling_of(complaint: Complaint, deadline: Deadline) -> datetime:
+    """Where a ceiling clock may be at most: the final decision 15 days from receipt, or as far as the
+    recorded extensions took it (extend_ceiling); a review 30 days from its opening."""
+    if deadline.kind == DeadlineKind.FINAL_DECISION:
+        extended = timedelta(days=current_app.config["EXTENSION_DAYS"] * len(complaint.extensions))
+        return complaint.received_at + max(rule(DeadlineKind.FINAL_DECISION).period, extended)
+    return deadline.started_at + rule(deadline.kind).period
+
+
+def latest_adjustment(complaint: Complaint, deadline: Deadline, now: datetime) -> datetime:
+    """The furthest a hand adjustment may move a clock: a ceiling no further than its rule; every other
+    clock no further than the case's running ceiling (each step must be done before the decision is
+    due), or without one, no more than one period of its own rule from now."""
+    if deadline.kind in CEILINGS:
+        return ceiling_of(complaint, deadline)
+    running = [ceiling_of(complaint, d) for d in complaint.deadlines if d.kind in CEILINGS and d.met_at is None]
+    if running:
+        return min(running)
+    return now + rule(deadline.kind, complaint.level).period
+
+
+def check_adjustment(complaint: Complaint, deadline: Deadline, due: datetime) -> None:
+    """A clock moved by hand (complaints.adjust_deadline): neither into the past nor beyond its rule;
+    the regulatory ceiling moves later only through extensions (extend_ceiling)."""
+    now = clock.now()
+    if due <= now:
+        raise BadAdjustment(None)
+    latest = latest_adjustment(complaint, deadline, now)
+    if due > latest:
+        raise BadAdjustment(latest)
+
+
 def move_deadline(complaint: Complaint, deadline: Deadline, due: datetime) -> None:
     _set_due(deadline, due, rule(deadline.kind, complaint.level))
     _refresh_next_due(complaint)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Optional
 
-from services import clock
+from services import bounds, clock
 
 PERIOD_KINDS = ("week", "month", "quarter", "year", "custom")
 
@@ -110,7 +110,20 @@ def latest_complete(kind: str) -> Period:
 def parse_period(text: Optional[str], start: Optional[str] = None, end: Optional[str] = None,
                  default_kind: str = "month") -> Period:
     """2026-W47, 2026-11, 2026-Q4, 2026, or start/end dates (both inclusive); none: the current
-    period of `default_kind`."""
+    period of `default_kind`. Only days within services.bounds (BadPeriod("bounds") otherwise)."""
+    period = _parse_period(text, start, end, default_kind)
+    _within_bounds(period.end - timedelta(days=1))
+    return period
+
+
+def _within_bounds(day: date) -> date:
+    try:
+        return bounds.check_day(day)
+    except bounds.OutOfBounds as error:
+        raise BadPeriod("bounds") from error
+
+
+def _parse_period(text: Optional[str], start: Optional[str], end: Optional[str], default_kind: str) -> Period:
     if start or end:
         try:
             first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
@@ -118,19 +131,21 @@ def parse_period(text: Optional[str], start: Optional[str] = None, end: Optional
             raise BadPeriod("dates") from None
         if last < first or (last - first).days > 3 * 366:
             raise BadPeriod("range")
-        return Period("custom", first, last + timedelta(days=1))
+        return Period("custom", _within_bounds(first), _within_bounds(last) + timedelta(days=1))
     text = (text or "").strip()
     if not text:
         return {"week": week, "month": month, "quarter": quarter, "year": year}[default_kind](today())
     try:
         if m := re.fullmatch(r"(\d{4})-W(\d{1,2})", text):
-            return week(date.fromisocalendar(int(m[1]), int(m[2]), 1))
+            return week(_within_bounds(date.fromisocalendar(int(m[1]), int(m[2]), 1)))
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-            return month(date(int(m[1]), int(m[2]), 1))
+            return month(_within_bounds(date(int(m[1]), int(m[2]), 1)))
         if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
-            return quarter(date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1))
+            return quarter(_within_bounds(date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1)))
         if re.fullmatch(r"\d{4}", text):
-            return year(date(int(text), 1, 1))
+            return year(_within_bounds(date(int(text), 1, 1)))
+    except BadPeriod:
+        raise
     except ValueError:
         pass
     raise BadPeriod("format")

@@ -1,9 +1,11 @@
-"""Property-based tests (hypothesis): random data posted to every form of the app never causes a
-server error, and text that looks like script shows as text on the complaint page."""
+"""Property-based tests (hypothesis): random data posted to every form of the app, and extreme values in
+every query parameter of every GET route, never cause a server error; text that looks like script shows
+as text on the complaint page."""
 from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -151,3 +153,89 @@ def test_a_nul_character_is_refused_not_a_server_error(client_for):
 def test_an_id_beyond_a_database_integer_is_404(client_for):
     """Found by the fuzz test: SQLite overflowed on 2**63."""
     assert client_for("center1").get(f"/complaints/{2**63}").status_code == 404
+
+
+# The query parameters each GET route reads (from its view and the GET forms it reads request.args into).
+# Every GET route of the url_map must be listed: a new route's parameters get fuzzed from the day it ships.
+# (blueprints.ui.check_page_number reads `page` before every request; the lists use it.)
+LEDGER_FILTER = ["q", "date_from", "date_to", "unit", "category", "channel", "severity", "level", "state",
+                 "overdue", "satisfaction", "kind", "sort"]
+PERIOD = ["period", "from", "to", "unit"]
+AUDIT_FILTER = ["source", "date_from", "date_to", "username", "number", "action"]
+QUERY_PARAMETERS = {
+    "static": [], "healthz": [], "auth.login": [], "auth.home": [], "auth.session_status": [],
+    "auth.change_password": [], "intake.mine": ["page"], "intake.register": [], "branch.queue": ["page"],
+    "branch.approvals": ["page"], "department.queue": ["page"], "center.overview": ["page"],
+    "center.incidents": ["page"], "center.visits": ["page"],
+    "complaints.show": [], "complaints.notice": [], "complaints.incident": [],
+    "admin.index": [], "admin.rules": [], "admin.calendar_overrides": ["page"], "admin.units": [],
+    "admin.edit_unit": [], "admin.users": ["q", "page"], "admin.edit_user": [], "admin.categories": [],
+    "admin.routing": [], "admin.edit_routing_rule": [], "admin.mail_check": [], "attachments.download": [],
+    "notices.index": [], "public.complain": [], "public.track": ["number"], "public.use_link": [],
+    "public.status": [], "ledger.index": LEDGER_FILTER + ["after", "before", "export"],
+    "ledger.count": LEDGER_FILTER, "ledger.export_status": [], "ledger.download": [], "ledger.print_form": [],
+    "reports.statistics": PERIOD, "reports.periodic": PERIOD, "reports.periodic_print": PERIOD,
+    "reports.periodic_excel": PERIOD, "reports.assessment": PERIOD, "reports.assessment_excel": PERIOD,
+    "reports.actions": ["status", "page"], "reports.new_action": [],
+    "audit.index": AUDIT_FILTER + ["page"], "audit.export": AUDIT_FILTER,
+}
+EDGE_QUERY_VALUES = st.sampled_from([
+    "0001-01-01", "9999-12-31", "1999-12-31", "2000-01-01", "2036-11-24", "2036-11-25", "2026-02-29",
+    "9999-W52", "0001-W01", "2026-W53", "2026-W00", "9999-Q4", "0001-Q1", "9999-12", "0001", "9999", "2026-13",
+    "99999999999999999999", "-99999999999999999999", "10001", "-1", "0", "1e309", "1_000_000", "٣",
+    "\x00", "a\x00b", b"\xff\xfe\xfd", b"%\xc0\xaf", "\ud7ff", "🙂" * 40, "x" * 5000, "' OR 1=1 --",
+])
+QUERY_VALUE = st.one_of(EDGE_QUERY_VALUES, st.text(max_size=50),
+                        st.integers(min_value=-2**70, max_value=2**70).map(str))
+
+
+def get_targets(app, cases) -> list[tuple[Role | None, str, list[str]]]:
+    """(who asks, URL, its query parameters) for every GET route, as a role the matrix lets in."""
+    targets = []
+    for endpoint, method in sorted(routes_of(app)):
+        if method != "GET":
+            continue
+        rule = TABLE[(endpoint, method)]
+        who = None if rule.who == PUBLIC else (Role.CENTER if Role.CENTER in rule.who else min(rule.who))
+        targets.append((who, rule.url.format(**cases["own"]), QUERY_PARAMETERS[endpoint]))
+    targets.append((Role.ADMIN, "/audit/", QUERY_PARAMETERS["audit.index"]))   # the administrator's own source
+    return targets
+
+
+# Tried on each parameter alone, every run: one of each kind that broke a view before (a year 1 or 9999
+# in the date arithmetic, a period past 9999, an integer beyond the database's, NUL). Broken encodings and
+# the rest come in the random combinations below.
+SWEEP = ["0001-01-01", "9999-12-31", "9999-W52", "0001", "99999999999999999999", "a\x00b"]
+
+
+def fuzz_get(client, url: str, parameters: list[str]) -> None:
+    for name in parameters:
+        for value in SWEEP:
+            response = client.get(url, query_string=urlencode({name: value}))
+            assert response.status_code < 500, (url, name, value, response.status_code)
+
+    # Random combinations besides, with `page` and an unknown name on every route.
+    names = st.sampled_from(parameters + ["page", "x"])
+
+    @FUZZ
+    @given(st.dictionaries(names, QUERY_VALUE, max_size=4), st.booleans())
+    def never_a_server_error(query, htmx):
+        headers = {"HX-Request": "true"} if htmx else {}
+        response = client.get(url, query_string=urlencode(query), headers=headers)
+        assert response.status_code < 500, (url, query, response.status_code)
+    never_a_server_error()
+
+
+@pytest.mark.one_backend
+def test_every_get_route_has_its_query_parameters_listed(app):
+    gets = {endpoint for endpoint, method in routes_of(app) if method == "GET"}
+    assert gets == set(QUERY_PARAMETERS), "list the query parameters of a new GET route in QUERY_PARAMETERS"
+
+
+def test_extreme_query_parameters_of_every_get_route_never_fail_with_a_server_error(app, client_for, tmp_path):
+    cases = cases_handled_by_both_units(client_for, tmp_path)
+    clients = {}
+    for who, url, parameters in get_targets(app, cases):
+        if who not in clients:
+            clients[who] = client_for(ACCOUNTS[who]) if who else _anonymous(app)
+        fuzz_get(clients[who], url, parameters)

@@ -200,7 +200,8 @@ def test_unit_assessment(november):
     assert (rows["BR01"].received, rows["BR02"].received, rows["BR02"].reopened) == (3, 3, 1)
 
 
-def test_periods_parse_and_move():
+@pytest.mark.one_backend
+def test_periods_parse_and_move(app):   # the app's clock: a period may lie at most ten years ahead
     assert periods.parse_period("2026-W47") == Period("week", date(2026, 11, 16), date(2026, 11, 23))
     assert periods.parse_period("2026-Q4") == Period("quarter", date(2026, 10, 1), date(2027, 1, 1))
     assert periods.parse_period("2026-12").next() == Period("month", date(2027, 1, 1), date(2027, 2, 1))

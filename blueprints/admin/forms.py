@@ -4,6 +4,8 @@ from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectFie
 from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
+from blueprints.ui import within_bounds
+
 MAX_MINUTES = 400 * 24 * 60
 
 
@@ -20,7 +22,7 @@ class RuleForm(FlaskForm):
 
 
 class CalendarOverrideForm(FlaskForm):
-    day = DateField(_l("Day"), validators=[DataRequired(_l("Enter a valid date."))])
+    day = DateField(_l("Day"), validators=[DataRequired(_l("Enter a valid date.")), within_bounds])
     workday = RadioField(_l("That day is"), choices=[("1", _l("a working day")), ("0", _l("a day off"))],
                          validators=[InputRequired(_l("Choose working day or day off."))])
     note = StringField(_l("Note"), validators=[Length(max=200)])

@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from blueprints.ui import within_bounds
+
 
 class AuditFilterForm(FlaskForm):
     """The audit page's filters, read from the query string (a GET form: nothing to protect with CSRF)."""
@@ -11,8 +13,8 @@ class AuditFilterForm(FlaskForm):
 
     source = RadioField(_l("What"), choices=[("complaints", _l("Complaints: views and changes")),
                                              ("admin", _l("Administration changes"))], default="complaints")
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional(), within_bounds])
+    date_to = DateField(_l("To"), validators=[Optional(), within_bounds])
     username = StringField(_l("User (username)"), validators=[Optional(), Length(max=64)])
     number = StringField(_l("Complaint number"), validators=[Optional(), Length(max=32)])
     action = SelectField(_l("Action"), default="")

@@ -13,7 +13,7 @@ from blueprints.audit.forms import AuditFilterForm
 from blueprints.ui import describe_changes, local_datetime, role_required
 from extensions import db
 from models import Role
-from services import audit
+from services import audit, bounds
 from services.labels import ADMIN_ACTION_LABELS, EVENT_LABELS
 
 COMPLAINT_ROLES = {Role.CENTER, Role.LEADER}
@@ -45,7 +45,7 @@ def index():
     if not form.validate():
         return render_template("audit/index.html", form=form, source=source, rows=[], page=1, has_next=False,
                                labels=ADMIN_ACTION_LABELS, described={}), 422
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = bounds.page_number(request.args.get("page"))
     rows, has_next = audit.page_of(_query(form, source), page, PER_PAGE)
     # A complaint's changes in words, as on its own page; the administrators' entries as recorded.
     described = describe_changes([row[0] for row in rows]) if source == "complaints" else {}

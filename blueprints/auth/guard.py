@@ -63,7 +63,10 @@ def enforce_session():
 
 @bp.before_app_request
 def refuse_nul_characters():
-    """No form has a use for NUL characters, and PostgreSQL cannot store them in text: 400, not 500."""
+    """No form or query string has a use for NUL characters, and PostgreSQL cannot take them in text
+    (not even to compare): 400, not 500."""
+    if any("\x00" in value for values in request.args.listvalues() for value in values):
+        abort(400)
     if request.method == "POST" and any("\x00" in value for values in request.form.listvalues() for value in values):
         abort(400)
 

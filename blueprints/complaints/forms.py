@@ -4,6 +4,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, 
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from blueprints.ui import within_bounds
 from models import ContactChannel, Satisfaction
 from services.labels import CONTACT_LABELS, SATISFACTION_LABELS
 from wtforms.widgets import HiddenInput
@@ -87,7 +88,7 @@ class PlanForm(VersionedForm):
     steps = TextAreaField(_l("Steps"), validators=[DataRequired(_l("Describe the steps.")), Length(max=5000)])
     responsible = StringField(_l("Responsible person"), validators=[
         DataRequired(_l("Name the responsible person.")), Length(max=100)])
-    due_date = DateField(_l("To be done by"), validators=[DataRequired(_l("Enter a valid date."))])
+    due_date = DateField(_l("To be done by"), validators=[DataRequired(_l("Enter a valid date.")), within_bounds])
     compensation = DecimalField(_l("Compensation (yuan, if any)"), places=2, validators=[
         Optional(), NumberRange(min=0, max=100_000_000, message=_l("Enter an amount of 0 or more."))])
 
@@ -144,6 +145,6 @@ class WithdrawForm(VersionedForm):
 class AdjustDeadlineForm(VersionedForm):
     deadline = SelectField(_l("Clock"), coerce=int, validators=[DataRequired(_l("Choose the clock."))])
     new_due = DateTimeLocalField(_l("New due time"), format="%Y-%m-%dT%H:%M",
-                                 validators=[DataRequired(_l("Enter a valid date and time."))])
+                                 validators=[DataRequired(_l("Enter a valid date and time.")), within_bounds])
     reason = TextAreaField(_l("Why this case's clock moves"), validators=[
         DataRequired(_l("Enter the reason.")), Length(max=2000)])

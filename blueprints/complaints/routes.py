@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from wtforms import BooleanField, SelectField
 
 from blueprints.complaints import bp
 from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, AnswerFields, AnswerForm, ContactForm,
@@ -13,9 +14,8 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ContactChannel, Incident, Satisfaction, Unit, User
-from services import choices, clock, complaints, incidents, policy, routing, severity, timeline
+from services import choices, clock, complaints, deadlines, incidents, policy, routing, severity, timeline
 from services.complaints import ConflictOfInterest, StaleComplaint
-from services.errors import Refused
 from services.labels import DEADLINE_LABELS
 
 
@@ -51,13 +51,38 @@ def _adjust_form(complaint: Complaint, submitted: bool = False) -> AdjustDeadlin
     return form
 
 
+class FieldRefused(Exception):
+    """A value of the form the rules do not allow: the form comes back with this message under the
+    field and the typed text kept (422), instead of a 403 page that drops it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
 def _dispatch(complaint, form):
     unit = db.session.get(Unit, form.unit.data)
     assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
     if unit is None:
-        raise Refused()
+        raise FieldRefused("unit", _("Choose a department."))
+    if assignee is not None and (assignee.unit_id != unit.id or assignee.role not in policy.DEPARTMENT_ROLES):
+        raise FieldRefused("assignee", _("%(person)s is not in %(unit)s: choose a person of that department, or "
+                                         "the whole department.", person=assignee.name,
+                                         unit=unit.display_name(current_locale())))
     complaints.dispatch_complaint(complaint, current_user, unit, assignee, (form.note.data or "").strip(),
                            expected_version=form.version.data)
+
+
+def _adjust(complaint, form):
+    try:
+        complaints.adjust_deadline(complaint, current_user, form.deadline.data, clock.from_local(form.new_due.data),
+                            form.reason.data.strip(), expected_version=form.version.data)
+    except deadlines.BadAdjustment as error:
+        if error.latest is None:
+            raise FieldRefused("new_due", _("The new due time must be in the future.")) from None
+        raise FieldRefused("new_due", _("This clock may be set at the latest to %(latest)s: the regulatory ceiling "
+                                        "moves only through an extension (with the reason and the customer told).",
+                                        latest=local_datetime(error.latest))) from None
 
 
 def _conflict_message() -> str:
@@ -93,9 +118,7 @@ ACTIONS = {
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
     "takeover": (policy.can_take_over, TakeOverForm, lambda c, f: complaints.take_over(
         c, current_user, expected_version=f.version.data)),
-    "adjust": (policy.can_adjust_deadline, _adjust_form, lambda c, f: complaints.adjust_deadline(
-        c, current_user, f.deadline.data, clock.from_local(f.new_due.data), f.reason.data.strip(),
-        expected_version=f.version.data)),
+    "adjust": (policy.can_adjust_deadline, _adjust_form, lambda c, f: _adjust(c, f)),
     "extend": (policy.can_extend_ceiling, ExtendForm, lambda c, f: complaints.extend_decision_deadline(
         c, current_user, f.reason.data.strip(), f.customer_told.data, expected_version=f.version.data)),
     "notice": (policy.can_send_notice, NoticeForm, lambda c, f: complaints.send_decision_notice(
@@ -133,20 +156,55 @@ def _forms(complaint: Complaint, submitted: dict) -> dict:
     return forms
 
 
-def _render(complaint: Complaint, status: int = 200, submitted: dict | None = None):
+def _render(complaint: Complaint, status: int = 200, submitted: dict | None = None, conflict: dict | None = None):
     events = db.session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id,
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
     return render_template("complaints/show.html", complaint=complaint, events=events,
                            changes=describe_changes(events),
                            similar=severity.similar_complaints(complaint, current_user),
-                           forms=_forms(complaint, submitted or {})), status
+                           forms=_forms(complaint, submitted or {}), conflict=conflict), status
 
 
-def _stale(complaint: Complaint):
+def _typed(form) -> list[tuple[str, str]]:
+    """What the user filled in, field by field, as they would read it (a choice by its label)."""
+    typed = []
+    for field in form:
+        if field.type in ("CSRFTokenField", "HiddenField") or field.name.endswith("version"):
+            continue
+        if isinstance(field, BooleanField):
+            value = _("Yes") if field.data else ""
+        elif isinstance(field, SelectField):
+            value = next((str(label) for _key, label, selected, *_rest in field.iter_choices() if selected), "")
+            value = value if field.data else ""
+        else:
+            value = field.data if isinstance(field.data, str) else (field.raw_data or [""])[0]
+        if value and str(value).strip():
+            typed.append((str(field.label.text), str(value)))
+    return typed
+
+
+def _stale(complaint: Complaint, action: str, form):
+    """409: the current state, with what the user typed next to what changed meanwhile; the form keeps
+    the text (on the current version, so sending it again is a decision taken on what is now stored)."""
     flash(_("Someone else changed this complaint while you had it open. Nothing of yours was "
             "saved over it: here is its current state, please check it and try again."), "error")
-    return _render(complaint, 409)
+    seen = form.version.data if hasattr(form, "version") and isinstance(form.version.data, int) else None
+    missed = min(max(complaint.version - seen, 1), 10) if seen is not None else 1
+    meanwhile = list(reversed(db.session.scalars(
+        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.action != "viewed")
+        .order_by(ComplaintEvent.id.desc()).limit(missed)).all()))
+    still_allowed = ACTIONS[action][0](current_user, complaint)
+    if still_allowed and hasattr(form, "version"):
+        form.version.data, form.version.raw_data = complaint.version, None   # raw_data would render first
+    conflict = {"typed": _typed(form), "kept": still_allowed, "events": meanwhile,
+                "changes": describe_changes(meanwhile)}
+    return _render(complaint, 409, {action: form} if still_allowed else None, conflict)
+
+
+def _posted_form(action: str, complaint: Complaint):
+    make_form = ACTIONS[action][1]
+    return make_form(complaint, submitted=True) if action in BUILT_FOR_THE_COMPLAINT else make_form(prefix=action)
 
 
 @bp.get("/<int:complaint_id>")
@@ -169,13 +227,14 @@ def act(complaint_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
     complaint = visible_complaint_or_404(complaint_id)
-    allowed, make_form, transition = ACTIONS[action]
+    allowed, transition = ACTIONS[action][0], ACTIONS[action][2]
     if not allowed(current_user, complaint):
         seen = request.form.get(f"{action}-version", type=int)
         if seen is not None and seen != complaint.version:
-            return _stale(complaint)   # someone else's change is why it is no longer possible
+            # someone else's change is why it is no longer possible
+            return _stale(complaint, action, _posted_form(action, complaint))
         abort(403)
-    form = make_form(complaint, submitted=True) if action in BUILT_FOR_THE_COMPLAINT else make_form(prefix=action)
+    form = _posted_form(action, complaint)
     if not form.validate():
         return _render(complaint, 422, {action: form})
     try:
@@ -183,7 +242,7 @@ def act(complaint_id: int, action: str):
         db.session.commit()
     except (StaleComplaint, StaleDataError):
         db.session.rollback()
-        return _stale(db.session.get(Complaint, complaint.id))
+        return _stale(db.session.get(Complaint, complaint.id), action, form)
     except ConflictOfInterest:
         db.session.rollback()
         form.unit.errors = [_conflict_message()]
@@ -191,6 +250,10 @@ def act(complaint_id: int, action: str):
     except complaints.NoticeSentAlready as sent:
         db.session.rollback()
         return render_template("complaints/notice_again.html", complaint=complaint, form=form, sent_at=sent.at)
+    except FieldRefused as refusal:
+        db.session.rollback()
+        getattr(form, refusal.field).errors = [refusal.message]
+        return _render(db.session.get(Complaint, complaint.id), 422, {action: form})
     return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
 
 

@@ -9,15 +9,14 @@ from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, 
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from models import Channel, Kind
-from services import clock
+from services import bounds, clock
 from services.choices import active_categories, all_units, colleagues
 from services.incidents import count_open_incidents, open_incidents
 from services.labels import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 # Registration is due within 15 minutes of receipt; older receipts are still accepted
-# (the record shows the late registration), but not ones from the future or years ago.
-CLOCK_SKEW = timedelta(minutes=5)
+# (the record shows the late registration), but not ones from the future (services.bounds) or years ago.
 OLDEST_RECEIPT = timedelta(days=365)
 
 
@@ -37,11 +36,13 @@ def phone_or_email(form, field):
 def received_in_the_past(form, field):
     if field.data is None:
         return
-    received = clock.from_local(field.data)
-    now = clock.now()
-    if received > now + CLOCK_SKEW:
-        raise ValidationError(_l("The time received cannot be in the future."))
-    if received < now - OLDEST_RECEIPT:
+    try:
+        bounds.check_received(field.data)
+    except bounds.OutOfBounds as error:
+        if error.too_late:
+            raise ValidationError(_l("The time received cannot be in the future.")) from None
+        raise ValidationError(_l("The time received is more than a year ago.")) from None
+    if clock.from_local(field.data) < clock.now() - OLDEST_RECEIPT:
         raise ValidationError(_l("The time received is more than a year ago."))
 
 

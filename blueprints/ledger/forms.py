@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from blueprints.ui import within_bounds
 from services import ledger
 from services.labels import (CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS, SEVERITY_LABELS,
                              STATE_LABELS)
@@ -19,8 +20,8 @@ SORT_CHOICES = [
 
 class LedgerFilterForm(Form):
     q = StringField(_l("Search number, customer, content"), [Optional(), Length(max=100)])
-    date_from = DateField(_l("Registered from"), [Optional()])
-    date_to = DateField(_l("Registered until"), [Optional()])
+    date_from = DateField(_l("Registered from"), [Optional(), within_bounds])
+    date_to = DateField(_l("Registered until"), [Optional(), within_bounds])
     unit = SelectField(_l("Unit"), default="")
     category = SelectField(_l("Category"), default="")
     channel = SelectField(_l("Channel"), default="", choices=[ANY] + [(k.value, v) for k, v in CHANNEL_LABELS.items()])

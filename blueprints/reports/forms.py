@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from blueprints.ui import within_bounds
 from services import clock
 from services.labels import CAUSE_LABELS
 
@@ -15,7 +16,7 @@ class ActionForm(FlaskForm):
         DataRequired(_l("Describe the action.")), Length(max=2000)])
     preventive = BooleanField(_l("Preventive (keeps it from happening again)"))
     owner = SelectField(_l("Owner"), coerce=int, validators=[DataRequired(_l("Choose the owner."))])
-    due_date = DateField(_l("Due date"), validators=[DataRequired(_l("Enter the due date (YYYY-MM-DD)."))])
+    due_date = DateField(_l("Due date"), validators=[DataRequired(_l("Enter the due date (YYYY-MM-DD).")), within_bounds])
 
     def validate_due_date(self, field):
         if field.data and field.data < clock.to_local(clock.now()).date():

@@ -7,10 +7,10 @@ from blueprints.reports import bp
 from blueprints.reports.tables import DIMENSIONS, assessment_table, labels, report_tables
 from blueprints.reports.excel import workbook
 from blueprints.reports.forms import ActionForm, DoneForm
-from blueprints.ui import current_locale, role_required, visible_complaint_or_404
+from blueprints.ui import bounds_message, current_locale, role_required, visible_complaint_or_404
 from extensions import db
 from models import CauseKind, Complaint, Role, Unit, UnitKind, User
-from services import clock, improvement, periods, policy
+from services import bounds, clock, improvement, periods, policy
 from services import statistics as stats
 from services.labels import CAUSE_LABELS
 
@@ -49,7 +49,7 @@ def _scope():
     """What the user may count (their unit's complaints; everything for the center and leaders),
     narrowed to one unit when the center or a leader asks for it."""
     scope = policy.visible_complaints(current_user)
-    unit_id = request.args.get("unit", type=int)
+    unit_id = bounds.database_id(request.args.get("unit"))
     if unit_id and current_user.role in policy.SEE_ALL_ROLES:
         scope = and_(scope, or_(Complaint.unit_id == unit_id, Complaint.handling_unit_id == unit_id))
     return scope
@@ -63,6 +63,8 @@ def _period(default_kind: str, latest: bool = False):
     try:
         return periods.parse_period(args.get("period"), args.get("from"), args.get("to"), default_kind), None
     except periods.BadPeriod as error:
+        if str(error) == "bounds":
+            return None, bounds_message(error.__cause__)
         if str(error) == "range":
             return None, _("The end date must be on or after the start date, at most three years later.")
         return None, _("Give the period as 2026-W47 (week), 2026-11 (month), 2026-Q4 (quarter) or 2026 (year), "
@@ -88,7 +90,7 @@ def _filter_context(period, error):
 
 
 def _scope_label() -> str:
-    unit_id = request.args.get("unit", type=int)
+    unit_id = bounds.database_id(request.args.get("unit"))
     if current_user.role in policy.SEE_ALL_ROLES:
         unit = db.session.get(Unit, unit_id) if unit_id else None
         return unit.display_name(current_locale()) if unit else _("All units")
