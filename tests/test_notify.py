@@ -8,8 +8,9 @@ import threading
 from sqlalchemy import select
 
 from extensions import db
-from models import AdminAuditEntry, OutboxMessage, OutboxState
+from models import AdminAuditEntry, Complaint, OutboxMessage, OutboxState
 from services import notify
+from tests.helpers import register
 from tests.test_public import public_client, web_form
 
 POISON = "手机银行\r\nX-Probe: 1"
@@ -54,6 +55,8 @@ def test_public_complaints_with_a_header_in_the_object_do_not_stop_the_mail(app,
     for n in range(4):
         response = client.post("/complain", data=web_form(object_text=POISON, email=f"c{n}@example.net"))
         assert response.status_code == 200
+    objects = set(db.session.scalars(select(Complaint.object_text)))
+    assert objects == {"手机银行 X-Probe: 1"}                        # flattened at input, nothing else lost
     notify.deliver_due()
     assert mailbox.to("leader1@example.com"), "the major complaint's notice reached the leader"
     assert all(m["X-Probe"] is None for m in mailbox.messages)
@@ -151,3 +154,11 @@ def test_a_batch_goes_over_one_connection_and_side_by_side_deliveries_send_each_
     assert len({m["Message-ID"] for m in mailbox.messages}) == len(ids)
     assert len(connections) <= 2 * 3                                # a connection per chunk, not per message
     assert {_state(i).state for i in ids} == {OutboxState.SENT}
+
+
+def test_single_line_fields_are_flattened_at_input_and_text_areas_keep_their_lines(client_for):
+    staff = client_for("staff1")
+    complaint = register(staff, object_text="城东支行\r\n二号窗口", customer_name="王\n建国",
+                         content="第一行\r\n第二行")
+    assert complaint.object_text == "城东支行 二号窗口" and complaint.customer_name == "王 建国"
+    assert complaint.content == "第一行\r\n第二行" or complaint.content == "第一行\n第二行"

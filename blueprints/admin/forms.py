@@ -1,15 +1,15 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TimeField
 from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
+from blueprints.forms import Form
 from blueprints.ui import within_bounds
 
 MAX_MINUTES = 400 * 24 * 60
 
 
-class RuleForm(FlaskForm):
+class RuleForm(Form):
     period = IntegerField(_l("Period (minutes)"), validators=[
         InputRequired(_l("Enter a number of minutes.")),
         NumberRange(min=1, max=MAX_MINUTES, message=_l("Between 1 minute and 400 days."))])
@@ -21,14 +21,14 @@ class RuleForm(FlaskForm):
         NumberRange(min=0, max=MAX_MINUTES, message=_l("Between 0 and 400 days."))])
 
 
-class CalendarOverrideForm(FlaskForm):
+class CalendarOverrideForm(Form):
     day = DateField(_l("Day"), validators=[DataRequired(_l("Enter a valid date.")), within_bounds])
     workday = RadioField(_l("That day is"), choices=[("1", _l("a working day")), ("0", _l("a day off"))],
                          validators=[InputRequired(_l("Choose working day or day off."))])
     note = StringField(_l("Note"), validators=[Length(max=200)])
 
 
-class UnitHoursForm(FlaskForm):
+class UnitHoursForm(Form):
     work_start = TimeField(_l("Work starts"), validators=[Optional()])
     work_end = TimeField(_l("Work ends"), validators=[Optional()])
 
@@ -44,7 +44,7 @@ class UnitHoursForm(FlaskForm):
 CODE = Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Letters, digits, - and _ only."))
 
 
-class UnitFields(FlaskForm):
+class UnitFields(Form):
     name = StringField(_l("Name (Chinese)"), validators=[DataRequired(_l("Enter the name.")), Length(max=100)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Enter the English name.")),
                                                               Length(max=100)])
@@ -56,7 +56,7 @@ class UnitForm(UnitFields):
     kind = SelectField(_l("Kind"), validators=[DataRequired(_l("Choose the kind of unit."))])
 
 
-class UserFields(FlaskForm):
+class UserFields(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the full name.")), Length(max=100)])
     email = StringField(_l("E-mail"), validators=[DataRequired(_l("Enter the e-mail address.")), Length(max=254),
                                                   Email(_l("Enter a valid e-mail address."))])
@@ -70,7 +70,7 @@ class UserForm(UserFields):
         Regexp(r"^[a-z0-9._-]+$", message=_l("Lower-case letters, digits, '.', '-' and '_' only."))])
 
 
-class CategoryFields(FlaskForm):
+class CategoryFields(Form):
     name = StringField(_l("Name (Chinese)"), validators=[DataRequired(_l("Enter the name.")), Length(max=100)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Enter the English name.")),
                                                               Length(max=100)])
@@ -82,12 +82,12 @@ class CategoryForm(CategoryFields):
     code = StringField(_l("Code"), validators=[DataRequired(_l("Enter a code.")), Length(max=32), CODE])
 
 
-class MailCheckForm(FlaskForm):
+class MailCheckForm(Form):
     to = StringField(_l("Send a test e-mail to"), validators=[
         DataRequired(_l("Enter the e-mail address.")), Length(max=254), Email(_l("Enter a valid e-mail address."))])
 
 
-class ObjectRuleForm(FlaskForm):
+class ObjectRuleForm(Form):
     """A routing rule by what the complaint is about; 0 in a select means "any"."""
     category = SelectField(_l("Category"), coerce=int, default=0)
     object_unit = SelectField(_l("Unit complained about"), coerce=int, default=0)

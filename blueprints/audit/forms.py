@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from blueprints.forms import Form
 from blueprints.ui import within_bounds
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """The audit page's filters, read from the query string (a GET form: nothing to protect with CSRF)."""
     class Meta:
         csrf = False

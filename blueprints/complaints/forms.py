@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, IntegerField, RadioField,
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from blueprints.forms import Form
 from blueprints.ui import within_bounds
 from models import ContactChannel, Satisfaction
 from services.labels import CONTACT_LABELS, SATISFACTION_LABELS
@@ -12,7 +12,7 @@ from wtforms.widgets import HiddenInput
 CONTACT_CHOICES = [(c.value, CONTACT_LABELS[c]) for c in ContactChannel]
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(Form):
     """Every change carries the version the user saw, so a concurrent change is never overwritten."""
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
@@ -23,7 +23,7 @@ class DispatchForm(VersionedForm):
     note = TextAreaField(_l("Note to the department"), validators=[Optional(), Length(max=1000)])
 
 
-class AnswerFields(FlaskForm):
+class AnswerFields(Form):
     cause = TextAreaField(_l("Cause"), validators=[DataRequired(_l("Enter the cause.")), Length(max=5000)])
     result = TextAreaField(_l("Handling result"), validators=[
         DataRequired(_l("Enter the handling result.")), Length(max=5000)])
@@ -42,7 +42,7 @@ class ReturnForm(VersionedForm):
         DataRequired(_l("Say why the answer is sent back.")), Length(max=2000)])
 
 
-class ResultFields(FlaskForm):
+class ResultFields(Form):
     result = TextAreaField(_l("Result told to the customer"), validators=[
         DataRequired(_l("Enter what the customer was told.")), Length(max=5000)])
     channel = SelectField(_l("How the customer was told"), choices=CONTACT_CHOICES, default="phone")
@@ -59,7 +59,7 @@ class InvalidForm(VersionedForm):
         DataRequired(_l("Enter the answer given to the customer.")), Length(max=5000)])
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     channel = SelectField(_l("Channel"), choices=CONTACT_CHOICES, default="phone")
     content = TextAreaField(_l("What was said"), validators=[
         DataRequired(_l("Enter what was said.")), Length(max=2000)])
@@ -112,7 +112,7 @@ class TakeOverForm(VersionedForm):
     pass
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     text = TextAreaField(_l("Progress note"), validators=[
         DataRequired(_l("Write what was done.")), Length(max=2000)])
 
@@ -124,7 +124,7 @@ class ExtendForm(VersionedForm):
                                  validators=[DataRequired(_l("Tell the customer first."))])
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(Form):
     again = HiddenField()     # "1" once the user confirmed sending it a second time
 
 
@@ -133,7 +133,7 @@ class ReviewRequestForm(VersionedForm):
         DataRequired(_l("Enter what the customer disputes.")), Length(max=5000)])
 
 
-class IncidentDispatchForm(FlaskForm):
+class IncidentDispatchForm(Form):
     unit = SelectField(_l("Department"), coerce=int, validators=[DataRequired(_l("Choose a department."))])
 
 

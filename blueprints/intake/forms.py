@@ -4,10 +4,10 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from blueprints.forms import Form
 from models import Channel, Kind
 from services import bounds, clock
 from services.choices import active_categories, all_units, colleagues
@@ -46,7 +46,7 @@ def received_in_the_past(form, field):
         raise ValidationError(_l("The time received is more than a year ago."))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     submission_token = HiddenField()
     customer_name = StringField(_l("Customer name"), validators=[
         DataRequired(_l("Enter the customer's name.")), Length(max=100)])

@@ -1,11 +1,11 @@
 """The administrator's page for the notices customers receive (subject and body per kind and language)."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from blueprints.forms import Form
 from blueprints.ui import role_required
 from config import LANGUAGES
 from extensions import db
@@ -25,7 +25,7 @@ def renders(form, field):
         raise ValidationError(_("The template cannot be used: %(error)s", error=exc))
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(Form):
     subject = StringField(_l("Subject"), validators=[DataRequired(_l("Enter a subject.")), Length(max=300)])
     body = TextAreaField(_l("Text"), validators=[DataRequired(_l("Enter the text.")), Length(max=5000), renders])
 

@@ -3,12 +3,12 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from blueprints.forms import Form
 from extensions import db
 from models import Satisfaction, Unit, UnitKind
 from services import attachments
@@ -31,7 +31,7 @@ def a_phone(form, field):
         raise ValidationError(_l("Enter a phone number of digits, for example 13800138000."))
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(Form):
     submission_token = HiddenField()
     customer_name = StringField(_l("Your name"), validators=[
         DataRequired(_l("Enter your name.")), Length(max=100, message=_l("At most 100 characters."))])
@@ -78,25 +78,25 @@ class ComplaintForm(FlaskForm):
             raise ValidationError(" ".join(refusals))
 
 
-class TrackForm(FlaskForm):
+class TrackForm(Form):
     number = StringField(_l("Complaint number"), validators=[
         DataRequired(_l("Enter the complaint number.")), Length(max=32)])
     code = StringField(_l("Tracking code"), validators=[DataRequired(_l("Enter the tracking code.")), Length(max=32)])
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     number = StringField(_l("Complaint number"), validators=[
         DataRequired(_l("Enter the complaint number.")), Length(max=32)])
     email = StringField(_l("The e-mail address you gave us"), validators=[
         DataRequired(_l("Enter your e-mail address.")), Length(max=254), an_email])
 
 
-class InformationForm(FlaskForm):
+class InformationForm(Form):
     text = TextAreaField(_l("Anything to add"), validators=[
         DataRequired(_l("Write what you want to add.")), Length(max=3000, message=_l("At most 3000 characters."))])
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(Form):
     rating = RadioField(_l("How satisfied are you with the result?"),
                         choices=[(s.value, SATISFACTION_LABELS[s]) for s in Satisfaction],
                         validators=[InputRequired(_l("Choose one answer."))])

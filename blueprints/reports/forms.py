@@ -1,14 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from blueprints.forms import Form
 from blueprints.ui import within_bounds
 from services import clock
 from services.labels import CAUSE_LABELS
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     cause_kind = SelectField(_l("Kind of cause"), choices=[("", _l("Choose…"))] + [
         (kind.value, label) for kind, label in CAUSE_LABELS.items()],
         validators=[DataRequired(_l("Choose the kind of cause."))])
@@ -23,6 +23,6 @@ class ActionForm(FlaskForm):
             raise ValidationError(_l("The due date cannot be in the past."))
 
 
-class DoneForm(FlaskForm):
+class DoneForm(Form):
     note = TextAreaField(_l("What was done"), validators=[
         DataRequired(_l("Say what was done.")), Length(max=2000)])
