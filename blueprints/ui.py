@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
 from extensions import db
-from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, Incident, Kind, Role, Satisfaction,
+from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, Incident, ComplaintKind, Role, Satisfaction,
                     Unit, User)
 from services import bounds, clock, deadlines, policy
 from services.links import without_links
@@ -22,7 +22,7 @@ from services.labels import (CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EV
                              STATE_LABELS)
 
 _ENUM_FIELDS = {"state": (ComplaintState, STATE_LABELS), "channel": (Channel, CHANNEL_LABELS),
-                "kind": (Kind, KIND_LABELS), "satisfaction": (Satisfaction, SATISFACTION_LABELS)}
+                "kind": (ComplaintKind, KIND_LABELS), "satisfaction": (Satisfaction, SATISFACTION_LABELS)}
 _REFERENCES = {"unit_id": Unit, "handling_unit_id": Unit, "object_unit_id": Unit, "owner_id": User,
                "handler_id": User, "assignee_id": User, "object_user_id": User, "category_id": Category,
                "incident_id": Incident, "review_of_id": Complaint}

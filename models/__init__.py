@@ -2,7 +2,7 @@
 from models.attachment import Attachment
 from models.audit import AdminAuditEntry
 from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel,
-                              ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, Kind, Level,
+                              ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, ComplaintKind, Level,
                               ObjectRoutingRule, Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
 from models.customer import CustomerAccess, CustomerMessage, MessageDirection, NoticeKind, NoticeTemplate
 from models.improvement import CauseKind, CorrectiveAction

@@ -37,7 +37,7 @@ class ComplaintState(str, enum.Enum):
     CLOSED = "closed"
 
 
-class Kind(str, enum.Enum):
+class ComplaintKind(str, enum.Enum):
     ROUTINE = "routine"             # 常规
     DISCOVERED = "discovered"       # 发掘性: found by staff
     CONCENTRATED = "concentrated"   # 集中性: many customers hit by one incident
@@ -180,7 +180,7 @@ class Complaint(db.Model):
     withdrawal_reason: Mapped[Optional[str]] = mapped_column(Text)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
     level: Mapped[int]
-    kind: Mapped[Kind] = mapped_column(enum_column(Kind), default=Kind.ROUTINE)
+    kind: Mapped[ComplaintKind] = mapped_column(enum_column(ComplaintKind), default=ComplaintKind.ROUTINE)
     # Severity criteria ticked at intake; `repeated` is set by the detection of 3+ complainants.
     collective: Mapped[bool] = mapped_column(default=False)
     litigation: Mapped[bool] = mapped_column(default=False)

@@ -4,7 +4,7 @@ reports all say the same. Every label is lazy: the language is chosen when it is
 from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
-from models import (CauseKind, Channel, ComplaintState, ContactChannel, DeadlineKind, Kind, NoticeKind, PlanState,
+from models import (CauseKind, Channel, ComplaintState, ContactChannel, DeadlineKind, ComplaintKind, NoticeKind, PlanState,
                     Role, Satisfaction, UnitKind)
 
 ROLE_LABELS = {
@@ -25,8 +25,8 @@ STATE_LABELS = {
     ComplaintState.WITH_LEADER: _l("Awaiting the leader's decision"), ComplaintState.CLOSED: _l("Closed"),
 }
 LEVEL_LABELS = {1: _l("Level 1 (serious)"), 2: _l("Level 2 (moderate)"), 3: _l("Level 3 (minor)")}
-KIND_LABELS = {Kind.ROUTINE: _l("Routine"), Kind.DISCOVERED: _l("Discovered by staff"),
-               Kind.CONCENTRATED: _l("Concentrated incident")}
+KIND_LABELS = {ComplaintKind.ROUTINE: _l("Routine"), ComplaintKind.DISCOVERED: _l("Discovered by staff"),
+               ComplaintKind.CONCENTRATED: _l("Concentrated incident")}
 SATISFACTION_LABELS = {Satisfaction.A: _l("A · very satisfied"), Satisfaction.B: _l("B · satisfied"),
                        Satisfaction.C: _l("C · basically satisfied"), Satisfaction.D: _l("D · unsatisfied")}
 CONTACT_LABELS = {ContactChannel.PHONE: _l("Phone call"), ContactChannel.SMS: _l("SMS"),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db, savepoint
-from models import Channel, Complaint, ComplaintState, DeadlineKind, Incident, Kind, User
+from models import Channel, Complaint, ComplaintState, DeadlineKind, Incident, ComplaintKind, User
 from services import clock, complaints, deadlines, policy, signals
 from services.errors import Refused
 from services.numbering import next_number
@@ -31,7 +31,7 @@ class Registration:
     category_id: int
     level: int
     customer_ref: Optional[str] = None
-    kind: Kind = Kind.ROUTINE
+    kind: ComplaintKind = ComplaintKind.ROUTINE
     collective: bool = False
     litigation: bool = False
     media: bool = False
@@ -72,7 +72,7 @@ def register_complaint(actor: User, token: str, data: Registration,
         # A new complaint has none of these: saying so spares a query for each when they are read.
         deadlines=[], plans=[], answers=[],
     )
-    if data.kind == Kind.CONCENTRATED:
+    if data.kind == ComplaintKind.CONCENTRATED:
         complaint.incident = _incident_for(data, actor, now)
     try:
         with savepoint():

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, se
 from sqlalchemy.orm import aliased
 
 from extensions import db
-from models import (Category, CauseKind, Complaint, ComplaintState, CorrectiveAction, Deadline, DeadlineKind, Kind,
+from models import (Category, CauseKind, Complaint, ComplaintState, CorrectiveAction, Deadline, DeadlineKind, ComplaintKind,
                     RoutingRule, Satisfaction, Unit, UnitKind)
 from services import clock
 from services.periods import Period, month_start, today
@@ -181,7 +181,7 @@ def summary(period: Period, scope) -> Summary:
         func.count(), count_if(IS_CLOSED), count_if(CLOSED_ON_TIME), count_if(~IS_CLOSED),
         count_if(and_(~IS_CLOSED, Complaint.next_due_at < now)), count_if(Complaint.valid.is_(False)),
         count_if(Complaint.withdrawn_at.is_not(None)), count_if(IS_MAJOR), count_if(Complaint.repeated),
-        count_if(Complaint.collective), count_if(Complaint.kind == Kind.CONCENTRATED),
+        count_if(Complaint.collective), count_if(Complaint.kind == ComplaintKind.CONCENTRATED),
         func.count(func.distinct(Complaint.incident_id)), count_if(Complaint.regulator_forwarded),
         count_if(Complaint.round > 1), count_if(Complaint.review_of_id.is_not(None)),
         count_if(Complaint.satisfaction.is_not(None)), count_if(IS_SATISFIED),

@@ -8,7 +8,7 @@ from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, 
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.forms import Form
-from models import Channel, Kind
+from models import Channel, ComplaintKind
 from services import bounds, clock
 from services.choices import active_categories, all_units, colleagues
 from services.incidents import count_open_incidents, open_incidents
@@ -68,7 +68,8 @@ class RegisterForm(Form):
     category = SelectField(_l("Category"), coerce=int, validators=[DataRequired(_l("Choose a category."))])
     level = SelectField(_l("Level"), coerce=int, default=3,
                         choices=[(value, label) for value, label in LEVEL_LABELS.items()])
-    kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in Kind], default=Kind.ROUTINE.value)
+    kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in ComplaintKind],
+                       default=ComplaintKind.ROUTINE.value)
     collective = BooleanField(_l("Collective: 5 or more people complain together"))
     litigation = BooleanField(_l("Litigation threatened or possible"))
     media = BooleanField(_l("Exposed by the media"))
@@ -80,7 +81,8 @@ class RegisterForm(Form):
     on_spot_result = TextAreaField(_l("Result given to the customer on the spot"), validators=[Length(max=5000)])
 
     def validate_new_incident(self, field):
-        if self.kind.data == Kind.CONCENTRATED.value and not self.incident.data and not (field.data or "").strip():
+        concentrated = self.kind.data == ComplaintKind.CONCENTRATED.value
+        if concentrated and not self.incident.data and not (field.data or "").strip():
             raise ValidationError(_l("A concentrated complaint belongs to an incident: choose one or name a new one."))
         if self.incident.data and self.incident.data not in {i.id for i in open_incidents()}:
             raise ValidationError(_l("That incident is closed or unknown."))

@@ -8,7 +8,7 @@ from blueprints.intake import bp
 from blueprints.intake.forms import RegisterForm
 from blueprints.ui import current_locale, is_htmx, paginate, role_required
 from extensions import db
-from models import Channel, Complaint, Kind
+from models import Channel, Complaint, ComplaintKind
 from services import clock
 from services.registration import Registration, register_complaint
 from services.policy import REGISTER_ROLES
@@ -43,7 +43,7 @@ def register():
             customer_ref=(form.customer_ref.data or "").strip(), channel=Channel(form.channel.data),
             received_at=clock.from_local(form.received_at.data), content=form.content.data.strip(),
             demand=form.demand.data.strip(), object_text=form.object_text.data.strip(),
-            category_id=form.category.data, level=form.level.data, kind=Kind(form.kind.data),
+            category_id=form.category.data, level=form.level.data, kind=ComplaintKind(form.kind.data),
             collective=form.collective.data, litigation=form.litigation.data, media=form.media.data,
             compensation=form.compensation.data, regulator_forwarded=form.regulator_forwarded.data,
             solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None,
@@ -68,7 +68,7 @@ def validate_field(field: str):
 
 
 def _incident_choice(form: RegisterForm) -> dict:
-    if form.kind.data != Kind.CONCENTRATED.value:
+    if form.kind.data != ComplaintKind.CONCENTRATED.value:
         return {}
     new = (form.new_incident.data or "").strip()
     return {"new_incident": new} if new else {"incident_id": form.incident.data}
