@@ -162,3 +162,13 @@ def test_single_line_fields_are_flattened_at_input_and_text_areas_keep_their_lin
                          content="第一行\r\n第二行")
     assert complaint.object_text == "城东支行 二号窗口" and complaint.customer_name == "王 建国"
     assert complaint.content == "第一行\r\n第二行" or complaint.content == "第一行\n第二行"
+
+
+def test_staff_e_mails_carry_no_link_from_customer_text(client_for, mailbox):
+    register(client_for("staff1"), media="y", object_text="请登录 http://evil.example/bank 核验",
+             customer_name="王建国 www.evil.example")
+    notify.deliver_due()
+    [major] = mailbox.to("leader1@example.com")
+    text = major.get_body(preferencelist=("plain",)).get_content()
+    assert "evil.example" not in major["Subject"] and "evil.example" not in text
+    assert "请登录 核验" in major["Subject"] and "王建国" in text
