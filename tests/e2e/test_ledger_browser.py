@@ -34,10 +34,11 @@ def test_filter_see_the_address_change_go_back_and_export(live_server, page, sql
     expect(page.get_by_test_id("ledger-count")).to_have_text("1 笔投诉")
     assert page.evaluate("window.notReloaded") is True
 
-    page.go_back()
+    page.go_back()                                    # htmx reloads the page of that address
     expect(page).to_have_url(re.compile(r"/ledger/$"))
     expect(results).to_contain_text(at_counter.number)
     expect(page.get_by_label("渠道")).to_have_value("")
+    page.wait_for_load_state()
 
     page.go_forward()
     expect(page).to_have_url(re.compile(r"channel=phone"))
