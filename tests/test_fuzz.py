@@ -163,13 +163,13 @@ LEDGER_FILTER = ["q", "date_from", "date_to", "unit", "category", "channel", "se
 PERIOD = ["period", "from", "to", "unit"]
 AUDIT_FILTER = ["source", "date_from", "date_to", "username", "number", "action"]
 QUERY_PARAMETERS = {
-    "static": [], "healthz": [], "auth.login": [], "auth.home": [], "auth.session_status": [],
+    "static": [], "health.healthz": [], "auth.login": [], "auth.home": [], "auth.session_status": [],
     "auth.change_password": [], "intake.mine": ["page"], "intake.register": [], "branch.queue": ["page"],
     "branch.approvals": ["page"], "department.queue": ["page"], "center.overview": ["page"],
     "center.incidents": ["page"], "center.visits": ["page"],
     "complaints.show": [], "complaints.notice": [], "complaints.incident": [],
     "admin.index": [], "admin.rules": [], "admin.calendar_overrides": ["page"], "admin.units": [],
-    "admin.edit_unit": [], "admin.users": ["q", "page"], "admin.edit_user": [], "admin.categories": [],
+    "admin.edit_unit": [], "admin.users": ["q", "page"], "admin.outbox": ["page"], "admin.edit_user": [], "admin.categories": [],
     "admin.routing": [], "admin.edit_routing_rule": [], "admin.mail_check": [], "attachments.download": [],
     "notices.index": [], "public.complain": [], "public.track": ["number"], "public.use_link": [],
     "public.status": [], "ledger.index": LEDGER_FILTER + ["after", "before", "export"],
