@@ -69,9 +69,9 @@ def _due(complaint: Complaint | None, kind: DeadlineKind, started_at: datetime, 
         return base + period
     if kind in (DeadlineKind.REGISTRATION, DeadlineKind.FINAL_DECISION):
         return complaint.received_at + period
-    if kind == DeadlineKind.AGREED:   # the end of the day agreed with the customer in the plan
+    if kind == DeadlineKind.AGREED:   # counted from the start of the day agreed in the plan: by default its end
         agreed = complaint.current_plan.due_date
-        return clock.from_local(datetime.combine(agreed, time(23, 59), tzinfo=local.tzinfo))
+        return clock.from_local(datetime.combine(agreed, time.min, tzinfo=local.tzinfo) + period)
     if kind in (DeadlineKind.ANSWER, DeadlineKind.REVIEW):   # calendar time
         return started_at + period
     raise ValueError(kind)

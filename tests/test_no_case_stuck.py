@@ -175,7 +175,7 @@ def test_the_date_agreed_in_the_plan_is_a_clock_met_by_the_result(client_for, cl
     staff.act(complaint.id, "plan", {"steps": "核实后退费", "responsible": "张敏", "due_date": "2026-11-26",
                                      "version": version_of(staff, complaint.id)})
     (agreed,) = _clock(complaint, DeadlineKind.AGREED)
-    assert agreed.due_at == datetime_utc(2026, 11, 26, 15, 59) and agreed.met_at is None
+    assert agreed.due_at == datetime_utc(2026, 11, 26, 16, 0) and agreed.met_at is None
     assert give_result(staff, complaint).status_code == 303
     (agreed,) = _clock(complaint, DeadlineKind.AGREED)
     assert agreed.met_at is not None
@@ -189,7 +189,7 @@ def test_an_approved_major_plan_starts_the_agreed_clock(client_for):
     assert _clock(complaint, DeadlineKind.AGREED) == []          # not before the plan holds
     head.act(complaint.id, "review", {"decision": "approve", "version": version_of(head, complaint.id)})
     (agreed,) = _clock(complaint, DeadlineKind.AGREED)
-    assert agreed.due_at == datetime_utc(2026, 11, 30, 15, 59)
+    assert agreed.due_at == datetime_utc(2026, 11, 30, 16, 0)
 
 
 def test_an_extension_sends_the_customer_a_notice(client_for):
@@ -214,3 +214,24 @@ def test_the_center_sets_a_web_complaints_level_and_category_when_it_assesses_it
     assert reclassify(center, complaint, level="1", category=str(category_id("fees"))).status_code == 303
     complaint = fresh(complaint)
     assert complaint.level == 1 and complaint.category_id == category_id("fees")
+
+
+def test_the_agreed_date_reminds_the_owner_the_day_before_and_is_overdue_after(client_for, clock, mailbox):
+    from tests.test_worker import tick
+    staff = client_for("staff1")
+    complaint = register(staff, solved_on_spot=None)
+    staff.act(complaint.id, "plan", {"steps": "核实后退费", "responsible": "张敏", "due_date": "2026-11-26",
+                                     "version": version_of(staff, complaint.id)})
+    clock.advance(days=1, hours=6)                       # Wednesday 16:00 in Shanghai
+    tick()
+
+    def events(action):
+        return db.session.scalars(select(ComplaintEvent.detail).where(
+            ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.action == action)).all()
+    assert events("reminder_agreed") == []
+    clock.advance(days=1)                                # Thursday 16:00: the agreed day
+    tick()
+    assert events("reminder_agreed") == ["张敏"] and events("overdue_agreed") == []
+    clock.advance(hours=9)                               # Friday 01:00: the day is over
+    tick()
+    assert len(events("overdue_agreed")) == 1
