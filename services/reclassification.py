@@ -46,12 +46,12 @@ def reclassify_complaint(complaint: Complaint, actor: User, new: Classification,
         # A concentrated complaint belongs to its incident; that link is made at registration.
         raise Refused(_l("A complaint joins or leaves an incident only at registration."), "kind")
     was_major = complaint.is_major
-    complaint.collective, complaint.litigation = new.collective, new.litigation
-    complaint.media, complaint.compensation = new.media, new.compensation
-    milder = new.level > complaint.level or (was_major and not complaint.is_major)
-    if milder and not policy.can_make_milder(actor, complaint):
+    major = any((new.collective, new.litigation, new.media, new.compensation, complaint.repeated))
+    if (new.level > complaint.level or (was_major and not major)) and not policy.can_make_milder(actor, complaint):
         raise Refused(_l("A milder level or severity needs the branch head or the service center."), "level")
     level_changed = new.level != complaint.level
+    complaint.collective, complaint.litigation = new.collective, new.litigation
+    complaint.media, complaint.compensation = new.media, new.compensation
     complaint.level, complaint.category, complaint.category_id = new.level, category, category.id
     complaint.kind = new.kind
     now = clock.now()

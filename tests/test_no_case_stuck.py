@@ -3,14 +3,19 @@ carries cases, reclassification after registration, the date agreed with the cus
 the customer's notice of an extension."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+import os
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import ComplaintEvent, Deadline, DeadlineKind, OutboxMessage, PlanState
-from services import reminders
-from tests.helpers import category_id, dispatch, fresh, give_result, register, user, version_of
+from models import ComplaintEvent, ComplaintKind, DeadlineKind, OutboxMessage, PlanState
+from services import handover, reminders
+from services.errors import Refused
+from services.reclassification import Classification, reclassify_complaint
+from services.registration import register_complaint
+from tests.helpers import category_id, dispatch, fresh, give_result, register, registration, user, version_of
 
 
 def _mail_to(address: str, complaint) -> list[OutboxMessage]:
@@ -203,7 +208,6 @@ def test_an_extension_sends_the_customer_a_notice(client_for):
 
 
 def datetime_utc(*parts):
-    from datetime import datetime
     return datetime(*parts)
 
 
@@ -235,3 +239,39 @@ def test_the_agreed_date_reminds_the_owner_the_day_before_and_is_overdue_after(c
     clock.advance(hours=9)                               # Friday 01:00: the day is over
     tick()
     assert len(events("overdue_agreed")) == 1
+
+
+# ----------------------------------------------------------------------------- the services alone
+
+def test_the_services_refuse_what_the_rules_do_not_allow(app):
+    with app.test_request_context():   # the refusals' messages are in the user's language
+        _services_refuse()
+
+
+def _services_refuse():
+    complaint, _ = register_complaint(user("staff1"), os.urandom(8).hex(),
+                                      registration(object_user_id=user("lobby1").id))
+    db.session.commit()
+    with pytest.raises(Refused) as refused:            # 回避: never to the person complained about
+        handover.hand_over_complaint(complaint, user("head1"), user("lobby1"), "休假")
+    assert refused.value.field == "new_owner"
+    db.session.rollback()
+    with pytest.raises(Refused):                       # the whole account's cases: the administrator only
+        handover.hand_over_all(user("staff1"), user("head1"), user("head1"), "离职")
+    db.session.rollback()
+    assert handover.hand_over_all(user("staff1"), user("admin"), user("head1"), "离职") == 1
+    db.session.commit()
+    complaint = fresh(complaint)
+    assert complaint.owner == user("head1") and complaint.handler == user("head1")
+
+    milder = Classification.of(complaint)
+    milder.level = 3
+    with pytest.raises(Refused) as refused:            # the center or the branch head only; head1 owns it now
+        reclassify_complaint(complaint, user("lobby1"), milder, "x")
+    db.session.rollback()
+    complaint = fresh(complaint)
+    concentrated = Classification.of(complaint)
+    concentrated.kind = ComplaintKind.CONCENTRATED
+    with pytest.raises(Refused) as refused:
+        reclassify_complaint(complaint, user("center1"), concentrated, "x")
+    assert refused.value.field == "kind"
