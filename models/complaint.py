@@ -81,6 +81,7 @@ class DeadlineKind(str, enum.Enum):
     REVIEW = "review"                   # 核查: a review case is decided within 30 days of the request
     REGISTRATION = "registration"       # registered within 15 minutes of receipt
     PLAN_APPROVAL = "plan_approval"     # the approver decides on a major complaint's plan in 1 working day
+    AGREED = "agreed"                   # the resolution date agreed with the customer in the plan
 
 
 class Category(db.Model):

@@ -19,6 +19,7 @@ class NoticeKind(str, enum.Enum):
     RESULT = "result"           # the result is given
     CLOSURE = "closure"         # the complaint is closed
     LINK = "link"               # a one-time link to the tracking page, asked for by the customer
+    EXTENSION = "extension"     # the final decision deadline was extended, with the reason
 
 
 class MessageDirection(str, enum.Enum):

@@ -122,6 +122,7 @@ def submit_plan(complaint: Complaint, actor: User, steps: str, responsible: str,
             notify.queue_email(user, "plan_submitted", complaint_id=complaint.id, complaint=complaint, plan=plan)
     else:
         plan.state = PlanState.APPROVED
+        deadlines.start_agreed(complaint, now)
         log_event(complaint, actor, "plan_recorded", steps)
         signals.plan_approved.send(complaint)
     return plan
@@ -138,6 +139,7 @@ def review_plan(complaint: Complaint, actor: User, approve: bool, comment: str,
     deadlines.meet_deadline(complaint, DeadlineKind.PLAN_APPROVAL, plan.reviewed_at)
     log_event(complaint, actor, "plan_approved" if approve else "plan_rejected", comment or None)
     if approve:
+        deadlines.start_agreed(complaint, plan.reviewed_at)
         signals.plan_approved.send(complaint)
     notify.queue_email(plan.author, "plan_reviewed", complaint_id=complaint.id, complaint=complaint, plan=plan)
     return plan
@@ -203,7 +205,7 @@ def _give_result(complaint: Complaint, actor: User, result: str, channel: Contac
     complaint.result_given_at = now
     complaint.state = ComplaintState.AWAITING_VISIT
     db.session.add(ContactLog(complaint_id=complaint.id, at=now, actor=actor, channel=channel, content=result))
-    for kind in (DeadlineKind.DISPATCH, DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION):
+    for kind in (DeadlineKind.DISPATCH, DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION, DeadlineKind.AGREED):
         deadlines.meet_deadline(complaint, kind, now)
     deadlines.start_deadline(complaint, DeadlineKind.RETURN_VISIT, now)
     log_event(complaint, actor, "result_given", result)
@@ -247,6 +249,7 @@ def extend_decision_deadline(complaint: Complaint, actor: User, reason: str, cus
                           new_due_at=deadline.due_at, customer_told=customer_told)
     complaint.extensions.append(extension)
     log_event(complaint, actor, "extended", reason)
+    signals.ceiling_extended.send(complaint)
     return extension
 
 

@@ -209,7 +209,8 @@ DEFAULT_TEMPLATES = {(kind, language): (_read_default(f"{kind.value}.{language}.
                                         _read_default(f"{kind.value}.{language}.txt"))
                      for kind in NoticeKind for language in LANGUAGES}
 PLACEHOLDERS = ("customer_name", "number", "received_at", "state", "resolution_due", "final_due", "plan",
-                "result", "decision", "closed_at", "tracking_code", "track_url", "link", "link_hours")
+                "result", "decision", "closed_at", "tracking_code", "track_url", "link", "link_hours",
+                "extension_reason")
 _sandbox = SandboxedEnvironment(autoescape=False)
 # What a template the administrator wrote may raise when rendered: a syntax or sandbox error, or an
 # operation on the wrong type ("{{ number + 1 }}").
@@ -258,6 +259,7 @@ def _context(complaint: Complaint, code: Optional[str], link: Optional[str]) -> 
         "decision": complaint.decision or "", "closed_at": _local(complaint.closed_at),
         "tracking_code": code or "", "track_url": f"{current_app.config['PUBLIC_URL']}/track?number={complaint.number}",
         "link": link or "", "link_hours": int(current_app.config["TRACK_LINK_MAX_AGE"].total_seconds() // 3600),
+        "extension_reason": complaint.extensions[-1].reason if complaint.extensions else "",
     }
 
 
@@ -313,6 +315,11 @@ def _tell_result(complaint: Complaint) -> None:
 @signals.complaint_closed.connect
 def _tell_closure(complaint: Complaint) -> None:
     send_notice(complaint, NoticeKind.CLOSURE)
+
+
+@signals.ceiling_extended.connect
+def _tell_extension(complaint: Complaint) -> None:
+    send_notice(complaint, NoticeKind.EXTENSION)
 
 
 # ----------------------------------------------------------------------------- the tracking page

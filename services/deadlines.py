@@ -69,6 +69,9 @@ def _due(complaint: Complaint | None, kind: DeadlineKind, started_at: datetime, 
         return base + period
     if kind in (DeadlineKind.REGISTRATION, DeadlineKind.FINAL_DECISION):
         return complaint.received_at + period
+    if kind == DeadlineKind.AGREED:   # counted from the start of the day agreed in the plan: by default its end
+        agreed = complaint.current_plan.due_date
+        return clock.from_local(datetime.combine(agreed, time.min, tzinfo=local.tzinfo) + period)
     if kind in (DeadlineKind.ANSWER, DeadlineKind.REVIEW):   # calendar time
         return started_at + period
     raise ValueError(kind)
@@ -95,6 +98,23 @@ def start_deadlines(complaint: Complaint, kinds: list[DeadlineKind], now: dateti
 
 def start_deadline(complaint: Complaint, kind: DeadlineKind, started_at: datetime) -> Deadline:
     return start_deadlines(complaint, [kind], started_at)[0]
+
+
+def start_agreed(complaint: Complaint, now: datetime) -> Deadline:
+    """The plan that holds now sets the date agreed with the customer; a later plan replaces its clock."""
+    meet_deadline(complaint, DeadlineKind.AGREED, now)
+    return start_deadline(complaint, DeadlineKind.AGREED, now)
+
+
+def recompute_by_level(complaint: Complaint, now: datetime) -> None:
+    """After a change of level: the open first-response and resolution clocks from receipt by the new
+    level's rule. One already missed stays as it was, missed and counted."""
+    for deadline in complaint.deadlines:
+        if deadline.kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION) and deadline.met_at is None \
+                and deadline.due_at > now:
+            _set_due(deadline, due_for(complaint, deadline.kind, deadline.started_at),
+                     rule(deadline.kind, complaint.level))
+    _refresh_next_due(complaint)
 
 
 def _set_due(deadline: Deadline, due: datetime, current: Rule) -> None:

@@ -40,6 +40,7 @@ DEADLINE_LABELS = {
     DeadlineKind.PROGRESS: _l("Progress note (major complaint)"), DeadlineKind.REVIEW: _l("Review decision"),
     DeadlineKind.REGISTRATION: _l("Registration (15 minutes from receipt)"),
     DeadlineKind.PLAN_APPROVAL: _l("Plan approval"),
+    DeadlineKind.AGREED: _l("Resolution date agreed with the customer"),
 }
 EVENT_LABELS = {
     "registered": _l("Registered the complaint"), "dispatched": _l("Dispatched to"),
@@ -65,6 +66,7 @@ EVENT_LABELS = {
     # The customer's doings, as staff read them on the complaint's timeline.
     "customer_added": _l("The customer added information on the tracking page:"),
     "action_recorded": _l("Recorded a corrective action"), "action_done": _l("Corrective action done"),
+    "handed_over": _l("Handed over the first responsibility"), "reclassified": _l("Reclassified"),
 }
 PLAN_STATE_LABELS = {PlanState.PENDING: _l("Waiting for approval"), PlanState.APPROVED: _l("Approved"),
                      PlanState.REJECTED: _l("Rejected")}
@@ -129,6 +131,7 @@ NOTICE_KIND_LABELS = {
     NoticeKind.ACCEPTANCE: _l("Acceptance (number and tracking code)"), NoticeKind.PLAN: _l("Handling plan"),
     NoticeKind.RESULT: _l("Result"), NoticeKind.CLOSURE: _l("Closure"),
     NoticeKind.LINK: _l("One-time link to the tracking page"),
+    NoticeKind.EXTENSION: _l("Extension of the final decision deadline"),
 }
 CUSTOMER_STATE_LABELS = {
     ComplaintState.REGISTERED: _l("Received: we are looking into your complaint."),

@@ -13,7 +13,7 @@ from sqlalchemy import exists, func, or_, select
 
 from extensions import db
 from models import Category, Complaint, ObjectRoutingRule, Role, RoutingRule, Unit, UnitKind, User
-from services import audit, notify, policy
+from services import audit, handover, notify, policy
 from services.errors import Refused
 
 # Which kind of unit each role belongs to; the administrator may sit anywhere.
@@ -145,6 +145,11 @@ def set_user_active(user: User, active: bool, by: User) -> None:
     """Accounts are disabled, never deleted: the complaints keep pointing at who handled them."""
     if user.id == by.id and not active:
         raise Refused(_l("You cannot disable your own account."))
+    cases = [] if active else handover.open_cases_of(user)
+    if cases:
+        # No case may rest on an account nobody reads: hand them over first (the user's page offers it).
+        raise Refused(_l("Hand over the open cases of this account first: %(numbers)s",
+                         numbers=", ".join(c.number for c in cases[:20]) + (" …" if len(cases) > 20 else "")))
     before = audit.snapshot(user, USER_FIELDS)
     user.active = active
     _record_user("user_enabled" if active else "user_disabled", user, before)

@@ -223,3 +223,37 @@ def can_attach(user: User, complaint: Complaint) -> bool:
     """Evidence is added by those acting on the open case: the owner's side, the handling
     department, the service center and the leader."""
     return can_log_contact(user, complaint) or (complaint.state != ComplaintState.CLOSED and user.role == Role.LEADER)
+
+
+def heads_of(owner: User) -> set[Role]:
+    """The roles that answer for a member of the owner's unit: its branch head, or its department head."""
+    return {Role.BRANCH_HEAD} if owner.unit.kind == UnitKind.BRANCH else {Role.DEPT_HEAD}
+
+
+def can_hand_over(user: User, complaint: Complaint) -> bool:
+    """First responsibility changes hands (leave, departure) through the owner's head or the administrator."""
+    if complaint.state == ComplaintState.CLOSED:
+        return False
+    owner = complaint.owner
+    return user.role == Role.ADMIN or (user.role in heads_of(owner) and user.unit_id == owner.unit_id
+                                       and user.id != owner.id)
+
+
+def can_reclassify(user: User, complaint: Complaint) -> bool:
+    """Level, category, kind and severity change with a reason: the owner until the case is dispatched,
+    the service center and the branch head of the case until it is closed."""
+    if complaint.state == ComplaintState.CLOSED:
+        return False
+    if user.role == Role.CENTER or (user.role == Role.BRANCH_HEAD and user.unit_id == complaint.unit_id):
+        return True
+    return user.id == complaint.owner_id and complaint.dispatched_at is None
+
+
+def can_make_milder(user: User, complaint: Complaint) -> bool:
+    """A milder level, or a major complaint made general, needs the branch head or the center."""
+    return user.role == Role.CENTER or (user.role == Role.BRANCH_HEAD and user.unit_id == complaint.unit_id)
+
+
+def can_hand_over_all(user: User) -> bool:
+    """Every open case of one account at once: the administrator, before disabling it."""
+    return user.role == Role.ADMIN

@@ -46,3 +46,13 @@ def department_recipients(complaint: Complaint) -> list[User]:
         return [complaint.assignee]
     return unit_members(complaint.handling_unit_id, {Role.DEPT_STAFF}) or \
         unit_members(complaint.handling_unit_id, {Role.DEPT_HEAD})
+
+
+def reachable(users: list[User]) -> list[User]:
+    """A disabled account reads nothing: its unit's head is told instead (the branch head, or the
+    department head), once however many of the list are disabled."""
+    found: dict[int, User] = {}
+    for user in users:
+        for one in [user] if user.active else unit_members(user.unit_id, policy.heads_of(user)):
+            found.setdefault(one.id, one)
+    return list(found.values())

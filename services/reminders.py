@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 from extensions import db
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role, User
 from services import calendar, clock, notify
-from services.recipients import center_staff, department_recipients, leaders, plan_approvers, unit_members
+from services.recipients import (center_staff, department_recipients, leaders, plan_approvers, reachable,
+                                 unit_members)
 from services.timeline import log_event
 
 BATCH = 500   # notices of one kind per sweep; the rest wait for the next tick
@@ -21,7 +22,11 @@ HEAD_ROLES = {Role.BRANCH_HEAD, Role.DEPT_HEAD}
 
 def assignees(deadline: Deadline) -> list[User]:
     """Who must act before this deadline: the department for its answer, the service center for
-    the return visit, and otherwise the first-responsible owner."""
+    the return visit, and otherwise the first-responsible owner; for a disabled account, its unit's head."""
+    return reachable(_assignees(deadline))
+
+
+def _assignees(deadline: Deadline) -> list[User]:
     complaint = deadline.complaint
     if deadline.kind == DeadlineKind.ANSWER or (
             deadline.kind == DeadlineKind.PROGRESS and complaint.state == ComplaintState.DISPATCHED):

@@ -41,6 +41,7 @@ DEFAULTS: dict[tuple[DeadlineKind, Optional[int]], Rule] = {
     (K.RETURN_VISIT, None): Rule(2 * D, 4 * H, 1 * D),          # working days
     (K.FINAL_DECISION, None): Rule(15 * D, 3 * D, 1 * D),       # the regulatory ceiling
     (K.REVIEW, None): Rule(30 * D, 3 * D, 1 * D),
+    (K.AGREED, None): Rule(1 * D, 1 * D, 1 * D),               # from the start of the plan's date: its end
 }
 
 

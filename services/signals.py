@@ -11,3 +11,4 @@ complaint_registered = _signals.signal("complaint-registered", doc="kwargs: file
 plan_approved = _signals.signal("plan-approved", doc="the plan of the current round holds (approved or needing none)")
 result_given = _signals.signal("result-given", doc="the customer was told the result")
 complaint_closed = _signals.signal("complaint-closed", doc="closed, whichever way")
+ceiling_extended = _signals.signal("ceiling-extended", doc="the final decision deadline moved (an extension)")

@@ -121,6 +121,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     # The throwaway account of the matrix: disabled (again), its password reset and shown once.
     ("admin.user_active", "POST"): Rule("/admin/users/{user}/active", roles(Role.ADMIN), status=303,
                                         form_page="/admin/users/{user}"),
+    ("admin.hand_over_all", "POST"): Rule("/admin/users/{user}/handover", roles(Role.ADMIN), status=422),
     ("admin.reset_password", "POST"): Rule("/admin/users/{user}/password", roles(Role.ADMIN),
                                            form_page="/admin/users/{user}"),
     ("admin.categories", "GET"): Rule("/admin/categories", roles(Role.ADMIN)),

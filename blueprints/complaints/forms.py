@@ -5,8 +5,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from blueprints.forms import Form
 from blueprints.ui import within_bounds
-from models import ContactChannel, Satisfaction
-from services.labels import CONTACT_LABELS, SATISFACTION_LABELS
+from models import ComplaintKind, ContactChannel, Satisfaction
+from services.labels import CONTACT_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS
 from wtforms.widgets import HiddenInput
 
 CONTACT_CHOICES = [(c.value, CONTACT_LABELS[c]) for c in ContactChannel]
@@ -148,3 +148,27 @@ class AdjustDeadlineForm(VersionedForm):
                                  validators=[DataRequired(_l("Enter a valid date and time.")), within_bounds])
     reason = TextAreaField(_l("Why this case's clock moves"), validators=[
         DataRequired(_l("Enter the reason.")), Length(max=2000)])
+
+
+class ReclassifyForm(VersionedForm):
+    """Choices filled per complaint (blueprints.complaints.routes._reclassify_form)."""
+    level = SelectField(_l("Level"), coerce=int, choices=[(value, label) for value, label in LEVEL_LABELS.items()])
+    category = SelectField(_l("Category"), coerce=int, validators=[DataRequired(_l("Choose a category."))])
+    kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in ComplaintKind])
+    collective = BooleanField(_l("Collective: 5 or more people complain together"))
+    litigation = BooleanField(_l("Litigation threatened or possible"))
+    media = BooleanField(_l("Exposed by the media"))
+    compensation = BooleanField(_l("Compensation involved"))
+    reason = TextAreaField(_l("Why the classification changes"), validators=[
+        DataRequired(_l("Enter the reason.")), Length(max=2000)])
+
+
+class HandOverFields(Form):
+    new_owner = SelectField(_l("New first-responsible owner"), coerce=int,
+                            validators=[DataRequired(_l("Choose the colleague who takes the case over."))])
+    reason = TextAreaField(_l("Why (leave, departure …)"), validators=[
+        DataRequired(_l("Enter the reason.")), Length(max=2000)])
+
+
+class HandOverForm(HandOverFields, VersionedForm):
+    pass

@@ -7,14 +7,17 @@ from wtforms import BooleanField, SelectField
 
 from blueprints.complaints import bp
 from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, AnswerFields, AnswerForm, ContactForm,
-                                         DispatchForm, EscalateForm, ExtendForm, IncidentDispatchForm, InvalidForm,
+                                         DispatchForm, EscalateForm, ExtendForm, HandOverForm, IncidentDispatchForm,
+                                         InvalidForm, ReclassifyForm,
                                          LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultFields, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
                                          WithdrawForm)
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
-from models import Complaint, ComplaintEvent, ContactChannel, Incident, Satisfaction, Unit, User
-from services import choices, clock, complaints, deadlines, incidents, policy, routing, severity, timeline
+from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Incident, Satisfaction, Unit, User
+from services import choices, clock, complaints, deadlines, handover, incidents, policy, routing, severity, timeline
+from services.errors import Refused
+from services.reclassification import Classification, reclassify_complaint
 from services.complaints import ConflictOfInterest, StaleComplaint
 from services.labels import DEADLINE_LABELS
 
@@ -49,6 +52,39 @@ def _adjust_form(complaint: Complaint, submitted: bool = False) -> AdjustDeadlin
     form.deadline.choices = [(0, _("Choose…"))] + [
         (d.id, f"{DEADLINE_LABELS[d.kind]} · {local_datetime(d.due_at)}") for d in complaint.deadlines if d.met_at is None]
     return form
+
+
+def _reclassify_form(complaint: Complaint, submitted: bool = False) -> ReclassifyForm:
+    form = _new(ReclassifyForm, "reclassify", submitted)
+    categories = choices.active_categories()
+    if complaint.category not in categories:
+        categories.insert(0, complaint.category)
+    form.category.choices = [(c.id, c.display_name(current_locale())) for c in categories]
+    if not submitted:
+        form.level.data, form.category.data, form.kind.data = complaint.level, complaint.category_id, complaint.kind.value
+        for name in ("collective", "litigation", "media", "compensation"):
+            getattr(form, name).data = getattr(complaint, name)
+    return form
+
+
+def _reclassify(complaint, form):
+    reclassify_complaint(complaint, current_user, Classification(
+        form.level.data, form.category.data, ComplaintKind(form.kind.data), form.collective.data, form.litigation.data,
+        form.media.data, form.compensation.data), form.reason.data.strip(), expected_version=form.version.data)
+
+
+def _handover_form(complaint: Complaint, submitted: bool = False) -> HandOverForm:
+    form = _new(HandOverForm, "handover", submitted)
+    form.new_owner.choices = [(0, _("Choose…"))] + [(u.id, u.name) for u in handover.colleagues(complaint.owner)]
+    return form
+
+
+def _handover(complaint, form):
+    successor = db.session.get(User, form.new_owner.data)
+    if successor is None:
+        raise FieldRefused("new_owner", _("Choose another active member of the same unit."))
+    handover.hand_over_complaint(complaint, current_user, successor, form.reason.data.strip(),
+                                 expected_version=form.version.data)
 
 
 class FieldRefused(Exception):
@@ -127,13 +163,15 @@ ACTIONS = {
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
     "withdraw": (policy.can_withdraw, WithdrawForm, lambda c, f: complaints.withdraw_complaint(
         c, current_user, f.reason.data.strip(), expected_version=f.version.data)),
+    "reclassify": (policy.can_reclassify, _reclassify_form, lambda c, f: _reclassify(c, f)),
+    "handover": (policy.can_hand_over, _handover_form, lambda c, f: _handover(c, f)),
     "decide": (policy.can_decide_as_leader, LeaderDecisionForm, lambda c, f: complaints.decide_as_leader(
         c, current_user, f.decision.data.strip(), expected_version=f.version.data)),
 }
 
 
 # Forms whose choices depend on the complaint are built by a function of it.
-BUILT_FOR_THE_COMPLAINT = {"dispatch", "adjust"}
+BUILT_FOR_THE_COMPLAINT = {"dispatch", "adjust", "reclassify", "handover"}
 
 
 def _blank(key: str, complaint: Complaint):
@@ -253,6 +291,12 @@ def act(complaint_id: int, action: str):
     except FieldRefused as refusal:
         db.session.rollback()
         getattr(form, refusal.field).errors = [refusal.message]
+        return _render(db.session.get(Complaint, complaint.id), 422, {action: form})
+    except Refused as refusal:   # a value the rules refuse, shown on its field with the typed text kept
+        db.session.rollback()
+        if not (refusal.field and hasattr(form, refusal.field)):
+            raise
+        getattr(form, refusal.field).errors = [str(refusal.message)]
         return _render(db.session.get(Complaint, complaint.id), 422, {action: form})
     return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
 

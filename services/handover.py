@@ -1,0 +1,68 @@
+"""Hand-over of first responsibility (leave, departure): the owner's head or the administrator gives
+a case to another active member of the owner's unit, with the reason; an account is disabled only
+once nothing open rests on it."""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from extensions import db
+from models import Complaint, ComplaintState, User
+from services import notify, policy
+from services.complaints import _check
+from services.errors import Refused
+from services.timeline import log_event
+
+
+def open_cases_of(user: User) -> list[Complaint]:
+    """The open complaints `user` owns, handles in the branch or is assigned in a department."""
+    return list(db.session.scalars(select(Complaint).where(
+        Complaint.state != ComplaintState.CLOSED,
+        or_(Complaint.owner_id == user.id, Complaint.handler_id == user.id, Complaint.assignee_id == user.id))
+        .order_by(Complaint.id)))
+
+
+def colleagues(user: User) -> list[User]:
+    """Who may take over `user`'s cases: the other active members of the same unit."""
+    return list(db.session.scalars(select(User).where(User.unit_id == user.unit_id, User.active.is_(True),
+                                                      User.id != user.id).order_by(User.id)))
+
+
+def _check_successor(complaint: Complaint, to: User, leaving: User) -> None:
+    if to.id == leaving.id or not to.active or to.unit_id != leaving.unit_id:
+        raise Refused(_l("Choose another active member of the same unit."), "new_owner")
+    if to.id == complaint.object_user_id:
+        raise Refused(_l("This complaint is about that person; choose someone else (回避)."), "new_owner")
+
+
+def hand_over_complaint(complaint: Complaint, actor: User, to: User, reason: str,
+                        expected_version: Optional[int] = None) -> None:
+    """The owner changes; the branch handling goes along when the owner held it. The unit stays."""
+    _check(policy.can_hand_over(actor, complaint), complaint, expected_version)
+    _pass(complaint, actor, complaint.owner, to, reason)
+
+
+def _pass(complaint: Complaint, actor: User, leaving: User, to: User, reason: str) -> None:
+    _check_successor(complaint, to, leaving)
+    if complaint.owner_id == leaving.id:
+        complaint.owner, complaint.owner_id = to, to.id
+    if complaint.handler_id == leaving.id:
+        complaint.handler, complaint.handler_id = to, to.id
+    if complaint.assignee_id == leaving.id:
+        complaint.assignee, complaint.assignee_id = to, to.id
+    log_event(complaint, actor, "handed_over", f"{leaving.name} → {to.name}: {reason}")
+    notify.queue_email(to, "handed_over", complaint_id=complaint.id, complaint=complaint, by=actor,
+                       previous=leaving, comment=reason)
+
+
+def hand_over_all(leaving: User, actor: User, to: User, reason: str) -> int:
+    """Every open case resting on `leaving` goes to `to` (the administrator, before disabling the account)."""
+    if not policy.can_hand_over_all(actor):
+        raise Refused()
+    cases = open_cases_of(leaving)
+    for complaint in cases:
+        _check(True, complaint, None)
+        _pass(complaint, actor, leaving, to, reason)
+    return len(cases)
