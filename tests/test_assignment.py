@@ -9,7 +9,7 @@ from sqlalchemy import select
 from extensions import db
 from models import (Channel, Complaint, ComplaintEvent, ComplaintKind, ComplaintState, DeadlineKind, OutboxMessage,
                     Unit)
-from services import choices, complaints, policy
+from services import choices, complaints, improvement, incidents, policy
 from services.complaints import ConflictOfInterest
 from services.errors import Refused
 from services.registration import register_complaint
@@ -64,6 +64,18 @@ def test_a_complaint_dispatched_to_a_branch_is_assigned_answered_and_told_while_
     complaint = fresh(complaint)
     assert complaint.state == ComplaintState.AWAITING_VISIT
     assert complaint.owner == user("center1") and complaint.latest_answer.unit.code == "BR02"
+    # The branch that answered records its corrective actions, as a department would.
+    assert improvement.can_record_action(user("head2"), complaint)
+    assert not improvement.can_record_action(user("head1"), complaint)
+
+
+def test_an_incident_sent_to_a_branch_leaves_the_complaints_that_branch_received_itself(app):
+    first = about_west_branch(by="staff2", kind=ComplaintKind.CONCENTRATED, new_incident="城西支行系统故障")
+    second = about_west_branch(kind=ComplaintKind.CONCENTRATED, incident_id=first.incident_id)
+    assert incidents.dispatch_incident(first.incident, user("center1"), unit("BR02")) == 1
+    db.session.commit()
+    assert fresh(second).handling_unit_id == unit_id("BR02")
+    assert fresh(first).state == ComplaintState.REGISTERED
 
 
 @pytest.mark.parametrize("code", ["CSC", "HO"])
