@@ -6,11 +6,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, SelectField
 
 from blueprints.complaints import bp
-from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, AnswerFields, AnswerForm, AssignForm, ContactForm,
+from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, AnswerFields, AnswerForm, ContactForm,
                                          DispatchForm, EscalateForm, ExtendForm, IncidentDispatchForm, InvalidForm,
                                          LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultFields, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
-                                         WithdrawForm)
+                                         WithdrawForm, AssignForm)
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ContactChannel, Incident, Satisfaction, Unit, User
