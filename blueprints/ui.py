@@ -8,7 +8,7 @@ from functools import wraps
 from flask import abort, current_app, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, case, select
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
@@ -142,6 +142,13 @@ def open_by_urgency() -> Select:
     """Open complaints, the nearest deadline first (those without a running clock last)."""
     return (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
             .order_by(Complaint.next_due_at.asc().nulls_last(), Complaint.id))
+
+
+def unassigned_first() -> tuple:
+    """Order terms putting first the cases dispatched to the current user's unit that nobody handles yet."""
+    waiting = and_(Complaint.state == ComplaintState.DISPATCHED, Complaint.handling_unit_id == current_user.unit_id,
+                   Complaint.assignee_id.is_(None))
+    return (case((waiting, 0), else_=1),)
 
 
 def paginate(query: Select):

@@ -1,10 +1,13 @@
 """The choice lists of the forms: units, colleagues, departments, categories."""
 from __future__ import annotations
 
+from typing import Optional
+
 from sqlalchemy import select
 
 from extensions import db
-from models import Category, Unit, UnitKind, User
+from models import Category, Complaint, Unit, UnitKind, User
+from services import policy
 
 
 def all_units() -> list[Unit]:
@@ -17,10 +20,23 @@ def colleagues(user: User) -> list[User]:
                                    .order_by(User.id).limit(500)))
 
 
-def department_choices() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).where(Unit.kind == UnitKind.DEPARTMENT, Unit.active.is_(True))
-                                   .order_by(Unit.code)))
+def department_choices(excluding: Optional[int] = None) -> list[Unit]:
+    """The units a complaint may be dispatched to: the active departments, then the active branches;
+    without `excluding` (the complaint's receiving unit)."""
+    query = select(Unit).where(Unit.kind.in_([UnitKind.DEPARTMENT, UnitKind.BRANCH]), Unit.active.is_(True),
+                               Unit.id != (excluding or 0))
+    return sorted(db.session.scalars(query), key=lambda u: (u.kind != UnitKind.DEPARTMENT, u.code))
 
 
 def active_categories() -> list[Category]:
     return list(db.session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.id)))
+
+
+def possible_handlers(complaint: Complaint) -> list[User]:
+    """Whom the head of the handling unit may assign the complaint to: its active people, not the one
+    the complaint is about (回避)."""
+    unit = complaint.handling_unit
+    roles = policy.HANDLING_UNIT_ROLES.get(unit.kind, set()) if unit else set()
+    return list(db.session.scalars(select(User).where(
+        User.unit_id == complaint.handling_unit_id, User.role.in_(roles), User.active.is_(True),
+        User.id != (complaint.object_user_id or 0)).order_by(User.id).limit(500)))

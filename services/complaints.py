@@ -58,11 +58,12 @@ def _check(allowed: bool, complaint: Complaint, expected_version: Optional[int])
 
 def dispatch_complaint(complaint: Complaint, actor: User, unit: Unit, assignee: Optional[User] = None,
                        note: str = "", expected_version: Optional[int] = None) -> None:
-    """Route to a department, which becomes the handling unit; the owner stays the owner."""
+    """Route to a department or a branch (never back to the receiving unit), which becomes the handling
+    unit; the owner stays the owner."""
     _check(policy.can_dispatch(actor, complaint), complaint, expected_version)
-    if unit.kind != UnitKind.DEPARTMENT:
+    if unit.kind not in policy.HANDLING_UNIT_ROLES or not unit.active or unit.id == complaint.unit_id:
         raise Refused()
-    if assignee is not None and (assignee.unit_id != unit.id or assignee.role not in policy.DEPARTMENT_ROLES):
+    if assignee is not None and not policy.may_handle_for(assignee, unit):
         raise Refused()
     if unit.id == complaint.object_unit_id or (assignee is not None and assignee.id == complaint.object_user_id):
         raise ConflictOfInterest()
@@ -82,6 +83,23 @@ def dispatch_complaint(complaint: Complaint, actor: User, unit: Unit, assignee: 
     for user in department_recipients(complaint):
         notify.queue_email(user, "routed", complaint_id=complaint.id, complaint=complaint,
                            deadline=answer_deadline)
+
+
+def assign_handler(complaint: Complaint, actor: User, assignee: User, note: str = "",
+                   expected_version: Optional[int] = None) -> None:
+    """The head of the handling unit gives the case to one of its people, or to another one; the
+    answer clock runs on from the dispatch."""
+    _check(policy.can_assign(actor, complaint), complaint, expected_version)
+    if not policy.may_handle_for(assignee, complaint.handling_unit) or assignee.id == complaint.assignee_id:
+        raise Refused()
+    if assignee.id == complaint.object_user_id:
+        raise ConflictOfInterest()
+    before = complaint.assignee
+    complaint.assignee, complaint.assignee_id = assignee, assignee.id
+    log_event(complaint, actor, "assigned", f"{before.name if before else '—'} → {assignee.name}"
+              + (f": {note}" if note else ""))
+    notify.queue_email(assignee, "assigned", complaint_id=complaint.id, complaint=complaint, by=actor, note=note,
+                       deadline=complaint.open_deadline(DeadlineKind.ANSWER))
 
 
 def answer_complaint(complaint: Complaint, actor: User, cause: str, result: str, corrective_action: str,

@@ -16,17 +16,18 @@ from services.timeline import log_event
 
 
 def can_record_action(user: User, complaint: Complaint) -> bool:
-    """The department that answered the complaint (or the service center, which follows up on it)."""
+    """The department or branch that answered the complaint (or the service center, which follows up on it)."""
     answer = complaint.latest_answer
     if answer is None:
         return False
-    return (user.role in policy.DEPARTMENT_ROLES and user.unit_id == answer.unit_id) or user.role == Role.CENTER
+    return ((user.role in policy.DEPARTMENT_ROLES | policy.BRANCH_ROLES and user.unit_id == answer.unit_id)
+            or user.role == Role.CENTER)
 
 
 def can_complete(user: User, action: CorrectiveAction) -> bool:
-    """Its owner, or the head of the owner's department."""
+    """Its owner, or the head of the owner's department (or branch)."""
     return action.done_at is None and (
-        user.id == action.owner_id or (user.role == Role.DEPT_HEAD and user.unit_id == action.unit_id))
+        user.id == action.owner_id or (user.role in policy.UNIT_HEAD_ROLES and user.unit_id == action.unit_id))
 
 
 def owner_choices(complaint: Complaint) -> list[User]:

@@ -37,8 +37,9 @@ def _for_each_of_incident(incident: Incident, actor: User, allowed, transition) 
 
 
 def dispatch_incident(incident: Incident, actor: User, unit: Unit) -> int:
-    """Route every waiting complaint of the incident that `actor` may route to one department."""
-    return _for_each_of_incident(incident, actor, policy.can_dispatch,
+    """Route every waiting complaint of the incident that `actor` may route to one department or branch
+    (those that branch received itself stay with it)."""
+    return _for_each_of_incident(incident, actor, lambda user, c: policy.can_dispatch(user, c) and c.unit_id != unit.id,
                                  lambda c: complaints.dispatch_complaint(c, actor, unit))
 
 

@@ -61,6 +61,7 @@ EVENT_LABELS = {
     "notice_sent": _l("Sent the decision notice"), "review_opened": _l("Review case opened for"),
     "review_requested": _l("The customer asked for a review:"),
     "escalated": _l("Escalated the handling to"), "taken_over": _l("Took over the handling"),
+    "assigned": _l("Assigned the handler"),
     "plan_approved": _l("Approved the plan"), "plan_rejected": _l("Rejected the plan"),
     "attachment_added": _l("Attached a file"), "attachment_downloaded": _l("Downloaded a file"),
     # The customer's doings, as staff read them on the complaint's timeline.

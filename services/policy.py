@@ -13,18 +13,23 @@ from services import clock
 BRANCH_ROLES = {Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD}
 DEPARTMENT_ROLES = {Role.DEPT_STAFF, Role.DEPT_HEAD}
 SEE_ALL_ROLES = {Role.CENTER, Role.LEADER}
-REGISTER_ROLES = BRANCH_ROLES | {Role.CENTER}
+# 首问负责制: whoever receives a complaint registers it, whatever their unit; only the administrator does not.
+REGISTER_ROLES = BRANCH_ROLES | DEPARTMENT_ROLES | SEE_ALL_ROLES
 SUPERVISOR_ROLES = {Role.LOBBY_MANAGER, Role.BRANCH_HEAD}
+# The units a complaint is dispatched to (a department or a branch), the people of each who may handle
+# it, and those of them who assign it: the department head; the branch head or lobby manager.
+HANDLING_UNIT_ROLES = {UnitKind.DEPARTMENT: DEPARTMENT_ROLES, UnitKind.BRANCH: BRANCH_ROLES}
+UNIT_HEAD_ROLES = SUPERVISOR_ROLES | {Role.DEPT_HEAD}
 
 
 def visible_complaints(user: User) -> ColumnElement[bool]:
     """A SQL condition selecting the complaints `user` may see."""
     if user.role in SEE_ALL_ROLES:
         return true()
-    if user.role in BRANCH_ROLES:
-        return or_(Complaint.unit_id == user.unit_id, Complaint.owner_id == user.id)
-    if user.role in DEPARTMENT_ROLES:
-        return Complaint.handling_unit_id == user.unit_id
+    if user.role in BRANCH_ROLES | DEPARTMENT_ROLES:
+        # received by the unit, handled by it, or the user's own
+        return or_(Complaint.unit_id == user.unit_id, Complaint.handling_unit_id == user.unit_id,
+                   Complaint.owner_id == user.id)
     return false()
 
 
@@ -38,10 +43,8 @@ def visible_incidents(user: User) -> ColumnElement[bool]:
 def can_view(user: User, complaint: Complaint) -> bool:
     if user.role in SEE_ALL_ROLES:
         return True
-    if user.role in BRANCH_ROLES:
-        return complaint.unit_id == user.unit_id or complaint.owner_id == user.id
-    if user.role in DEPARTMENT_ROLES:
-        return complaint.handling_unit_id == user.unit_id
+    if user.role in BRANCH_ROLES | DEPARTMENT_ROLES:
+        return user.unit_id in (complaint.unit_id, complaint.handling_unit_id) or complaint.owner_id == user.id
     return False
 
 
@@ -54,9 +57,9 @@ BRANCH_LADDER = [Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD]
 
 
 def _answers_for_owner(user: User, complaint: Complaint) -> bool:
-    """The first-responsible owner, the branch handler, their supervisors, or the service center."""
+    """The first-responsible owner, the branch handler, the heads of the receiving unit, or the service center."""
     return (user.id == complaint.owner_id or user.id == complaint.handler_id
-            or (user.role in SUPERVISOR_ROLES and user.unit_id == complaint.unit_id)
+            or (user.role in UNIT_HEAD_ROLES and user.unit_id == complaint.unit_id)
             or user.role == Role.CENTER)
 
 
@@ -64,8 +67,21 @@ def can_dispatch(user: User, complaint: Complaint) -> bool:
     return complaint.state == ComplaintState.REGISTERED and _answers_for_owner(user, complaint)
 
 
+def may_handle_for(user: User, unit: Unit) -> bool:
+    """`user` may be the handler of a complaint dispatched to `unit` (a department or a branch)."""
+    return user.active and user.unit_id == unit.id and user.role in HANDLING_UNIT_ROLES.get(unit.kind, ())
+
+
 def _in_handling_department(user: User, complaint: Complaint) -> bool:
-    return user.role in DEPARTMENT_ROLES and user.unit_id == complaint.handling_unit_id
+    """A member of the unit the complaint was dispatched to; never the person it is about (回避)."""
+    return (user.unit_id == complaint.handling_unit_id and user.role in BRANCH_ROLES | DEPARTMENT_ROLES
+            and user.id != complaint.object_user_id)
+
+
+def can_assign(user: User, complaint: Complaint) -> bool:
+    """The head of the handling unit assigns (and reassigns) its handler while the unit has the case."""
+    return (complaint.state == ComplaintState.DISPATCHED and user.role in UNIT_HEAD_ROLES
+            and user.unit_id == complaint.handling_unit_id)
 
 
 def can_answer(user: User, complaint: Complaint) -> bool:

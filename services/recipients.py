@@ -41,11 +41,12 @@ def plan_approvers(complaint: Complaint) -> list[User]:
 
 
 def department_recipients(complaint: Complaint) -> list[User]:
-    """Who acts for the handling unit: the assigned person, or else the department's staff."""
+    """Who acts for the handling unit: the assigned person; else a department's staff, or (a branch, or a
+    department without staff) the heads who assign it."""
     if complaint.assignee is not None and complaint.assignee.active:
         return [complaint.assignee]
     return unit_members(complaint.handling_unit_id, {Role.DEPT_STAFF}) or \
-        unit_members(complaint.handling_unit_id, {Role.DEPT_HEAD})
+        unit_members(complaint.handling_unit_id, policy.UNIT_HEAD_ROLES)
 
 
 def reachable(users: list[User]) -> list[User]:

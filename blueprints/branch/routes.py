@@ -1,21 +1,26 @@
 from flask import current_app, render_template
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from blueprints.branch import bp
-from blueprints.ui import is_htmx, open_by_urgency, paginate, role_required
+from blueprints.ui import is_htmx, paginate, role_required, unassigned_first
 from extensions import db
-from models import Complaint, Plan, PlanState, Role, Unit, User
+from models import Complaint, ComplaintState, Plan, PlanState, Role, Unit, User
 from services import clock, policy
 
 
 @bp.get("/")
 @role_required(Role.LOBBY_MANAGER, Role.BRANCH_HEAD)
 def queue():
-    """Every open complaint of the branch, the most urgent deadline first."""
-    page = paginate(open_by_urgency())
-    return render_template("complaints/_table.html" if is_htmx() else "branch/queue.html", page=page)
+    """Every open complaint of the branch, those dispatched to it and not yet assigned first (the head
+    assigns them), then the most urgent deadline first."""
+    query = (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
+             .options(selectinload(Complaint.assignee))
+             .order_by(*unassigned_first(), Complaint.next_due_at.asc().nulls_last(), Complaint.id))
+    page = paginate(query)
+    return render_template("complaints/_table.html" if is_htmx() else "branch/queue.html", page=page,
+                           show_assignee=True)
 
 
 @bp.get("/approvals")

@@ -18,9 +18,15 @@ class VersionedForm(Form):
 
 
 class DispatchForm(VersionedForm):
-    unit = SelectField(_l("Department"), coerce=int, validators=[DataRequired(_l("Choose a department."))])
+    unit = SelectField(_l("Department or branch"), coerce=int,
+                       validators=[DataRequired(_l("Choose a department or a branch."))])
     assignee = SelectField(_l("Person (optional)"), coerce=int, validate_choice=False, default=0)
     note = TextAreaField(_l("Note to the department"), validators=[Optional(), Length(max=1000)])
+
+
+class AssignForm(VersionedForm):
+    assignee = SelectField(_l("Handler"), coerce=int, validators=[DataRequired(_l("Choose the handler."))])
+    note = TextAreaField(_l("Note to the handler"), validators=[Optional(), Length(max=1000)])
 
 
 class AnswerFields(Form):
@@ -134,7 +140,8 @@ class ReviewRequestForm(VersionedForm):
 
 
 class IncidentDispatchForm(Form):
-    unit = SelectField(_l("Department"), coerce=int, validators=[DataRequired(_l("Choose a department."))])
+    unit = SelectField(_l("Department or branch"), coerce=int,
+                       validators=[DataRequired(_l("Choose a department or a branch."))])
 
 
 class WithdrawForm(VersionedForm):

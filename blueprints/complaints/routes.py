@@ -11,7 +11,7 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
                                          InvalidForm, ReclassifyForm,
                                          LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultFields, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
-                                         WithdrawForm)
+                                         WithdrawForm, AssignForm)
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Incident, Satisfaction, Unit, User
@@ -19,7 +19,7 @@ from services import choices, clock, complaints, deadlines, handover, incidents,
 from services.errors import Refused
 from services.reclassification import Classification, reclassify_complaint
 from services.complaints import ConflictOfInterest, StaleComplaint
-from services.labels import DEADLINE_LABELS
+from services.labels import DEADLINE_LABELS, ROLE_LABELS
 
 
 def _new(form_class, prefix: str, submitted: bool):
@@ -33,18 +33,33 @@ def _department_choices(departments) -> list:
 
 def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchForm:
     form = _new(DispatchForm, "dispatch", submitted)
-    departments = choices.department_choices()
-    form.unit.choices = _department_choices(departments)
-    people = db.session.scalars(select(User).where(User.unit_id.in_([u.id for u in departments]),
-                                                   User.role.in_(policy.DEPARTMENT_ROLES),
+    units = choices.department_choices(excluding=complaint.unit_id)
+    form.unit.choices = _department_choices(units)
+    people = db.session.scalars(select(User).where(User.unit_id.in_([u.id for u in units]),
                                                    User.active.is_(True)).order_by(User.unit_id, User.id))
-    form.assignee.choices = [(0, _("Whole department"))] + [
-        (u.id, f"{u.unit.display_name(current_locale())} · {u.name}") for u in people]
+    form.assignee.choices = [(0, _("Whole unit (its head assigns it)"))] + [
+        (u.id, f"{u.unit.display_name(current_locale())} · {u.name}") for u in people
+        if policy.may_handle_for(u, u.unit)]
     form.suggestion = None
     if not submitted:
         form.suggestion = routing.suggested_department(complaint)
         form.unit.data = form.suggestion.unit.id if form.suggestion else 0
     return form
+
+
+def _assign_form(complaint: Complaint, submitted: bool = False) -> AssignForm:
+    form = _new(AssignForm, "assign", submitted)
+    form.assignee.choices = [(0, _("Choose…"))] + [
+        (u.id, f"{u.name} · {ROLE_LABELS[u.role]}") for u in choices.possible_handlers(complaint)]
+    return form
+
+
+def _assign(complaint, form):
+    assignee = db.session.get(User, form.assignee.data)
+    if assignee is None or assignee.id == complaint.assignee_id:
+        raise FieldRefused("assignee", _("Choose someone other than the current handler."))
+    complaints.assign_handler(complaint, current_user, assignee, (form.note.data or "").strip(),
+                              expected_version=form.version.data)
 
 
 def _adjust_form(complaint: Complaint, submitted: bool = False) -> AdjustDeadlineForm:
@@ -99,9 +114,9 @@ class FieldRefused(Exception):
 def _dispatch(complaint, form):
     unit = db.session.get(Unit, form.unit.data)
     assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
-    if unit is None:
-        raise FieldRefused("unit", _("Choose a department."))
-    if assignee is not None and (assignee.unit_id != unit.id or assignee.role not in policy.DEPARTMENT_ROLES):
+    if unit is None or unit.id == complaint.unit_id:
+        raise FieldRefused("unit", _("Choose a department or a branch."))
+    if assignee is not None and not policy.may_handle_for(assignee, unit):
         raise FieldRefused("assignee", _("%(person)s is not in %(unit)s: choose a person of that department, or "
                                          "the whole department.", person=assignee.name,
                                          unit=unit.display_name(current_locale())))
@@ -128,6 +143,7 @@ def _conflict_message() -> str:
 # Each action on the complaint page: who may, its form, and the transition it performs.
 ACTIONS = {
     "dispatch": (policy.can_dispatch, _dispatch_form, _dispatch),
+    "assign": (policy.can_assign, _assign_form, _assign),
     "plan": (policy.can_submit_plan, PlanForm, lambda c, f: complaints.submit_plan(
         c, current_user, f.steps.data.strip(), f.responsible.data.strip(), f.due_date.data, f.compensation.data,
         expected_version=f.version.data)),
@@ -171,7 +187,7 @@ ACTIONS = {
 
 
 # Forms whose choices depend on the complaint are built by a function of it.
-BUILT_FOR_THE_COMPLAINT = {"dispatch", "adjust", "reclassify", "handover"}
+BUILT_FOR_THE_COMPLAINT = {"dispatch", "assign", "adjust", "reclassify", "handover"}
 
 
 def _blank(key: str, complaint: Complaint):
@@ -283,7 +299,7 @@ def act(complaint_id: int, action: str):
         return _stale(db.session.get(Complaint, complaint.id), action, form)
     except ConflictOfInterest:
         db.session.rollback()
-        form.unit.errors = [_conflict_message()]
+        (form.unit if hasattr(form, "unit") else form.assignee).errors = [_conflict_message()]
         return _render(db.session.get(Complaint, complaint.id), 422, {action: form})
     except complaints.NoticeSentAlready as sent:
         db.session.rollback()
@@ -331,7 +347,7 @@ def _incident_forms(incident: Incident, complaints: list[Complaint], submitted: 
 def _incident_form(action: str, submitted: bool):
     form = _new(INCIDENT_ACTIONS[action][0], action, submitted)
     if action == "dispatch":
-        form.unit.choices = _department_choices(choices.department_choices())
+        form.unit.choices = _department_choices(choices.department_choices(excluding=current_user.unit_id))
     return form
 
 

@@ -1,22 +1,25 @@
 from flask import render_template
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from blueprints.department import bp
-from blueprints.ui import is_htmx, paginate, role_required
+from blueprints.ui import is_htmx, paginate, role_required, unassigned_first
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role
 
 
 @bp.get("/")
 @role_required(Role.DEPT_STAFF, Role.DEPT_HEAD)
 def queue():
-    """Complaints routed to my department and waiting for its answer, the nearest answer deadline first."""
+    """Complaints routed to my department and waiting for its answer: those nobody was assigned first
+    (the head assigns them), then the nearest answer deadline first."""
     query = (select(Complaint)
              .join(Deadline, (Deadline.complaint_id == Complaint.id) & (Deadline.kind == DeadlineKind.ANSWER)
                    & Deadline.met_at.is_(None))
-             .where(Complaint.state == ComplaintState.DISPATCHED)
-             .options(selectinload(Complaint.deadlines))
-             .order_by(Deadline.due_at, Complaint.id))
+             .where(Complaint.state == ComplaintState.DISPATCHED,
+                    Complaint.handling_unit_id == current_user.unit_id)
+             .options(selectinload(Complaint.deadlines), selectinload(Complaint.assignee))
+             .order_by(*unassigned_first(), Deadline.due_at, Complaint.id))
     page = paginate(query)
     return render_template("complaints/_table.html" if is_htmx() else "department/queue.html", page=page,
-                           clock_kind=DeadlineKind.ANSWER)
+                           clock_kind=DeadlineKind.ANSWER, show_assignee=True)

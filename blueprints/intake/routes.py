@@ -2,7 +2,7 @@ import uuid
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from blueprints.intake import bp
 from blueprints.intake.forms import RegisterForm
@@ -17,9 +17,10 @@ from services.policy import REGISTER_ROLES
 @bp.get("/")
 @role_required(*REGISTER_ROLES)
 def mine():
-    """The complaints I registered and still answer for (first-responsibility)."""
+    """The complaints I registered and still answer for (first-responsibility), and those assigned to me."""
     # Open ones first, nearest deadline first; closed ones (no running clock) after, newest first.
-    query = select(Complaint).where(Complaint.owner_id == current_user.id).order_by(
+    query = select(Complaint).where(or_(Complaint.owner_id == current_user.id,
+                                        Complaint.assignee_id == current_user.id)).order_by(
         Complaint.next_due_at.asc().nulls_last(), Complaint.id.desc())
     page = paginate(query)
     template = "complaints/_table.html" if is_htmx() else "intake/mine.html"
