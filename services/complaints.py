@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import (Answer, Complaint, ComplaintState, ContactChannel, ContactLog, DeadlineKind, Extension, Plan,
-                    ComplaintEvent, PlanState, ProgressNote, ReturnVisit, Role, Satisfaction, Unit, UnitKind, User)
+                    ComplaintEvent, PlanState, ProgressNote, ReturnVisit, Role, Satisfaction, Unit, User)
 from services import audit, clock, deadlines, notify, policy, signals
 from services.errors import Refused
 from services.numbering import next_number
