@@ -106,9 +106,11 @@ def plan_approver(unit_kind: UnitKind, unit_id, author_role: Optional[Role] = No
     """Who approves a plan of a major complaint of a unit of this kind, written by someone of
     `author_role`: (role, the unit the approver must belong to, or None for any). The branch head
     approves the branch's plans, and the leader those of head-office units (service center,
-    departments) and the branch head's own: nobody approves their own plan. The one statement of
-    the rule: approves_plans_of, plans_approved_by (for SQL), PLAN_APPROVER_ROLES and
+    departments) and the branch head's own; the service center a leader's own. Nobody approves
+    their own plan. The one statement of the rule: approves_plans_of, plans_approved_by (for SQL), PLAN_APPROVER_ROLES and
     recipients.plan_approvers all ask here."""
+    if author_role == Role.LEADER:
+        return Role.CENTER, None     # a leader's own plan: the customer service center, which sees every case
     if unit_kind == UnitKind.BRANCH and author_role != Role.BRANCH_HEAD:
         return Role.BRANCH_HEAD, unit_id
     return Role.LEADER, None

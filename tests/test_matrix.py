@@ -75,7 +75,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("intake.validate_field", "POST"): Rule("/intake/new/validate/customer_name", REGISTER,
                                             form_page="/intake/new"),
     ("branch.queue", "GET"): Rule("/branch/", roles(Role.LOBBY_MANAGER, Role.BRANCH_HEAD)),
-    ("branch.approvals", "GET"): Rule("/branch/approvals", roles(Role.BRANCH_HEAD, Role.LEADER)),
+    ("branch.approvals", "GET"): Rule("/branch/approvals", roles(Role.BRANCH_HEAD, Role.LEADER, Role.CENTER)),
     ("department.queue", "GET"): Rule("/department/", DEPARTMENT),
     ("center.overview", "GET"): Rule("/center/", roles(Role.CENTER, Role.LEADER)),
     ("center.incidents", "GET"): Rule("/center/incidents", roles(Role.CENTER, Role.LEADER)),

@@ -107,6 +107,7 @@ PLAN_AUTHORS = [
     ("staff1", "OPS", "dept1", "head1"),
     ("head1", "OPS", "depthead1", "head1"),
     ("center1", "OPS", "depthead1", "leader1"),
+    ("leader1", None, "leader1", "center1"),    # a leader's own plan goes to the service center
 ]
 
 
