@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.forms import Form
 from models import Channel, ComplaintKind
-from services import bounds, clock
+from services import bounds, clock, identity
 from services.choices import active_categories, all_units, colleagues
 from services.incidents import count_open_incidents, open_incidents
 from services.labels import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
@@ -33,6 +33,21 @@ def phone_or_email(form, field):
     raise ValidationError(_l("Enter a phone number or an e-mail address."))
 
 
+def customer_number(kind: str, message):
+    """A validator: the field is empty or a valid number of `kind` (services.identity)."""
+    def check(form, field):
+        try:
+            identity.NORMALISE[kind](field.data or "")
+        except identity.BadNumber:
+            raise ValidationError(message) from None
+    return check
+
+
+MOBILE_MESSAGE = _l("Enter an 11-digit mainland mobile number, for example 13800138000.")
+ID_NUMBER_MESSAGE = _l("Enter the 18-character resident ID number; this one's check character is wrong or it is incomplete.")
+ACCOUNT_MESSAGE = _l("Enter the account or card number: 12 to 19 digits.")
+
+
 def received_in_the_past(form, field):
     if field.data is None:
         return
@@ -52,6 +67,12 @@ class RegisterForm(Form):
         DataRequired(_l("Enter the customer's name.")), Length(max=100)])
     customer_contact = StringField(_l("Contact (phone or e-mail)"), validators=[
         DataRequired(_l("Enter how to reach the customer.")), Length(max=254), phone_or_email])
+    customer_mobile = StringField(_l("Mobile number"), validators=[
+        Length(max=20), customer_number("mobile", MOBILE_MESSAGE)])
+    customer_id_number = StringField(_l("ID number"), validators=[
+        Length(max=24), customer_number("id_number", ID_NUMBER_MESSAGE)])
+    customer_account = StringField(_l("Account or card number"), validators=[
+        Length(max=24), customer_number("account", ACCOUNT_MESSAGE)])
     customer_ref = StringField(_l("Customer or account reference"), validators=[Optional(), Length(max=64)])
     channel = SelectField(_l("Channel"), choices=[(c.value, CHANNEL_LABELS[c]) for c in Channel],
                           validators=[DataRequired()])
@@ -90,6 +111,11 @@ class RegisterForm(Form):
     def validate_on_spot_result(self, field):
         if self.solved_on_spot.data and not (field.data or "").strip():
             raise ValidationError(_l("Enter the result given on the spot."))
+
+    def customer_numbers(self) -> dict:
+        """The customer's numbers, normalised, for services.registration.Registration."""
+        return {f"customer_{kind}": identity.NORMALISE[kind](getattr(self, f"customer_{kind}").data or "")
+                for kind in identity.KINDS}
 
     def __init__(self, *args, locale: str = "zh_CN", **kwargs):
         super().__init__(*args, **kwargs)

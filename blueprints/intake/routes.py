@@ -9,9 +9,11 @@ from blueprints.intake.forms import RegisterForm
 from blueprints.ui import current_locale, is_htmx, paginate, role_required
 from extensions import db
 from models import Channel, Complaint, ComplaintKind
-from services import clock
+from services import clock, history, identity
 from services.registration import Registration, register_complaint
 from services.policy import REGISTER_ROLES
+
+FORM_NUMBER_FIELDS = {kind: f"customer_{kind}" for kind in identity.KINDS}
 
 
 @bp.get("/")
@@ -48,7 +50,7 @@ def register():
             compensation=form.compensation.data, regulator_forwarded=form.regulator_forwarded.data,
             solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None,
             object_unit_id=form.object_unit.data or None, object_user_id=form.object_user.data or None,
-            **_incident_choice(form)))
+            **form.customer_numbers(), **_incident_choice(form)))
         complaint_id = complaint.id   # read before the commit expires it (a query less)
         db.session.commit()
         return redirect(url_for("complaints.show", complaint_id=complaint_id), 303)
@@ -65,6 +67,15 @@ def validate_field(field: str):
         abort(404)
     form.validate()
     return render_template("intake/_field_error.html", field=form[field])
+
+
+@bp.get("/history")
+@role_required(*REGISTER_ROLES)
+def customer_history():
+    """While the form is filled: the customer's open complaints and those of the last year, found by
+    the numbers typed so far (HTMX, under the fields); only what the user may open, the rest counted."""
+    numbers = identity.numbers_from(request.args, FORM_NUMBER_FIELDS)
+    return render_template("intake/_history.html", numbers=numbers, found=history.recent(current_user, numbers))
 
 
 def _incident_choice(form: RegisterForm) -> dict:

@@ -1,5 +1,3 @@
-import re
-
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask import current_app
@@ -11,12 +9,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from blueprints.forms import Form
 from extensions import db
 from models import Satisfaction, Unit, UnitKind
-from services import attachments
+from services import attachments, identity
 from services.choices import active_categories
 from services.errors import Refused
 from services.labels import SATISFACTION_LABELS
 
-MOBILE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 
 
 def an_email(form, field):
@@ -27,8 +24,18 @@ def an_email(form, field):
 
 
 def a_phone(form, field):
-    if field.data and not MOBILE.match(field.data.strip()):
+    # A mainland mobile (services.identity): the number texts go to, and the one the customer is found by.
+    if field.data and identity.mobile_in(field.data) is None:
         raise ValidationError(_l("Enter a phone number of digits, for example 13800138000."))
+
+
+def a_number(kind: str, message):
+    def check(form, field):
+        try:
+            identity.NORMALISE[kind](field.data or "")
+        except identity.BadNumber:
+            raise ValidationError(message) from None
+    return check
 
 
 class ComplaintForm(Form):
@@ -40,6 +47,12 @@ class ComplaintForm(Form):
         Length(max=254, message=_l("At most 254 characters.")), an_email])
     phone = StringField(_l("Your mobile phone (optional, for text messages)"), validators=[
         Optional(), Length(max=32, message=_l("At most 32 characters.")), a_phone])
+    id_number = StringField(_l("Your ID number (optional: finds your earlier complaints)"), validators=[
+        Optional(), Length(max=24, message=_l("At most 24 characters.")),
+        a_number("id_number", _l("Enter the 18-character resident ID number; this one's check character is wrong or it is incomplete."))])
+    account = StringField(_l("Your account or card number (optional)"), validators=[
+        Optional(), Length(max=24, message=_l("At most 24 characters.")),
+        a_number("account", _l("Enter the account or card number: 12 to 19 digits."))])
     category = SelectField(_l("What it is about"), coerce=int, validators=[DataRequired(_l("Choose what it is about."))])
     branch = SelectField(_l("Branch concerned (if any)"), coerce=int, default=0)
     object_text = StringField(_l("Branch, product or service concerned"), validators=[
