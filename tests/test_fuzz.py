@@ -163,7 +163,7 @@ LEDGER_FILTER = ["q", "customer", "date_from", "date_to", "unit", "category", "c
 PERIOD = ["period", "from", "to", "unit"]
 AUDIT_FILTER = ["source", "date_from", "date_to", "username", "number", "action"]
 QUERY_PARAMETERS = {
-    "static": [], "healthz": [], "auth.login": [], "auth.home": [], "auth.session_status": [],
+    "static": [], "health.healthz": [], "auth.login": [], "auth.home": [], "auth.session_status": [],
     "auth.change_password": [], "intake.mine": ["page"], "intake.register": [],
     "intake.customer_history": ["customer_mobile", "customer_id_number", "customer_account"], "branch.queue": ["page"],
     "branch.approvals": ["page"], "department.queue": ["page"], "center.overview": ["page"],
@@ -171,7 +171,8 @@ QUERY_PARAMETERS = {
     "complaints.show": [], "complaints.notice": [], "complaints.incident": [],
     "admin.index": [], "admin.rules": [], "admin.calendar_overrides": ["page"], "admin.units": [],
     "admin.edit_unit": [], "admin.users": ["q", "page"], "admin.edit_user": [], "admin.categories": [],
-    "admin.routing": [], "admin.edit_routing_rule": [], "admin.mail_check": [], "attachments.download": [],
+    "admin.routing": [], "admin.edit_routing_rule": [], "admin.mail_check": [], "admin.outbox": ["page"],
+    "attachments.download": [],
     "notices.index": [], "public.complain": [], "public.track": ["number"], "public.use_link": [],
     "public.status": [], "ledger.index": LEDGER_FILTER + ["after", "before", "export"],
     "ledger.count": LEDGER_FILTER, "ledger.export_status": [], "ledger.download": [], "ledger.print_form": [],
