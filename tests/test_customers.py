@@ -222,3 +222,24 @@ def test_exports_mask_the_numbers(client_for):
     row = next(r for r in rows if r["投诉编号"] == complaint.number)
     assert row["联系方式"] == "138****8000" and "****002X" in row["客户号码"]
     assert "13800138000" not in response.data.decode("utf-8-sig") and ID_NUMBER not in response.data.decode("utf-8-sig")
+
+
+def test_the_migration_reads_the_mobile_number_of_earlier_complaints_from_their_contact(app, tmp_path):
+    from app import create_app
+    from flask_migrate import upgrade
+    from tests.test_health_and_schema import ONE_COMPLAINT_IN_THE_FIRST_SCHEMA, _fresh_database_url
+    url, drop = _fresh_database_url(app, tmp_path, "migration_customers")
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": app.config["REDIS_URL"]})
+    with migrated.app_context():
+        upgrade(revision="3f1c2a9d8e47")
+        with db.engine.begin() as conn:
+            for statement in ONE_COMPLAINT_IN_THE_FIRST_SCHEMA:
+                conn.exec_driver_sql(statement.replace("'王', '138'", "'王', '13912345678'"))
+            conn.exec_driver_sql(ONE_COMPLAINT_IN_THE_FIRST_SCHEMA[-1].replace("(1, 'TS-20261124-0001', 't'",
+                                 "(2, 'TS-20261124-0002', 't2'").replace("'王', '138'", "'王', 'wang@example.cn'"))
+        upgrade()
+        rows = dict(db.session.execute(text("SELECT id, customer_mobile FROM complaint")).all())
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+    assert rows == {1: MOBILE, 2: None}
