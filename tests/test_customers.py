@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -129,8 +130,25 @@ def test_typing_a_number_shows_the_customers_earlier_complaints_the_user_may_ope
 
 @pytest.mark.one_backend
 def test_the_register_form_asks_for_the_history_as_the_number_is_typed(client_for):
-    page = client_for("staff1").get("/intake/new").text
-    assert 'data-hx-get="/intake/history"' in page and "delay:500ms" in page and 'id="customer-history"' in page
+    staff = client_for("staff1")
+    page = staff.get("/intake/new").text
+    assert 'data-hx-get="/intake/history"' in page and "delay:500ms from:#customer_mobile" in page
+    assert "load" not in _history_tag(page)    # nothing typed: nothing asked
+    # A form sent back with its messages asks at once for the history of the numbers it keeps.
+    kept = staff.post("/intake/new", data=complaint_form(content="", customer_mobile=MOBILE)).text
+    assert ", load" in _history_tag(kept)
+
+
+def _history_tag(page: str) -> str:
+    return re.search(r'<div id="customer-history"[^>]*>', page).group()
+
+
+def test_a_contact_that_is_a_mobile_number_finds_the_customer_too(client_for):
+    staff = client_for("staff1")
+    earlier = register(staff, customer_contact=MOBILE)
+    fragment = staff.get(f"/intake/history?customer_contact=%2B86+{MOBILE}&customer_mobile=").text
+    assert earlier.number in fragment
+    assert earlier.number not in staff.get("/intake/history?customer_contact=qian%40example.com").text
 
 
 # ----------------------------------------------------------------------------- the customer page

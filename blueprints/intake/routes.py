@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import replace
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -75,6 +76,8 @@ def customer_history():
     """While the form is filled: the customer's open complaints and those of the last year, found by
     the numbers typed so far (HTMX, under the fields); only what the user may open, the rest counted."""
     numbers = identity.numbers_from(request.args, FORM_NUMBER_FIELDS)
+    if not numbers.mobile:   # a contact that is a mobile number identifies the customer too
+        numbers = replace(numbers, mobile=identity.mobile_in(str(request.args.get("customer_contact", ""))[:64]))
     return render_template("intake/_history.html", numbers=numbers, found=history.recent(current_user, numbers))
 
 
