@@ -34,6 +34,15 @@ def test_typing_the_mobile_number_shows_the_customers_earlier_complaints(live_se
     assert box["y"] > field["y"] and box["width"] > 0
     expect(history.get_by_role("link", name=own.number)).to_be_visible()
 
+    # The link under the list opens the customer's page: every complaint the user may see, masked.
+    with page.context.expect_page() as opened:
+        history.get_by_role("link", name="该客户的全部投诉").click()
+    customer_page = opened.value
+    expect(customer_page.get_by_role("heading", name="139****5678")).to_be_visible()
+    expect(customer_page.get_by_test_id("customer-complaints")).to_contain_text(own.number)
+    expect(customer_page.get_by_test_id("customer-complaints")).not_to_contain_text(foreign.number)
+    expect(customer_page.get_by_test_id("customer-hidden")).to_contain_text("另有 1 件")
+
 
 def _signed_in(app, username):
     client = Client(app)
