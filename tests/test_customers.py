@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select, text
 
 from extensions import db
-from models import Complaint, ComplaintEvent, ComplaintState
+from models import Complaint, ComplaintEvent
 from services import identity
 from tests.conftest import complaint_form
-from tests.helpers import category_id, fresh, register, unit_id
+from tests.helpers import fresh, register
 
 MOBILE = "13912345678"
 ID_NUMBER = "11010519491231002X"      # the check character is right (GB 11643)
@@ -112,7 +112,7 @@ def _three_complaints(client_for, clock):
 def test_typing_a_number_shows_the_customers_earlier_complaints_the_user_may_open(client_for, clock):
     own, foreign, old = _three_complaints(client_for, clock)
     staff = client_for("staff1")
-    fragment = staff.get(f"/intake/history?customer_mobile=139-1234-5678", headers={"HX-Request": "true"})
+    fragment = staff.get("/intake/history?customer_mobile=139-1234-5678", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert own.number in fragment.text
     assert foreign.number not in fragment.text and "1 件" in fragment.text   # BR02's complaint: counted only
@@ -183,9 +183,9 @@ def test_the_customer_page_pages(client_for, app):
 def test_the_ledger_finds_a_customer_by_any_number(client_for, clock):
     own, foreign, old = _three_complaints(client_for, clock)
     center = client_for("center1")
-    found = center.get(f"/ledger/?customer=139+1234+5678").text
+    found = center.get("/ledger/?customer=139+1234+5678").text
     assert own.number in found and foreign.number in found and old.number in found
-    assert "139****5678" in found and MOBILE not in found.replace(f'value="139 1234 5678"', "")
+    assert "139****5678" in found and MOBILE not in found.replace('value="139 1234 5678"', "")
     assert old.number in center.get(f"/ledger/?customer={ACCOUNT}").text
     assert own.number not in center.get(f"/ledger/?customer={ACCOUNT}").text
     assert client_for("staff1").get(f"/ledger/?customer={MOBILE}").text.count(foreign.number) == 0

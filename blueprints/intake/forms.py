@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from blueprints.forms import Form
+from blueprints.forms import Form, customer_number
 from models import Channel, ComplaintKind
 from services import bounds, clock, identity
 from services.choices import active_categories, all_units, colleagues
@@ -33,21 +33,6 @@ def phone_or_email(form, field):
     raise ValidationError(_l("Enter a phone number or an e-mail address."))
 
 
-def customer_number(kind: str, message):
-    """A validator: the field is empty or a valid number of `kind` (services.identity)."""
-    def check(form, field):
-        try:
-            identity.NORMALISE[kind](field.data or "")
-        except identity.BadNumber:
-            raise ValidationError(message) from None
-    return check
-
-
-MOBILE_MESSAGE = _l("Enter an 11-digit mainland mobile number, for example 13800138000.")
-ID_NUMBER_MESSAGE = _l("Enter the 18-character resident ID number; this one's check character is wrong or it is incomplete.")
-ACCOUNT_MESSAGE = _l("Enter the account or card number: 12 to 19 digits.")
-
-
 def received_in_the_past(form, field):
     if field.data is None:
         return
@@ -68,11 +53,11 @@ class RegisterForm(Form):
     customer_contact = StringField(_l("Contact (phone or e-mail)"), validators=[
         DataRequired(_l("Enter how to reach the customer.")), Length(max=254), phone_or_email])
     customer_mobile = StringField(_l("Mobile number"), validators=[
-        Length(max=20), customer_number("mobile", MOBILE_MESSAGE)])
+        Length(max=20), customer_number("mobile")])
     customer_id_number = StringField(_l("ID number"), validators=[
-        Length(max=24), customer_number("id_number", ID_NUMBER_MESSAGE)])
+        Length(max=24), customer_number("id_number")])
     customer_account = StringField(_l("Account or card number"), validators=[
-        Length(max=24), customer_number("account", ACCOUNT_MESSAGE)])
+        Length(max=24), customer_number("account")])
     customer_ref = StringField(_l("Customer or account reference"), validators=[Optional(), Length(max=64)])
     channel = SelectField(_l("Channel"), choices=[(c.value, CHANNEL_LABELS[c]) for c in Channel],
                           validators=[DataRequired()])

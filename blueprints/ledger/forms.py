@@ -48,7 +48,8 @@ class LedgerFilterForm(Form):
 
     def validate_customer(self, field):
         if field.data and not identity.numbers_in(field.data):
-            raise ValidationError(_l("Enter a mobile number (11 digits), an 18-character ID number or an account number (12 to 19 digits)."))
+            raise ValidationError(_l("Enter a mobile number (11 digits), an 18-character ID number or an "
+                                     "account number (12 to 19 digits)."))
 
     def filters(self) -> ledger.Filters:
         """The valid form as the ledger's filters (an empty choice means any)."""
@@ -60,7 +61,8 @@ class LedgerFilterForm(Form):
             channel=self.channel.data or None, severity=self.severity.data or None,
             level=number(self.level.data), state=self.state.data or None,
             overdue={"yes": True, "no": False}.get(self.overdue.data), satisfaction=self.satisfaction.data or None,
-            kind=self.kind.data or None, customer=(self.customer.data or "").strip(), sort=self.sort.data or ledger.DEFAULT_SORT)
+            kind=self.kind.data or None, customer=(self.customer.data or "").strip(),
+            sort=self.sort.data or ledger.DEFAULT_SORT)
 
     def query_args(self) -> dict:
         """The non-empty, non-default fields: the ledger's URL for this filter."""

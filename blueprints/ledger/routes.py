@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from blueprints.forms import NUMBER_MESSAGES
 from blueprints.ledger import bp
 from blueprints.ledger.forms import LedgerFilterForm
 from blueprints.ui import current_locale, paginate, role_required, visible_complaint_or_404
@@ -164,4 +165,4 @@ def customer():
     hidden = history.hidden_count(current_user, numbers) if page is not None else 0
     status = 400 if errors else 200
     return render_template("ledger/customer.html", typed=typed, errors=errors, numbers=numbers, page=page,
-                           hidden=hidden), status
+                           hidden=hidden, messages=NUMBER_MESSAGES), status

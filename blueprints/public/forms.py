@@ -6,14 +6,13 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from blueprints.forms import Form
+from blueprints.forms import Form, customer_number
 from extensions import db
 from models import Satisfaction, Unit, UnitKind
 from services import attachments, identity
 from services.choices import active_categories
 from services.errors import Refused
 from services.labels import SATISFACTION_LABELS
-
 
 
 def an_email(form, field):
@@ -29,15 +28,6 @@ def a_phone(form, field):
         raise ValidationError(_l("Enter a phone number of digits, for example 13800138000."))
 
 
-def a_number(kind: str, message):
-    def check(form, field):
-        try:
-            identity.NORMALISE[kind](field.data or "")
-        except identity.BadNumber:
-            raise ValidationError(message) from None
-    return check
-
-
 class ComplaintForm(Form):
     submission_token = HiddenField()
     customer_name = StringField(_l("Your name"), validators=[
@@ -49,10 +39,10 @@ class ComplaintForm(Form):
         Optional(), Length(max=32, message=_l("At most 32 characters.")), a_phone])
     id_number = StringField(_l("Your ID number (optional: finds your earlier complaints)"), validators=[
         Optional(), Length(max=24, message=_l("At most 24 characters.")),
-        a_number("id_number", _l("Enter the 18-character resident ID number; this one's check character is wrong or it is incomplete."))])
+        customer_number("id_number")])
     account = StringField(_l("Your account or card number (optional)"), validators=[
         Optional(), Length(max=24, message=_l("At most 24 characters.")),
-        a_number("account", _l("Enter the account or card number: 12 to 19 digits."))])
+        customer_number("account")])
     category = SelectField(_l("What it is about"), coerce=int, validators=[DataRequired(_l("Choose what it is about."))])
     branch = SelectField(_l("Branch concerned (if any)"), coerce=int, default=0)
     object_text = StringField(_l("Branch, product or service concerned"), validators=[
