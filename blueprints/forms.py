@@ -1,7 +1,10 @@
 """The base of every form of the app: Flask-WTF's (CSRF) with single-line text kept on one line."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
+from wtforms.validators import ValidationError
 
+from services import identity
 from services.notify import one_line
 
 
@@ -21,3 +24,23 @@ class Form(FlaskForm):
                 filters = (*unbound_field.kwargs.get("filters", ()), _one_line)
                 return unbound_field.bind(form=form, filters=filters, **options)
             return super().bind_field(form, unbound_field, options)
+
+
+# The customer's numbers (services.identity), as the register form, the public form and the customer
+# page check them: the message says what a valid one looks like.
+NUMBER_MESSAGES = {
+    "mobile": _l("Enter an 11-digit mainland mobile number, for example 13800138000."),
+    "id_number": _l("Enter the 18-character resident ID number; this one's check character is wrong or it is "
+                    "incomplete."),
+    "account": _l("Enter the account or card number: 12 to 19 digits."),
+}
+
+
+def customer_number(kind: str):
+    """A validator: the field is empty or a valid number of `kind`."""
+    def check(form, field):
+        try:
+            identity.NORMALISE[kind](field.data or "")
+        except identity.BadNumber:
+            raise ValidationError(NUMBER_MESSAGES[kind]) from None
+    return check

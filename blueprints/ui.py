@@ -15,11 +15,11 @@ from wtforms.validators import ValidationError
 from extensions import db
 from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, Incident, ComplaintKind, Role, Satisfaction,
                     Unit, User)
-from services import bounds, clock, deadlines, policy
+from services import bounds, clock, deadlines, identity, policy
 from services.links import without_links
 from services.labels import (CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS, FIELD_LABELS, KIND_LABELS,
                              LEVEL_LABELS, PLAN_STATE_LABELS, ROLE_LABELS, SATISFACTION_LABELS, SEVERITY_LABELS,
-                             STATE_LABELS)
+                             STATE_LABELS, VIEW_DETAIL_LABELS)
 
 _ENUM_FIELDS = {"state": (ComplaintState, STATE_LABELS), "channel": (Channel, CHANNEL_LABELS),
                 "kind": (ComplaintKind, KIND_LABELS), "satisfaction": (Satisfaction, SATISFACTION_LABELS)}
@@ -201,6 +201,8 @@ def event_detail(event) -> str:
     which reads as the channel's name in the viewer's language."""
     if event.action == "registered" and event.detail in _CHANNELS:
         return str(CHANNEL_LABELS[_CHANNELS[event.detail]])
+    if event.action == "viewed" and event.detail in VIEW_DETAIL_LABELS:
+        return str(VIEW_DETAIL_LABELS[event.detail])
     return event.detail or ""
 
 
@@ -211,7 +213,8 @@ def template_globals() -> dict:
         "KIND_LABELS": KIND_LABELS, "SATISFACTION_LABELS": SATISFACTION_LABELS, "CONTACT_LABELS": CONTACT_LABELS,
         "PLAN_STATE_LABELS": PLAN_STATE_LABELS, "DEADLINE_KINDS": DeadlineKind,
         "policy": policy, "current_locale": current_locale, "waits_on": waits_on,
-        "is_overdue": deadlines.is_overdue, "now": clock.now, "home_url": home_url, "event_detail": event_detail,
+        "is_overdue": deadlines.is_overdue, "masked_numbers": identity.masked_numbers,
+        "mask_contact": identity.mask_contact, "now": clock.now, "home_url": home_url, "event_detail": event_detail,
     }
 
 

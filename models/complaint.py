@@ -156,6 +156,9 @@ STATISTICS_COLUMNS = [
     "incident_id", "review_of_id", "withdrawn_at", "received_at", "closed_at", "next_due_at"]
 
 
+CUSTOMER_NUMBER_COLUMNS = ("customer_mobile", "customer_id_number", "customer_account")
+
+
 class Complaint(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -167,6 +170,10 @@ class Complaint(db.Model):
     customer_name: Mapped[str] = mapped_column(String(100))
     customer_contact: Mapped[str] = mapped_column(String(254))
     customer_ref: Mapped[Optional[str]] = mapped_column(String(64))
+    # Who the customer is (services.identity): normalised, so every earlier complaint is found by one.
+    customer_mobile: Mapped[Optional[str]] = mapped_column(String(11))
+    customer_id_number: Mapped[Optional[str]] = mapped_column(String(18))
+    customer_account: Mapped[Optional[str]] = mapped_column(String(19))
     channel: Mapped[Channel] = mapped_column(enum_column(Channel))
     received_at: Mapped[datetime]
     registered_at: Mapped[datetime]
@@ -261,6 +268,11 @@ class Complaint(db.Model):
         Index("ix_complaint_unit_registered", "unit_id", "registered_at", "id"),
         Index("ix_complaint_handling_registered", "handling_unit_id", "registered_at", "id"),
         Index("ix_complaint_level_registered", "level", "registered_at", "id"),
+        # A customer's complaints by any of their numbers, newest first (the history, the customer page);
+        # partial, since most complaints lack an ID or account number.
+        *(Index(f"ix_complaint_{column}", column, "registered_at", "id",
+                sqlite_where=db.text(f"{column} IS NOT NULL"), postgresql_where=db.text(f"{column} IS NOT NULL"))
+          for column in CUSTOMER_NUMBER_COLUMNS),
         # The ledger's search (ILIKE '%…%') on PostgreSQL: trigram indexes; SQLite scans.
         *(Index(f"ix_complaint_{column}_trgm", column, postgresql_using="gin",
                 postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")

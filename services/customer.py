@@ -24,7 +24,7 @@ from config import LANGUAGES
 from extensions import db
 from models import (Attachment, Channel, Complaint, ComplaintState, CustomerAccess, CustomerMessage, DeadlineKind,
                     MessageDirection, NoticeKind, NoticeTemplate, PlanState, Role, Satisfaction, User)
-from services import attachments, clock, complaints, notify, signals, sms
+from services import attachments, clock, complaints, identity, notify, signals, sms
 from services.errors import Refused
 from services.registration import Registration, register_complaint
 from services.timeline import log_event
@@ -141,6 +141,8 @@ class WebComplaint:
     object_unit_id: Optional[int]
     language: str
     evidence: list[attachments.Checked] = field(default_factory=list)   # checked before filing
+    id_number: Optional[str] = None     # normalised (services.identity), like the phone's mobile number
+    account: Optional[str] = None
 
 
 def intake_owner() -> User:
@@ -160,7 +162,9 @@ def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optio
     complaint, created = register_complaint(intake_owner(), token, Registration(
         customer_name=data.customer_name, customer_contact=data.email, channel=Channel.WEB, received_at=now,
         content=data.content, demand=data.demand, object_text=data.object_text, category_id=data.category_id,
-        level=current_app.config["WEB_COMPLAINT_LEVEL"], object_unit_id=data.object_unit_id),
+        level=current_app.config["WEB_COMPLAINT_LEVEL"], object_unit_id=data.object_unit_id,
+        customer_mobile=identity.mobile_in(data.phone or ""), customer_id_number=data.id_number,
+        customer_account=data.account),
         filed_by_customer=True)
     if not created:
         return complaint, None

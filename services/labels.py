@@ -69,6 +69,8 @@ EVENT_LABELS = {
     "action_recorded": _l("Recorded a corrective action"), "action_done": _l("Corrective action done"),
     "handed_over": _l("Handed over the first responsibility"), "reclassified": _l("Reclassified"),
 }
+# The detail of a view (services.timeline.record_view), as the audit shows it.
+VIEW_DETAIL_LABELS = {"full_numbers": _l("with the customer's full mobile, ID or account number")}
 PLAN_STATE_LABELS = {PlanState.PENDING: _l("Waiting for approval"), PlanState.APPROVED: _l("Approved"),
                      PlanState.REJECTED: _l("Rejected")}
 # What the clocks record: per deadline kind, its reminder, its overdue notice and its escalation.
@@ -85,6 +87,8 @@ for _kind in DeadlineKind:
 FIELD_LABELS = {
     "number": _l("Complaint number"), "state": _l("State"), "customer_name": _l("Customer name"),
     "customer_contact": _l("Customer contact"), "customer_ref": _l("Customer or account reference"),
+    "customer_mobile": _l("Mobile number"), "customer_id_number": _l("ID number"),
+    "customer_account": _l("Account or card number"),
     "channel": _l("Channel"), "received_at": _l("Received on"), "registered_at": _l("Registered on"),
     "content": _l("What happened"), "demand": _l("What the customer asks for"),
     "object_text": _l("Complained about"), "object_unit_id": _l("Unit complained about"),

@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, bindparam, false, func, not_, or_, select, 
 
 from extensions import db
 from models import Complaint, ComplaintState, Unit, UnitKind, User
-from services import clock, policy
+from services import clock, history, identity, policy
 
 # Sort keys: the columns of each order, ending in a unique one so the keyset is exact.
 SORTS = {
@@ -44,6 +44,7 @@ class Filters:
     overdue: Optional[bool] = None
     satisfaction: Optional[str] = None
     kind: Optional[str] = None
+    customer: str = ""                    # a mobile, ID or account number (services.identity)
     sort: str = DEFAULT_SORT
 
     def to_json(self) -> dict:
@@ -77,6 +78,8 @@ def conditions(user: User, filters: Filters) -> list:
         pattern = _like(filters.q)
         where.append(or_(*(column.ilike(pattern, escape="\\") for column in
                            (Complaint.number, Complaint.customer_name, Complaint.content))))
+    if filters.customer:
+        where.append(history.of_customer(identity.numbers_in(filters.customer)))
     if filters.date_from:
         where.append(Complaint.registered_at >= clock.from_local(datetime.combine(filters.date_from, time.min)))
     if filters.date_to:

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Unit, User
 from services import clock, ledger
+from services.identity import mask_contact, masked_numbers
 from services.labels import CHANNEL_LABELS, KIND_LABELS, SEVERITY_LABELS, STATE_LABELS
 from services.queue import queue, redis_connection
 
@@ -47,7 +48,9 @@ COLUMNS: list[tuple] = [
     (_l("Received at"), 17, lambda c, x: _local(c.received_at)),
     (_l("Registered at"), 17, lambda c, x: _local(c.registered_at)),
     (_l("Customer"), 12, lambda c, x: c.customer_name),
-    (_l("Contact"), 16, lambda c, x: c.customer_contact),
+    # Personal numbers masked, as in every list: whole only on the complaint page, where the view is audited.
+    (_l("Contact"), 16, lambda c, x: mask_contact(c.customer_contact)),
+    (_l("Customer numbers"), 24, lambda c, x: masked_numbers(c)),
     (_l("Channel"), 12, lambda c, x: str(CHANNEL_LABELS[c.channel])),
     (_l("Category"), 14, lambda c, x: c.category.name),
     (_l("Kind"), 10, lambda c, x: str(KIND_LABELS[c.kind])),

@@ -14,6 +14,7 @@ from extensions import db, savepoint
 from models import Channel, Complaint, ComplaintState, DeadlineKind, Incident, ComplaintKind, User
 from services import clock, complaints, deadlines, policy, signals
 from services.errors import Refused
+from services.identity import mobile_in
 from services.numbering import next_number
 from services.severity import announce_major, detect_repeats
 from services.timeline import log_event
@@ -31,6 +32,9 @@ class Registration:
     category_id: int
     level: int
     customer_ref: Optional[str] = None
+    customer_mobile: Optional[str] = None      # normalised (services.identity); else read from the contact
+    customer_id_number: Optional[str] = None
+    customer_account: Optional[str] = None
     kind: ComplaintKind = ComplaintKind.ROUTINE
     collective: bool = False
     litigation: bool = False
@@ -64,6 +68,8 @@ def register_complaint(actor: User, token: str, data: Registration,
         state=ComplaintState.REGISTERED, registered_at=now, owner=actor, handler=actor, unit_id=actor.unit_id,
         customer_name=data.customer_name, customer_contact=data.customer_contact,
         customer_ref=data.customer_ref or None, channel=data.channel, received_at=data.received_at,
+        customer_mobile=data.customer_mobile or mobile_in(data.customer_contact),
+        customer_id_number=data.customer_id_number or None, customer_account=data.customer_account or None,
         content=data.content, demand=data.demand, object_text=data.object_text,
         category_id=data.category_id, level=data.level, kind=data.kind, collective=data.collective,
         litigation=data.litigation, media=data.media, compensation=data.compensation,

@@ -5,6 +5,7 @@ from typing import Optional
 
 from extensions import db
 from models import Complaint, ComplaintEvent, User
+from models.complaint import CUSTOMER_NUMBER_COLUMNS
 from services import audit, clock
 
 
@@ -17,5 +18,10 @@ def log_event(complaint: Complaint, actor: Optional[User], action: str, detail: 
                                   detail=detail, remote_addr=audit.remote_address(), changes=changes))
 
 
-def record_view(complaint: Complaint, viewer: User) -> None:
-    log_event(complaint, viewer, "viewed")
+FULL_NUMBERS = "full_numbers"   # the detail of a view that showed the customer's numbers whole
+
+
+def record_view(complaint: Complaint, viewer: User, full_numbers: bool = False) -> None:
+    """A view; one of a page showing the customer's mobile, ID or account number whole says so."""
+    shown = full_numbers and any(getattr(complaint, column) for column in CUSTOMER_NUMBER_COLUMNS)
+    log_event(complaint, viewer, "viewed", FULL_NUMBERS if shown else None)

@@ -158,22 +158,25 @@ def test_an_id_beyond_a_database_integer_is_404(client_for):
 # The query parameters each GET route reads (from its view and the GET forms it reads request.args into).
 # Every GET route of the url_map must be listed: a new route's parameters get fuzzed from the day it ships.
 # (blueprints.ui.check_page_number reads `page` before every request; the lists use it.)
-LEDGER_FILTER = ["q", "date_from", "date_to", "unit", "category", "channel", "severity", "level", "state",
+LEDGER_FILTER = ["q", "customer", "date_from", "date_to", "unit", "category", "channel", "severity", "level", "state",
                  "overdue", "satisfaction", "kind", "sort"]
 PERIOD = ["period", "from", "to", "unit"]
 AUDIT_FILTER = ["source", "date_from", "date_to", "username", "number", "action"]
 QUERY_PARAMETERS = {
     "static": [], "health.healthz": [], "auth.login": [], "auth.home": [], "auth.session_status": [],
-    "auth.change_password": [], "intake.mine": ["page"], "intake.register": [], "branch.queue": ["page"],
+    "auth.change_password": [], "intake.mine": ["page"], "intake.register": [],
+    "intake.customer_history": ["customer_mobile", "customer_id_number", "customer_account"], "branch.queue": ["page"],
     "branch.approvals": ["page"], "department.queue": ["page"], "center.overview": ["page"],
     "center.incidents": ["page"], "center.visits": ["page"],
     "complaints.show": [], "complaints.notice": [], "complaints.incident": [],
     "admin.index": [], "admin.rules": [], "admin.calendar_overrides": ["page"], "admin.units": [],
-    "admin.edit_unit": [], "admin.users": ["q", "page"], "admin.outbox": ["page"], "admin.edit_user": [], "admin.categories": [],
-    "admin.routing": [], "admin.edit_routing_rule": [], "admin.mail_check": [], "attachments.download": [],
+    "admin.edit_unit": [], "admin.users": ["q", "page"], "admin.edit_user": [], "admin.categories": [],
+    "admin.routing": [], "admin.edit_routing_rule": [], "admin.mail_check": [], "admin.outbox": ["page"],
+    "attachments.download": [],
     "notices.index": [], "public.complain": [], "public.track": ["number"], "public.use_link": [],
     "public.status": [], "ledger.index": LEDGER_FILTER + ["after", "before", "export"],
     "ledger.count": LEDGER_FILTER, "ledger.export_status": [], "ledger.download": [], "ledger.print_form": [],
+    "ledger.customer": ["mobile", "id_number", "account", "page"],
     "reports.statistics": PERIOD, "reports.periodic": PERIOD, "reports.periodic_print": PERIOD,
     "reports.periodic_excel": PERIOD, "reports.assessment": PERIOD, "reports.assessment_excel": PERIOD,
     "reports.actions": ["status", "page"], "reports.new_action": [],

@@ -72,6 +72,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("intake.mine", "GET"): Rule("/intake/", REGISTER),
     ("intake.register", "GET"): Rule("/intake/new", REGISTER),
     ("intake.register", "POST"): Rule("/intake/new", REGISTER, status=422, form_page="/intake/new"),
+    ("intake.customer_history", "GET"): Rule("/intake/history", REGISTER),
     ("intake.validate_field", "POST"): Rule("/intake/new/validate/customer_name", REGISTER,
                                             form_page="/intake/new"),
     ("branch.queue", "GET"): Rule("/branch/", roles(Role.LOBBY_MANAGER, Role.BRANCH_HEAD)),
@@ -174,6 +175,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("ledger.export", "POST"): Rule("/ledger/export", LEDGER, status=400, form_page="/ledger/"),
     ("ledger.export_status", "GET"): Rule("/ledger/exports/not-a-job", LEDGER, status=404),
     ("ledger.download", "GET"): Rule("/ledger/exports/not-a-job/download", LEDGER, status=404),
+    ("ledger.customer", "GET"): Rule("/ledger/customer", LEDGER),
     ("ledger.print_form", "GET"): Rule("/ledger/{complaint}/print", ALL_ROLES, unit_matters=True),
 
     # Statistics and reports: each unit its own figures, the center and the leaders everyone's.

@@ -265,7 +265,7 @@ def _posted_form(action: str, complaint: Complaint):
 @login_required
 def show(complaint_id: int):
     complaint = visible_complaint_or_404(complaint_id)
-    timeline.record_view(complaint, current_user)
+    timeline.record_view(complaint, current_user, full_numbers=True)   # the page shows them whole
     page = _render(complaint)
     # After rendering: the page goes out only once its view is recorded, and the commit's expiry
     # does not make the page read the complaint again.

@@ -7,9 +7,9 @@ from flask_login import current_user
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from blueprints.forms import Form
+from blueprints.forms import Form, customer_number
 from models import Channel, ComplaintKind
-from services import bounds, clock
+from services import bounds, clock, identity
 from services.choices import active_categories, all_units, colleagues
 from services.incidents import count_open_incidents, open_incidents
 from services.labels import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
@@ -52,6 +52,12 @@ class RegisterForm(Form):
         DataRequired(_l("Enter the customer's name.")), Length(max=100)])
     customer_contact = StringField(_l("Contact (phone or e-mail)"), validators=[
         DataRequired(_l("Enter how to reach the customer.")), Length(max=254), phone_or_email])
+    customer_mobile = StringField(_l("Mobile number"), validators=[
+        Length(max=20), customer_number("mobile")])
+    customer_id_number = StringField(_l("ID number"), validators=[
+        Length(max=24), customer_number("id_number")])
+    customer_account = StringField(_l("Account or card number"), validators=[
+        Length(max=24), customer_number("account")])
     customer_ref = StringField(_l("Customer or account reference"), validators=[Optional(), Length(max=64)])
     channel = SelectField(_l("Channel"), choices=[(c.value, CHANNEL_LABELS[c]) for c in Channel],
                           validators=[DataRequired()])
@@ -90,6 +96,11 @@ class RegisterForm(Form):
     def validate_on_spot_result(self, field):
         if self.solved_on_spot.data and not (field.data or "").strip():
             raise ValidationError(_l("Enter the result given on the spot."))
+
+    def customer_numbers(self) -> dict:
+        """The customer's numbers, normalised, for services.registration.Registration."""
+        return {f"customer_{kind}": identity.NORMALISE[kind](getattr(self, f"customer_{kind}").data or "")
+                for kind in identity.KINDS}
 
     def __init__(self, *args, locale: str = "zh_CN", **kwargs):
         super().__init__(*args, **kwargs)

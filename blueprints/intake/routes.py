@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import replace
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -9,9 +10,11 @@ from blueprints.intake.forms import RegisterForm
 from blueprints.ui import current_locale, is_htmx, paginate, role_required
 from extensions import db
 from models import Channel, Complaint, ComplaintKind
-from services import clock
+from services import clock, history, identity
 from services.registration import Registration, register_complaint
 from services.policy import REGISTER_ROLES
+
+FORM_NUMBER_FIELDS = {kind: f"customer_{kind}" for kind in identity.KINDS}
 
 
 @bp.get("/")
@@ -49,7 +52,7 @@ def register():
             compensation=form.compensation.data, regulator_forwarded=form.regulator_forwarded.data,
             solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None,
             object_unit_id=form.object_unit.data or None, object_user_id=form.object_user.data or None,
-            **_incident_choice(form)))
+            **form.customer_numbers(), **_incident_choice(form)))
         complaint_id = complaint.id   # read before the commit expires it (a query less)
         db.session.commit()
         return redirect(url_for("complaints.show", complaint_id=complaint_id), 303)
@@ -66,6 +69,17 @@ def validate_field(field: str):
         abort(404)
     form.validate()
     return render_template("intake/_field_error.html", field=form[field])
+
+
+@bp.get("/history")
+@role_required(*REGISTER_ROLES)
+def customer_history():
+    """While the form is filled: the customer's open complaints and those of the last year, found by
+    the numbers typed so far (HTMX, under the fields); only what the user may open, the rest counted."""
+    numbers = identity.numbers_from(request.args, FORM_NUMBER_FIELDS)
+    if not numbers.mobile:   # a contact that is a mobile number identifies the customer too
+        numbers = replace(numbers, mobile=identity.mobile_in(str(request.args.get("customer_contact", ""))[:64]))
+    return render_template("intake/_history.html", numbers=numbers, found=history.recent(current_user, numbers))
 
 
 def _incident_choice(form: RegisterForm) -> dict:

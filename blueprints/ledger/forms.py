@@ -6,7 +6,7 @@ from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from blueprints.ui import within_bounds
-from services import ledger
+from services import identity, ledger
 from services.labels import (CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS, SEVERITY_LABELS,
                              STATE_LABELS)
 
@@ -20,6 +20,7 @@ SORT_CHOICES = [
 
 class LedgerFilterForm(Form):
     q = StringField(_l("Search number, customer, content"), [Optional(), Length(max=100)])
+    customer = StringField(_l("Customer's mobile, ID or account number"), [Optional(), Length(max=30)])
     date_from = DateField(_l("Registered from"), [Optional(), within_bounds])
     date_to = DateField(_l("Registered until"), [Optional(), within_bounds])
     unit = SelectField(_l("Unit"), default="")
@@ -45,6 +46,11 @@ class LedgerFilterForm(Form):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
 
+    def validate_customer(self, field):
+        if field.data and not identity.numbers_in(field.data):
+            raise ValidationError(_l("Enter a mobile number (11 digits), an 18-character ID number or an "
+                                     "account number (12 to 19 digits)."))
+
     def filters(self) -> ledger.Filters:
         """The valid form as the ledger's filters (an empty choice means any)."""
         def number(value):
@@ -55,7 +61,8 @@ class LedgerFilterForm(Form):
             channel=self.channel.data or None, severity=self.severity.data or None,
             level=number(self.level.data), state=self.state.data or None,
             overdue={"yes": True, "no": False}.get(self.overdue.data), satisfaction=self.satisfaction.data or None,
-            kind=self.kind.data or None, sort=self.sort.data or ledger.DEFAULT_SORT)
+            kind=self.kind.data or None, customer=(self.customer.data or "").strip(),
+            sort=self.sort.data or ledger.DEFAULT_SORT)
 
     def query_args(self) -> dict:
         """The non-empty, non-default fields: the ledger's URL for this filter."""

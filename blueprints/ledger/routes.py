@@ -8,12 +8,13 @@ from flask_login import current_user, login_required
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from blueprints.forms import NUMBER_MESSAGES
 from blueprints.ledger import bp
 from blueprints.ledger.forms import LedgerFilterForm
-from blueprints.ui import current_locale, role_required, visible_complaint_or_404
+from blueprints.ui import current_locale, paginate, role_required, visible_complaint_or_404
 from extensions import db
 from models import Category, Role, Unit
-from services import handling_form, ledger, ledger_export, policy
+from services import handling_form, history, identity, ledger, ledger_export, policy
 from services.timeline import record_view
 
 # Units see their own complaints (services.policy); the administrator handles no complaints.
@@ -145,3 +146,23 @@ def print_form(complaint_id: int):
     return render_template("ledger/print.html", complaint=complaint, rounds=handling_form.rounds(complaint),
                            decision=handling_form.leader_decision(complaint),
                            organisation=current_app.config["ORGANISATION_NAME"])
+
+
+@bp.get("/customer")
+@role_required(*LEDGER_ROLES)
+def customer():
+    """All complaints of one customer, found by their mobile, ID or account number: those the user
+    may see (unit-scoped), a page at a time, and how many others there are. Numbers are masked here."""
+    typed = {kind: (request.args.get(kind) or "")[:64] for kind in identity.KINDS}
+    errors = {}
+    for kind, text in typed.items():
+        try:
+            identity.NORMALISE[kind](text)
+        except identity.BadNumber:
+            errors[kind] = True
+    numbers = identity.numbers_from(typed)
+    page = paginate(history.all_of(numbers)) if numbers and not errors else None
+    hidden = history.hidden_count(current_user, numbers) if page is not None else 0
+    status = 400 if errors else 200
+    return render_template("ledger/customer.html", typed=typed, errors=errors, numbers=numbers, page=page,
+                           hidden=hidden, messages=NUMBER_MESSAGES), status

@@ -1,5 +1,3 @@
-import re
-
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask import current_app
@@ -8,15 +6,13 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from blueprints.forms import Form
+from blueprints.forms import Form, customer_number
 from extensions import db
 from models import Satisfaction, Unit, UnitKind
-from services import attachments
+from services import attachments, identity
 from services.choices import active_categories
 from services.errors import Refused
 from services.labels import SATISFACTION_LABELS
-
-MOBILE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 
 
 def an_email(form, field):
@@ -27,7 +23,8 @@ def an_email(form, field):
 
 
 def a_phone(form, field):
-    if field.data and not MOBILE.match(field.data.strip()):
+    # A mainland mobile (services.identity): the number texts go to, and the one the customer is found by.
+    if field.data and identity.mobile_in(field.data) is None:
         raise ValidationError(_l("Enter a phone number of digits, for example 13800138000."))
 
 
@@ -40,6 +37,12 @@ class ComplaintForm(Form):
         Length(max=254, message=_l("At most 254 characters.")), an_email])
     phone = StringField(_l("Your mobile phone (optional, for text messages)"), validators=[
         Optional(), Length(max=32, message=_l("At most 32 characters.")), a_phone])
+    id_number = StringField(_l("Your ID number (optional: finds your earlier complaints)"), validators=[
+        Optional(), Length(max=24, message=_l("At most 24 characters.")),
+        customer_number("id_number")])
+    account = StringField(_l("Your account or card number (optional)"), validators=[
+        Optional(), Length(max=24, message=_l("At most 24 characters.")),
+        customer_number("account")])
     category = SelectField(_l("What it is about"), coerce=int, validators=[DataRequired(_l("Choose what it is about."))])
     branch = SelectField(_l("Branch concerned (if any)"), coerce=int, default=0)
     object_text = StringField(_l("Branch, product or service concerned"), validators=[

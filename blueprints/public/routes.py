@@ -10,7 +10,7 @@ from blueprints.public.forms import ComplaintForm, InformationForm, LinkForm, Su
 from blueprints.ui import current_locale
 from extensions import db, limiter
 from models import Complaint, ComplaintState, Satisfaction
-from services import clock, customer, queue
+from services import clock, customer, identity, queue
 from services.errors import Refused
 from services.labels import CUSTOMER_STATE_LABELS
 
@@ -55,7 +55,8 @@ def complain():
         try:
             complaint, code = customer.file_web_complaint(token, customer.WebComplaint(
                 customer_name=form.customer_name.data.strip(), email=form.email.data.strip(),
-                phone=(form.phone.data or "").strip() or None, content=form.content.data.strip(),
+                phone=(form.phone.data or "").strip() or None, id_number=identity.id_number(form.id_number.data or ""),
+                account=identity.account(form.account.data or ""), content=form.content.data.strip(),
                 demand=form.demand.data.strip(), object_text=form.object_text.data.strip(),
                 category_id=form.category.data, object_unit_id=form.branch.data or None,
                 language=current_locale(), evidence=form.checked_evidence))
