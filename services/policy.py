@@ -27,8 +27,10 @@ def visible_complaints(user: User) -> ColumnElement[bool]:
     if user.role in SEE_ALL_ROLES:
         return true()
     if user.role in BRANCH_ROLES | DEPARTMENT_ROLES:
-        # received by the unit, handled by it, or the user's own
-        return or_(Complaint.unit_id == user.unit_id, Complaint.handling_unit_id == user.unit_id,
+        # received by the unit, handled by it, or the user's own. Never NULL (a complaint not yet
+        # dispatched has no handling unit), so that NOT of it counts the complaints one may not see.
+        return or_(Complaint.unit_id == user.unit_id,
+                   and_(Complaint.handling_unit_id.is_not(None), Complaint.handling_unit_id == user.unit_id),
                    Complaint.owner_id == user.id)
     return false()
 
