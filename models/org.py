@@ -50,6 +50,10 @@ class Unit(db.Model):
     work_end: Mapped[Optional[time]]
     # Units are deactivated, not deleted, once complaints or users point at them.
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # 回避 for the whole unit: a complaint about it is never dispatched to it. Off (the administrator's
+    # choice, e.g. for a branch that must answer for its own counter): only the person complained about
+    # steps aside, and the unit handles the complaint itself.
+    avoids_as_a_whole: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     parent: Mapped[Optional[Unit]] = relationship(remote_side=[id])
 

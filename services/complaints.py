@@ -65,7 +65,8 @@ def dispatch_complaint(complaint: Complaint, actor: User, unit: Unit, assignee: 
         raise Refused()
     if assignee is not None and not policy.may_handle_for(assignee, unit):
         raise Refused()
-    if unit.id == complaint.object_unit_id or (assignee is not None and assignee.id == complaint.object_user_id):
+    if (unit.id == complaint.object_unit_id and unit.avoids_as_a_whole) or \
+            (assignee is not None and assignee.id == complaint.object_user_id):
         raise ConflictOfInterest()
     now = clock.now()
     if complaint.valid is None:

@@ -22,7 +22,7 @@ ROLE_UNIT_KINDS = {
     Role.DEPT_STAFF: {UnitKind.DEPARTMENT}, Role.DEPT_HEAD: {UnitKind.DEPARTMENT},
     Role.CENTER: {UnitKind.SERVICE_CENTER}, Role.LEADER: {UnitKind.HEAD_OFFICE}, Role.ADMIN: set(UnitKind),
 }
-UNIT_FIELDS = ("code", "name", "name_en", "kind", "parent_id", "active")
+UNIT_FIELDS = ("code", "name", "name_en", "kind", "parent_id", "active", "avoids_as_a_whole")
 USER_FIELDS = ("username", "name", "email", "role", "unit_id", "active", "must_change_password")
 CATEGORY_FIELDS = ("code", "name", "name_en", "active", "department_id")
 OBJECT_RULE_FIELDS = ("category_id", "object_unit_id", "object_keyword", "unit_id")
@@ -43,10 +43,10 @@ def create_unit(code: str, name: str, name_en: str, kind: UnitKind, parent: Opti
     return unit
 
 
-def update_unit(unit: Unit, name: str, name_en: str, parent: Optional[Unit]) -> None:
-    """Rename, or move under another parent."""
+def update_unit(unit: Unit, name: str, name_en: str, parent: Optional[Unit], avoids_as_a_whole: bool = True) -> None:
+    """Rename, move under another parent, or set whether 回避 takes in the whole unit."""
     before = audit.snapshot(unit, UNIT_FIELDS)
-    unit.name, unit.name_en = name, name_en
+    unit.name, unit.name_en, unit.avoids_as_a_whole = name, name_en, avoids_as_a_whole
     _place(unit, parent)
     _record_unit("unit_changed", unit, before)
 

@@ -52,6 +52,7 @@ def suggested_department(complaint: Complaint) -> Optional[Suggestion]:
         candidates.append(Suggestion(default))
     for candidate in candidates:
         unit = candidate.unit
-        if unit.active and unit.kind == UnitKind.DEPARTMENT and unit.id != complaint.object_unit_id:
+        if unit.active and unit.kind == UnitKind.DEPARTMENT and not (
+                unit.id == complaint.object_unit_id and unit.avoids_as_a_whole):
             return candidate
     return None

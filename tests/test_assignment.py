@@ -1,13 +1,14 @@
 """Issue 14, no case gets stuck: a complaint goes to whichever unit must answer (a department or a
 branch), the head of that unit assigns and reassigns its handler, and whoever receives a complaint
 registers it (首问负责制)."""
+import re
 import uuid
 
 import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import (Channel, Complaint, ComplaintEvent, ComplaintKind, ComplaintState, DeadlineKind, OutboxMessage,
+from models import (AdminAuditEntry, Channel, Complaint, ComplaintEvent, ComplaintKind, ComplaintState, DeadlineKind, OutboxMessage,
                     Unit)
 from services import choices, complaints, improvement, incidents, policy
 from services.complaints import ConflictOfInterest
@@ -114,6 +115,29 @@ def test_the_person_complained_about_neither_handles_nor_answers(app):
         complaints.assign_handler(complaint, user("head2"), user("staff2"))
     db.session.rollback()
     assert fresh(complaint).assignee is None
+
+
+def test_a_complaint_about_a_unit_goes_to_that_unit_only_where_the_administrator_says_so(app, client_for):
+    complaint = about_west_branch(object_unit_id=unit_id("BR02"))
+    with pytest.raises(ConflictOfInterest):      # by default 回避 takes in the whole unit
+        complaints.dispatch_complaint(complaint, user("center1"), unit("BR02"))
+    db.session.rollback()
+
+    admin = client_for("admin")
+    page = admin.get(f"/admin/units/{unit_id('BR02')}").text
+    [box] = re.findall(r'<input[^>]*name="avoids_as_a_whole"[^>]*>', page)
+    assert "checked" in box
+    response = admin.post(f"/admin/units/{unit_id('BR02')}", data={
+        "name": "城西支行", "name_en": "West City Branch", "parent": unit_id("HO")})   # the box unticked
+    assert response.status_code == 303
+    assert unit("BR02").avoids_as_a_whole is False
+    changed = db.session.scalar(select(AdminAuditEntry).order_by(AdminAuditEntry.id.desc()))
+    assert changed.action == "unit_changed" and changed.changes["avoids_as_a_whole"] == [True, False]
+
+    complaint = fresh(complaint)
+    complaints.dispatch_complaint(complaint, user("center1"), unit("BR02"))   # now the branch answers for itself
+    db.session.commit()
+    assert fresh(complaint).handling_unit_id == unit_id("BR02")
 
 
 # Assign and reassign.

@@ -49,6 +49,9 @@ class UnitFields(Form):
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Enter the English name.")),
                                                               Length(max=100)])
     parent = SelectField(_l("Part of"), coerce=int, default=0)
+    avoids_as_a_whole = BooleanField(_l("A complaint about this unit is never handled by it (回避 for the whole "
+                                        "unit); unticked, only the person complained about steps aside"),
+                                     default=True)
 
 
 class UnitForm(UnitFields):

@@ -96,7 +96,7 @@ def edit_unit(unit_id: int):
         if form.validate():
             with refusal_shown(form):
                 organisation.update_unit(unit, form.name.data.strip(), form.name_en.data.strip(),
-                                         db.session.get(Unit, form.parent.data))
+                                         db.session.get(Unit, form.parent.data), form.avoids_as_a_whole.data)
                 db.session.commit()
                 flash(_("Saved."), "info")
                 return redirect(url_for("admin.units"), 303)
@@ -127,7 +127,8 @@ def delete_unit(unit_id: int):
 
 
 def _unit_edit_form(unit: Unit) -> UnitFields:
-    form = UnitFields(formdata=None, name=unit.name, name_en=unit.name_en, parent=unit.parent_id or 0)
+    form = UnitFields(formdata=None, name=unit.name, name_en=unit.name_en, parent=unit.parent_id or 0,
+                      avoids_as_a_whole=unit.avoids_as_a_whole)
     form.parent.choices = _unit_choices(exclude=unit)
     return form
 
