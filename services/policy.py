@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
 
 from models import Complaint, ComplaintState, Incident, PlanState, Role, Unit, UnitKind, User
 from services import clock
@@ -122,11 +122,21 @@ def plan_approver(unit_kind: UnitKind, unit_id, author_role: Optional[Role] = No
 PLAN_APPROVER_ROLES = frozenset(plan_approver(kind, None, author)[0] for kind in UnitKind for author in Role)
 
 
+def _instead_of(role: Role) -> Role:
+    """Who approves when the approver the rule names is the person complained about (回避)."""
+    return Role.CENTER if role == Role.LEADER else Role.LEADER
+
+
 def plan_approver_of(complaint: Complaint):
-    """plan_approver for the complaint's plan waiting now (or the next one, written by its owner)."""
+    """plan_approver for the complaint's plan waiting now (or the next one, written by its owner),
+    one level up when the approver it names is the person the complaint is about."""
     plan = complaint.current_plan
     author = plan.author if plan is not None else complaint.owner
-    return plan_approver(complaint.unit.kind, complaint.unit_id, author.role)
+    role, unit_id = plan_approver(complaint.unit.kind, complaint.unit_id, author.role)
+    about = complaint.object_user
+    if about is not None and about.role == role and unit_id in (None, about.unit_id):
+        return _instead_of(role), None
+    return role, unit_id
 
 
 def approves_plans_of(user: User, complaint: Complaint) -> bool:
@@ -134,25 +144,32 @@ def approves_plans_of(user: User, complaint: Complaint) -> bool:
     return user.role == role and unit_id in (None, user.unit_id)
 
 
-def plans_approved_by(user: User, author_role: ColumnElement) -> ColumnElement[bool]:
-    """A SQL condition on Complaint joined with its Unit and the plan's author (`author_role` is
-    that author's role column): the complaints whose plans `user` approves. plan_approver is asked
-    for every kind of unit and author, the complaint's unit column standing for the unit."""
+def plans_approved_by(user: User, author_role: ColumnElement, about_role: ColumnElement,
+                      about_unit_id: ColumnElement) -> ColumnElement[bool]:
+    """A SQL condition on Complaint joined with its Unit, the plan's author and (outer) the person
+    complained about (`author_role`, `about_role`, `about_unit_id` are their columns): the complaints
+    whose plans `user` approves. plan_approver is asked for every kind of unit and author, the
+    complaint's unit column standing for the unit; the escalation of plan_approver_of likewise."""
     cases = []
     for kind in UnitKind:
         for author in Role:
             role, unit_id = plan_approver(kind, Complaint.unit_id, author)
+            written = and_(Unit.kind == kind, author_role == author)
+            about_holds_the_seat = and_(about_role.is_not(None), about_role == role,
+                                        true() if unit_id is None else about_unit_id == unit_id)
             if role == user.role:
-                cases.append(and_(Unit.kind == kind, author_role == author,
+                cases.append(and_(written, not_(about_holds_the_seat),
                                   true() if unit_id is None else unit_id == user.unit_id))
+            if _instead_of(role) == user.role:
+                cases.append(and_(written, about_holds_the_seat))
     return or_(false(), *cases)
 
 
 def can_review_plan(user: User, complaint: Complaint) -> bool:
-    """The approver, and never the plan's own author."""
+    """The approver, and never the plan's own author nor the person the complaint is about."""
     plan = complaint.current_plan
     return (plan is not None and plan.state == PlanState.PENDING and plan.author_id != user.id
-            and approves_plans_of(user, complaint))
+            and user.id != complaint.object_user_id and approves_plans_of(user, complaint))
 
 
 def can_decide_answer(user: User, complaint: Complaint) -> bool:

@@ -79,20 +79,27 @@ def test_head_office_cases_are_approved_by_the_leader(client_for):
 
 
 def test_the_approvals_query_the_notices_and_the_policy_name_the_same_approvers(client_for):
-    made = [register(client_for(who), media="y") for who in ("staff1", "staff2", "center1", "head1")]
-    for complaint, who in zip(made, ("staff1", "staff2", "center1", "head1")):
+    writers = ("staff1", "staff2", "center1", "head1", "staff1")
+    made = [register(client_for(who), media="y") for who in writers[:4]]
+    # A complaint about the branch head: 回避, the leader approves instead.
+    made.append(register(client_for("staff1"), media="y", object_user=user("head1").id))
+    for complaint, who in zip(made, writers):
         assert plan(client_for(who), complaint).status_code == 303
     made = [fresh(c) for c in made]
-    author = aliased(User)
+    author, about = aliased(User), aliased(User)
     for username in ("head1", "head2", "leader1", "staff1", "center1", "admin"):
         approver = user(username)
         by_sql = set(db.session.scalars(
             select(Complaint.id).join(Unit, Unit.id == Complaint.unit_id).join(Plan, Plan.complaint_id == Complaint.id)
-            .join(author, author.id == Plan.author_id).where(policy.plans_approved_by(approver, author.role))))
+            .join(author, author.id == Plan.author_id).outerjoin(about, about.id == Complaint.object_user_id)
+            .where(policy.plans_approved_by(approver, author.role, about.role, about.unit_id))))
         by_policy = {c.id for c in made if policy.approves_plans_of(approver, c)}
         by_notice = {c.id for c in made if approver in plan_approvers(c)}
         assert by_sql == by_policy == by_notice, username
-    assert [[u.username for u in plan_approvers(c)] for c in made] == [["head1"], ["head2"], ["leader1"], ["leader1"]]
+    assert [[u.username for u in plan_approvers(c)] for c in made] == [
+        ["head1"], ["head2"], ["leader1"], ["leader1"], ["leader1"]]
+    assert not policy.can_review_plan(user("head1"), made[-1])       # never the person complained about
+    assert policy.can_review_plan(user("leader1"), made[-1])
 
 
 # Every role that can write a plan, on a case of a branch and of the head office, with or without a department.

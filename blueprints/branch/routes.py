@@ -27,11 +27,12 @@ def queue():
 @role_required(*policy.PLAN_APPROVER_ROLES)
 def approvals():
     """Plans of major complaints waiting for my approval, the oldest first (works on a phone)."""
-    author = aliased(User)
+    author, about = aliased(User), aliased(User)
     query = (select(Plan).join(Plan.complaint).join(Unit, Unit.id == Complaint.unit_id)
              .join(author, author.id == Plan.author_id)
+             .outerjoin(about, about.id == Complaint.object_user_id)
              .where(Plan.state == PlanState.PENDING, Plan.author_id != current_user.id,
-                    policy.plans_approved_by(current_user, author.role))
+                    policy.plans_approved_by(current_user, author.role, about.role, about.unit_id))
              .options(contains_eager(Plan.complaint).contains_eager(Complaint.unit))
              .order_by(Plan.submitted_at, Plan.id))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
