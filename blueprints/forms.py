@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from services import identity
 from services.notify import one_line
@@ -10,6 +10,13 @@ from services.notify import one_line
 
 def _one_line(value):
     return one_line(value) if isinstance(value, str) else value
+
+
+def head_count_of_a_collective(form, field) -> None:
+    """A collective complaint names how many people complain together: 5 or more (the spec's threshold)."""
+    if form.collective.data and (field.data is None or field.data < 5):
+        # StopValidation: the Optional() after it would clear the message of an empty field.
+        raise StopValidation(_l("A collective complaint is 5 or more people: enter how many complain together."))
 
 
 class Form(FlaskForm):

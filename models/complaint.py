@@ -191,6 +191,7 @@ class Complaint(db.Model):
     kind: Mapped[ComplaintKind] = mapped_column(enum_column(ComplaintKind), default=ComplaintKind.ROUTINE)
     # Severity criteria ticked at intake; `repeated` is set by the detection of 3+ complainants.
     collective: Mapped[bool] = mapped_column(default=False)
+    collective_count: Mapped[Optional[int]]   # how many people complain together (a collective one: 5 or more)
     litigation: Mapped[bool] = mapped_column(default=False)
     media: Mapped[bool] = mapped_column(default=False)
     compensation: Mapped[bool] = mapped_column(default=False)

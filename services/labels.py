@@ -20,7 +20,7 @@ CHANNEL_LABELS = {
     Channel.MEDIA: _l("Media"), Channel.INTERNAL: _l("Internal discovery"),
 }
 STATE_LABELS = {
-    ComplaintState.REGISTERED: _l("Registered"), ComplaintState.DISPATCHED: _l("With department"),
+    ComplaintState.REGISTERED: _l("Registered"), ComplaintState.DISPATCHED: _l("With the handling unit"),
     ComplaintState.ANSWERED: _l("Answered"), ComplaintState.AWAITING_VISIT: _l("Awaiting return visit"),
     ComplaintState.WITH_LEADER: _l("Awaiting the leader's decision"), ComplaintState.CLOSED: _l("Closed"),
 }
@@ -95,6 +95,7 @@ FIELD_LABELS = {
     "object_user_id": _l("Staff member complained about"), "withdrawn_at": _l("Withdrawn on"),
     "withdrawal_reason": _l("Reason for the withdrawal"), "category_id": _l("Category"), "level": _l("Level"),
     "kind": _l("Kind"), "severity": _l("Severity"), "collective": _l("Collective complaint (5 or more people)"),
+    "collective_count": _l("People complaining together"),
     "litigation": _l("Litigation threatened or possible"), "media": _l("Exposed by media"),
     "compensation": _l("Compensation involved"), "repeated": _l("Same complaint from 3 or more customers"),
     "regulator_forwarded": _l("Forwarded by a regulator hotline"), "valid": _l("Valid"),

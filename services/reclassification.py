@@ -27,11 +27,12 @@ class Classification:
     litigation: bool
     media: bool
     compensation: bool
+    collective_count: Optional[int] = None
 
     @classmethod
     def of(cls, complaint: Complaint) -> "Classification":
         return cls(complaint.level, complaint.category_id, complaint.kind, complaint.collective,
-                   complaint.litigation, complaint.media, complaint.compensation)
+                   complaint.litigation, complaint.media, complaint.compensation, complaint.collective_count)
 
 
 def reclassify_complaint(complaint: Complaint, actor: User, new: Classification, reason: str,
@@ -51,6 +52,7 @@ def reclassify_complaint(complaint: Complaint, actor: User, new: Classification,
         raise Refused(_l("A milder level or severity needs the branch head or the service center."), "level")
     level_changed = new.level != complaint.level
     complaint.collective, complaint.litigation = new.collective, new.litigation
+    complaint.collective_count = new.collective_count
     complaint.media, complaint.compensation = new.media, new.compensation
     complaint.level, complaint.category, complaint.category_id = new.level, category, category.id
     complaint.kind = new.kind

@@ -37,6 +37,7 @@ class Registration:
     customer_account: Optional[str] = None
     kind: ComplaintKind = ComplaintKind.ROUTINE
     collective: bool = False
+    collective_count: Optional[int] = None
     litigation: bool = False
     media: bool = False
     compensation: bool = False
@@ -72,6 +73,7 @@ def register_complaint(actor: User, token: str, data: Registration,
         customer_id_number=data.customer_id_number or None, customer_account=data.customer_account or None,
         content=data.content, demand=data.demand, object_text=data.object_text,
         category_id=data.category_id, level=data.level, kind=data.kind, collective=data.collective,
+        collective_count=data.collective_count,
         litigation=data.litigation, media=data.media, compensation=data.compensation,
         regulator_forwarded=data.regulator_forwarded, object_unit_id=data.object_unit_id,
         object_user_id=data.object_user_id,

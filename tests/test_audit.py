@@ -190,7 +190,7 @@ def test_the_complaint_page_shows_what_each_change_did(client_for):
     dispatch(staff, complaint, "OPS")
     timeline = _timeline(staff, complaint)
     assert "<span class=\"field\">处理部门</span>: — → 运营管理部" in timeline       # names, not ids
-    assert "<span class=\"field\">状态</span>: 已登记 → 部门处理中" in timeline        # labels, not codes
+    assert "<span class=\"field\">状态</span>: 已登记 → 承办单位处理中" in timeline        # labels, not codes
     # A plan with compensation makes the complaint major: the page says so, in words.
     response = dept.act(complaint.id, "plan", {
         "steps": "向客户致歉并退还手续费。", "responsible": "陈晨", "due_date": "2026-11-26",
@@ -219,5 +219,5 @@ def test_the_audit_page_says_what_changed_in_words_like_the_complaint_page(clien
     dispatch(staff, complaint, "OPS")
     page = client_for("center1").get(f"/audit/?number={complaint.number}").text
     assert "<span class=\"field\">处理部门</span>: — → 运营管理部" in page
-    assert "<span class=\"field\">状态</span>: 已登记 → 部门处理中" in page
+    assert "<span class=\"field\">状态</span>: 已登记 → 承办单位处理中" in page
     assert "handling_unit_id" not in page

@@ -174,3 +174,15 @@ def test_a_registration_in_progress_does_not_hold_up_the_next_ones_on_postgresql
     assert results[0].status_code == 303
     second = db.session.get(Complaint, int(results[0].location.rsplit("/", 1)[1]))
     assert second.number.startswith("TS-20261124-")
+
+
+@pytest.mark.one_backend
+def test_a_collective_complaint_names_how_many_people_complain_together(client_for):
+    staff = client_for("staff1")
+    refused = staff.post("/intake/new", data=complaint_form(collective="y", collective_count="3",
+                                                             customer_name="代表人王某"))
+    assert refused.status_code == 422 and "5 人及以上" in refused.text and "代表人王某" in refused.text
+    assert db.session.scalar(select(Complaint)) is None
+    complaint = register(staff, collective="y", collective_count="12")
+    assert complaint.is_major and complaint.collective_count == 12
+    assert "群体性（12 人）" in staff.get(f"/complaints/{complaint.id}").text

@@ -195,7 +195,7 @@ def test_a_small_excel_export_downloads_at_once_in_chinese_and_local_time(client
     assert [row[0] for row in rows[1:]] == [cases["e"], cases["b"]]
     e = dict(zip(header, rows[1]))
     assert e["登记时间"] == datetime(2026, 11, 25, 10, 0)          # 02:00 UTC shown in Shanghai time
-    assert e["渠道"] == "电话" and e["状态"] == "部门处理中" and e["处理部门"] == "运营管理部"
+    assert e["渠道"] == "电话" and e["状态"] == "承办单位处理中" and e["处理部门"] == "运营管理部"
     b = dict(zip(header, rows[2]))
     assert b["严重程度"] == "重大投诉" and b["已超时"] == "是" and b["等级"] == 1
 

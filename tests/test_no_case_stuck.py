@@ -275,3 +275,15 @@ def _services_refuse():
     with pytest.raises(Refused) as refused:
         reclassify_complaint(complaint, user("center1"), concentrated, "x")
     assert refused.value.field == "kind"
+
+
+def test_reclassifying_as_collective_needs_the_head_count_and_the_history_shows_it(client_for):
+    staff = client_for("staff1")
+    complaint = register(staff)
+    refused = reclassify(staff, complaint, collective="y")
+    assert refused.status_code == 422 and "5 人及以上" in refused.text
+    assert reclassify(staff, complaint, collective="y", collective_count="8").status_code == 303
+    complaint = fresh(complaint)
+    assert complaint.is_major and complaint.collective_count == 8
+    page = staff.get(f"/complaints/{complaint.id}").text
+    assert "群体性（8 人）" in page and "共同投诉人数" in page

@@ -137,7 +137,7 @@ def test_every_plan_that_needs_approval_has_an_approver_who_is_not_its_author(
 
 def test_only_the_approver_reviews_and_two_reviews_do_not_both_count(client_for):
     staff, head, lobby = client_for("staff1"), client_for("head1"), client_for("lobby1")
-    complaint = register(staff, collective="y")
+    complaint = register(staff, collective="y", collective_count="6")
     plan(staff, complaint)
     version = version_of(head, complaint.id)
     assert lobby.act(complaint.id, "review", {

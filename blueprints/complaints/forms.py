@@ -3,7 +3,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, 
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from blueprints.forms import Form
+from blueprints.forms import Form, head_count_of_a_collective
 from blueprints.ui import within_bounds
 from models import ComplaintKind, ContactChannel, Satisfaction
 from services.labels import CONTACT_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS
@@ -163,6 +163,9 @@ class ReclassifyForm(VersionedForm):
     category = SelectField(_l("Category"), coerce=int, validators=[DataRequired(_l("Choose a category."))])
     kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in ComplaintKind])
     collective = BooleanField(_l("Collective: 5 or more people complain together"))
+    collective_count = IntegerField(_l("How many people complain together"), validators=[
+        head_count_of_a_collective, Optional(),
+        NumberRange(min=1, max=100000, message=_l("Enter a number of people from 1 to 100,000."))])
     litigation = BooleanField(_l("Litigation threatened or possible"))
     media = BooleanField(_l("Exposed by the media"))
     compensation = BooleanField(_l("Compensation involved"))

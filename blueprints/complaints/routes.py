@@ -77,7 +77,7 @@ def _reclassify_form(complaint: Complaint, submitted: bool = False) -> Reclassif
     form.category.choices = [(c.id, c.display_name(current_locale())) for c in categories]
     if not submitted:
         form.level.data, form.category.data, form.kind.data = complaint.level, complaint.category_id, complaint.kind.value
-        for name in ("collective", "litigation", "media", "compensation"):
+        for name in ("collective", "collective_count", "litigation", "media", "compensation"):
             getattr(form, name).data = getattr(complaint, name)
     return form
 
@@ -85,7 +85,8 @@ def _reclassify_form(complaint: Complaint, submitted: bool = False) -> Reclassif
 def _reclassify(complaint, form):
     reclassify_complaint(complaint, current_user, Classification(
         form.level.data, form.category.data, ComplaintKind(form.kind.data), form.collective.data, form.litigation.data,
-        form.media.data, form.compensation.data), form.reason.data.strip(), expected_version=form.version.data)
+        form.media.data, form.compensation.data, form.collective_count.data), form.reason.data.strip(),
+        expected_version=form.version.data)
 
 
 def _handover_form(complaint: Complaint, submitted: bool = False) -> HandOverForm:

@@ -59,7 +59,7 @@ def test_a_customer_files_online_staff_handle_it_and_the_customer_tracks_and_rat
     expect(page.get_by_test_id("state")).to_have_text("已登记")
     expect(page.get_by_test_id("attachments")).to_contain_text("柜台照片.png")   # the customer's photo
     page.get_by_role("button", name="派单", exact=True).click()
-    expect(page.get_by_test_id("state")).to_have_text("部门处理中")
+    expect(page.get_by_test_id("state")).to_have_text("承办单位处理中")
     complaint_url = page.url
     sign_out(page)
     sign_in(page, base, "dept1")

@@ -50,7 +50,7 @@ def test_register_dispatch_answer_result_visit_in_the_browser(live_server, page,
     assert number.startswith("TS-20261124-")
     expect(page.get_by_label("部门或支行", exact=True)).to_have_value(str(_unit_id("OPS")))   # the rule's suggestion
     page.get_by_role("button", name="派单", exact=True).click()
-    expect(page.get_by_test_id("state")).to_have_text("部门处理中")
+    expect(page.get_by_test_id("state")).to_have_text("承办单位处理中")
     expect(page.get_by_test_id("handling-unit")).to_contain_text("运营管理部")
     complaint_url = page.url
     sign_out(page)
