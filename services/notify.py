@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from extensions import db
 from models import OutboxMessage, OutboxState, User
-from services import clock, queue
+from services import clock, queue, sql
 
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
@@ -82,25 +82,16 @@ def _forget_after_rollback(session: Session) -> None:
 
 
 def _claim_chunk(now, size: int) -> list[int]:
-    """Take up to `size` due messages for this worker in one conditional UPDATE (a message whose
-    claim lapsed, its worker gone, is due again). On PostgreSQL rows another worker is claiming
-    are skipped, not waited for, so several delivery jobs each send their own messages."""
+    """Take up to `size` due messages for this worker (services.sql.claim: on PostgreSQL several
+    delivery jobs each send their own); a message whose claim lapsed, its worker gone, is due again."""
     claimable = or_(OutboxMessage.state == OutboxState.PENDING,
                     (OutboxMessage.state == OutboxState.SENDING) & (OutboxMessage.claimed_until < now))
     due = (select(OutboxMessage.id)
            .where(OutboxMessage.state != OutboxState.SENT, OutboxMessage.state != OutboxState.FAILED,
                   OutboxMessage.next_attempt_at <= now, claimable)
            .order_by(OutboxMessage.next_attempt_at).limit(size))
-    if db.engine.dialect.name == "postgresql":
-        ids = list(db.session.scalars(due.with_for_update(skip_locked=True)))
-        chosen = OutboxMessage.id.in_(ids)
-    else:
-        ids = None
-        chosen = OutboxMessage.id.in_(due.scalar_subquery())
-    claimed = [] if ids == [] else list(db.session.scalars(
-        update(OutboxMessage).where(chosen, claimable)
-        .values(state=OutboxState.SENDING, claimed_until=now + CLAIM_LEASE)
-        .returning(OutboxMessage.id).execution_options(synchronize_session=False)))
+    claimed = sql.claim(OutboxMessage, due, claimable,
+                        {"state": OutboxState.SENDING, "claimed_until": now + CLAIM_LEASE})
     db.session.commit()
     return sorted(claimed)
 
@@ -183,10 +174,11 @@ def deliver_due(limit: int = 1000) -> dict:
                 try:
                     _send(message, smtp)
                 except Exception as exc:  # noqa: BLE001 - a failure stays with its message, never the batch
+                    server_down = isinstance(exc, UNREACHABLE)
                     _mark_sent(done)
-                    _record_failure(message.id, exc, now, server_down=isinstance(exc, UNREACHABLE))
+                    _record_failure(message.id, exc, now, server_down)
                     failed += 1
-                    if isinstance(exc, UNREACHABLE):
+                    if server_down:
                         _release([later.id for later in messages[position + 1:]])
                         db.session.commit()
                         return {"sent": sent, "failed": failed}

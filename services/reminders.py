@@ -5,12 +5,12 @@ its e-mails, so a notice goes out exactly once however many workers sweep at the
 The queries read only pending rows (partial indexes)."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from extensions import db
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role, User
-from services import calendar, clock, notify
+from services import calendar, clock, notify, sql
 from services.recipients import (center_staff, department_recipients, leaders, plan_approvers, reachable,
                                  unit_members)
 from services.timeline import log_event
@@ -49,25 +49,12 @@ def supervisors(deadline: Deadline) -> list[User]:
 
 
 def _claim_due(column, time_column, now, extra=()) -> list[int]:
-    """Claim up to CHUNK deadlines whose `column` notice is due, in one conditional UPDATE. On
-    PostgreSQL rows another worker is claiming are skipped, not waited for; on SQLite writers take
-    turns. Either way a row's notice is claimed by exactly one transaction."""
+    """Claim up to CHUNK deadlines whose `column` notice is due (services.sql.claim): a row's
+    notice is claimed by exactly one transaction."""
     due = (select(Deadline.id)
            .where(Deadline.met_at.is_(None), column.is_(None), time_column <= now, *extra)
            .order_by(time_column).limit(CHUNK))
-    if db.engine.dialect.name == "postgresql":
-        # Lock the chunk first: inside the UPDATE's IN (...) PostgreSQL may rescan the LIMIT subquery
-        # and claim every due row in one transaction (350 instead of 100, measured).
-        ids = list(db.session.scalars(due.with_for_update(skip_locked=True)))
-        if not ids:
-            return []
-        chosen = Deadline.id.in_(ids)
-    else:
-        chosen = Deadline.id.in_(due.scalar_subquery())
-    claimed = db.session.scalars(
-        update(Deadline).where(chosen, Deadline.met_at.is_(None), column.is_(None))
-        .values({column: now}).returning(Deadline.id).execution_options(synchronize_session=False))
-    return list(claimed)
+    return sql.claim(Deadline, due, and_(Deadline.met_at.is_(None), column.is_(None)), {column: now})
 
 
 def _each_due(column, time_column, now, send, extra=()) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ColumnElement, Select, case, func, update
 
 from extensions import db
 from services import clock
@@ -50,3 +50,22 @@ def hours(start, end):
 
 def count_if(condition) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def claim(model, due: Select, still_claimable: ColumnElement, values: dict) -> list[int]:
+    """Claim the rows of `model` whose ids `due` selects (with its LIMIT), in one conditional UPDATE
+    setting `values`; returns the ids this transaction got. On PostgreSQL rows another worker is
+    claiming are skipped, not waited for; on SQLite writers take turns. Either way a row is claimed
+    by exactly one transaction."""
+    if dialect() == "postgresql":
+        # Lock the chunk first: inside the UPDATE's IN (...) PostgreSQL may rescan the LIMIT subquery
+        # and claim every due row in one transaction (350 instead of 100, measured).
+        ids = list(db.session.scalars(due.with_for_update(skip_locked=True)))
+        if not ids:
+            return []
+        chosen = model.id.in_(ids)
+    else:
+        chosen = model.id.in_(due.scalar_subquery())
+    return list(db.session.scalars(
+        update(model).where(chosen, still_claimable).values(values)
+        .returning(model.id).execution_options(synchronize_session=False)))
