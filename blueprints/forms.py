@@ -1,8 +1,8 @@
 """The base of every form of the app: Flask-WTF's (CSRF) with single-line text kept on one line."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
 from services import identity
 from services.notify import one_line
@@ -51,3 +51,14 @@ def customer_number(kind: str):
         except identity.BadNumber:
             raise ValidationError(NUMBER_MESSAGES[kind]) from None
     return check
+
+
+class SeverityFields(Form):
+    """The criteria that make a complaint major, as registration and reclassification both ask them."""
+    collective = BooleanField(_l("Collective: 5 or more people complain together"))
+    collective_count = IntegerField(_l("How many people complain together"), validators=[
+        head_count_of_a_collective, Optional(),
+        NumberRange(min=1, max=100000, message=_l("Enter a number of people from 1 to 100,000."))])
+    litigation = BooleanField(_l("Litigation threatened or possible"))
+    media = BooleanField(_l("Exposed by the media"))
+    compensation = BooleanField(_l("Compensation involved"))

@@ -3,7 +3,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, 
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from blueprints.forms import Form, head_count_of_a_collective
+from blueprints.forms import Form, SeverityFields
 from blueprints.ui import within_bounds
 from models import ComplaintKind, ContactChannel, Satisfaction
 from services.labels import CONTACT_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS
@@ -157,18 +157,11 @@ class AdjustDeadlineForm(VersionedForm):
         DataRequired(_l("Enter the reason.")), Length(max=2000)])
 
 
-class ReclassifyForm(VersionedForm):
+class ReclassifyForm(SeverityFields, VersionedForm):
     """Choices filled per complaint (blueprints.complaints.routes._reclassify_form)."""
     level = SelectField(_l("Level"), coerce=int, choices=[(value, label) for value, label in LEVEL_LABELS.items()])
     category = SelectField(_l("Category"), coerce=int, validators=[DataRequired(_l("Choose a category."))])
     kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in ComplaintKind])
-    collective = BooleanField(_l("Collective: 5 or more people complain together"))
-    collective_count = IntegerField(_l("How many people complain together"), validators=[
-        head_count_of_a_collective, Optional(),
-        NumberRange(min=1, max=100000, message=_l("Enter a number of people from 1 to 100,000."))])
-    litigation = BooleanField(_l("Litigation threatened or possible"))
-    media = BooleanField(_l("Exposed by the media"))
-    compensation = BooleanField(_l("Compensation involved"))
     reason = TextAreaField(_l("Why the classification changes"), validators=[
         DataRequired(_l("Enter the reason.")), Length(max=2000)])
 

@@ -4,10 +4,10 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from blueprints.forms import Form, customer_number, head_count_of_a_collective
+from blueprints.forms import SeverityFields, customer_number
 from models import Channel, ComplaintKind
 from services import bounds, clock, identity
 from services.choices import active_categories, all_units, colleagues
@@ -46,7 +46,7 @@ def received_in_the_past(form, field):
         raise ValidationError(_l("The time received is more than a year ago."))
 
 
-class RegisterForm(Form):
+class RegisterForm(SeverityFields):
     submission_token = HiddenField()
     customer_name = StringField(_l("Customer name"), validators=[
         DataRequired(_l("Enter the customer's name.")), Length(max=100)])
@@ -76,13 +76,6 @@ class RegisterForm(Form):
                         choices=[(value, label) for value, label in LEVEL_LABELS.items()])
     kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in ComplaintKind],
                        default=ComplaintKind.ROUTINE.value)
-    collective = BooleanField(_l("Collective: 5 or more people complain together"))
-    collective_count = IntegerField(_l("How many people complain together"), validators=[
-        head_count_of_a_collective, Optional(),
-        NumberRange(min=1, max=100000, message=_l("Enter a number of people from 1 to 100,000."))])
-    litigation = BooleanField(_l("Litigation threatened or possible"))
-    media = BooleanField(_l("Exposed by the media"))
-    compensation = BooleanField(_l("Compensation involved"))
     regulator_forwarded = BooleanField(_l("Forwarded by a regulator hotline (12378, 12363)"))
     incident = SelectField(_l("Incident (concentrated complaints)"), coerce=int, default=0, validate_choice=False)
     new_incident = StringField(_l("…or a new incident"), validators=[Length(max=200)])
