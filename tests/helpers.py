@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -77,3 +78,27 @@ def registration(**changes) -> Registration:
                 demand="希望支行道歉。", object_text="城东支行营业厅", category_id=category_id("waiting"), level=2)
     data.update(changes)
     return Registration(**data)
+
+
+def all_at_once(app, work, times: int) -> list:
+    """Run `work()` in `times` threads released together, each in its own app context and database
+    session, as so many worker processes would; returns what each returned. Any error fails here."""
+    barrier = threading.Barrier(times)
+    results, errors = [], []
+
+    def run():
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.append(work())
+            except Exception as exc:  # surfaced below, in the test's thread
+                errors.append(exc)
+            finally:
+                db.session.remove()
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results

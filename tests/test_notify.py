@@ -3,14 +3,13 @@ be sent is recorded, retried later, given up after a few attempts and shown to t
 from __future__ import annotations
 
 import smtplib
-import threading
 
 from sqlalchemy import select
 
 from extensions import db
 from models import AdminAuditEntry, Complaint, OutboxMessage, OutboxState
 from services import notify
-from tests.helpers import register
+from tests.helpers import all_at_once, register
 from tests.test_public import public_client, web_form
 
 POISON = "手机银行\r\nX-Probe: 1"
@@ -130,25 +129,8 @@ def test_a_batch_goes_over_one_connection_and_side_by_side_deliveries_send_each_
             connections.append(self)
             super().__init__(*args, **kwargs)
     monkeypatch.setattr(notify.smtplib, "SMTP", Counted)
-    barrier = threading.Barrier(3)
-    results, errors = [], []
+    results = all_at_once(app, notify.deliver_due, 3)
 
-    def deliver():
-        with app.app_context():
-            try:
-                barrier.wait()
-                results.append(notify.deliver_due())
-            except Exception as exc:  # surfaced below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-    threads = [threading.Thread(target=deliver) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert sum(r["sent"] for r in results) == len(ids)
     assert len(mailbox.messages) == len(ids)                        # none twice, none missing
     assert len({m["Message-ID"] for m in mailbox.messages}) == len(ids)

@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from models import ComplaintEvent, OutboxMessage, OutboxState
 from services import reminders
 from services.queue import queue
 from tests.faults import kill_tree
-from tests.helpers import dispatch, register
+from tests.helpers import all_at_once, dispatch, register
 
 
 def run_worker():
@@ -120,24 +119,7 @@ def test_concurrent_sweeps_send_each_notice_exactly_once(app, client_for, clock)
     for _ in range(12):
         register(staff)
     clock.advance(minutes=21)
-    barrier = threading.Barrier(4)
-    errors = []
-
-    def sweep():
-        with app.app_context():
-            try:
-                barrier.wait()
-                reminders.sweep()
-            except Exception as exc:  # surfaced below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-    threads = [threading.Thread(target=sweep) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    all_at_once(app, reminders.sweep, 4)
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 12
 
