@@ -15,7 +15,7 @@ from models.org import enum_column
 
 class OutboxState(str, enum.Enum):
     PENDING = "pending"
-    SENDING = "sending"   # claimed by one worker until claimed_until
+    SENDING = "sending"   # claimed by one worker until claimed_until (machine time, not the business clock)
     SENT = "sent"
     FAILED = "failed"     # given up after notify.MAX_ATTEMPTS; the administrator's outbox page can retry it
 

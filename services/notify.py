@@ -6,7 +6,7 @@ import functools
 import logging
 import re
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
 from babel import Locale
@@ -81,17 +81,26 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_FLAG, None)
 
 
+def _machine_now() -> datetime:
+    """Leases are measured on the machine's clock, not the business clock (services.clock): a lease
+    says how long a worker may stay silent before it is taken for dead, and when tests move the
+    business clock forward a worker still sending must not lose its chunk to another."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 def _claim_chunk(now, size: int) -> list[int]:
-    """Take up to `size` due messages for this worker (services.sql.claim: on PostgreSQL several
-    delivery jobs each send their own); a message whose claim lapsed, its worker gone, is due again."""
+    """Take up to `size` messages due by `now` for this worker (services.sql.claim: on PostgreSQL
+    several delivery jobs each send their own); a message whose lease lapsed, its worker gone, is
+    due again."""
+    leased_at = _machine_now()
     claimable = or_(OutboxMessage.state == OutboxState.PENDING,
-                    (OutboxMessage.state == OutboxState.SENDING) & (OutboxMessage.claimed_until < now))
+                    (OutboxMessage.state == OutboxState.SENDING) & (OutboxMessage.claimed_until < leased_at))
     due = (select(OutboxMessage.id)
            .where(OutboxMessage.state != OutboxState.SENT, OutboxMessage.state != OutboxState.FAILED,
                   OutboxMessage.next_attempt_at <= now, claimable)
            .order_by(OutboxMessage.next_attempt_at).limit(size))
     claimed = sql.claim(OutboxMessage, due, claimable,
-                        {"state": OutboxState.SENDING, "claimed_until": now + CLAIM_LEASE})
+                        {"state": OutboxState.SENDING, "claimed_until": leased_at + CLAIM_LEASE})
     db.session.commit()
     return sorted(claimed)
 

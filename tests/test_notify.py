@@ -138,6 +138,40 @@ def test_a_batch_goes_over_one_connection_and_side_by_side_deliveries_send_each_
     assert {_state(i).state for i in ids} == {OutboxState.SENT}
 
 
+def test_a_chunk_being_sent_stays_with_its_worker_when_the_business_clock_jumps(app, mailbox, clock, monkeypatch):
+    """CI caught 97 reminders sent twice: the fault test moves the business clock 6 minutes while a
+    worker is sending, and leases measured on that clock lapsed under it. Leases use machine time."""
+    ids = [_queued(f"staff{n}@example.com", f"提醒 {n}") for n in range(3)]
+    real_send, during = notify._send, []
+
+    def send(message, smtp):
+        if not during:
+            clock.advance(hours=1)
+            during.append(notify.deliver_due())          # a second worker, an hour later by the business clock
+        real_send(message, smtp)
+    monkeypatch.setattr(notify, "_send", send)
+
+    assert notify.deliver_due() == {"sent": 3, "failed": 0}
+    assert during == [{"sent": 0, "failed": 0}]
+    assert len(mailbox.messages) == len({m["Message-ID"] for m in mailbox.messages}) == 3
+    assert {_state(i).state for i in ids} == {OutboxState.SENT}
+
+
+def test_a_message_whose_worker_died_goes_out_when_its_lease_lapses(app, mailbox, monkeypatch):
+    message_id = _queued("dept1@example.com", "没人送完")
+    monkeypatch.setattr(notify, "_send", lambda message, smtp: (_ for _ in ()).throw(SystemExit()))
+    try:
+        notify.deliver_due()                              # the worker dies in the middle of the chunk
+    except SystemExit:
+        db.session.rollback()
+    monkeypatch.undo()
+    assert _state(message_id).state == OutboxState.SENDING
+    assert notify.deliver_due()["sent"] == 0              # still leased to the dead worker
+    later = notify._machine_now() + notify.CLAIM_LEASE + notify.timedelta(seconds=1)
+    monkeypatch.setattr(notify, "_machine_now", lambda: later)
+    assert notify.deliver_due()["sent"] == 1 and mailbox.to("dept1@example.com")
+
+
 def test_single_line_fields_are_flattened_at_input_and_text_areas_keep_their_lines(client_for):
     staff = client_for("staff1")
     complaint = register(staff, object_text="城东支行\r\n二号窗口", customer_name="王\n建国",
