@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import wraps
 
 from flask import abort, current_app, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import format_timedelta, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import Select, and_, case, select
 from werkzeug.routing import IntegerConverter
@@ -187,6 +187,14 @@ def local_datetime(value) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
+def time_left(due_at: datetime) -> str:
+    """How long until a clock runs out, or how long since, in words of the reader's language
+    ("剩 25 分钟", "已超时 2 小时"): a date says less to someone with a queue to clear."""
+    delta = due_at - clock.now()
+    span = format_timedelta(abs(delta), threshold=1.0)
+    return _("%(span)s left", span=span) if delta.total_seconds() >= 0 else _("%(span)s overdue", span=span)
+
+
 def waits_on(deadline) -> str:
     """Who must act for an open deadline, as the reminders address them."""
     from services.reminders import assignees   # here: reminders imports the services this module does
@@ -214,7 +222,7 @@ def template_globals() -> dict:
         "PLAN_STATE_LABELS": PLAN_STATE_LABELS, "DEADLINE_KINDS": DeadlineKind,
         "policy": policy, "current_locale": current_locale, "waits_on": waits_on,
         "is_overdue": deadlines.is_overdue, "masked_numbers": identity.masked_numbers,
-        "mask_contact": identity.mask_contact, "now": clock.now, "home_url": home_url, "event_detail": event_detail,
+        "mask_contact": identity.mask_contact, "now": clock.now, "time_left": time_left, "home_url": home_url, "event_detail": event_detail,
     }
 
 

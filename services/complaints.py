@@ -301,6 +301,7 @@ def send_decision_notice(complaint: Complaint, actor: User, again: bool = False)
     if address and sent_at is not None and not again:
         raise NoticeSentAlready(sent_at)
     if address:
+        notify.note_told(notify.CUSTOMER)
         notify.queue_email_to(address, "zh_CN", "decision_notice", complaint_id=complaint.id, link=None,
                               complaint=complaint, organisation=current_app.config["ORGANISATION_NAME"])
     log_event(complaint, actor, "notice_sent", address or None)

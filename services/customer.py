@@ -283,6 +283,7 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
         if not _renders(template, context):   # broken since it was saved: the default still informs
             template = DEFAULT_TEMPLATES[(kind, access.language)]
         subject, body = render_notice(*template, context)
+        notify.note_told(notify.CUSTOMER)
         if access.email:
             html = render_template("public/email.html", subject=subject, body=body)
             notify.queue_message(access.email, subject, body, html, complaint.id)

@@ -26,6 +26,8 @@ CHUNK = 100            # messages claimed at once and sent over one SMTP connect
 SENT_MARKS = 20        # sent messages recorded together, in one UPDATE and one commit
 MAX_ATTEMPTS = 8        # about two hours of back-off; then the message is given up and shown to the administrator
 _PENDING_FLAG = "outbox_pending"
+_TOLD = "outbox_told"
+CUSTOMER = "customer"  # in told(): the customer, by e-mail or text
 UNREACHABLE = (ConnectionError, TimeoutError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
 # Every character Python's e-mail library (or a mail server) could take for the end of a header line.
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
@@ -39,6 +41,7 @@ def one_line(text: str) -> str:
 
 def queue_email(user: User, template: str, complaint_id: int | None = None, **context) -> OutboxMessage:
     """Render templates/email/<template>.{subject.txt,txt} in the user's language and queue it."""
+    note_told(user.name)
     return queue_email_to(user.email, user.locale, template, complaint_id, user=user, **context)
 
 
@@ -64,6 +67,17 @@ def queue_message(address: str, subject: str, text: str, html: str | None = None
     return message
 
 
+def note_told(who: str) -> None:
+    """Remember who this transaction's messages go to, so the page can say so (see told())."""
+    db.session.info.setdefault(_TOLD, []).append(who)
+
+
+def told() -> list[str]:
+    """Whom the messages queued in the current transaction go to, each once: staff by name, and
+    CUSTOMER for the customer. Read it before the commit, which forgets it."""
+    return list(dict.fromkeys(db.session.info.get(_TOLD, [])))
+
+
 @functools.cache
 def _parsed_locale(code: str) -> Locale:
     # Babel parses a locale name by listing its locale data files; a sweep renders thousands of e-mails.
@@ -72,6 +86,7 @@ def _parsed_locale(code: str) -> Locale:
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_delivery_after_commit(session: Session) -> None:
+    session.info.pop(_TOLD, None)
     if session.info.pop(_PENDING_FLAG, False):
         queue.enqueue_best_effort("services.jobs.deliver_outbox")
 
@@ -79,6 +94,7 @@ def _enqueue_delivery_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_FLAG, None)
+    session.info.pop(_TOLD, None)
 
 
 def _machine_now() -> datetime:

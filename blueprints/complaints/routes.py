@@ -6,6 +6,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, SelectField
 
 from blueprints.complaints import bp
+from blueprints.complaints.next_step import confirmation, leading_actions, next_deadline
 from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, AnswerFields, AnswerForm, ContactForm,
                                          DispatchForm, EscalateForm, ExtendForm, HandOverForm, IncidentDispatchForm,
                                          InvalidForm, ReclassifyForm,
@@ -15,7 +16,7 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Incident, Satisfaction, Unit, User
-from services import choices, clock, complaints, deadlines, handover, incidents, policy, routing, severity, timeline
+from services import choices, clock, complaints, deadlines, handover, incidents, notify, policy, routing, severity, timeline
 from services.errors import Refused
 from services.reclassification import Classification, reclassify_complaint
 from services.complaints import ConflictOfInterest, StaleComplaint
@@ -215,10 +216,15 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
     events = db.session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id,
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
+    forms = _forms(complaint, submitted or {})
+    leading = leading_actions(complaint, forms)
+    # The disclosure opens by itself when the form the user sent is behind it (its errors must show).
+    more_open = any(key not in leading for key in (submitted or {}))
     return render_template("complaints/show.html", complaint=complaint, events=events,
                            changes=describe_changes(events),
-                           similar=severity.similar_complaints(complaint, current_user),
-                           forms=_forms(complaint, submitted or {}), conflict=conflict), status
+                           similar=severity.similar_complaints(complaint, current_user), forms=forms,
+                           leading=leading, others=[key for key in forms if key not in leading], more_open=more_open,
+                           waiting=next_deadline(complaint), conflict=conflict), status
 
 
 def _typed(form) -> list[tuple[str, str]]:
@@ -293,7 +299,8 @@ def act(complaint_id: int, action: str):
     if not form.validate():
         return _render(complaint, 422, {action: form})
     try:
-        transition(complaint, form)
+        result = transition(complaint, form)
+        told = notify.told()
         db.session.commit()
     except (StaleComplaint, StaleDataError):
         db.session.rollback()
@@ -315,6 +322,7 @@ def act(complaint_id: int, action: str):
             raise
         getattr(form, refusal.field).errors = [str(refusal.message)]
         return _render(db.session.get(Complaint, complaint.id), 422, {action: form})
+    flash(confirmation(action, complaint, form, result, told), "success")
     return redirect(url_for("complaints.show", complaint_id=complaint.id), 303)
 
 

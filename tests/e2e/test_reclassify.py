@@ -26,6 +26,7 @@ def test_a_general_complaint_reclassified_as_major_needs_approval_and_the_head_i
     page.goto(f"{base}/complaints/{complaint_id}")
     expect(page.get_by_test_id("severity")).to_have_text("一般")
     expect(page.get_by_test_id("plan-needed")).to_have_count(0)
+    page.get_by_test_id("more-actions").get_by_text("更多操作").click()    # not the next step: behind the disclosure
     section = page.locator("#action-reclassify")
     section.get_by_label("已被媒体曝光").check()
     section.get_by_label("调整分类的原因").fill("客户称已向报社反映，记者来电核实。")
