@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import ComplaintState, Incident
 from tests.conftest import complaint_form
-from tests.helpers import fresh, register
+from tests.helpers import fresh, register, unit_id
 
 
 def concentrated(client, contact, **changes):
@@ -38,6 +38,25 @@ def test_concentrated_complaints_join_one_incident_and_are_handled_together(clie
     assert staff.post(f"/complaints/incidents/{incident.id}/result", data={
         "result-result": "已告知网络故障原因并致歉", "result-channel": "sms"}).status_code == 303
     assert [fresh(c).state for c in (first, second)] == [ComplaintState.AWAITING_VISIT] * 2
+
+
+def test_a_bulk_answer_that_meets_a_concurrent_change_keeps_what_was_typed(client_for, monkeypatch):
+    from sqlalchemy.orm.exc import StaleDataError
+    from services import incidents
+    staff, dept = client_for("staff1"), client_for("dept1")
+    first = concentrated(staff, "13800000001", new_incident="11月24日 ATM 网络中断")
+    staff.post(f"/complaints/incidents/{first.incident_id}/dispatch", data={"dispatch-unit": unit_id("OPS")})
+
+    def changed_meanwhile(*args):
+        raise StaleDataError("another user saved one of them first")
+    monkeypatch.setattr(incidents, "answer_incident", changed_meanwhile)
+    response = dept.post(f"/complaints/incidents/{first.incident_id}/answer", data={
+        "answer-cause": "网络运营商线路故障", "answer-result": "已恢复", "answer-corrective_action": "切换备用线路",
+        "answer-preventive_action": "双线路冗余"})
+    assert response.status_code == 409
+    assert "nothing was saved" in response.text or "未保存" in response.text
+    assert "网络运营商线路故障" in response.text and "双线路冗余" in response.text
+    assert fresh(first).state == ComplaintState.DISPATCHED
 
 
 @pytest.mark.one_backend

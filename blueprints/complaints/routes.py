@@ -411,7 +411,7 @@ def incident_act(incident_id: int, action: str):
         db.session.rollback()
         flash(_("Someone else changed one of these complaints meanwhile; nothing was saved. Please try again."),
               "error")
-        return _render_incident(incident_id, 409)
+        return _render_incident(incident_id, 409, {action: form})   # what was typed stays in the form
     except ConflictOfInterest:
         db.session.rollback()
         form.unit.errors = [_conflict_message()]
