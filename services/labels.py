@@ -42,6 +42,12 @@ DEADLINE_LABELS = {
     DeadlineKind.PLAN_APPROVAL: _l("Plan approval"),
     DeadlineKind.AGREED: _l("Resolution date agreed with the customer"),
 }
+# How a clock counts its period (services.deadlines.counting), as the deadline rules page says it.
+COUNTING_LABELS = {
+    "calendar": _l("Calendar time"), "working_time": _l("Working time"),
+    "working_days": _l("Working days (whole days; the end of the last one)"),
+    "working_hours": _l("Working time; after hours, 1 hour after the next opening; on a day off, that day's end"),
+}
 EVENT_LABELS = {
     "registered": _l("Registered the complaint"), "dispatched": _l("Dispatched to"),
     "answered": _l("Department answered"), "closed": _l("Closed the complaint"),

@@ -66,8 +66,8 @@ def test_the_second_entry_of_one_transition_records_only_its_own_changes(client_
 
 def test_admin_changes_are_in_the_admin_audit(client_for):
     admin = client_for("admin")
-    admin.post("/admin/rules/answer/0", data={"answer-0-period": "2880", "answer-0-remind_before": "60",
-                                              "answer-0-escalate_after": "60"})
+    admin.post("/admin/rules/answer/0", data={"answer-0-period-days": "2", "answer-0-remind_before-hours": "1",
+                                              "answer-0-escalate_after-hours": "1"})
     admin.post("/admin/calendar", data={"day": "2026-11-27", "workday": "0", "note": "运动会"})
     admin.post(f"/admin/units/{unit_id('BR01')}/hours", data={
         f"unit{unit_id('BR01')}-work_start": "10:00", f"unit{unit_id('BR01')}-work_end": "18:00"})
