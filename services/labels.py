@@ -88,6 +88,28 @@ for _kind in DeadlineKind:
     EVENT_LABELS[f"escalated_{_kind.value}"] = _l("Still overdue: %(deadline)s; escalated to",
                                                   deadline=DEADLINE_LABELS[_kind])
 
+# The events whose detail completes a sentence (who it went to, a number, a count, the customer's
+# words): the sentence with the detail in its place, so that each language puts it where it belongs
+# (blueprints.ui.event_sentence). Each with the other words it needs, such as the deadline's name.
+EVENT_SENTENCES = {
+    "dispatched": (_l("Dispatched the complaint to %(detail)s"), {}),
+    "major_reported": (_l("Reported the major complaint to %(detail)s"), {}),
+    "escalated": (_l("Escalated the handling to %(detail)s"), {}),
+    "review_opened": (_l("Opened as the review of complaint %(detail)s"), {}),
+    "review_requested": (_l("The customer asked for a review, handled as %(detail)s"), {}),
+    "repeat_detected": (_l("Same complaint from 3 or more customers, so major: %(detail)s complaints counted "
+                           "together"), {}),
+    "customer_added": (_l("The customer added on the tracking page: %(detail)s"), {}),
+}
+for _kind in DeadlineKind:
+    _deadline = {"deadline": DEADLINE_LABELS[_kind]}
+    EVENT_SENTENCES[f"reminder_{_kind.value}"] = (_l("Reminded %(detail)s that the deadline “%(deadline)s” is "
+                                                     "near"), _deadline)
+    EVENT_SENTENCES[f"overdue_{_kind.value}"] = (_l("Told %(detail)s that the deadline “%(deadline)s” has "
+                                                    "passed"), _deadline)
+    EVENT_SENTENCES[f"escalated_{_kind.value}"] = (_l("The deadline “%(deadline)s” is still missed: escalated "
+                                                      "to %(detail)s"), _deadline)
+
 
 # The complaint's fields as its timeline names them (services.audit records them by column name).
 FIELD_LABELS = {

@@ -189,16 +189,16 @@ def test_the_complaint_page_shows_what_each_change_did(client_for):
     complaint = register(staff)
     dispatch(staff, complaint, "OPS")
     timeline = _timeline(staff, complaint)
-    assert "<span class=\"field\">处理部门</span>: — → 运营管理部" in timeline       # names, not ids
-    assert "<span class=\"field\">状态</span>: 已登记 → 承办单位处理中" in timeline        # labels, not codes
+    assert "<span class=\"field\">处理部门</span>：— → 运营管理部" in timeline       # names, not ids
+    assert "<span class=\"field\">状态</span>：已登记 → 承办单位处理中" in timeline        # labels, not codes
     # A plan with compensation makes the complaint major: the page says so, in words.
     response = dept.act(complaint.id, "plan", {
         "steps": "向客户致歉并退还手续费。", "responsible": "陈晨", "due_date": "2026-11-26",
         "compensation": "50.00", "version": version_of(dept, complaint.id)})
     assert response.status_code == 303
     timeline = _timeline(staff, complaint)
-    assert "<span class=\"field\">严重程度</span>: 一般 → 重大投诉" in timeline
-    assert "<span class=\"field\">涉及赔偿</span>: 否 → 是" in timeline
+    assert "<span class=\"field\">严重程度</span>：一般 → 重大投诉" in timeline
+    assert "<span class=\"field\">涉及赔偿</span>：否 → 是" in timeline
     assert "version" not in timeline and "handling_unit_id" not in timeline
 
 
@@ -209,7 +209,7 @@ def test_changed_text_shows_escaped_on_the_timeline(client_for):
                                                     "version": version_of(staff, complaint.id)})
     assert response.status_code == 303
     timeline = _timeline(staff, complaint)
-    assert "撤诉原因</span>: — → &lt;script&gt;alert(1)&lt;/script&gt;" in timeline
+    assert "撤诉原因</span>：— → &lt;script&gt;alert(1)&lt;/script&gt;" in timeline
     assert "<script>alert(1)" not in timeline
 
 
@@ -218,6 +218,6 @@ def test_the_audit_page_says_what_changed_in_words_like_the_complaint_page(clien
     complaint = register(staff)
     dispatch(staff, complaint, "OPS")
     page = client_for("center1").get(f"/audit/?number={complaint.number}").text
-    assert "<span class=\"field\">处理部门</span>: — → 运营管理部" in page
-    assert "<span class=\"field\">状态</span>: 已登记 → 承办单位处理中" in page
+    assert "<span class=\"field\">处理部门</span>：— → 运营管理部" in page
+    assert "<span class=\"field\">状态</span>：已登记 → 承办单位处理中" in page
     assert "handling_unit_id" not in page
