@@ -12,14 +12,16 @@ from tests.helpers import dispatch, register
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 CHINESE = re.compile(r"[\u3400-\u9fff]")
-# What may keep ASCII brackets and colons inside Chinese text: placeholders (and a host:port made of
-# two), addresses, clock times.
-NOT_PUNCTUATION = re.compile(r"%\(\w+\)[sd](:%\(\w+\)[sd])?|%[sd%]|https?://\S+|\b\d{1,2}:\d{2}(:\d{2})?\b")
-ASCII = re.compile(r"[():]")
+# What may keep ASCII brackets, colons and commas inside Chinese text: placeholders (and a host:port
+# made of two), addresses, clock times, thousands.
+NOT_PUNCTUATION = re.compile(r"%\(\w+\)[sd](:%\(\w+\)[sd])?|%[sd%]|https?://\S+|\b\d{1,2}:\d{2}(:\d{2})?\b"
+                             r"|\b\d{1,3}(,\d{3})+\b")
+ASCII = re.compile(r"[():,;]")
 
 
 def ascii_punctuation(text: str) -> list[str]:
-    """The ASCII brackets and colons of a Chinese text, placeholders, addresses and times left aside."""
+    """The ASCII brackets, colons, commas and semicolons of a Chinese text (placeholders, addresses,
+    times and thousands left aside)."""
     if not CHINESE.search(text):
         return []
     return ASCII.findall(NOT_PUNCTUATION.sub("", text))
@@ -29,12 +31,13 @@ def ascii_punctuation(text: str) -> list[str]:
     ("重大投诉: 群体性", [":"]), ("派单 (二次处理)", ["(", ")"]), ("群体性（%(count)s 人）", []),
     ("邮件经由 %(server)s:%(port)s 送达。", []), ("工作时间 08:30 至 17:30", []),
     ("详见 https://example.com/a?b=(1)", []), ("Escalate after (minutes)", []), ("%(name)s: %(count)s", []),
+    ("请输入 1 至 100,000 的人数", []), ("已通知, 请查收; 谢谢", [",", ";"]),
 ])
 def test_the_check_finds_ascii_punctuation_in_chinese_text_only(text, found):
     assert ascii_punctuation(text) == found
 
 
-def test_chinese_labels_use_chinese_brackets_and_colons():
+def test_chinese_labels_use_chinese_brackets_colons_and_commas():
     with open(CATALOG, "rb") as file:
         catalog = read_po(file)
     wrong = {}
