@@ -207,14 +207,18 @@ def event_detail(event) -> str:
     return event.detail or ""
 
 
-def event_sentence(event) -> Markup | None:
+def event_sentence(event, longest: int | None = None) -> Markup | None:
     """The words of an event whose detail completes a sentence (services.labels.EVENT_SENTENCES),
-    the detail in its place and marked; None for the others, shown as their label and detail."""
+    the detail in its place and marked (cut to `longest` characters); None for the others, shown as
+    their label and detail."""
     sentence = EVENT_SENTENCES.get(event.action)
     if sentence is None or not event.detail:
         return None
     words, others = sentence
-    detail = Markup('<span class="detail">%s</span>') % event_detail(event)
+    text = event_detail(event)
+    if longest is not None and len(text) > longest:
+        text = text[:longest - 1] + "…"
+    detail = Markup('<span class="detail">%s</span>') % text
     return Markup(escape(str(words))) % {**{name: str(value) for name, value in others.items()}, "detail": detail}
 
 

@@ -65,6 +65,10 @@ def test_the_timeline_says_where_the_complaint_went_in_a_sentence_of_each_langua
     # The field changes under it: the Chinese one with a Chinese colon, the English one with its own.
     assert '<span class="field">Handling department</span>: — → ' in english
     assert '<span class="field">处理部门</span>：— → 运营管理部' in chinese
+    # The audit says it in the same words.
+    audit = client_for("center1").get("/audit/?action=dispatched").text
+    assert '派单至<span class="detail">运营管理部: 请核实排队情况</span>' in audit
+    assert "张敏（staff1）" in audit
 
 
 @pytest.mark.parametrize("locale, expected", [
