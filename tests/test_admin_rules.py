@@ -117,7 +117,7 @@ def test_each_rule_says_whether_it_counts_working_or_calendar_time(client_for):
     page = client_for("admin").get("/admin/rules").text
 
     def counting(row: str) -> str:
-        cell = re.search(rf'data-testid="rule-{row}".*?data-testid="counting">([^<]*)<', page, re.S).group(1)
+        cell = re.search(rf'data-testid="rule-{row}".*?data-testid="counting">([^<]*)<', page, re.DOTALL).group(1)
         return cell.strip()
     assert counting("final_decision-0") == "自然日（日历时间）"
     assert counting("answer-0") == "自然日（日历时间）"

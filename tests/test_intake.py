@@ -204,8 +204,8 @@ def test_the_form_runs_in_four_sections_and_marks_the_required_fields(client_for
         assert "required" not in tag(name), name
     # Needed only when ticked: the result told on the spot and the head count, each in its own box
     # (shown by app.css once the box is ticked), required then.
-    assert re.search(r'class="when-solved".*?name="on_spot_result"', page, re.S)
-    assert re.search(r'class="when-collective".*?name="collective_count"', page, re.S)
+    assert re.search(r'class="when-solved".*?name="on_spot_result"', page, re.DOTALL)
+    assert re.search(r'class="when-collective".*?name="collective_count"', page, re.DOTALL)
     assert 'aria-required="true"' in tag("on_spot_result")
 
 
@@ -214,7 +214,7 @@ def test_solved_on_the_spot_without_the_result_is_refused_and_the_field_shows_it
     staff = client_for("staff1")
     refused = staff.post("/intake/new", data=complaint_form(solved_on_spot="y", on_spot_result="  "))
     assert refused.status_code == 422
-    box = re.search(r'<div class="when-solved".*?</div>\s*</div>', refused.text, re.S).group(0)
+    box = re.search(r'<div class="when-solved".*?</div>\s*</div>', refused.text, re.DOTALL).group(0)
     assert "has-error" in box and "请填写当场告知客户的处理结果。" in box       # app.css shows a box with a message
     assert "在柜台排队等候超过一小时，无人解释原因。" in refused.text              # nothing typed was lost
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0

@@ -55,7 +55,7 @@ def test_the_timeline_says_where_the_complaint_went_in_a_sentence_of_each_langua
     dispatch(staff, complaint, note="请核实排队情况")
 
     def timeline(page: str) -> str:
-        return re.search(r'<ol class="timeline".*?</ol>', page, re.S).group(0)
+        return re.search(r'<ol class="timeline".*?</ol>', page, re.DOTALL).group(0)
     chinese = timeline(staff.get(f"/complaints/{complaint.id}").text)
     assert '派单至<span class="detail">运营管理部: 请核实排队情况</span>' in chinese
     staff.post("/language", data={"locale": "en"})
@@ -72,8 +72,8 @@ def test_the_timeline_says_where_the_complaint_went_in_a_sentence_of_each_langua
 
 
 @pytest.mark.parametrize("locale, expected", [
-    ("en", 'Reminded <span class="detail">陈晨, &lt;b&gt;刘洋&lt;/b&gt;</span> that the deadline '
-           '“Department answer” is near'),
+    ("en", ('Reminded <span class="detail">陈晨, &lt;b&gt;刘洋&lt;/b&gt;</span> that the deadline '
+            '“Department answer” is near')),
     ("zh_CN", '已提醒<span class="detail">陈晨, &lt;b&gt;刘洋&lt;/b&gt;</span>：部门答复时限将至'),
 ])
 def test_a_reminder_names_whom_it_went_to_and_the_deadline(app, locale, expected):

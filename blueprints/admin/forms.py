@@ -1,8 +1,7 @@
 import wtforms
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, FormField, RadioField, SelectField, StringField, TimeField
-from wtforms.validators import (DataRequired, Email, InputRequired, Length, Optional, Regexp,
-                                ValidationError)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from blueprints.forms import Form
 from blueprints.ui import within_bounds
