@@ -8,6 +8,7 @@ from functools import wraps
 from flask import abort, current_app, request, url_for
 from flask_babel import format_timedelta, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import Select, and_, case, select
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
@@ -17,9 +18,9 @@ from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, 
                     Unit, User)
 from services import bounds, clock, deadlines, identity, policy
 from services.links import without_links
-from services.labels import (CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS, FIELD_LABELS, KIND_LABELS,
-                             LEVEL_LABELS, PLAN_STATE_LABELS, ROLE_LABELS, SATISFACTION_LABELS, SEVERITY_LABELS,
-                             STATE_LABELS, VIEW_DETAIL_LABELS)
+from services.labels import (CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS, EVENT_SENTENCES,
+                             FIELD_LABELS, KIND_LABELS, LEVEL_LABELS, PLAN_STATE_LABELS, ROLE_LABELS,
+                             SATISFACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, VIEW_DETAIL_LABELS)
 
 _ENUM_FIELDS = {"state": (ComplaintState, STATE_LABELS), "channel": (Channel, CHANNEL_LABELS),
                 "kind": (ComplaintKind, KIND_LABELS), "satisfaction": (Satisfaction, SATISFACTION_LABELS)}
@@ -214,6 +215,21 @@ def event_detail(event) -> str:
     return event.detail or ""
 
 
+def event_sentence(event, longest: int | None = None) -> Markup | None:
+    """The words of an event whose detail completes a sentence (services.labels.EVENT_SENTENCES),
+    the detail in its place and marked (cut to `longest` characters); None for the others, shown as
+    their label and detail."""
+    sentence = EVENT_SENTENCES.get(event.action)
+    if sentence is None or not event.detail:
+        return None
+    words, others = sentence
+    text = event_detail(event)
+    if longest is not None and len(text) > longest:
+        text = text[:longest - 1] + "…"
+    detail = Markup('<span class="detail">%s</span>') % text
+    return Markup(escape(str(words))) % {**{name: str(value) for name, value in others.items()}, "detail": detail}
+
+
 def template_globals() -> dict:
     return {
         "ROLE_LABELS": ROLE_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS, "STATE_LABELS": STATE_LABELS,
@@ -222,7 +238,8 @@ def template_globals() -> dict:
         "PLAN_STATE_LABELS": PLAN_STATE_LABELS, "DEADLINE_KINDS": DeadlineKind,
         "policy": policy, "current_locale": current_locale, "waits_on": waits_on,
         "is_overdue": deadlines.is_overdue, "masked_numbers": identity.masked_numbers,
-        "mask_contact": identity.mask_contact, "now": clock.now, "time_left": time_left, "home_url": home_url, "event_detail": event_detail,
+        "mask_contact": identity.mask_contact, "now": clock.now, "time_left": time_left, "home_url": home_url,
+        "event_detail": event_detail, "event_sentence": event_sentence,
     }
 
 

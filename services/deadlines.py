@@ -11,6 +11,18 @@ from services import calendar, clock
 from services.rules import Rule, rule
 
 DISPATCH_AFTER_HOURS = timedelta(hours=1)
+# The clocks whose period is working time of the unit's working calendar; the return visit counts
+# working days, the dispatch working hours (with its own rule after hours); the others calendar time.
+WORKING_TIME = frozenset({DeadlineKind.PLAN_APPROVAL, DeadlineKind.PROGRESS})
+
+
+def counting(kind: DeadlineKind) -> str:
+    """How `kind`'s period is counted (as _due counts it), a key of services.labels.COUNTING_LABELS."""
+    if kind == DeadlineKind.DISPATCH:
+        return "working_hours"
+    if kind == DeadlineKind.RETURN_VISIT:
+        return "working_days"
+    return "working_time" if kind in WORKING_TIME else "calendar"
 
 
 def dispatch_due(registered_at: datetime, unit: Unit | None = None) -> datetime:
@@ -61,7 +73,7 @@ def _due(complaint: Complaint | None, kind: DeadlineKind, started_at: datetime, 
         return _dispatch_due(local, period, unit)
     if kind == DeadlineKind.RETURN_VISIT:
         return _return_visit_due(local, period, unit)
-    if kind in (DeadlineKind.PLAN_APPROVAL, DeadlineKind.PROGRESS):
+    if kind in WORKING_TIME:
         return clock.from_local(calendar.add_working_time(local, period, unit))
     if kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION):
         # The first round counts from receipt; a second handling has its own clock from the reopening.

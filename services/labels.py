@@ -42,6 +42,12 @@ DEADLINE_LABELS = {
     DeadlineKind.PLAN_APPROVAL: _l("Plan approval"),
     DeadlineKind.AGREED: _l("Resolution date agreed with the customer"),
 }
+# How a clock counts its period (services.deadlines.counting), as the deadline rules page says it.
+COUNTING_LABELS = {
+    "calendar": _l("Calendar time"), "working_time": _l("Working time"),
+    "working_days": _l("Working days (whole days; the end of the last one)"),
+    "working_hours": _l("Working time; after hours, 1 hour after the next opening; on a day off, that day's end"),
+}
 EVENT_LABELS = {
     "registered": _l("Registered the complaint"), "dispatched": _l("Dispatched to"),
     "answered": _l("Department answered"), "closed": _l("Closed the complaint"),
@@ -81,6 +87,28 @@ for _kind in DeadlineKind:
                                                 deadline=DEADLINE_LABELS[_kind])
     EVENT_LABELS[f"escalated_{_kind.value}"] = _l("Still overdue: %(deadline)s; escalated to",
                                                   deadline=DEADLINE_LABELS[_kind])
+
+# The events whose detail completes a sentence (who it went to, a number, a count, the customer's
+# words): the sentence with the detail in its place, so that each language puts it where it belongs
+# (blueprints.ui.event_sentence). Each with the other words it needs, such as the deadline's name.
+EVENT_SENTENCES = {
+    "dispatched": (_l("Dispatched the complaint to %(detail)s"), {}),
+    "major_reported": (_l("Reported the major complaint to %(detail)s"), {}),
+    "escalated": (_l("Escalated the handling to %(detail)s"), {}),
+    "review_opened": (_l("Opened as the review of complaint %(detail)s"), {}),
+    "review_requested": (_l("The customer asked for a review, handled as %(detail)s"), {}),
+    "repeat_detected": (_l("Same complaint from 3 or more customers, so major: %(detail)s complaints counted "
+                           "together"), {}),
+    "customer_added": (_l("The customer added on the tracking page: %(detail)s"), {}),
+}
+for _kind in DeadlineKind:
+    _deadline = {"deadline": DEADLINE_LABELS[_kind]}
+    EVENT_SENTENCES[f"reminder_{_kind.value}"] = (_l("Reminded %(detail)s that the deadline “%(deadline)s” is "
+                                                     "near"), _deadline)
+    EVENT_SENTENCES[f"overdue_{_kind.value}"] = (_l("Told %(detail)s that the deadline “%(deadline)s” has "
+                                                    "passed"), _deadline)
+    EVENT_SENTENCES[f"escalated_{_kind.value}"] = (_l("The deadline “%(deadline)s” is still missed: escalated "
+                                                      "to %(detail)s"), _deadline)
 
 
 # The complaint's fields as its timeline names them (services.audit records them by column name).

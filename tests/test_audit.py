@@ -66,8 +66,8 @@ def test_the_second_entry_of_one_transition_records_only_its_own_changes(client_
 
 def test_admin_changes_are_in_the_admin_audit(client_for):
     admin = client_for("admin")
-    admin.post("/admin/rules/answer/0", data={"answer-0-period": "2880", "answer-0-remind_before": "60",
-                                              "answer-0-escalate_after": "60"})
+    admin.post("/admin/rules/answer/0", data={"answer-0-period-days": "2", "answer-0-remind_before-hours": "1",
+                                              "answer-0-escalate_after-hours": "1"})
     admin.post("/admin/calendar", data={"day": "2026-11-27", "workday": "0", "note": "运动会"})
     admin.post(f"/admin/units/{unit_id('BR01')}/hours", data={
         f"unit{unit_id('BR01')}-work_start": "10:00", f"unit{unit_id('BR01')}-work_end": "18:00"})
@@ -189,16 +189,16 @@ def test_the_complaint_page_shows_what_each_change_did(client_for):
     complaint = register(staff)
     dispatch(staff, complaint, "OPS")
     timeline = _timeline(staff, complaint)
-    assert "<span class=\"field\">处理部门</span>: — → 运营管理部" in timeline       # names, not ids
-    assert "<span class=\"field\">状态</span>: 已登记 → 承办单位处理中" in timeline        # labels, not codes
+    assert "<span class=\"field\">处理部门</span>：— → 运营管理部" in timeline       # names, not ids
+    assert "<span class=\"field\">状态</span>：已登记 → 承办单位处理中" in timeline        # labels, not codes
     # A plan with compensation makes the complaint major: the page says so, in words.
     response = dept.act(complaint.id, "plan", {
         "steps": "向客户致歉并退还手续费。", "responsible": "陈晨", "due_date": "2026-11-26",
         "compensation": "50.00", "version": version_of(dept, complaint.id)})
     assert response.status_code == 303
     timeline = _timeline(staff, complaint)
-    assert "<span class=\"field\">严重程度</span>: 一般 → 重大投诉" in timeline
-    assert "<span class=\"field\">涉及赔偿</span>: 否 → 是" in timeline
+    assert "<span class=\"field\">严重程度</span>：一般 → 重大投诉" in timeline
+    assert "<span class=\"field\">涉及赔偿</span>：否 → 是" in timeline
     assert "version" not in timeline and "handling_unit_id" not in timeline
 
 
@@ -209,7 +209,7 @@ def test_changed_text_shows_escaped_on_the_timeline(client_for):
                                                     "version": version_of(staff, complaint.id)})
     assert response.status_code == 303
     timeline = _timeline(staff, complaint)
-    assert "撤诉原因</span>: — → &lt;script&gt;alert(1)&lt;/script&gt;" in timeline
+    assert "撤诉原因</span>：— → &lt;script&gt;alert(1)&lt;/script&gt;" in timeline
     assert "<script>alert(1)" not in timeline
 
 
@@ -218,6 +218,6 @@ def test_the_audit_page_says_what_changed_in_words_like_the_complaint_page(clien
     complaint = register(staff)
     dispatch(staff, complaint, "OPS")
     page = client_for("center1").get(f"/audit/?number={complaint.number}").text
-    assert "<span class=\"field\">处理部门</span>: — → 运营管理部" in page
-    assert "<span class=\"field\">状态</span>: 已登记 → 承办单位处理中" in page
+    assert "<span class=\"field\">处理部门</span>：— → 运营管理部" in page
+    assert "<span class=\"field\">状态</span>：已登记 → 承办单位处理中" in page
     assert "handling_unit_id" not in page

@@ -186,3 +186,35 @@ def test_a_collective_complaint_names_how_many_people_complain_together(client_f
     complaint = register(staff, collective="y", collective_count="12")
     assert complaint.is_major and complaint.collective_count == 12
     assert "群体性（12 人）" in staff.get(f"/complaints/{complaint.id}").text
+
+
+@pytest.mark.one_backend
+def test_the_form_runs_in_four_sections_and_marks_the_required_fields(client_for):
+    page = client_for("staff1").get("/intake/new").text
+    assert re.findall(r"<legend>([^<]+)</legend>", page) == ["客户", "投诉内容", "分类", "当场处理"]
+    assert "* 必填" in page
+
+    def tag(name: str) -> str:
+        return re.search(rf'<(?:input|textarea|select)[^>]*name="{name}"[^>]*>', page).group(0)
+    for name in ("customer_name", "customer_contact", "received_at", "content", "demand", "object_text"):
+        assert re.search(r"\srequired(\s|>|=)", tag(name)), name
+    for name in ("category", "channel"):
+        assert 'aria-required="true"' in tag(name), name
+    for name in ("customer_mobile", "customer_id_number", "customer_account", "customer_ref", "object_unit"):
+        assert "required" not in tag(name), name
+    # Needed only when ticked: the result told on the spot and the head count, each in its own box
+    # (shown by app.css once the box is ticked), required then.
+    assert re.search(r'class="when-solved".*?name="on_spot_result"', page, re.DOTALL)
+    assert re.search(r'class="when-collective".*?name="collective_count"', page, re.DOTALL)
+    assert 'aria-required="true"' in tag("on_spot_result")
+
+
+@pytest.mark.one_backend
+def test_solved_on_the_spot_without_the_result_is_refused_and_the_field_shows_its_message(client_for):
+    staff = client_for("staff1")
+    refused = staff.post("/intake/new", data=complaint_form(solved_on_spot="y", on_spot_result="  "))
+    assert refused.status_code == 422
+    box = re.search(r'<div class="when-solved".*?</div>\s*</div>', refused.text, re.DOTALL).group(0)
+    assert "has-error" in box and "请填写当场告知客户的处理结果。" in box       # app.css shows a box with a message
+    assert "在柜台排队等候超过一小时，无人解释原因。" in refused.text              # nothing typed was lost
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0

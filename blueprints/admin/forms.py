@@ -1,24 +1,66 @@
+import wtforms
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TimeField
-from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
-                                ValidationError)
+from wtforms import BooleanField, DateField, FormField, RadioField, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from blueprints.forms import Form
 from blueprints.ui import within_bounds
 
 MAX_MINUTES = 400 * 24 * 60
+MINUTES = {"days": 24 * 60, "hours": 60, "minutes": 1}
+
+
+def whole_number(maximum: int):
+    """A validator: blank (counted as 0) or a whole number from 0 to `maximum`."""
+    def check(form, field):
+        value = (field.data or "").strip()
+        if value and not (value.isascii() and value.isdigit() and int(value) <= maximum):
+            raise ValidationError(_l("A whole number from 0 to %(maximum)s.", maximum=maximum))
+    return check
+
+
+class Duration(wtforms.Form):
+    """A rule's duration as days, hours and minutes (a blank counts as 0), kept in minutes."""
+    least = 0
+    days = StringField(_l("days"), validators=[whole_number(400)])
+    hours = StringField(_l("hours"), validators=[whole_number(23)])
+    minutes = StringField(_l("minutes"), validators=[whole_number(59)])
+
+    @classmethod
+    def of(cls, minutes: int) -> dict:
+        """The parts of `minutes`, as the form shows them."""
+        return {"days": str(minutes // MINUTES["days"]), "hours": str(minutes % MINUTES["days"] // 60),
+                "minutes": str(minutes % 60)}
+
+    def total(self) -> int:
+        return sum(int((self[name].data or "").strip() or 0) * size for name, size in MINUTES.items())
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if not self.least <= self.total() <= MAX_MINUTES:
+            self.form_errors.append(_l("Between 1 minute and 400 days.") if self.least else
+                                    _l("Between 0 and 400 days."))
+            return False
+        return True
+
+
+class Period(Duration):
+    least = 1
 
 
 class RuleForm(Form):
-    period = IntegerField(_l("Period (minutes)"), validators=[
-        InputRequired(_l("Enter a number of minutes.")),
-        NumberRange(min=1, max=MAX_MINUTES, message=_l("Between 1 minute and 400 days."))])
-    remind_before = IntegerField(_l("Remind before (minutes)"), validators=[
-        InputRequired(_l("Enter a number of minutes.")),
-        NumberRange(min=0, max=MAX_MINUTES, message=_l("Between 0 and 400 days."))])
-    escalate_after = IntegerField(_l("Escalate after (minutes)"), validators=[
-        InputRequired(_l("Enter a number of minutes.")),
-        NumberRange(min=0, max=MAX_MINUTES, message=_l("Between 0 and 400 days."))])
+    period = FormField(Period, _l("Time allowed"))
+    remind_before = FormField(Duration, _l("Remind before"))
+    escalate_after = FormField(Duration, _l("Escalate after"))
+
+    @classmethod
+    def showing(cls, prefix: str, minutes: dict) -> "RuleForm":
+        """The form filled with a rule in force, `minutes` by field name."""
+        return cls(formdata=None, prefix=prefix, **{name: Duration.of(value) for name, value in minutes.items()})
+
+    def minutes(self) -> dict:
+        return {name: self[name].form.total() for name in ("period", "remind_before", "escalate_after")}
 
 
 class CalendarOverrideForm(Form):

@@ -9,7 +9,8 @@ from blueprints.admin.forms import CalendarOverrideForm, RuleForm, UnitHoursForm
 from blueprints.ui import role_required
 from extensions import db
 from models import CalendarOverride, Category, DeadlineKind, Role, RoutingRule, Unit, User
-from services import audit
+from services import audit, deadlines
+from services.labels import COUNTING_LABELS
 from services.rules import DEFAULTS, Rule, rule, set_rule
 
 MINUTE = timedelta(minutes=1)
@@ -57,24 +58,21 @@ def unit_hours(unit_id: int):
 
 
 def _rule_forms(submitted: dict | None = None) -> list:
-    """One form per clock (and level), filled with the rule in force."""
+    """One form per clock (and level), filled with the rule in force, with how the clock counts."""
     rows = []
     for kind, level in DEFAULTS:
         key = f"{kind.value}-{level or 0}"
         form = (submitted or {}).get(key)
         if form is None:
-            current = rule(kind, level)
-            form = RuleForm(formdata=None, prefix=key, period=int(current.period / MINUTE),
-                            remind_before=int(current.remind_before / MINUTE),
-                            escalate_after=int(current.escalate_after / MINUTE))
-        rows.append((kind, level, form, DEFAULTS[(kind, level)]))
+            form = RuleForm.showing(key, _minutes(rule(kind, level)))
+        rows.append((kind, level, form, deadlines.counting(kind)))
     return rows
 
 
 @bp.get("/rules")
 @role_required(Role.ADMIN)
 def rules():
-    return render_template("admin/rules.html", rows=_rule_forms())
+    return render_template("admin/rules.html", rows=_rule_forms(), COUNTING_LABELS=COUNTING_LABELS)
 
 
 @bp.post("/rules/<kind>/<int:level>")
@@ -89,9 +87,11 @@ def save_rule(kind: str, level: int):
         abort(404)
     form = RuleForm(prefix=f"{kind}-{level}")
     if not form.validate():
-        return render_template("admin/rules.html", rows=_rule_forms({f"{kind}-{level}": form})), 422
+        return render_template("admin/rules.html", rows=_rule_forms({f"{kind}-{level}": form}),
+                               COUNTING_LABELS=COUNTING_LABELS), 422
     before = rule(deadline_kind, level or None)
-    after = Rule(form.period.data * MINUTE, form.remind_before.data * MINUTE, form.escalate_after.data * MINUTE)
+    typed = form.minutes()
+    after = Rule(typed["period"] * MINUTE, typed["remind_before"] * MINUTE, typed["escalate_after"] * MINUTE)
     set_rule(deadline_kind, level or None, after)
     audit.record_admin("rule_changed", f"rule {kind}" + (f" level {level}" if level else ""),
                        audit.diff(_minutes(before), _minutes(after)))
