@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Optional
@@ -20,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from extensions import db, savepoint
-from models import Attachment, Category, Channel, Complaint, ComplaintState, CustomerAccess, InboundMail
+from models import (Attachment, Category, Channel, Complaint, ComplaintState, CustomerAccess, InboundMail,
+                    OutboxMessage)
 from services import attachments, clock, customer
 from services.errors import Refused
 from services.mail_reading import NUMBER_RE, ReadMail, read_mail, without_quotation
@@ -29,6 +31,7 @@ from services.timeline import log_event
 log = logging.getLogger(__name__)
 
 COMPLAINT, REPLY, DROPPED, DUPLICATE = "complaint", "reply", "dropped", "duplicate"
+_OUR_MESSAGE_ID = re.compile(r"<outbox-(\d{1,18})@complaints>")   # services.notify's, on every notice
 
 
 @dataclass
@@ -80,11 +83,16 @@ def take(raw: bytes, envelope_from: Optional[str] = None) -> Taken:
 
 
 def replied_complaint(read: ReadMail) -> Optional[Complaint]:
-    """The open complaint whose number the subject carries, when the sender is its customer."""
+    """The open complaint whose number the subject carries (or whose notice the message answers),
+    when the sender is its customer."""
     match = NUMBER_RE.search(read.subject)
-    if match is None:
-        return None
-    complaint = db.session.scalar(select(Complaint).where(Complaint.number == match.group(0).upper()))
+    if match is not None:
+        complaint = db.session.scalar(select(Complaint).where(Complaint.number == match.group(0).upper()))
+    else:
+        notices = [int(found.group(1)) for found in map(_OUR_MESSAGE_ID.fullmatch, read.in_reply_to) if found]
+        complaint_id = db.session.scalar(select(OutboxMessage.complaint_id).where(
+            OutboxMessage.id.in_(notices), OutboxMessage.complaint_id.is_not(None)).limit(1)) if notices else None
+        complaint = db.session.get(Complaint, complaint_id) if complaint_id else None
     if complaint is None or complaint.state == ComplaintState.CLOSED:
         return None
     access = db.session.scalar(select(CustomerAccess).where(CustomerAccess.complaint_id == complaint.id))

@@ -33,6 +33,7 @@ class ReadMail:
     sender_name: str
     subject: str
     text: str
+    in_reply_to: list[str] = field(default_factory=list)   # the Message-IDs it answers
     files: list[tuple[str, bytes]] = field(default_factory=list)
     drop_reason: Optional[str] = None   # why this message is not a customer's: auto_reply, bounce, loop
 
@@ -43,7 +44,9 @@ def read_mail(raw: bytes, envelope_from: Optional[str], own_addresses: set[str],
     message = message_from_bytes(raw, policy=policy.default)
     name, address = _sender(message, envelope_from)
     read = ReadMail(message_id=_raw_header(message, "Message-ID").strip()[:300], sender=address, sender_name=name,
-                    subject=_header(message, "Subject")[:300], text="")
+                    subject=_header(message, "Subject")[:300], text="",
+                    in_reply_to=re.findall(r"<[^<>\s]{1,250}>", " ".join(
+                        _raw_header(message, name) for name in ("In-Reply-To", "References")))[:20])
     read.drop_reason = _not_a_customer(message, envelope_from, address, own_addresses, max_received)
     if read.drop_reason is None:
         read.text = body_text(message)[:MAX_TEXT]

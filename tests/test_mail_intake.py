@@ -20,6 +20,7 @@ from app import create_app
 from extensions import db
 from models import (Attachment, Channel, Complaint, ComplaintEvent, CustomerMessage, InboundMail, MessageDirection,
                     OutboxMessage)
+from services import notify
 from services.mail_receiver import receiver
 from tests.conftest import Client
 
@@ -153,6 +154,30 @@ def test_a_reply_carrying_the_number_lands_on_the_same_complaint(app, intake):
     assert len(complaints) == 2 and complaints[1].customer_contact == "wang@example.org"
     assert len(db.session.scalars(select(CustomerMessage).where(
         CustomerMessage.direction == MessageDirection.IN)).all()) == 1
+
+
+def test_answering_the_acceptance_notice_from_a_mail_client_adds_to_the_complaint(app, intake, mailbox):
+    deliver(intake, gbk_complaint())
+    complaint = only_complaint()
+    notify.deliver_due()
+    [notice] = mailbox.to(CUSTOMER)
+    assert complaint.number in notice["Subject"]
+
+    # The notice forwarded back to the complaints address (a loop) files nothing.
+    deliver(intake, notice, mail_from=INTAKE)
+    assert db.session.scalar(select(func.count(Complaint.id))) == 1
+
+    # The customer answers it, and removes the number from the subject: the answer still finds it.
+    reply = EmailMessage()
+    reply["From"] = CUSTOMER
+    reply["Subject"] = "回复：补充材料"
+    reply["In-Reply-To"] = notice["Message-ID"]
+    reply["References"] = notice["Message-ID"]
+    reply.set_content("ATM 编号是 0731。\n\n------------------ 原始邮件 ------------------\n" + notice.get_body().get_content())
+    deliver(intake, reply)
+    assert db.session.scalar(select(func.count(Complaint.id))) == 1
+    assert db.session.scalars(select(CustomerMessage.body).where(
+        CustomerMessage.direction == MessageDirection.IN)).all() == ["ATM 编号是 0731。"]
 
 
 def test_the_same_message_delivered_twice_files_one_complaint(app, intake):
