@@ -3,8 +3,13 @@
 complaint, and mail nobody wrote (auto-replies, bounces, loops) is dropped."""
 from __future__ import annotations
 
+import os
+import signal
 import smtplib
 import socket
+import subprocess
+import sys
+import time
 from email.header import Header
 from email.policy import compat32
 from email.message import EmailMessage
@@ -13,6 +18,7 @@ from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, make_msgid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -28,6 +34,7 @@ from tests.helpers import all_at_once
 
 INTAKE = "complaints@localhost"    # MAIL_DEFAULT_SENDER of the tests, the default complaints address
 CUSTOMER = "li.na@example.cn"
+ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
 
 
@@ -332,3 +339,26 @@ def test_with_the_database_down_the_answer_is_451_and_the_retry_files_the_compla
     # The sending server tries again later, here against the database that is back.
     deliver(intake, message)
     assert only_complaint().channel == Channel.EMAIL
+
+
+def test_flask_mail_intake_takes_mail_until_sigterm(sqlite_app, database_urls, redis_url, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_urls["sqlite"], "REDIS_URL": redis_url,
+           "MAIL_INTAKE_ADDRESSES": INTAKE, "ATTACHMENTS_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "mail-intake", "--port", str(port)],
+                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert process.poll() is None and time.monotonic() < deadline, "the receiver did not start"
+            time.sleep(0.1)
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.sendmail(CUSTOMER, [INTAKE], gbk_complaint().as_bytes(policy=compat32.clone(linesep="\r\n")))
+        db.session.expire_all()
+        assert only_complaint().channel == Channel.EMAIL
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
