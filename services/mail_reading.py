@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import getaddresses
 from html.parser import HTMLParser
 from typing import Optional
@@ -46,7 +46,7 @@ def read_mail(raw: bytes, envelope_from: Optional[str], own_addresses: set[str],
     read = ReadMail(message_id=_raw_header(message, "Message-ID").strip()[:300], sender=address, sender_name=name,
                     subject=_header(message, "Subject")[:300], text="",
                     in_reply_to=re.findall(r"<[^<>\s]{1,250}>", " ".join(
-                        _raw_header(message, name) for name in ("In-Reply-To", "References")))[:20])
+                        _raw_header(message, header) for header in ("In-Reply-To", "References")))[:20])
     read.drop_reason = _not_a_customer(message, envelope_from, address, own_addresses, max_received)
     if read.drop_reason is None:
         read.text = body_text(message)[:MAX_TEXT]
@@ -226,9 +226,6 @@ def attached_files(message: Message) -> list[tuple[str, bytes]]:
 
 def _file_name(part: Message) -> str:
     try:
-        name = part.get_filename() or ""
-    except (LookupError, ValueError):
-        name = ""
-    if isinstance(part, EmailMessage) and "\ufffd" in name:
-        name = ""
-    return name or "evidence"
+        return _decode_words(part.get_filename() or "") or "evidence"
+    except (LookupError, ValueError):   # a parameter in an unknown charset
+        return "evidence"
