@@ -15,7 +15,8 @@ BASE_DIR = Path(__file__).resolve().parent
 
 
 def init_cli(app: Flask) -> None:
-    for command in (seed_demo_command, bench_data_command, backup_command, restore_command, serve_command):
+    for command in (seed_demo_command, bench_data_command, backup_command, restore_command, serve_command,
+                    mail_intake_command):
         app.cli.add_command(command)
 
 
@@ -76,13 +77,36 @@ def restore_command(folder: str, yes: bool):
     click.echo(f"restored the backup of {manifest['created_at']} ({manifest['complaints']} complaints)")
 
 
+@click.command("mail-intake")
+@click.option("--host", default=None, help="address to listen on (default MAIL_INTAKE_HOST, 127.0.0.1)")
+@click.option("--port", default=None, type=int, help="port to listen on (default MAIL_INTAKE_PORT, 8024)")
+@with_appcontext
+def mail_intake_command(host: str | None, port: int | None):
+    """Receive the complaints address's mail over SMTP: each message becomes a complaint (or a
+    reply on one); Ctrl-C or SIGTERM stops."""
+    import threading
+
+    from services.mail_receiver import receiver
+    controller = receiver(current_app._get_current_object(), host, port)
+    controller.start()
+    click.echo(f"Taking complaints by e-mail on {controller.hostname}:{controller.port} "
+               f"for {', '.join(current_app.config['MAIL_INTAKE_ADDRESSES']) or 'any address'}")
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    finally:
+        controller.stop()
+
+
 @click.command("serve")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
 @click.option("--web-workers", default=2, type=int)
 @with_appcontext
 def serve_command(port: int, web_workers: int):
-    """Migrate, seed when empty, start Redis (if needed), a mail sink (if needed), the worker
-    and the web server; Ctrl-C stops everything started here."""
+    """Migrate, seed when empty, start Redis (if needed), a mail sink (if needed), the worker,
+    the receiver of complaints by e-mail and the web server; Ctrl-C stops everything started here."""
     from flask_migrate import upgrade
 
     from services.demo import seed_demo
@@ -100,6 +124,8 @@ def serve_command(port: int, web_workers: int):
     if mail_sink:
         children.append(mail_sink)
     children.append(subprocess.Popen([sys.executable, str(BASE_DIR / "worker.py")], env=env, cwd=BASE_DIR))
+    children.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "mail-intake"], env=env,
+                                     cwd=BASE_DIR))
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web_workers),
                             "-b", f"127.0.0.1:{port}", "app:create_app()"], env=env, cwd=BASE_DIR)
     children.append(web)

@@ -68,6 +68,14 @@ def from_environment(instance_path: str) -> dict:
         # Dotted path of a function(data: bytes, filename: str) raising services.errors.Refused;
         # empty: no scan. Called before a file is stored.
         "ATTACHMENT_SCANNER": env.get("ATTACHMENT_SCANNER", ""),
+        # Complaints by e-mail (services/mail_receiver.py, `flask --app app mail-intake`): the mail
+        # server forwards mail for these addresses (comma-separated; empty: any) to this SMTP/LMTP port.
+        "MAIL_INTAKE_ADDRESSES": [a.strip().lower() for a in env.get(
+            "MAIL_INTAKE_ADDRESSES", env.get("MAIL_DEFAULT_SENDER", "complaints@localhost")).split(",") if a.strip()],
+        "MAIL_INTAKE_HOST": env.get("MAIL_INTAKE_HOST", "127.0.0.1"),
+        "MAIL_INTAKE_PORT": int(env.get("MAIL_INTAKE_PORT", "8024")),
+        "MAIL_INTAKE_MAX_BYTES": int(env.get("MAIL_INTAKE_MAX_BYTES", str(25 * 1024 * 1024))),
+        "MAIL_INTAKE_CATEGORY": env.get("MAIL_INTAKE_CATEGORY", "other"),   # until the center assesses it
     }
 
 
@@ -116,4 +124,6 @@ DEFAULTS = {
     "LEDGER_EXPORT_SYNC_ROWS": 2000,
     "LEDGER_EXPORT_TTL": timedelta(hours=1),
     "REDIS_CONNECT_TIMEOUT": 0.3,
+    "MAIL_INTAKE_MAX_FILES": 10,        # attached files kept from one e-mail
+    "MAIL_INTAKE_MAX_RECEIVED": 30,     # more Received headers than this: a mail loop
 }

@@ -5,6 +5,7 @@ from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEve
                               ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, ComplaintKind, Level,
                               ObjectRoutingRule, Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
 from models.customer import CustomerAccess, CustomerMessage, MessageDirection, NoticeKind, NoticeTemplate
+from models.inbound import InboundMail
 from models.improvement import CauseKind, CorrectiveAction
 from models.org import Role, Unit, UnitKind, User
 from models.outbox import OutboxMessage, OutboxState
@@ -19,5 +20,5 @@ __all__ = [
     "Satisfaction", "Role", "Unit", "UnitKind", "User",
     "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
     "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate",
-    "CauseKind", "CorrectiveAction",
+    "CauseKind", "CorrectiveAction", "InboundMail",
 ]

@@ -143,6 +143,7 @@ class WebComplaint:
     evidence: list[attachments.Checked] = field(default_factory=list)   # checked before filing
     id_number: Optional[str] = None     # normalised (services.identity), like the phone's mobile number
     account: Optional[str] = None
+    channel: Channel = Channel.WEB      # e-mail for a complaint sent to the complaints address
 
 
 def intake_owner() -> User:
@@ -160,7 +161,7 @@ def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optio
     resubmitted form returns the first complaint and None (and keeps no second copy of the files)."""
     now = clock.now()
     complaint, created = register_complaint(intake_owner(), token, Registration(
-        customer_name=data.customer_name, customer_contact=data.email, channel=Channel.WEB, received_at=now,
+        customer_name=data.customer_name, customer_contact=data.email, channel=data.channel, received_at=now,
         content=data.content, demand=data.demand, object_text=data.object_text, category_id=data.category_id,
         level=current_app.config["WEB_COMPLAINT_LEVEL"], object_unit_id=data.object_unit_id,
         customer_mobile=identity.mobile_in(data.phone or ""), customer_id_number=data.id_number,
@@ -355,14 +356,15 @@ def record_view(complaint: Complaint) -> None:
     log_event(complaint, None, "viewed", "customer · tracking page")
 
 
-def add_information(complaint: Complaint, text: str) -> CustomerMessage:
-    """More from the customer: on their page, on the case's timeline, and to whoever handles it."""
+def add_information(complaint: Complaint, text: str, channel: str = "web", subject: str = "") -> CustomerMessage:
+    """More from the customer (on the tracking page, or by e-mail): on their page, on the case's
+    timeline, and to whoever handles it."""
     if complaint.state == ComplaintState.CLOSED:
         raise Refused()
     message = CustomerMessage(complaint_id=complaint.id, at=clock.now(), direction=MessageDirection.IN,
-                              channel="web", subject="", body=text)
+                              channel=channel, subject=subject[:300], body=text)
     db.session.add(message)
-    log_event(complaint, None, "customer_added", text)
+    log_event(complaint, None, "customer_mailed" if channel == "email" else "customer_added", text)
     recipients = {complaint.owner_id: complaint.owner}
     if complaint.handler is not None:
         recipients[complaint.handler.id] = complaint.handler

@@ -72,6 +72,8 @@ EVENT_LABELS = {
     "attachment_added": _l("Attached a file"), "attachment_downloaded": _l("Downloaded a file"),
     # The customer's doings, as staff read them on the complaint's timeline.
     "customer_added": _l("The customer added information on the tracking page:"),
+    "customer_mailed": _l("The customer added information by e-mail:"),
+    "attachment_refused": _l("A file the customer sent by e-mail was not kept:"),
     "action_recorded": _l("Recorded a corrective action"), "action_done": _l("Corrective action done"),
     "handed_over": _l("Handed over the first responsibility"), "reclassified": _l("Reclassified"),
 }

@@ -129,6 +129,8 @@ def _send(message, smtp: "Connection") -> None:
     email["To"] = one_line(message.to_addr)
     email["Subject"] = one_line(message.subject)
     email["Message-ID"] = f"<outbox-{message.id}@complaints>"
+    # RFC 3834: a customer's out-of-office reply need not answer a notice (and is dropped if it does).
+    email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")

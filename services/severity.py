@@ -38,7 +38,8 @@ def detect_repeats(complaint: Complaint) -> list[Complaint]:
     complaints are left out: their incident already links them. The complainants are counted in
     the database and only the complaints not yet marked are loaded: an object complained about
     hundreds of times costs the same as one complained about three times."""
-    if complaint.incident_id is not None:
+    if complaint.incident_id is not None or not complaint.object_text.strip():
+        # No object yet (an e-mail, until the center assesses it): nothing to be the same as.
         return []
     same = _same_complaint(complaint)
     complainants = db.session.scalar(
