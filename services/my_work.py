@@ -189,7 +189,7 @@ def applicable(user: User) -> list[Group]:
     return [group for group in GROUPS if group.query(user) is not None]
 
 
-def listings(user: User, limit: int = LIMIT) -> list[Listing]:
+def listings(user: User, limit: Optional[int] = None) -> list[Listing]:
     """Every group that has something for the user: up to `limit` rows each, most urgent first, with
     the group's total. One statement per group, the people on the rows joined in."""
     found = []
@@ -198,7 +198,7 @@ def listings(user: User, limit: int = LIMIT) -> list[Listing]:
         statement = (group.query(user).add_columns(due, func.count().over().label("total"))
                      .options(joinedload(Complaint.handler), joinedload(Complaint.assignee),
                               joinedload(Complaint.handling_unit))
-                     .order_by(due.asc().nulls_last(), Complaint.id).limit(limit))
+                     .order_by(due.asc().nulls_last(), Complaint.id).limit(limit or LIMIT))
         rows = db.session.execute(statement).unique().all()
         if rows:
             found.append(Listing(group, [Row(complaint, due_at) for complaint, due_at, _ in rows], rows[0].total))
