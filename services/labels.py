@@ -159,6 +159,6 @@ LANGUAGE_LABELS = LANGUAGES
 WORK_GROUP_LABELS = {
     "decide": _l("Decide (leader)"), "approve": _l("Approve plans"), "dispatch": _l("Dispatch"),
     "assign": _l("Assign a handler"), "answer": _l("Answer (or write the plan)"),
-    "result": _l("Tell the customer the result / decide on the answer"), "visit": _l("Return visits"),
+    "result": _l("Tell the customer the result / decide on the answer"), "visit": _l("Return visits to make"),
     "progress": _l("Progress notes due"),
 }
