@@ -163,13 +163,13 @@ def test_the_page_shows_each_row_with_badges_holder_level_and_time_in_words(clie
 
 def test_time_in_words(app):
     from blueprints.ui import time_left
-    now = clock_now = app.clock()   # noqa: F841
+    now = app.clock()
     with app.test_request_context(), force_locale("en"):
-        assert time_left(now + timedelta(minutes=25), clock_now) == "25 minutes left"
-        assert time_left(now - timedelta(hours=2, minutes=5), clock_now) == "2 hours overdue"
-        assert time_left(now - timedelta(seconds=30), clock_now) == "0 minutes overdue"
-        assert time_left(now + timedelta(days=3, hours=1), clock_now) == "3 days left"
-        assert time_left(now + timedelta(minutes=1), clock_now) == "1 minute left"
+        assert time_left(now + timedelta(minutes=25), now) == "25 minutes left"
+        assert time_left(now - timedelta(hours=2, minutes=5), now) == "2 hours overdue"
+        assert time_left(now - timedelta(seconds=30), now) == "0 minutes overdue"
+        assert time_left(now + timedelta(days=3, hours=1), now) == "3 days left"
+        assert time_left(now + timedelta(minutes=1), now) == "1 minute left"
 
 
 def test_a_group_shows_its_most_urgent_first_and_counts_the_rest(client_for, clock, monkeypatch):

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from extensions import db
 from models import ContactChannel, Unit
-from services import clock, complaints
+from services import complaints
 from services.registration import register_complaint
 from tests.conftest import Client
 from tests.e2e.conftest import ARTIFACTS
