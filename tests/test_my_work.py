@@ -221,6 +221,9 @@ def test_approving_inline_answers_with_the_card_and_work_changed(client_for):
                                    f"plan{plan_id}-version": version}, headers={"HX-Request": "true"})
     assert refused.status_code == 422 and "请说明驳回方案的原因。" in refused.text
     assert fresh(complaint).current_plan.state == PlanState.PENDING
+    typed = head.post(url, data={f"plan{plan_id}-decision": "reject", f"plan{plan_id}-comment": "",
+                                 f"plan{plan_id}-version": version})   # without JavaScript: the whole page
+    assert typed.status_code == 422 and "请说明驳回方案的原因。" in typed.text and "待审批方案" in typed.text
     done = head.post(url, data={f"plan{plan_id}-decision": "approve", f"plan{plan_id}-version": version},
                      headers={"HX-Request": "true"})
     assert done.status_code == 200 and done.headers["HX-Trigger"] == "work-changed"
