@@ -244,3 +244,22 @@ def test_the_overview_counters_link_to_what_they_count(client_for, clock):
     assert 'href="/ledger/?state=registered"' in page and 'href="/ledger/?overdue=yes"' in page
     ledger = client_for("center1").get("/ledger/?overdue=yes").text
     assert "TS-20261124-0001" in ledger
+
+
+def test_the_navigations_count_poll_does_not_keep_the_session_alive(app, client_for, clock):
+    app.config.update(SESSION_IDLE_MINUTES=15)
+    client = client_for("staff1")
+    headers = {"HX-Request": "true"}
+    for _ in range(3):
+        clock.advance(minutes=6)
+        response = client.get("/work/counts", headers=headers)
+        if response.status_code != 200:
+            break
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/login"
+
+
+def test_no_count_poll_while_the_password_must_be_changed(client_for):
+    user("staff1").must_change_password = True
+    db.session.commit()
+    page = client_for("staff1").get("/password").text
+    assert "/work/counts" not in page
