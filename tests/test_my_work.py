@@ -263,3 +263,23 @@ def test_no_count_poll_while_the_password_must_be_changed(client_for):
     db.session.commit()
     page = client_for("staff1").get("/password").text
     assert "/work/counts" not in page
+
+
+def test_the_queues_flag_major_and_overdue_cases_and_say_who_holds_them_and_when(client_for, clock):
+    staff = client_for("staff1")
+    major = register(staff, media="y", level="1")
+    routed = register(staff)
+    dispatch(staff, routed, assignee=user("dept1").id)
+    clock.advance(minutes=40)            # the major one's dispatch clock (30 minutes) has run out
+
+    def row_of(page, number):
+        row = page[page.index(f">{number}</a>"):]
+        return row[:row.index("</tr>")]
+    branch = client_for("head1").get("/branch/").text
+    row = row_of(branch, major.number)
+    assert 'data-testid="badge-major"' in row and 'data-testid="badge-overdue"' in row
+    assert "一级（重大）" in row and '<td data-testid="holder">张敏</td>' in row and "已超时 10 分钟" in row
+    department = client_for("depthead1").get("/department/").text
+    row = row_of(department, routed.number)
+    assert "badge-major" not in row and "badge-overdue" not in row
+    assert "二级（较大）" in row and '<td data-testid="holder">陈晨</td>' in row and "剩 2 天" in row
