@@ -132,10 +132,9 @@ def _progress(user: User) -> Select:
     waits = or_(and_(Complaint.state == ComplaintState.DISPATCHED, _in_handling_unit(user),
                      _handling_unit_waits_on(user)),
                 and_(Complaint.state != ComplaintState.DISPATCHED, _owner_side(user)))
-    return (select(Complaint).join(Deadline, and_(Deadline.complaint_id == Complaint.id,
-                                                  Deadline.kind == DeadlineKind.PROGRESS, Deadline.met_at.is_(None),
-                                                  Deadline.remind_at <= clock.now()))
-            .where(Complaint.state != ComplaintState.CLOSED, waits))
+    due = select(Deadline.id).where(Deadline.complaint_id == Complaint.id, Deadline.kind == DeadlineKind.PROGRESS,
+                                    Deadline.met_at.is_(None), Deadline.remind_at <= clock.now())
+    return select(Complaint).where(Complaint.state != ComplaintState.CLOSED, due.exists(), waits)
 
 
 K = DeadlineKind
@@ -149,14 +148,12 @@ GROUPS = [
     Group("visit", (K.RETURN_VISIT,), _visit),
     Group("progress", (K.PROGRESS,), _progress),
 ]
-BY_KEY = {group.key: group for group in GROUPS}
 
 
 def _due(group: Group):
     """The nearest open clock of the group's kinds, else the complaint's nearest clock."""
-    clock_ = aliased(Deadline)   # the progress group joins Deadline itself
-    nearest = (select(func.min(clock_.due_at))
-               .where(clock_.complaint_id == Complaint.id, clock_.met_at.is_(None), clock_.kind.in_(group.kinds))
+    nearest = (select(func.min(Deadline.due_at))
+               .where(Deadline.complaint_id == Complaint.id, Deadline.met_at.is_(None), Deadline.kind.in_(group.kinds))
                .correlate(Complaint).scalar_subquery())
     return func.coalesce(nearest, Complaint.next_due_at)
 
