@@ -10,7 +10,8 @@ from sqlalchemy import select
 from extensions import db
 from models import Complaint, ComplaintState, DeadlineKind, PlanState, Role, User
 from services import my_work, policy, reminders
-from tests.helpers import answer, dispatch, fresh, give_result, register, user, version_of, visit
+from services.registration import register_complaint
+from tests.helpers import answer, dispatch, fresh, give_result, register, registration, user, version_of, visit
 from tests.test_query_counts import statements
 
 K = DeadlineKind
@@ -50,6 +51,18 @@ def plan(client, complaint):
 def review(client, complaint, decision="approve"):
     return client.act(complaint.id, "review", {"decision": decision, "comment": "同意。",
                                                "version": version_of(client, complaint.id)})
+
+
+def _registered_by_a_colleague_who_left() -> Complaint:
+    """A complaint whose owner's account was disabled since: it waits on the branch head (reminders.reachable)."""
+    colleague = User(username="staff9", name="钱进", email="staff9@example.com", role=Role.STAFF,
+                     unit_id=user("staff1").unit_id)
+    colleague.set_password("Demo-2026-x")
+    db.session.add(colleague)
+    complaint, _ = register_complaint(colleague, "left-1", registration(media=True))
+    colleague.active = False
+    db.session.commit()
+    return complaint
 
 
 def scenario(client_for, clock) -> dict[str, Complaint]:
@@ -92,6 +105,7 @@ def scenario(client_for, clock) -> dict[str, Complaint]:
     visit(center, cases["with_leader"], rating="D", comment="不满意。")
     give_result(staff, fresh(cases["with_leader"]))
     visit(center, cases["with_leader"], rating="D", comment="仍不满意。")
+    cases["owner_disabled"] = _registered_by_a_colleague_who_left()
     del head2
     clock.advance(minutes=45)   # the major complaints' progress notes fall due
     cases = {name: fresh(complaint) for name, complaint in cases.items()}
@@ -106,7 +120,8 @@ def scenario(client_for, clock) -> dict[str, Complaint]:
 
 def test_each_users_work_agrees_with_the_policy_for_every_case(client_for, clock):
     cases = scenario(client_for, clock)
-    people = db.session.scalars(select(User).where(User.role != Role.ADMIN).order_by(User.id)).all()
+    people = db.session.scalars(select(User).where(User.role != Role.ADMIN, User.active.is_(True))
+                                .order_by(User.id)).all()
     complaints = db.session.scalars(select(Complaint).order_by(Complaint.id)).all()
     now = clock()
     seen = {key: 0 for key in REFERENCE}
@@ -136,6 +151,8 @@ def test_each_users_work_agrees_with_the_policy_for_every_case(client_for, clock
     assert cases["major_dispatched_plan_pending"].id not in work["dept1"]["answer"]
     assert cases["answered"].id in work["staff1"]["result"]
     assert cases["major_pending_plan"].id in work["staff1"]["progress"]
+    assert cases["owner_disabled"].id in work["head1"]["dispatch"] and cases["owner_disabled"].id in work["head1"]["progress"]
+    assert cases["owner_disabled"].id not in work["lobby1"]["dispatch"]
 
 
 def test_the_page_shows_each_row_with_badges_holder_level_and_time_in_words(client_for, clock):
