@@ -128,6 +128,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.public import bp as public_bp
     from blueprints.ledger import bp as ledger_bp
     from blueprints.reports import bp as reports_bp
+    from blueprints.work import bp as work_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(intake_bp, url_prefix="/intake")
@@ -142,6 +143,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)   # the customer's pages: no login
     app.register_blueprint(ledger_bp, url_prefix="/ledger")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(work_bp, url_prefix="/work")
     app.register_blueprint(health_bp)   # /healthz: no login
 
 

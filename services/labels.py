@@ -185,3 +185,10 @@ COMMITMENT_LABELS = {
 }
 # Each language by its own name (config.LANGUAGES, the one list of the languages offered).
 LANGUAGE_LABELS = LANGUAGES
+# 待我处理: what the user must do, one heading per group of services.my_work.
+WORK_GROUP_LABELS = {
+    "decide": _l("Decide (leader)"), "approve": _l("Approve plans"), "dispatch": _l("Dispatch"),
+    "assign": _l("Assign a handler"), "answer": _l("Answer (or write the plan)"),
+    "result": _l("Tell the customer the result / decide on the answer"), "visit": _l("Return visits to make"),
+    "progress": _l("Progress notes due"),
+}

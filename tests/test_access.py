@@ -30,12 +30,12 @@ def test_complaint_page_by_role_and_unit(client_for, routed, username, sees):
         assert routed.number not in response.text and routed.customer_name not in response.text
 
 
-@pytest.mark.parametrize("username, sees", [
-    ("head1", True), ("head2", False), ("dept1", True), ("dept2", False), ("center1", True)])
-def test_queues_list_only_the_units_complaints(client_for, routed, username, sees):
+@pytest.mark.parametrize("username, queue, sees", [
+    ("head1", "/branch/", True), ("head2", "/branch/", False), ("dept1", "/department/", True),
+    ("dept2", "/department/", False), ("center1", "/center/", True)])
+def test_queues_list_only_the_units_complaints(client_for, routed, username, queue, sees):
     client = client_for(username)
-    landing = client.get("/").location
-    assert (routed.number in client.get(landing).text) is sees
+    assert (routed.number in client.get(queue).text) is sees
 
 
 @pytest.mark.parametrize("username, forbidden", [

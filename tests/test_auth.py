@@ -33,8 +33,8 @@ def test_login_without_csrf_token_is_refused(app):
 
 
 @pytest.mark.parametrize("username, landing", [
-    ("staff1", "/intake/"), ("lobby1", "/branch/"), ("head1", "/branch/"), ("dept1", "/department/"),
-    ("depthead1", "/department/"), ("center1", "/center/"), ("leader1", "/center/"), ("admin", "/admin/"),
+    ("staff1", "/work/"), ("lobby1", "/work/"), ("head1", "/work/"), ("dept1", "/work/"),
+    ("depthead1", "/work/"), ("center1", "/work/"), ("leader1", "/work/"), ("admin", "/admin/"),
 ])
 def test_each_role_lands_on_its_own_page(app, username, landing):
     client = Client(app)

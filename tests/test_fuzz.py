@@ -167,7 +167,7 @@ QUERY_PARAMETERS = {
     "auth.change_password": [], "intake.mine": ["page"], "intake.register": [],
     "intake.customer_history": ["customer_mobile", "customer_id_number", "customer_account"], "branch.queue": ["page"],
     "branch.approvals": ["page"], "department.queue": ["page"], "center.overview": ["page"],
-    "center.incidents": ["page"], "center.visits": ["page"],
+    "center.incidents": ["page"], "center.visits": ["page"], "work.index": [], "work.counts": [],
     "complaints.show": [], "complaints.notice": [], "complaints.incident": [],
     "admin.index": [], "admin.rules": [], "admin.calendar_overrides": ["page"], "admin.units": [],
     "admin.edit_unit": [], "admin.users": ["q", "page"], "admin.edit_user": [], "admin.categories": [],

@@ -134,8 +134,8 @@ def test_changing_the_password_checks_the_policy_and_frees_the_account(app):
     assert wrong.status_code == 422 and "当前密码不正确" in wrong.text
     done = client.post("/password", data={"current_password": DEMO_PASSWORD, "new_password": "Winter-lake-2026",
                                           "confirm_password": "Winter-lake-2026"})
-    assert done.status_code == 303 and done.location == "/intake/"
-    assert client.get("/intake/").status_code == 200
+    assert done.status_code == 303 and done.location == "/work/"
+    assert client.get("/work/").status_code == 200
     db.session.expire_all()
     assert user("staff1").must_change_password is False
     assert Client(app).login("staff1", "Winter-lake-2026").status_code == 303

@@ -79,6 +79,12 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("branch.approvals", "GET"): Rule("/branch/approvals", roles(Role.BRANCH_HEAD, Role.LEADER, Role.CENTER)),
     ("department.queue", "GET"): Rule("/department/", DEPARTMENT),
     ("center.overview", "GET"): Rule("/center/", roles(Role.CENTER, Role.LEADER)),
+    # 待我处理, everyone's home but the administrator's, and the counts the navigation loads.
+    ("work.index", "GET"): Rule("/work/", REGISTER),
+    ("work.counts", "GET"): Rule("/work/counts", REGISTER),
+    # Approving from the approvals page: no such plan for the approvers, 403 for everyone else first.
+    ("branch.review", "POST"): Rule("/branch/approvals/999999", roles(Role.BRANCH_HEAD, Role.LEADER, Role.CENTER),
+                                    status=404),
     ("center.incidents", "GET"): Rule("/center/incidents", roles(Role.CENTER, Role.LEADER)),
     ("center.visits", "GET"): Rule("/center/visits", roles(Role.CENTER)),
 

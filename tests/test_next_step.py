@@ -30,7 +30,7 @@ def test_confirmations_in_chinese_and_english(client_for):
     response = dispatch(staff, complaint)
     assert response.status_code == 303
     text = _flash(staff.get(response.location).text)
-    assert text.startswith("已派单给运营管理部。已通知：") and "下一步：部门答复，由" in text and "（剩 3天）" in text
+    assert text.startswith("已派单给运营管理部。已通知：") and "下一步：部门答复，由" in text and "（剩 3 天）" in text
 
     response = answer(dept, complaint)
     assert "答复已提交给首问责任人张敏。" in _flash(dept.get(response.location).text)

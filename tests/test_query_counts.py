@@ -31,7 +31,7 @@ def statements(client, url) -> int:
 
 @pytest.mark.parametrize("username, url", [
     ("staff1", "/intake/"), ("head1", "/branch/"), ("dept1", "/department/"), ("center1", "/center/"),
-    ("center1", "/center/visits"), ("head1", "/branch/approvals"),
+    ("center1", "/center/visits"), ("head1", "/branch/approvals"), ("staff1", "/work/"), ("center1", "/work/"),
 ])
 def test_list_pages_run_a_fixed_number_of_queries(client_for, username, url):
     staff = client_for("staff1")

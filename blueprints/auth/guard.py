@@ -16,6 +16,10 @@ WITHOUT_PASSWORD_CHANGE = {"auth.change_password", "auth.login", "auth.logout", 
                            "auth.session_status", "auth.session_keepalive", "static", "health.healthz"}
 
 
+# What an open page asks by itself: its session's status, and the navigation's counts (待我处理).
+POLLS = {"auth.session_status", "work.counts"}
+
+
 def go_to(url: str):
     """A redirect that also works for HTMX requests (htmx would otherwise swap the page into a fragment)."""
     if is_htmx():
@@ -39,8 +43,8 @@ def sign_out() -> None:
 def enforce_session():
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
-    # The page's own status poll must not count as activity, or an open page would never time out.
-    state = check_session(session.get("sid"), current_user.id, activity=request.endpoint != "auth.session_status")
+    # The page's own polls must not count as activity, or an open page would never time out.
+    state = check_session(session.get("sid"), current_user.id, activity=request.endpoint not in POLLS)
     if db.session.dirty or db.session.deleted:
         db.session.commit()
     if not state.alive:

@@ -1,13 +1,16 @@
-from flask import current_app, render_template
+from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.branch import bp
+from blueprints.branch.forms import ApprovalForm
 from blueprints.ui import is_htmx, paginate, role_required, unassigned_first
 from extensions import db
 from models import Complaint, ComplaintState, Plan, PlanState, Role, Unit, User
-from services import clock, policy
+from services import clock, complaints, policy
 
 
 @bp.get("/")
@@ -23,10 +26,20 @@ def queue():
                            show_assignee=True)
 
 
+def _approval_form(plan: Plan, submitted: bool = False) -> ApprovalForm:
+    """The form of one card; its fields are prefixed with the plan, so the cards' ids never collide."""
+    prefix = f"plan{plan.id}"
+    form = ApprovalForm(prefix=prefix) if submitted else ApprovalForm(prefix=prefix, formdata=None)
+    if form.version.data is None:
+        form.version.data = plan.complaint.version
+    return form
+
+
 @bp.get("/approvals")
 @role_required(*policy.PLAN_APPROVER_ROLES)
-def approvals():
-    """Plans of major complaints waiting for my approval, the oldest first (works on a phone)."""
+def approvals(submitted: dict | None = None, status: int = 200):
+    """Plans of major complaints waiting for my approval, the oldest first (works on a phone); each
+    approved or rejected on the spot."""
     author, about = aliased(User), aliased(User)
     query = (select(Plan).join(Plan.complaint).join(Unit, Unit.id == Complaint.unit_id)
              .join(author, author.id == Plan.author_id)
@@ -36,5 +49,48 @@ def approvals():
              .options(contains_eager(Plan.complaint).contains_eager(Complaint.unit))
              .order_by(Plan.submitted_at, Plan.id))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("branch/approvals.html", page=page, now=clock.now())
+    forms = {plan.id: (submitted or {}).get(plan.id) or _approval_form(plan) for plan in page.items}
+    return render_template("branch/approvals.html", page=page, now=clock.now(), forms=forms), status
 
+
+@bp.post("/approvals/<int:plan_id>")
+@role_required(*policy.PLAN_APPROVER_ROLES)
+def review(plan_id: int):
+    """Approve or reject one plan from the approvals page. With HTMX the card is replaced by what
+    happened and the response announces `work-changed` (the navigation's counts reload); without,
+    back to the page with a message."""
+    plan = db.session.get(Plan, plan_id)
+    if plan is None or not policy.can_view(current_user, plan.complaint):
+        abort(404)
+    complaint = plan.complaint
+    if plan is not complaint.current_plan or not policy.can_review_plan(current_user, complaint):
+        if plan.state == PlanState.PENDING:
+            abort(403)
+        return _done(plan, _("This plan was already reviewed."), 409)
+    form = _approval_form(plan, submitted=True)
+    if not form.validate():
+        if is_htmx():
+            return render_template("branch/_approval.html", plan=plan, form=form, now=clock.now()), 422
+        return approvals(submitted={plan.id: form}, status=422)
+    try:
+        complaints.review_plan(complaint, current_user, form.decision.data == "approve",
+                               (form.comment.data or "").strip(), expected_version=form.version.data)
+        db.session.commit()
+    except (complaints.StaleComplaint, StaleDataError):
+        db.session.rollback()
+        return _done(db.session.get(Plan, plan_id), _("Someone else changed this complaint meanwhile; "
+                                                      "open it to see its current state."), 409)
+    approved = plan.state == PlanState.APPROVED
+    message = (_("Plan of %(number)s approved; its author is told.", number=complaint.number) if approved
+               else _("Plan of %(number)s rejected; its author is told and writes a new one.",
+                      number=complaint.number))
+    return _done(plan, message, 200)
+
+
+def _done(plan: Plan, message: str, status: int):
+    if not is_htmx():
+        flash(message, "success" if status == 200 else "error")
+        return redirect(url_for("branch.approvals"), 303)
+    response = make_response(render_template("branch/_approval_done.html", plan=plan, message=message), status)
+    response.headers["HX-Trigger"] = "work-changed"
+    return response

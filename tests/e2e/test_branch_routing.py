@@ -36,6 +36,8 @@ def test_the_center_routes_a_complaint_to_the_branch_which_assigns_and_answers_i
     sign_out(page)
 
     sign_in(page, base, "head2")
+    expect(page.get_by_test_id("work-assign")).to_contain_text(number)      # 待我处理: the case waits on the head
+    page.get_by_role("link", name="网点待办").click()
     expect(page.get_by_role("heading", name="网点待办")).to_be_visible()
     row = page.get_by_role("row").filter(has_text=number)
     expect(row.get_by_test_id("assignee")).to_have_text("未指派")
@@ -50,7 +52,7 @@ def test_the_center_routes_a_complaint_to_the_branch_which_assigns_and_answers_i
     sign_out(page)
 
     sign_in(page, base, "staff2")
-    expect(page.get_by_role("heading", name="我的投诉")).to_be_visible()
+    expect(page.get_by_test_id("work-answer")).to_contain_text(number)
     page.get_by_role("link", name=number).click()
     answer = page.locator("#action-answer")
     answer.get_by_label("原因", exact=True).fill("柜员未一次性告知所需材料。")

@@ -19,7 +19,7 @@ def short_poll(sqlite_app):
 def test_the_idle_warning_keeps_the_session_and_the_timeout_ends_it(short_poll, live_server, page):
     clock = short_poll
     sign_in(page, live_server, "staff1")
-    expect(page.get_by_role("heading", name="我的投诉")).to_be_visible()
+    expect(page.get_by_role("heading", name="待我处理")).to_be_visible()
     warning = page.get_by_test_id("session-warning")
     expect(warning).to_have_count(0)
 
@@ -31,7 +31,7 @@ def test_the_idle_warning_keeps_the_session_and_the_timeout_ends_it(short_poll, 
 
     clock.advance(minutes=14)                              # 14 minutes after "stay signed in": still in
     page.reload()
-    expect(page.get_by_role("heading", name="我的投诉")).to_be_visible()
+    expect(page.get_by_role("heading", name="待我处理")).to_be_visible()
 
     clock.advance(minutes=16)                              # nobody there: the open page leaves by itself
     expect(page.get_by_role("heading", name="登录")).to_be_visible()
@@ -42,10 +42,10 @@ def test_the_idle_warning_keeps_the_session_and_the_timeout_ends_it(short_poll, 
 
 def test_switch_user_hands_the_pc_to_the_next_person(live_server, page):
     sign_in(page, live_server, "staff1")
-    expect(page.get_by_role("heading", name="我的投诉")).to_be_visible()
+    expect(page.get_by_role("heading", name="待我处理")).to_be_visible()
     page.get_by_test_id("switch-user").click()
     expect(page.get_by_role("alert")).to_contain_text("张敏 已退出")
     expect(page.get_by_label("用户名")).to_be_focused()
     sign_in(page, live_server, "dept1")
-    expect(page.get_by_role("heading", name="部门待办")).to_be_visible()
+    expect(page.get_by_role("heading", name="待我处理")).to_be_visible()
     expect(page.locator(".who")).to_contain_text("陈晨")

@@ -27,7 +27,7 @@ def sign_out(page):
 def test_register_dispatch_answer_result_visit_in_the_browser(live_server, page, sqlite_app):
     base = live_server
     sign_in(page, base, "staff1")
-    expect(page.get_by_role("heading", name="我的投诉")).to_be_visible()
+    expect(page.get_by_role("heading", name="待我处理")).to_be_visible()
 
     page.get_by_role("link", name="登记投诉").first.click()
     form = page.get_by_test_id("register-form")
@@ -56,6 +56,8 @@ def test_register_dispatch_answer_result_visit_in_the_browser(live_server, page,
     sign_out(page)
 
     sign_in(page, base, "dept1")
+    expect(page.get_by_test_id("work-answer")).to_contain_text(number)
+    page.get_by_role("link", name="部门待办").click()
     expect(page.get_by_role("heading", name="部门待办")).to_contain_text("运营管理部")
     page.get_by_role("link", name=number).click()
     page.get_by_label("原因", exact=True).fill("高峰期只开了两个窗口。")
@@ -96,6 +98,7 @@ def test_register_dispatch_answer_result_visit_in_the_browser(live_server, page,
 
 def test_back_after_sign_out_shows_nothing_confidential(live_server, page):
     sign_in(page, live_server, "center1")
+    page.get_by_role("link", name="总览").click()
     expect(page.get_by_role("heading", name="未结案投诉")).to_be_visible()
     sign_out(page)
     page.go_back()

@@ -1,0 +1,42 @@
+"""待我处理: every role's home (but the administrator's), and the counts the navigation shows."""
+from flask import render_template, url_for
+from flask_login import current_user
+
+from blueprints.ui import role_required
+from blueprints.work import bp
+from models import Role
+from services import my_work, policy
+
+EVERYONE_BUT_ADMIN = [role for role in Role if role != Role.ADMIN]
+
+
+def _more_url(key: str) -> str:
+    """Where the whole of a group is listed: the queue that holds it, or the ledger filtered to it."""
+    role = current_user.role
+    if key in ("assign", "answer"):
+        return url_for("department.queue") if role in policy.DEPARTMENT_ROLES else url_for("branch.queue")
+    if key == "approve":
+        return url_for("branch.approvals")
+    if key == "visit" and role == Role.CENTER:
+        return url_for("center.visits")
+    if key == "progress":
+        return url_for("ledger.index", severity="major")
+    state = {"dispatch": "registered", "result": "answered", "visit": "awaiting_visit",
+             "decide": "with_leader"}[key]
+    return url_for("ledger.index", state=state)
+
+
+@bp.get("/")
+@role_required(*EVERYONE_BUT_ADMIN)
+def index():
+    """What waits on me now, grouped by what I must do, the most urgent first in each group."""
+    return render_template("work/index.html", listings=my_work.listings(current_user), more_url=_more_url)
+
+
+@bp.get("/counts")
+@role_required(*EVERYONE_BUT_ADMIN)
+def counts():
+    """The navigation's links with their counts; the navigation loads it, every minute and whenever
+    a page announces `work-changed` (e.g. after an approval)."""
+    counts = my_work.counts(current_user)
+    return render_template("work/_nav_counts.html", total=sum(counts.values()), approvals=counts.get("approve"))

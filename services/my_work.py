@@ -1,0 +1,219 @@
+"""待我处理: what waits on one user now, grouped by what they must do, the most urgent first.
+
+Each group is one SQL condition on Complaint, the same rule as a can_* function of services.policy
+narrowed to the people a deadline waits on (services.reminders.assignees): an action others may
+also take (the center may dispatch any complaint) waits on the owner, not on everyone allowed.
+A group is read with one statement, LIMITed, its total counted in the same statement; the counts
+for the navigation are one statement for all groups. Nothing loads the complaints it does not show."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Optional
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true
+from sqlalchemy.orm import aliased, joinedload
+
+from extensions import db
+from models import Complaint, ComplaintState, Deadline, DeadlineKind, Plan, PlanState, Role, Unit, UnitKind, User
+from services import clock, policy
+
+LIMIT = 20   # rows shown per group; the rest are counted and linked
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str                       # dispatch, assign, answer, approve, result, visit, decide, progress
+    kinds: tuple                   # the clocks of the step: the nearest open one is the row's time
+    query: Callable[[User], Optional[Select]]   # the complaints of the group for a user (None: never any)
+
+
+def _owner_side(user: User) -> ColumnElement[bool]:
+    """The owner's side's clocks wait on the owner and the branch handler; for a disabled account, on
+    the head of its unit (reminders.reachable), when the head answers for the case (policy)."""
+    waiting = or_(Complaint.owner_id == user.id, Complaint.handler_id == user.id)
+    head = Role.BRANCH_HEAD if user.unit.kind == UnitKind.BRANCH else Role.DEPT_HEAD
+    if user.role != head:
+        return waiting
+    disabled = select(User.id).where(User.id.in_([Complaint.owner_id, Complaint.handler_id]),
+                                     User.active.is_(False), User.unit_id == user.unit_id).exists()
+    return or_(waiting, and_(Complaint.unit_id == user.unit_id, disabled))
+
+
+def _current_plan_state():
+    """The state of the newest plan of the complaint's current round (Complaint.current_plan), or NULL."""
+    plan = aliased(Plan)
+    return (select(plan.state).where(plan.complaint_id == Complaint.id, plan.round == Complaint.round)
+            .order_by(plan.id.desc()).limit(1).correlate(Complaint).scalar_subquery())
+
+
+def _in_handling_unit(user: User) -> ColumnElement[bool]:
+    """policy._in_handling_department: a member of the handling unit, not the person complained about."""
+    if user.role not in policy.BRANCH_ROLES | policy.DEPARTMENT_ROLES:
+        return false()
+    return and_(Complaint.handling_unit_id == user.unit_id,
+                or_(Complaint.object_user_id.is_(None), Complaint.object_user_id != user.id))
+
+
+def _handling_unit_waits_on(user: User) -> ColumnElement[bool]:
+    """recipients.department_recipients: the assignee; without one (or a disabled one), the unit's
+    staff, or, in a unit without staff (a branch), its heads."""
+    unassigned = or_(Complaint.assignee_id.is_(None), select(User.id).where(
+        User.id == Complaint.assignee_id, User.active.is_(False)).exists())
+    if user.role == Role.DEPT_STAFF:
+        fallback = true()
+    elif user.role in policy.UNIT_HEAD_ROLES:
+        fallback = not_(select(User.id).where(User.unit_id == Complaint.handling_unit_id, User.active.is_(True),
+                                              User.role == Role.DEPT_STAFF).exists())
+    else:
+        fallback = false()
+    return or_(Complaint.assignee_id == user.id, and_(unassigned, fallback))
+
+
+def _dispatch(user: User) -> Select:
+    return select(Complaint).where(Complaint.state == ComplaintState.REGISTERED, _owner_side(user))
+
+
+def _assign(user: User) -> Optional[Select]:
+    if user.role not in policy.UNIT_HEAD_ROLES:
+        return None
+    return select(Complaint).where(Complaint.state == ComplaintState.DISPATCHED,
+                                   Complaint.handling_unit_id == user.unit_id, Complaint.assignee_id.is_(None))
+
+
+def _answer(user: User) -> Optional[Select]:
+    """The answer, or first the plan a major complaint needs: not while a plan waits for approval."""
+    if user.role not in policy.BRANCH_ROLES | policy.DEPARTMENT_ROLES:
+        return None
+    plan = _current_plan_state()
+    return select(Complaint).where(
+        Complaint.state == ComplaintState.DISPATCHED, _in_handling_unit(user), _handling_unit_waits_on(user),
+        or_(not_(Complaint.is_major), plan.is_(None), plan != PlanState.PENDING))
+
+
+def _approve(user: User) -> Optional[Select]:
+    """policy.can_review_plan, as the approvals page asks it."""
+    if user.role not in policy.PLAN_APPROVER_ROLES:
+        return None
+    author, about = aliased(User), aliased(User)
+    return (select(Complaint).join(Plan, and_(Plan.complaint_id == Complaint.id, Plan.round == Complaint.round))
+            .join(Unit, Unit.id == Complaint.unit_id).join(author, author.id == Plan.author_id)
+            .outerjoin(about, about.id == Complaint.object_user_id)
+            .where(Plan.state == PlanState.PENDING, Plan.author_id != user.id,
+                   or_(Complaint.object_user_id.is_(None), Complaint.object_user_id != user.id),
+                   policy.plans_approved_by(user, author.role, about.role, about.unit_id)))
+
+
+def _result(user: User) -> Select:
+    """The department answered: the owner's side tells the customer, or sends the answer back."""
+    return select(Complaint).where(Complaint.state == ComplaintState.ANSWERED, _owner_side(user))
+
+
+def _visit(user: User) -> Select:
+    """The service center visits; without one, the owner (reminders.assignees); never the handler."""
+    if user.role == Role.CENTER:
+        waits = true()
+    else:
+        waits = and_(Complaint.owner_id == user.id, not_(select(User.id).where(
+            User.role == Role.CENTER, User.active.is_(True)).exists()))
+    return select(Complaint).where(Complaint.state == ComplaintState.AWAITING_VISIT, waits,
+                                   func.coalesce(Complaint.handler_id, Complaint.owner_id) != user.id)
+
+
+def _decide(user: User) -> Optional[Select]:
+    if user.role != Role.LEADER:
+        return None
+    return select(Complaint).where(Complaint.state == ComplaintState.WITH_LEADER)
+
+
+def _progress(user: User) -> Select:
+    """An open major complaint whose progress note is due: the handling unit's while it has the case,
+    otherwise the owner's side's."""
+    waits = or_(and_(Complaint.state == ComplaintState.DISPATCHED, _in_handling_unit(user),
+                     _handling_unit_waits_on(user)),
+                and_(Complaint.state != ComplaintState.DISPATCHED, _owner_side(user)))
+    due = select(Deadline.id).where(Deadline.complaint_id == Complaint.id, Deadline.kind == DeadlineKind.PROGRESS,
+                                    Deadline.met_at.is_(None), Deadline.remind_at <= clock.now())
+    return select(Complaint).where(Complaint.state != ComplaintState.CLOSED, due.exists(), waits)
+
+
+K = DeadlineKind
+GROUPS = [
+    Group("decide", (K.FINAL_DECISION, K.REVIEW), _decide),
+    Group("approve", (K.PLAN_APPROVAL,), _approve),
+    Group("dispatch", (K.DISPATCH, K.REVIEW), _dispatch),
+    Group("assign", (K.ANSWER,), _assign),
+    Group("answer", (K.ANSWER,), _answer),
+    Group("result", (K.RESOLUTION, K.AGREED, K.FIRST_RESPONSE), _result),
+    Group("visit", (K.RETURN_VISIT,), _visit),
+    Group("progress", (K.PROGRESS,), _progress),
+]
+
+
+def _due(group: Group):
+    """The nearest open clock of the group's kinds, else the complaint's nearest clock."""
+    nearest = (select(func.min(Deadline.due_at))
+               .where(Deadline.complaint_id == Complaint.id, Deadline.met_at.is_(None), Deadline.kind.in_(group.kinds))
+               .correlate(Complaint).scalar_subquery())
+    return func.coalesce(nearest, Complaint.next_due_at)
+
+
+@dataclass
+class Row:
+    complaint: Complaint
+    due: Optional[datetime]
+
+    @property
+    def overdue(self) -> bool:
+        return self.due is not None and self.due < clock.now()
+
+
+@dataclass
+class Listing:
+    group: Group
+    rows: list[Row]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def applicable(user: User) -> list[Group]:
+    """The groups that can ever hold a complaint for this user."""
+    if user.role == Role.ADMIN:
+        return []
+    return [group for group in GROUPS if group.query(user) is not None]
+
+
+def listings(user: User, limit: Optional[int] = None) -> list[Listing]:
+    """Every group that has something for the user: up to `limit` rows each, most urgent first, with
+    the group's total. One statement per group, the people on the rows joined in."""
+    found = []
+    for group in applicable(user):
+        due = _due(group).label("due")
+        statement = (group.query(user).add_columns(due, func.count().over().label("total"))
+                     .options(joinedload(Complaint.handler), joinedload(Complaint.assignee),
+                              joinedload(Complaint.handling_unit))
+                     .order_by(due.asc().nulls_last(), Complaint.id).limit(limit or LIMIT))
+        rows = db.session.execute(statement).unique().all()
+        if rows:
+            found.append(Listing(group, [Row(complaint, due_at) for complaint, due_at, _ in rows], rows[0].total))
+    return found
+
+
+def counts(user: User) -> dict[str, int]:
+    """How many complaints each group holds for the user, in one statement."""
+    groups = applicable(user)
+    if not groups:
+        return {}
+    totals = db.session.execute(select(*[
+        select(func.count()).select_from(group.query(user).with_only_columns(Complaint.id).correlate(None).subquery())
+        .correlate(None).scalar_subquery() for group in groups])).one()
+    return {group.key: total for group, total in zip(groups, totals)}
+
+
+def keys(user: User) -> dict[str, set[int]]:
+    """Per group, the ids of every complaint in it for the user (for tests and checks; unlimited)."""
+    return {group.key: set(db.session.scalars(group.query(user).with_only_columns(Complaint.id)))
+            for group in applicable(user)}
