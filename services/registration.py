@@ -91,7 +91,8 @@ def register_complaint(actor: User, token: str, data: Registration,
         if existing is None:
             raise
         return existing, False
-    log_event(complaint, None if filed_by_customer else actor, "registered", "web" if filed_by_customer else None)
+    log_event(complaint, None if filed_by_customer else actor, "registered",
+              data.channel.value if filed_by_customer else None)
     clocks = [DeadlineKind.REGISTRATION, DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION,
               DeadlineKind.FINAL_DECISION]
     if not data.solved_on_spot:
