@@ -55,7 +55,8 @@ def request_hash(body: dict) -> str:
 
 
 def _token(key: ApiKey, idempotency_key: str) -> str:
-    return "api-" + hashlib.sha256(f"{key.id}\n{idempotency_key}".encode()).hexdigest()[:56]
+    # 32 characters: the complaint carries its token as its number until it is numbered.
+    return "api-" + hashlib.sha256(f"{key.id}\n{idempotency_key}".encode()).hexdigest()[:28]
 
 
 def _earlier(key: ApiKey, idempotency_key: str, body_hash: str) -> Optional[Complaint]:
@@ -99,8 +100,11 @@ def file_complaint(key: ApiKey, idempotency_key: str, body_hash: str, data: ApiC
         level=current_app.config["WEB_COMPLAINT_LEVEL"], object_unit_id=data.object_unit_id,
         customer_mobile=data.mobile, customer_id_number=data.id_number, customer_account=data.account),
         filed_by_customer=True)
-    if not created:   # the twin of a concurrent retry won
-        return _earlier(key, idempotency_key, body_hash) or complaint, False
+    if not created:   # the twin of a concurrent retry won (and wrote its filing in the same transaction)
+        earlier = _earlier(key, idempotency_key, body_hash)
+        if earlier is None:
+            raise IdempotencyConflict()
+        return earlier, False
     try:
         with savepoint():
             db.session.add(ApiFiling(api_key_id=key.id, idempotency_key=idempotency_key, request_hash=body_hash,

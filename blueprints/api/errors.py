@@ -61,6 +61,8 @@ def _message(item: dict) -> str:
     if kind in ("string_type", "int_type", "model_type", "dict_type"):
         return _("Wrong type: expected %(type)s.", type={"string_type": "string", "int_type": "integer"}.get(
             kind, "object"))
+    if kind == "value_error" and tuple(item["loc"]) == ("email",):
+        return _("Enter a valid e-mail address, for example name@example.com.")
     if kind == "value_error":
         return str(context.get("error") or item["msg"])
     return item["msg"]
