@@ -214,6 +214,11 @@ def database_unavailable(error):
     from flask_babel import force_locale
     from flask_login import AnonymousUserMixin
     current_app.logger.warning("database unavailable: %s", error)
+    if request.path.startswith("/api/"):
+        from blueprints.api.errors import error_response
+        response = error_response(503)
+        response.headers.update({"Retry-After": "10", "Cache-Control": "no-store"})
+        return response
     # Nothing on this page may touch the database: no signed-in user, the language from the session.
     g._login_user = AnonymousUserMixin()
     languages = list(current_app.config["LANGUAGES"])

@@ -19,6 +19,8 @@ from models import (AdminAuditEntry, ApiChannel, ApiFiling, ApiKey, ApiScope, At
 from services import api_keys
 from tests.helpers import category_id, unit_id, user
 from tests.test_fuzz import FUZZ
+from tests.conftest import POSTGRES_URL
+from tests.test_database_restart import proxied  # noqa: F401  (a fixture)
 from tests.test_matrix import PNG
 from tests.test_public import body_of, delivered
 
@@ -280,3 +282,19 @@ def test_bad_bodies_never_cause_a_server_error(app):
     deep = "[" * 50_000 + "]" * 50_000
     assert api.http.post("/api/v1/complaints", data=deep, content_type="application/json",
                          headers=api.headers("deep")).status_code in (400, 413)
+
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="needs PostgreSQL")
+def test_while_the_database_is_down_the_api_answers_503_json_and_files_the_retry_once(proxied):
+    app, proxy = proxied
+    data = body()
+    api = Api(app, make_key())          # its commit hands the test's connection back before the cut
+    proxy.cut()
+    down = api.file(data, "during-outage")
+    assert down.status_code == 503 and down.json["code"] == "unavailable" and down.headers["Retry-After"]
+    proxy.restore()
+    assert api.file(data, "during-outage").status_code == 201
+    assert api.file(data, "during-outage").status_code == 200
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1

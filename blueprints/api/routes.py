@@ -84,8 +84,11 @@ def audit_the_call(response):
                                   {"complaint": [None, g.api_number]} if g.get("api_number") else {}))
         db.session.commit()
     except Exception:   # the answer stands even when the audit row cannot be written; the log says so
-        db.session.rollback()
         current_app.logger.exception("api call not audited")
+        try:
+            db.session.rollback()
+        except Exception:   # the database is gone: the pool reconnects at the next request
+            pass
     session.modified = False
     response.headers["Cache-Control"] = "no-store"
     return response
