@@ -93,7 +93,9 @@ def document() -> dict:
             entry["responses"][str(status)] = response
         if op.scope is not None:
             for status, description in REFUSALS.items():
-                entry["responses"].setdefault(str(status), {"description": description})
+                if status != 400 or op.method == "post":
+                    entry["responses"].setdefault(str(status), {"description": description})
+            entry["responses"] = dict(sorted(entry["responses"].items()))
         for status, response in entry["responses"].items():
             if int(status) >= 400:
                 response["content"] = {"application/json": {"schema": error}}
