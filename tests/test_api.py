@@ -298,3 +298,12 @@ def test_while_the_database_is_down_the_api_answers_503_json_and_files_the_retry
     assert api.file(data, "during-outage").status_code == 200
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+
+
+@pytest.mark.one_backend
+def test_a_signed_in_browser_gets_no_door_and_no_cookie_from_the_api(app, client_for):
+    center = client_for("center1")
+    response = center.get("/api/v1/complaints?mobile=13912345678")
+    assert response.status_code == 401 and "Set-Cookie" not in response.headers
+    assert center.post("/api/v1/complaints", data={"customer_name": "x"}).status_code == 401
+    assert center.get("/center/").status_code == 200        # the session itself is untouched
