@@ -24,7 +24,8 @@ class ApiKeyForm(Form):
                                                Length(max=100, message=_l("At most 100 characters."))])
     channel = SelectField(_l("Channel"), choices=[(c.value, label) for c, label in API_CHANNEL_LABELS.items()],
                           validators=[DataRequired(_l("Choose the channel."))])
-    scopes = SelectMultipleField(_l("What it may do"), choices=[(s.value, label) for s, label in API_SCOPE_LABELS.items()],
+    scopes = SelectMultipleField(_l("What it may do"),
+                                 choices=[(s.value, label) for s, label in API_SCOPE_LABELS.items()],
                                  option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
                                  validators=[DataRequired(_l("Choose at least one thing the key may do."))])
     unit = SelectField(_l("Unit that receives its complaints"), coerce=int,

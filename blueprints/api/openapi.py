@@ -82,10 +82,10 @@ def document() -> dict:
             entry["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": _schema_of(op.body, components, "validation")}}}
         if op.upload:
-            entry["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary",
-                                        "description": "A photo (JPEG, PNG), PDF or recording (MP3, M4A, WAV, AMR)."}}}}}}
+            upload = {"type": "object", "required": ["file"], "properties": {"file": {
+                "type": "string", "format": "binary",
+                "description": "A photo (JPEG, PNG), PDF or recording (MP3, M4A, WAV, AMR)."}}}
+            entry["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": upload}}}
         for status, (model, description) in sorted(op.responses.items()):
             response = {"description": description}
             if model is not None:
