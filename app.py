@@ -126,6 +126,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.intake import bp as intake_bp
     from blueprints.notices import bp as notices_bp
     from blueprints.public import bp as public_bp
+    from blueprints.api import bp as api_bp
     from blueprints.ledger import bp as ledger_bp
     from blueprints.reports import bp as reports_bp
     from blueprints.work import bp as work_bp
@@ -145,6 +146,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(work_bp, url_prefix="/work")
     app.register_blueprint(health_bp)   # /healthz: no login
+    app.register_blueprint(api_bp, url_prefix="/api/v1")   # the channels' API: keys, no session, no CSRF
 
 
 def init_request_hooks(app: Flask) -> None:
@@ -174,6 +176,9 @@ def init_errors(app: Flask) -> None:
     from services.bounds import OutOfBounds
 
     def page(status: int, message: str | None = None):
+        if request.path.startswith("/api/"):   # the channels' API answers JSON, even outside its routes
+            from blueprints.api.errors import error_response
+            return error_response(status)
         return render_template("error.html", status=status, message=message), status
 
     def server_error(error):
@@ -211,6 +216,11 @@ def database_unavailable(error):
     from flask_babel import force_locale
     from flask_login import AnonymousUserMixin
     current_app.logger.warning("database unavailable: %s", error)
+    if request.path.startswith("/api/"):
+        from blueprints.api.errors import error_response
+        response = error_response(503)
+        response.headers.update({"Retry-After": "10", "Cache-Control": "no-store"})
+        return response
     # Nothing on this page may touch the database: no signed-in user, the language from the session.
     g._login_user = AnonymousUserMixin()
     languages = list(current_app.config["LANGUAGES"])

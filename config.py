@@ -115,6 +115,7 @@ DEFAULTS = {
     # The public complaint form and tracking page (blueprints/public): limits per client address.
     "PUBLIC_COMPLAINT_LIMIT": "5 per hour;20 per day",
     "PUBLIC_TRACK_LIMIT": "20 per 10 minutes",
+    "API_RATE_LIMIT": "120 per minute",             # per channel key (per address without a valid key)
     "TRACK_LINK_MAX_AGE": timedelta(hours=48),   # the one-time link to the tracking page
     "WEB_COMPLAINT_LEVEL": 3,                     # the center re-levels when it assesses
     "PUBLIC_MAX_UPLOAD": 512 * 1024,              # a public form's text, in bytes; /complain adds its files:

@@ -1,4 +1,5 @@
 """All models, importable from one place (Alembic and the app see the same metadata)."""
+from models.api import ApiChannel, ApiFiling, ApiKey, ApiScope
 from models.attachment import Attachment
 from models.audit import AdminAuditEntry
 from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel,
@@ -13,7 +14,7 @@ from models.rules import CalendarOverride, DeadlineRule
 from models.session import UserSession
 
 __all__ = [
-    "AdminAuditEntry", "Attachment",
+    "AdminAuditEntry", "ApiChannel", "ApiFiling", "ApiKey", "ApiScope", "Attachment",
     "Answer", "Category", "Channel", "Complaint", "ComplaintEvent", "ComplaintState", "ContactChannel",
     "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "Level", "Plan", "PlanState",
     "ObjectRoutingRule", "ProgressNote", "ReturnVisit", "RoutingRule",

@@ -26,6 +26,9 @@ class Channel(str, enum.Enum):
     REGULATOR = "regulator"
     MEDIA = "media"
     INTERNAL = "internal"
+    APP = "app"                      # through the API, with a channel's key
+    MINI_PROGRAM = "mini_program"
+    PARTNER = "partner"
 
 
 class ComplaintState(str, enum.Enum):

@@ -94,6 +94,14 @@ def record_admin(action: str, target: str, changes: Optional[dict] = None) -> Ad
     return entry
 
 
+def record_api_call(target: str, changes: Optional[dict] = None) -> AdminAuditEntry:
+    """One call of the channels' API, whoever made it (a key, not a signed-in user)."""
+    entry = AdminAuditEntry(at=clock.now(), actor=None, remote_addr=remote_address(), action="api_call",
+                            target=target[:200], changes=changes or None)
+    db.session.add(entry)
+    return entry
+
+
 # The audit page's questions.
 
 @dataclass

@@ -4,7 +4,7 @@ reports all say the same. Every label is lazy: the language is chosen when it is
 from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
-from models import (CauseKind, Channel, ComplaintState, ContactChannel, DeadlineKind, ComplaintKind, NoticeKind, PlanState,
+from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintState, ContactChannel, DeadlineKind, ComplaintKind, NoticeKind, PlanState,
                     Role, Satisfaction, UnitKind)
 
 ROLE_LABELS = {
@@ -18,7 +18,12 @@ CHANNEL_LABELS = {
     Channel.WEB: _l("Web form"), Channel.COUNTER: _l("Counter / in person"), Channel.LETTER: _l("Letter"),
     Channel.SOCIAL_MEDIA: _l("Social media"), Channel.REGULATOR: _l("Regulator / consumer association"),
     Channel.MEDIA: _l("Media"), Channel.INTERNAL: _l("Internal discovery"),
+    Channel.APP: _l("Mobile app"), Channel.MINI_PROGRAM: _l("Mini-program"), Channel.PARTNER: _l("Partner"),
 }
+API_CHANNEL_LABELS = {ApiChannel.HOTLINE: _l("Hotline"), ApiChannel.APP: _l("Mobile app"),
+                      ApiChannel.MINI_PROGRAM: _l("Mini-program"), ApiChannel.PARTNER: _l("Partner")}
+API_SCOPE_LABELS = {ApiScope.CREATE: _l("File complaints"), ApiScope.ADD: _l("Add information and evidence"),
+                    ApiScope.READ: _l("Read status, timeline and a customer's complaints")}
 STATE_LABELS = {
     ComplaintState.REGISTERED: _l("Registered"), ComplaintState.DISPATCHED: _l("With the handling unit"),
     ComplaintState.ANSWERED: _l("Answered"), ComplaintState.AWAITING_VISIT: _l("Awaiting return visit"),
@@ -159,6 +164,8 @@ ADMIN_ACTION_LABELS = {
     "mail_checked": _l("Sent a test e-mail"), "routing_rule_created": _l("Created a routing rule"),
     "routing_rule_changed": _l("Changed a routing rule"), "routing_rule_deleted": _l("Deleted a routing rule"),
     "outbox_retried": _l("Retried an e-mail of the outbox"),
+    "api_key_created": _l("Created an API key"), "api_key_revoked": _l("Revoked an API key"),
+    "api_call": _l("API call"),
 }
 
 # What the customer reads: the notices' kinds (for the administrator), the state of the complaint

@@ -15,7 +15,7 @@ from blueprints.complaints.routes import ACTIONS, INCIDENT_ACTIONS
 from models import Role
 from tests.conftest import complaint_form
 from tests.helpers import category_id, register
-from tests.test_matrix import ACCOUNTS, PUBLIC, SESSION_ENDING, TABLE, cases_handled_by_both_units, routes_of
+from tests.test_matrix import ACCOUNTS, KEYED, PUBLIC, SESSION_ENDING, TABLE, cases_handled_by_both_units, routes_of
 
 # Every form gets a few examples, the same ones each run (derandomized), so the suite's time is steady
 # and a failure is reproducible. HYPOTHESIS_PROFILE=deep explores: many fresh random examples per form.
@@ -64,7 +64,7 @@ def fuzz_targets(app, cases) -> list[tuple[Role | None, str, str | None]]:
         if method != "POST" or (endpoint, method) in SESSION_ENDING:
             continue    # logging out reads no field
         rule = TABLE[(endpoint, method)]
-        who = None if rule.who == PUBLIC else (Role.CENTER if Role.CENTER in rule.who else min(rule.who))
+        who = None if rule.who in (PUBLIC, KEYED) else (Role.CENTER if Role.CENTER in rule.who else min(rule.who))
         if endpoint == "complaints.act":
             for complaint in (cases["own"]["complaint"], cases["own"]["waiting"]):
                 targets += [(Role.CENTER, f"/complaints/{complaint}/{action}", f"/complaints/{complaint}")
@@ -172,7 +172,8 @@ QUERY_PARAMETERS = {
     "admin.index": [], "admin.rules": [], "admin.calendar_overrides": ["page"], "admin.units": [],
     "admin.edit_unit": [], "admin.users": ["q", "page"], "admin.edit_user": [], "admin.categories": [],
     "admin.routing": [], "admin.edit_routing_rule": [], "admin.mail_check": [], "admin.outbox": ["page"],
-    "attachments.download": [],
+    "attachments.download": [], "admin.api_key_list": ["page"],
+    "api.openapi": [], "api.docs": [], "api.list_complaints": ["mobile"], "api.show_complaint": [],
     "notices.index": [], "public.complain": [], "public.track": ["number"], "public.use_link": [],
     "public.status": [], "ledger.index": LEDGER_FILTER + ["after", "before", "export"],
     "ledger.count": LEDGER_FILTER, "ledger.export_status": [], "ledger.download": [], "ledger.print_form": [],
@@ -199,7 +200,7 @@ def get_targets(app, cases) -> list[tuple[Role | None, str, list[str]]]:
         if method != "GET":
             continue
         rule = TABLE[(endpoint, method)]
-        who = None if rule.who == PUBLIC else (Role.CENTER if Role.CENTER in rule.who else min(rule.who))
+        who = None if rule.who in (PUBLIC, KEYED) else (Role.CENTER if Role.CENTER in rule.who else min(rule.who))
         targets.append((who, rule.url.format(**cases["own"]), QUERY_PARAMETERS[endpoint]))
     targets.append((Role.ADMIN, "/audit/", QUERY_PARAMETERS["audit.index"]))   # the administrator's own source
     return targets

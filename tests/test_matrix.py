@@ -28,6 +28,8 @@ from tests.helpers import answer, dispatch, give_result, register, unit_id
 ALL_ROLES = frozenset(Role)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
 PUBLIC = "public"          # also without signing in
+KEYED = "keyed"            # the channels' API: a key, never a session; every client here has none (401).
+                           # Who gets in with which key: tests/test_api.py
 TO_LOGIN = "to the login page"
 BRANCH = {Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD}
 REGISTER = ALL_ROLES - {Role.ADMIN}       # whoever receives a complaint registers it (首问负责制)
@@ -202,6 +204,20 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("reports.action_done", "POST"): Rule("/reports/actions/999999/done", LEDGER, status=404,
                                           form_page="/reports/actions"),
 
+    ("admin.api_key_list", "GET"): Rule("/admin/api-keys", roles(Role.ADMIN)),
+    ("admin.create_api_key", "POST"): Rule("/admin/api-keys", roles(Role.ADMIN), status=422,
+                                           form_page="/admin/api-keys"),
+    ("admin.revoke_api_key", "POST"): Rule("/admin/api-keys/999999/revoke", roles(Role.ADMIN), status=404,
+                                           form_page="/admin/api-keys"),
+
+    ("api.openapi", "GET"): Rule("/api/v1/openapi.json", PUBLIC),
+    ("api.docs", "GET"): Rule("/api/v1/docs", PUBLIC),
+    ("api.create_complaint", "POST"): Rule("/api/v1/complaints", KEYED),
+    ("api.list_complaints", "GET"): Rule("/api/v1/complaints", KEYED),
+    ("api.show_complaint", "GET"): Rule("/api/v1/complaints/{number}", KEYED),
+    ("api.add_information", "POST"): Rule("/api/v1/complaints/{number}/information", KEYED),
+    ("api.add_evidence", "POST"): Rule("/api/v1/complaints/{number}/evidence", KEYED),
+
     ("audit.index", "GET"): Rule("/audit/", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
     ("audit.export", "GET"): Rule("/audit/export.csv", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
 }
@@ -263,6 +279,8 @@ def cases_handled_by_both_units(client_for, attachments_dir) -> dict:
 
 
 def expected(rule: Rule, role: Role | None, side: str) -> int | str:
+    if rule.who == KEYED:      # a signed-in session opens no door of the API
+        return 401
     if rule.who == PUBLIC:
         return rule.status
     if role is None:
