@@ -1,0 +1,43 @@
+"""Text messages through the outbox, and the SMS provider's templates per notice kind
+
+Revision ID: e3a8c5d27f14
+Revises: c2f9a7e13b60
+Create Date: 2026-11-30 22:00:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'e3a8c5d27f14'
+down_revision = 'c2f9a7e13b60'
+branch_labels = None
+depends_on = None
+
+NOTICE_KINDS = ('acceptance', 'plan', 'result', 'closure', 'link', 'extension')
+
+
+def upgrade():
+    with op.batch_alter_table('outbox_message') as batch_op:
+        batch_op.add_column(sa.Column('channel', sa.Enum('email', 'sms', name='outboxchannel', native_enum=False,
+                                                         length=32), nullable=False, server_default='email'))
+        batch_op.add_column(sa.Column('template_code', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('template_params', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('provider_code', sa.String(length=100), nullable=True))
+    op.create_table(
+        'sms_template',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.Enum(*NOTICE_KINDS, name='noticekind', native_enum=False, length=32), nullable=False),
+        sa.Column('code', sa.String(length=64), nullable=False),
+        sa.Column('params', sa.String(length=300), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('kind'),
+    )
+
+
+def downgrade():
+    op.drop_table('sms_template')
+    with op.batch_alter_table('outbox_message') as batch_op:
+        for column in ('provider_code', 'template_params', 'template_code', 'channel'):
+            batch_op.drop_column(column)
