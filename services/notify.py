@@ -310,12 +310,12 @@ def _record_failure(message_id: int, exc: Exception, now, server_down: bool, thr
     # An outage of the server is no fault of the message: it waits however long the outage lasts.
     if message.attempts >= MAX_ATTEMPTS and not server_down:
         message.state = OutboxState.FAILED
-        log.error("mail %s to %s given up after %s attempts: %s", message.id, message.to_addr,
+        log.error("message %s to %s given up after %s attempts: %s", message.id, message.to_addr,
                   message.attempts, message.last_error)
     else:
         message.state = OutboxState.PENDING
         message.next_attempt_at = now + min(timedelta(minutes=2 ** (message.attempts - 1)), MAX_BACKOFF)
-        log.warning("mail %s to %s failed (attempt %s): %s", message.id, message.to_addr,
+        log.warning("message %s to %s failed (attempt %s): %s", message.id, message.to_addr,
                     message.attempts, message.last_error)
 
 

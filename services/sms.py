@@ -14,7 +14,7 @@ from sqlalchemy import select
 from extensions import db
 from models import ContactKind, NoticeKind, OutboxChannel, OutboxMessage, SmsTemplate
 from services import identity, notify
-from services.sms_gateways import GATEWAYS, SmsError, SmsGateway, gateway   # noqa: F401 - the module's API
+from services.sms_gateways import GATEWAYS, THROTTLE_CODES, SmsError, SmsGateway, gateway  # noqa: F401 - its API
 
 SEGMENT = 70          # characters of one SMS in UCS-2 (any Chinese text)
 LONG_SEGMENT = 67     # per part of a longer one: the rest carries the header that joins the parts
