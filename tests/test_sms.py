@@ -294,3 +294,34 @@ def test_a_contact_is_typed(contact, kind):
 @pytest.mark.parametrize("length, parts", [(0, 0), (1, 1), (70, 1), (71, 2), (134, 2), (135, 3)])
 def test_a_text_over_70_characters_goes_in_parts_of_67(length, parts):
     assert sms.segments("字" * length) == parts
+
+
+def test_the_administrator_sets_the_provider_template_beside_the_notice_and_sees_its_length(app, client_for,
+                                                                                             provider):
+    admin = client_for("admin")
+    page = admin.get("/admin/notice-templates/").text
+    assert 'data-testid="sms-length"' in page and "js/sms-count.js" in page
+    refused = admin.post("/admin/notice-templates/sms/acceptance", data={
+        "sms-acceptance-code": "SMS 1", "sms-acceptance-params": "number, password"})
+    assert refused.status_code == 422 and "SMS 1" in refused.text and "password" in refused.text
+    saved = admin.post("/admin/notice-templates/sms/acceptance", data={
+        "sms-acceptance-code": "SMS_4650001", "sms-acceptance-params": "number,tracking_code"})
+    assert saved.status_code == 303
+    assert admin.post("/admin/notice-templates/sms/nonsense", data={}).status_code == 404
+
+    use(app, provider, "aliyun")
+    register(client_for("staff1"), customer_contact=MOBILE)
+    notify.deliver_due()
+    [request] = provider.requests
+    assert request["TemplateCode"] == "SMS_4650001" and list(json.loads(request["TemplateParam"])) == [
+        "number", "tracking_code"]
+
+
+def test_the_length_shown_counts_segments_of_the_text_a_notice_makes(app, client_for):
+    admin = client_for("admin")
+    short = admin.post("/admin/notice-templates/acceptance/zh_CN", data={
+        "acceptance-zh_CN-subject": "受理", "acceptance-zh_CN-body": "编号{{ number }}"})
+    assert short.status_code == 303
+    page = admin.get("/admin/notice-templates/").text
+    # 受理. 编号TS-20261130-0001: 22 characters, one message.
+    assert "22 个字符，1 条短信" in page or "22 characters, 1 text message(s)" in page
