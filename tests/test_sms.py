@@ -325,3 +325,17 @@ def test_the_length_shown_counts_segments_of_the_text_a_notice_makes(app, client
     page = admin.get("/admin/notice-templates/").text
     # 受理. 编号TS-20261130-0001: 22 characters, one message.
     assert "22 个字符，1 条短信" in page or "22 characters, 1 text message(s)" in page
+
+
+def test_the_registration_form_takes_a_typed_contact(app, client_for, provider):
+    from tests.conftest import complaint_form
+    staff = client_for("staff1")
+    wrong = staff.post("/intake/new", data=complaint_form(customer_contact="1280013800"))
+    assert wrong.status_code == 422 and "请输入中国大陆手机号码" in wrong.text and "1280013800" in wrong.text
+    by_wechat = register(staff, customer_contact="微信：wangjg1980")
+    assert sms.contact_kind(by_wechat.customer_contact) == ContactKind.OTHER
+    assert 'data-testid="phone-call-needed"' in client_for("center1").get(f"/complaints/{by_wechat.id}").text
+    beside = register(staff, customer_contact="010-65123456", customer_mobile="13900139000")
+    assert notify.deliver_due()["sent"] == 1, "the mobile number given beside the landline is texted"
+    assert [t.to_addr for t in texts()] == ["13900139000"]
+    assert 'data-testid="phone-call-needed"' not in client_for("center1").get(f"/complaints/{beside.id}").text
