@@ -338,6 +338,15 @@ def needs_phone_call(complaint: Complaint) -> bool:
     return access is not None and not (access.email or access.phone)
 
 
+def to_tell_by_phone(limit: int = 10) -> list[Complaint]:
+    """Open complaints whose customer no notice reaches (only a landline or WeChat): the service
+    center's calls to make, the most urgent first. One query; the page shows the first `limit`."""
+    return list(db.session.scalars(
+        select(Complaint).join(CustomerAccess, CustomerAccess.complaint_id == Complaint.id)
+        .where(Complaint.state != ComplaintState.CLOSED, CustomerAccess.email.is_(None), CustomerAccess.phone.is_(None))
+        .order_by(Complaint.next_due_at, Complaint.id).limit(limit + 1)))
+
+
 def deliveries(complaint: Complaint) -> list[OutboxMessage]:
     """The e-mails and texts to the customer about this complaint, with how each went (newest first)."""
     access = access_for(complaint.id)

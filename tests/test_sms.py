@@ -275,7 +275,9 @@ def test_a_customer_who_left_only_a_landline_is_told_by_phone(app, client_for, p
     complaint = register(client_for("staff1"), customer_contact="010-6512 3456")
     assert notify.deliver_due() == {"sent": 0, "failed": 0} and texts() == []
     case = client_for("center1").get(f"/complaints/{complaint.id}").text
-    assert 'data-testid="phone-call-needed"' in case
+    assert 'data-testid="phone-call-needed"' in case and "需电话告知" in case
+    overview = client_for("center1").get("/center/").text
+    assert 'data-testid="phone-calls"' in overview and complaint.number in overview.split('data-testid="phone-calls"')[1]
     by_mobile = register(client_for("staff1"), customer_contact=MOBILE)
     assert 'data-testid="phone-call-needed"' not in client_for("center1").get(f"/complaints/{by_mobile.id}").text
 
