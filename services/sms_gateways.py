@@ -175,5 +175,10 @@ def gateway() -> SmsGateway:
     """The app's gateway, made once per app from SMS_GATEWAY."""
     extensions = current_app.extensions
     if "sms_gateway" not in extensions:
-        extensions["sms_gateway"] = GATEWAYS[current_app.config["SMS_GATEWAY"]](current_app.config)
+        name = current_app.config["SMS_GATEWAY"]
+        if name not in GATEWAYS:
+            # A typo in the setting: the texts wait (as for a provider that is down) instead of being given up.
+            log.error("SMS_GATEWAY=%r is none of %s; texts wait until it is set right", name, ", ".join(GATEWAYS))
+            raise SmsError("unknown_gateway", f"SMS_GATEWAY={name!r}", unreachable=True)
+        extensions["sms_gateway"] = GATEWAYS[name](current_app.config)
     return extensions["sms_gateway"]

@@ -341,3 +341,17 @@ def test_the_registration_form_takes_a_typed_contact(app, client_for, provider):
     assert notify.deliver_due()["sent"] == 1, "the mobile number given beside the landline is texted"
     assert [t.to_addr for t in texts()] == ["13900139000"]
     assert 'data-testid="phone-call-needed"' not in client_for("center1").get(f"/complaints/{beside.id}").text
+
+
+def test_a_misspelt_gateway_setting_keeps_the_texts_waiting(app, mailbox, clock):
+    app.config["SMS_GATEWAY"] = "aliyn"
+    app.extensions.pop("sms_gateway", None)
+    sms.queue_sms(MOBILE, "您的投诉已受理", "受理", None)
+    notify.queue_message("dept1@example.com", "部门通知", "正文")
+    db.session.commit()
+    assert notify.deliver_due() == {"sent": 1, "failed": 1} and mailbox.to("dept1@example.com")
+    for _ in range(notify.MAX_ATTEMPTS + 2):
+        clock.advance(hours=1)
+        notify.deliver_due()
+    [text] = texts()
+    assert text.state == OutboxState.PENDING and text.provider_code == "unknown_gateway"
