@@ -242,8 +242,10 @@ def _deliver_texts(messages: list, now) -> tuple[int, int]:
             reference = sms_gateways.gateway().send(message.to_addr, message.body_text, message.template_code,
                                                     json.loads(message.template_params or "{}"))
         except Exception as exc:  # noqa: BLE001 - a failure stays with its message, never the batch
-            error = exc if isinstance(exc, sms_gateways.SmsError) else sms_gateways.SmsError(type(exc).__name__, str(exc))
-            _record_failure(message.id, exc, now, error.unreachable, throttled=error.throttled, provider_code=error.code)
+            error = (exc if isinstance(exc, sms_gateways.SmsError)
+                     else sms_gateways.SmsError(type(exc).__name__, str(exc)))
+            _record_failure(message.id, exc, now, error.unreachable, throttled=error.throttled,
+                            provider_code=error.code)
             failed += 1
             if error.unreachable:
                 _release([later.id for later in messages[position + 1:]])
@@ -299,7 +301,8 @@ def _record_failure(message_id: int, exc: Exception, now, server_down: bool, thr
         message.claimed_until = None
         if now - message.created_at >= THROTTLE_GIVE_UP:
             message.state = OutboxState.FAILED
-            log.error("text %s to %s given up, throttled for a day: %s", message.id, message.to_addr, message.last_error)
+            log.error("text %s to %s given up, throttled for a day: %s", message.id, message.to_addr,
+                      message.last_error)
         else:
             message.state = OutboxState.PENDING
             low, high = THROTTLE_PAUSE

@@ -1,5 +1,6 @@
 """The outbox as the administrator sees it: e-mail and texts that could not be sent, with the reason
-(and the SMS provider's code), and a retry. A message given up after notify.MAX_ATTEMPTS waits here; nothing is dropped silently."""
+(and the SMS provider's code), and a retry. A message given up after notify.MAX_ATTEMPTS waits here;
+nothing is dropped silently."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import case, select
