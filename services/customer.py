@@ -274,7 +274,8 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
     """E-mail (and text) the customer the notice of `kind`, when they gave us an address; the
     copy on the tracking page never shows the tracking code or a link."""
     access = access_for(complaint.id)
-    if access is None or not (access.email or access.phone):
+    mobile = identity.mobile_in(access.phone or "") if access else None   # a landline kept before contacts were typed
+    if access is None or not (access.email or mobile):
         return
     with force_locale(access.language):
         context = _context(complaint, code, link)
@@ -289,8 +290,8 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
         if access.email:
             html = render_template("public/email.html", subject=subject, body=body)
             notify.queue_message(access.email, subject, body, html, complaint.id)
-        if access.phone:
-            sms.queue_sms(access.phone, f"{subject}. {body}", subject, complaint.id, kind, context)
+        if mobile:
+            sms.queue_sms(mobile, f"{subject}. {body}", subject, complaint.id, kind, context)
         if record:
             kept_subject, kept_body = render_notice(*template, dict(context, tracking_code="*" * len(code or ""),
                                                                     link=""))

@@ -356,3 +356,30 @@ def test_a_misspelt_gateway_setting_keeps_the_texts_waiting(app, mailbox, clock)
         notify.deliver_due()
     [text] = texts()
     assert text.state == OutboxState.PENDING and text.provider_code == "unknown_gateway"
+
+
+def test_the_migration_keeps_only_mobile_numbers_to_text(app, tmp_path):
+    """Before contacts were typed, a landline was kept as the phone to text; after the upgrade it is
+    no one's phone (the customer is told by phone) and a mobile is kept in its 11 digits."""
+    from flask_migrate import upgrade
+    from app import create_app
+    from models import CustomerAccess
+    from tests.test_health_and_schema import ONE_COMPLAINT_IN_THE_FIRST_SCHEMA, _fresh_database_url
+    url, drop = _fresh_database_url(app, tmp_path, "migration_sms")
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": app.config["REDIS_URL"]})
+    second = ONE_COMPLAINT_IN_THE_FIRST_SCHEMA[-1].replace("(1, 'TS-20261124-0001', 't'", "(2, 'TS-20261124-0002', 't2'")
+    with migrated.app_context():
+        upgrade(revision="c2f9a7e13b60")
+        with db.engine.begin() as conn:
+            for statement in ONE_COMPLAINT_IN_THE_FIRST_SCHEMA + [second]:
+                conn.exec_driver_sql(statement)
+            for complaint_id, phone in ((1, "010-65123456"), (2, "+86 138 0013 8000")):
+                conn.exec_driver_sql(
+                    "INSERT INTO customer_access (complaint_id, code_hash, phone, language, link_nonce, created_at) "
+                    f"VALUES ({complaint_id}, 'h', '{phone}', 'zh_CN', 'n', '2026-11-24 01:05:00')")
+        upgrade()
+        phones = dict(db.session.execute(select(CustomerAccess.complaint_id, CustomerAccess.phone)).all())
+        assert phones == {1: None, 2: MOBILE}
+        db.session.remove()
+        db.engine.dispose()
+    drop()

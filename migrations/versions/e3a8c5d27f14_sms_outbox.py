@@ -5,6 +5,8 @@ Revises: c2f9a7e13b60
 Create Date: 2026-11-30 22:00:00.000000
 
 """
+import re
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -15,6 +17,13 @@ branch_labels = None
 depends_on = None
 
 NOTICE_KINDS = ('acceptance', 'plan', 'result', 'closure', 'link', 'extension')
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def _mobile(phone):
+    """The 11 digits of a mainland mobile number (as services.identity.mobile), else None."""
+    value = re.sub(r"^(\+86|0086)", "", re.sub(r"[\s\-]", "", phone or ""))
+    return value if MOBILE.fullmatch(value) else None
 
 
 def upgrade():
@@ -34,6 +43,14 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('kind'),
     )
+    # Before contacts were typed, any contact that was not an e-mail was kept as the phone to text:
+    # a landline stays nowhere (the customer is told by phone), a mobile in its 11 digits.
+    access = sa.table('customer_access', sa.column('id', sa.Integer), sa.column('phone', sa.String))
+    conn = op.get_bind()
+    rows = conn.execute(sa.select(access.c.id, access.c.phone).where(access.c.phone.is_not(None))).all()
+    for row_id, phone in rows:
+        if _mobile(phone) != phone:
+            conn.execute(access.update().where(access.c.id == row_id).values(phone=_mobile(phone)))
 
 
 def downgrade():
