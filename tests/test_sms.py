@@ -367,7 +367,8 @@ def test_the_migration_keeps_only_mobile_numbers_to_text(app, tmp_path):
     from tests.test_health_and_schema import ONE_COMPLAINT_IN_THE_FIRST_SCHEMA, _fresh_database_url
     url, drop = _fresh_database_url(app, tmp_path, "migration_sms")
     migrated = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": app.config["REDIS_URL"]})
-    second = ONE_COMPLAINT_IN_THE_FIRST_SCHEMA[-1].replace("(1, 'TS-20261124-0001', 't'", "(2, 'TS-20261124-0002', 't2'")
+    second = ONE_COMPLAINT_IN_THE_FIRST_SCHEMA[-1].replace("(1, 'TS-20261124-0001', 't'",
+                                                           "(2, 'TS-20261124-0002', 't2'")
     with migrated.app_context():
         upgrade(revision="c2f9a7e13b60")
         with db.engine.begin() as conn:
