@@ -384,3 +384,17 @@ def test_the_migration_keeps_only_mobile_numbers_to_text(app, tmp_path):
         db.session.remove()
         db.engine.dispose()
     drop()
+
+
+@pytest.mark.parametrize("kind", ["aliyun", "tencent", "http"])
+def test_a_provider_that_refuses_connections_is_taken_for_down(app, provider, kind):
+    use(app, provider, kind)
+    app.config.update(SMS_ENDPOINT="127.0.0.1:1", SMS_HTTP_URL="http://127.0.0.1:1/sms")
+    acceptance_template()
+    for n in range(2):
+        sms.queue_sms(f"1390013900{n}", "您的投诉已受理", "受理", None, NoticeKind.ACCEPTANCE, {})
+    db.session.commit()
+    assert notify.deliver_due() == {"sent": 0, "failed": 1}, "the second is not tried against a server that is down"
+    first, second = texts()
+    assert first.provider_code in ("unreachable", "ClientNetworkError") and first.state == OutboxState.PENDING
+    assert second.attempts == 0
