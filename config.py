@@ -55,7 +55,19 @@ def from_environment(instance_path: str) -> dict:
         # Printed on the decision notice and the handling form.
         "ORGANISATION_NAME": env.get("ORGANISATION_NAME", "示范银行股份有限公司"),
         # How notices reach customers by SMS: "logging" (written to the log) until a provider is configured.
+        # "aliyun" (Alibaba Cloud SMS), "tencent" (Tencent Cloud SMS) or "http" (a signed POST to the
+        # bank's own SMS platform); docs/operations.md, section SMS.
         "SMS_GATEWAY": env.get("SMS_GATEWAY", "logging"),
+        "SMS_ACCESS_KEY_ID": env.get("SMS_ACCESS_KEY_ID", ""),
+        "SMS_ACCESS_KEY_SECRET": env.get("SMS_ACCESS_KEY_SECRET", ""),
+        "SMS_SIGN_NAME": env.get("SMS_SIGN_NAME", ""),             # the registered signature, e.g. 示范银行
+        "SMS_SDK_APP_ID": env.get("SMS_SDK_APP_ID", ""),           # Tencent: the SMS application's SdkAppId
+        "SMS_REGION": env.get("SMS_REGION", ""),                   # Tencent: ap-guangzhou unless set
+        "SMS_ENDPOINT": env.get("SMS_ENDPOINT", ""),               # empty: the provider's public endpoint
+        "SMS_PROTOCOL": env.get("SMS_PROTOCOL", "https"),
+        "SMS_HTTP_URL": env.get("SMS_HTTP_URL", ""),
+        "SMS_HTTP_SECRET": env.get("SMS_HTTP_SECRET", ""),
+        "SMS_TIMEOUT": float(env.get("SMS_TIMEOUT", "5")),         # seconds per message
         # Where users reach the app; links in e-mails point here.
         "PUBLIC_URL": env.get("PUBLIC_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}").rstrip("/"),
         # How many proxies in front of the app set X-Forwarded-For/-Proto. 0: trust no such header,

@@ -5,11 +5,12 @@ from models.audit import AdminAuditEntry
 from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel,
                               ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, ComplaintKind, Level,
                               ObjectRoutingRule, Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
-from models.customer import CustomerAccess, CustomerMessage, MessageDirection, NoticeKind, NoticeTemplate
+from models.customer import (ContactKind, CustomerAccess, CustomerMessage, MessageDirection, NoticeKind, NoticeTemplate,
+                             SmsTemplate)
 from models.inbound import InboundMail
 from models.improvement import CauseKind, CorrectiveAction
 from models.org import Role, Unit, UnitKind, User
-from models.outbox import OutboxMessage, OutboxState
+from models.outbox import OutboxChannel, OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
 from models.session import UserSession
 
@@ -19,7 +20,7 @@ __all__ = [
     "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "Level", "Plan", "PlanState",
     "ObjectRoutingRule", "ProgressNote", "ReturnVisit", "RoutingRule",
     "Satisfaction", "Role", "Unit", "UnitKind", "User",
-    "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
-    "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate",
+    "OutboxChannel", "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
+    "ContactKind", "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate", "SmsTemplate",
     "CauseKind", "CorrectiveAction", "InboundMail",
 ]

@@ -22,6 +22,14 @@ class NoticeKind(str, enum.Enum):
     EXTENSION = "extension"     # the final decision deadline was extended, with the reason
 
 
+class ContactKind(str, enum.Enum):
+    """What a contact the customer left is, so each notice goes where it can be carried."""
+    MOBILE = "mobile"       # a mainland mobile number: texts
+    LANDLINE = "landline"   # nothing automatic reaches it: the customer is told by phone
+    EMAIL = "email"
+    OTHER = "other"         # WeChat or anything else: told by hand
+
+
 class MessageDirection(str, enum.Enum):
     OUT = "out"   # a notice to the customer
     IN = "in"     # information the customer added on the tracking page
@@ -63,3 +71,13 @@ class NoticeTemplate(db.Model):
     updated_at: Mapped[Optional[datetime]]
 
     __table_args__ = (UniqueConstraint("kind", "language", name="uq_notice_template_kind_language"),)
+
+
+class SmsTemplate(db.Model):
+    """The SMS provider's template for one kind of notice (providers in mainland China send only
+    registered templates): its code, and which placeholders fill its parameters, in order."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[NoticeKind] = mapped_column(enum_column(NoticeKind), unique=True)
+    code: Mapped[str] = mapped_column(String(64))
+    params: Mapped[str] = mapped_column(String(300), default="")   # placeholder names, comma-separated
+    updated_at: Mapped[Optional[datetime]]

@@ -1,5 +1,6 @@
-"""E-mails waiting to be sent. Written in the same transaction as the change that causes them,
-so nothing is lost when Redis or the SMTP server is down; the worker sends and retries them."""
+"""E-mails and text messages waiting to be sent. Written in the same transaction as the change that
+causes them, so nothing is lost when Redis, the SMTP server or the SMS provider is down; the worker
+sends and retries them."""
 from __future__ import annotations
 
 import enum
@@ -20,6 +21,11 @@ class OutboxState(str, enum.Enum):
     FAILED = "failed"     # given up after notify.MAX_ATTEMPTS; the administrator's outbox page can retry it
 
 
+class OutboxChannel(str, enum.Enum):
+    EMAIL = "email"
+    SMS = "sms"       # to_addr is the mobile number; sent through services.sms_gateways
+
+
 class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     to_addr: Mapped[str] = mapped_column(String(254))
@@ -34,6 +40,12 @@ class OutboxMessage(db.Model):
     last_error: Mapped[Optional[str]] = mapped_column(String(500))
     sent_at: Mapped[Optional[datetime]]
     complaint_id: Mapped[Optional[int]] = mapped_column(index=True)
+    channel: Mapped[OutboxChannel] = mapped_column(enum_column(OutboxChannel), default=OutboxChannel.EMAIL)
+    # SMS only: the provider's template and its parameters (a JSON object, in the template's order).
+    template_code: Mapped[Optional[str]] = mapped_column(String(64))
+    template_params: Mapped[Optional[str]] = mapped_column(Text)
+    # The provider's code of the last failure (e.g. isv.MOBILE_NUMBER_ILLEGAL), or of the sent message's id.
+    provider_code: Mapped[Optional[str]] = mapped_column(String(100))
 
     __table_args__ = (
         # The delivery job reads only what is unsent and due; sent mail stays for the record.

@@ -1,5 +1,5 @@
 """The customer's side of a complaint: filing on the web, the tracking code and the one-time link,
-the notices (e-mail through the outbox, SMS through the gateway) written from the administrator's
+the notices (e-mail and SMS through the outbox) written from the administrator's
 templates, and what the customer adds on the tracking page. State changes still go through
 services.complaints; the notices of a change hang off its signals (services.signals), connected here."""
 from __future__ import annotations
@@ -22,8 +22,9 @@ from sqlalchemy import select
 
 from config import LANGUAGES
 from extensions import db
-from models import (Attachment, Channel, Complaint, ComplaintState, CustomerAccess, CustomerMessage, DeadlineKind,
-                    MessageDirection, NoticeKind, NoticeTemplate, PlanState, Role, Satisfaction, User)
+from models import (Attachment, Channel, Complaint, ComplaintState, ContactKind, CustomerAccess, CustomerMessage,
+                    DeadlineKind, MessageDirection, NoticeKind, NoticeTemplate, OutboxMessage, PlanState, Role,
+                    Satisfaction, User)
 from services import attachments, clock, complaints, identity, notify, signals, sms
 from services.errors import Refused
 from services.registration import Registration, register_complaint
@@ -178,7 +179,7 @@ def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optio
         # The caller's rollback drops the rows; the files written so far go too.
         attachments.discard(kept)
         raise
-    code = grant_access(complaint, data.email, data.phone, data.language)
+    code = grant_access(complaint, data.email, identity.mobile_in(data.phone or ""), data.language)
     db.session.flush()
     send_notice(complaint, NoticeKind.ACCEPTANCE, code=code)
     return complaint, code
@@ -186,14 +187,15 @@ def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optio
 
 @signals.complaint_registered.connect
 def accept(complaint: Complaint, filed_by_customer: bool = False) -> None:
-    """A complaint registered by staff: when the contact is an e-mail address or a mobile number,
-    the customer gets the acceptance notice with a tracking code. (A complaint filed on the web got
-    its code from file_web_complaint.)"""
+    """A complaint registered by staff: when the contact is an e-mail address or a mobile number (or
+    a mobile number was given beside a landline), the customer gets the acceptance notice with a
+    tracking code; a customer with only a landline is told by phone (see needs_phone_call). (A
+    complaint filed on the web got its code from file_web_complaint.)"""
     if filed_by_customer:
         return
     contact = complaint.customer_contact.strip()
-    email = contact if "@" in contact else None
-    phone = None if email else contact
+    email = contact if sms.contact_kind(contact) == ContactKind.EMAIL else None
+    phone = identity.mobile_in(contact) or complaint.customer_mobile
     code = grant_access(complaint, email, phone)
     db.session.flush()
     send_notice(complaint, NoticeKind.ACCEPTANCE, code=code)
@@ -273,7 +275,8 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
     """E-mail (and text) the customer the notice of `kind`, when they gave us an address; the
     copy on the tracking page never shows the tracking code or a link."""
     access = access_for(complaint.id)
-    if access is None or not (access.email or access.phone):
+    mobile = identity.mobile_in(access.phone or "") if access else None   # a landline kept before contacts were typed
+    if access is None or not (access.email or mobile):
         return
     with force_locale(access.language):
         context = _context(complaint, code, link)
@@ -288,8 +291,8 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
         if access.email:
             html = render_template("public/email.html", subject=subject, body=body)
             notify.queue_message(access.email, subject, body, html, complaint.id)
-        if access.phone:
-            sms.queue_sms(access.phone, f"{subject}. {body}")
+        if mobile:
+            sms.queue_sms(mobile, f"{subject}. {body}", subject, complaint.id, kind, context)
         if record:
             kept_subject, kept_body = render_notice(*template, dict(context, tracking_code="*" * len(code or ""),
                                                                     link=""))
@@ -329,6 +332,33 @@ def _tell_extension(complaint: Complaint) -> None:
 
 
 # ----------------------------------------------------------------------------- the tracking page
+
+def needs_phone_call(complaint: Complaint) -> bool:
+    """No notice can reach the customer by itself: they left a landline (or WeChat…), no mobile
+    number or e-mail address, so whoever handles the case tells them by phone."""
+    access = access_for(complaint.id)
+    return access is not None and not (access.email or access.phone)
+
+
+def to_tell_by_phone(limit: int = 10) -> list[Complaint]:
+    """Open complaints whose customer no notice reaches (only a landline or WeChat): the service
+    center's calls to make, the most urgent first. One query; the page shows the first `limit`."""
+    return list(db.session.scalars(
+        select(Complaint).join(CustomerAccess, CustomerAccess.complaint_id == Complaint.id)
+        .where(Complaint.state != ComplaintState.CLOSED, CustomerAccess.email.is_(None), CustomerAccess.phone.is_(None))
+        .order_by(Complaint.next_due_at, Complaint.id).limit(limit + 1)))
+
+
+def deliveries(complaint: Complaint) -> list[OutboxMessage]:
+    """The e-mails and texts to the customer about this complaint, with how each went (newest first)."""
+    access = access_for(complaint.id)
+    addresses = [address for address in (access.email, access.phone) if address] if access else []
+    if not addresses:
+        return []
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.complaint_id == complaint.id,
+                                                               OutboxMessage.to_addr.in_(addresses))
+                                   .order_by(OutboxMessage.id.desc()).limit(20)))
+
 
 def messages(complaint: Complaint) -> list[CustomerMessage]:
     return list(db.session.scalars(select(CustomerMessage).where(CustomerMessage.complaint_id == complaint.id)

@@ -4,8 +4,8 @@ reports all say the same. Every label is lazy: the language is chosen when it is
 from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
-from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintState, ContactChannel, DeadlineKind, ComplaintKind, NoticeKind, PlanState,
-                    Role, Satisfaction, UnitKind)
+from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintState, ContactChannel, ContactKind,
+                    DeadlineKind, NoticeKind, OutboxChannel, OutboxState, PlanState, Role, Satisfaction, UnitKind)
 
 ROLE_LABELS = {
     Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
@@ -175,6 +175,15 @@ NOTICE_KIND_LABELS = {
     NoticeKind.RESULT: _l("Result"), NoticeKind.CLOSURE: _l("Closure"),
     NoticeKind.LINK: _l("One-time link to the tracking page"),
     NoticeKind.EXTENSION: _l("Extension of the final decision deadline"),
+}
+CONTACT_KIND_LABELS = {
+    ContactKind.MOBILE: _l("Mobile"), ContactKind.LANDLINE: _l("Landline"), ContactKind.EMAIL: _l("E-mail"),
+    ContactKind.OTHER: _l("WeChat or other"),
+}
+OUTBOX_CHANNEL_LABELS = {OutboxChannel.EMAIL: _l("E-mail"), OutboxChannel.SMS: _l("Text message")}
+OUTBOX_STATE_LABELS = {
+    OutboxState.PENDING: _l("Waiting"), OutboxState.SENDING: _l("Sending"), OutboxState.SENT: _l("Sent"),
+    OutboxState.FAILED: _l("Given up"),
 }
 CUSTOMER_STATE_LABELS = {
     ComplaintState.REGISTERED: _l("Received: we are looking into your complaint."),

@@ -1,8 +1,10 @@
-"""E-mail through the outbox: queue_email() writes a row in the current transaction; after the
-commit a delivery job is enqueued; deliver_due() sends, claiming each row so it goes out once."""
+"""E-mail (and texts, services.sms) through the outbox: queue_email() writes a row in the current
+transaction; after the commit a delivery job is enqueued; deliver_due() sends, claiming each row so
+it goes out once."""
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import smtplib
@@ -16,8 +18,8 @@ from sqlalchemy import event, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from extensions import db
-from models import OutboxMessage, OutboxState, User
-from services import clock, queue, sql
+from models import OutboxChannel, OutboxMessage, OutboxState, User
+from services import clock, queue, sms_gateways, sql
 
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
@@ -25,6 +27,11 @@ MAX_BACKOFF = timedelta(minutes=30)
 CHUNK = 100            # messages claimed at once and sent over one SMTP connection
 SENT_MARKS = 20        # sent messages recorded together, in one UPDATE and one commit
 MAX_ATTEMPTS = 8        # about two hours of back-off; then the message is given up and shown to the administrator
+# A text the provider throttled (too many to this number, or from this account) is no fault of the
+# message: the attempt is not counted, it waits half its age (1 minute to 1 hour) and is given up only
+# when still throttled a day after it was queued (a daily limit the provider keeps).
+THROTTLE_PAUSE = (timedelta(minutes=1), timedelta(hours=1))
+THROTTLE_GIVE_UP = timedelta(days=1)
 _PENDING_FLAG = "outbox_pending"
 _TOLD = "outbox_told"
 CUSTOMER = "customer"  # in told(): the customer, by e-mail or text
@@ -192,9 +199,14 @@ def deliver_due(limit: int = 1000) -> dict:
         if not ids:
             break
         # Plain rows, not ORM objects: the group commits below would expire objects and cost a reload each.
-        messages = db.session.execute(
+        rows = db.session.execute(
             select(OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.subject, OutboxMessage.body_text,
-                   OutboxMessage.body_html).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)).all()
+                   OutboxMessage.body_html, OutboxMessage.channel, OutboxMessage.template_code,
+                   OutboxMessage.template_params).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)).all()
+        # Texts first and on their own: a provider that fails or is away holds back no e-mail.
+        texts_sent, texts_failed = _deliver_texts([m for m in rows if m.channel == OutboxChannel.SMS], now)
+        sent, failed = sent + texts_sent, failed + texts_failed
+        messages = [m for m in rows if m.channel != OutboxChannel.SMS]
         done: list[int] = []
         with Connection() as smtp:
             for position, message in enumerate(messages):
@@ -220,6 +232,37 @@ def deliver_due(limit: int = 1000) -> dict:
         if len(ids) < CHUNK:
             break
     return {"sent": sent, "failed": failed}
+
+
+def _deliver_texts(messages: list, now) -> tuple[int, int]:
+    """Send each text through the SMS provider, one at a time; a failure stays with its text. An
+    unreachable provider (or a timeout: the text may have gone, so a retry can duplicate it, never
+    lose it) ends this run's texts: the rest wait, uncounted, for the next tick."""
+    sent = failed = 0
+    for position, message in enumerate(messages):
+        try:
+            reference = sms_gateways.gateway().send(message.to_addr, message.body_text, message.template_code,
+                                                    json.loads(message.template_params or "{}"))
+        except Exception as exc:  # noqa: BLE001 - a failure stays with its message, never the batch
+            error = (exc if isinstance(exc, sms_gateways.SmsError)
+                     else sms_gateways.SmsError(type(exc).__name__, str(exc)))
+            _record_failure(message.id, exc, now, error.unreachable, throttled=error.throttled,
+                            provider_code=error.code)
+            failed += 1
+            if error.unreachable:
+                _release([later.id for later in messages[position + 1:]])
+                db.session.commit()
+                break
+            db.session.commit()
+            continue
+        _without_waiting_for_disk()
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
+                           .values(state=OutboxState.SENT, sent_at=clock.now(), attempts=OutboxMessage.attempts + 1,
+                                   provider_code=(reference or "")[:100] or None)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+        sent += 1
+    return sent, failed
 
 
 def _mark_sent(ids: list[int]) -> None:
@@ -251,19 +294,33 @@ def _release(ids: list[int]) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def _record_failure(message_id: int, exc: Exception, now, server_down: bool) -> None:
+def _record_failure(message_id: int, exc: Exception, now, server_down: bool, throttled: bool = False,
+                    provider_code: str | None = None) -> None:
     message = db.session.get(OutboxMessage, message_id)
-    message.attempts += 1
     message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+    message.provider_code = provider_code
+    if throttled:
+        message.claimed_until = None
+        if now - message.created_at >= THROTTLE_GIVE_UP:
+            message.state = OutboxState.FAILED
+            log.error("text %s to %s given up, throttled for a day: %s", message.id, message.to_addr,
+                      message.last_error)
+        else:
+            message.state = OutboxState.PENDING
+            low, high = THROTTLE_PAUSE
+            message.next_attempt_at = now + min(max((now - message.created_at) / 2, low), high)
+            log.warning("text %s to %s throttled: %s", message.id, message.to_addr, message.last_error)
+        return
+    message.attempts += 1
     # An outage of the server is no fault of the message: it waits however long the outage lasts.
     if message.attempts >= MAX_ATTEMPTS and not server_down:
         message.state = OutboxState.FAILED
-        log.error("mail %s to %s given up after %s attempts: %s", message.id, message.to_addr,
+        log.error("message %s to %s given up after %s attempts: %s", message.id, message.to_addr,
                   message.attempts, message.last_error)
     else:
         message.state = OutboxState.PENDING
         message.next_attempt_at = now + min(timedelta(minutes=2 ** (message.attempts - 1)), MAX_BACKOFF)
-        log.warning("mail %s to %s failed (attempt %s): %s", message.id, message.to_addr,
+        log.warning("message %s to %s failed (attempt %s): %s", message.id, message.to_addr,
                     message.attempts, message.last_error)
 
 
@@ -273,4 +330,5 @@ def retry(message: OutboxMessage) -> None:
     message.attempts = 0
     message.next_attempt_at = clock.now()
     message.claimed_until = None
+    message.provider_code = None
     db.session.info[_PENDING_FLAG] = True

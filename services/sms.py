@@ -1,62 +1,62 @@
-"""Text messages to customers. Notices are queued in the transaction that causes them and handed to
-the gateway after the commit, so a rolled-back change never texts anyone. The gateway is chosen by
-the SMS_GATEWAY setting; a real provider is one more SmsGateway subclass in GATEWAYS."""
+"""Text messages to customers, through the outbox like e-mail: queue_sms() writes a row in the
+transaction that causes the notice (a rolled-back change texts nobody), and notify.deliver_due sends
+it through the provider of SMS_GATEWAY (services.sms_gateways), retrying with back-off. Also what a
+contact is (mobile, landline, e-mail, other) and the SMS template of each notice kind."""
 from __future__ import annotations
 
-import logging
+import json
+import math
+import re
+from typing import Optional
 
-from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from extensions import db
+from models import ContactKind, NoticeKind, OutboxChannel, OutboxMessage, SmsTemplate
+from services import identity, notify
+from services.sms_gateways import GATEWAYS, THROTTLE_CODES, SmsError, SmsGateway, gateway  # noqa: F401 - its API
 
-log = logging.getLogger(__name__)
-_PENDING = "sms_pending"
-
-
-class SmsGateway:
-    """Sends one text to one phone number; raises OSError when the provider cannot be reached."""
-
-    def send(self, phone: str, text: str) -> None:
-        raise NotImplementedError
+SEGMENT = 70          # characters of one SMS in UCS-2 (any Chinese text)
+LONG_SEGMENT = 67     # per part of a longer one: the rest carries the header that joins the parts
+# A landline: an area code (010, 0755…) and 7–8 digits, an optional extension; or a 400/800 number.
+LANDLINE = re.compile(r"(?:\(?0\d{2,3}\)?-?)?[2-9]\d{6,7}(?:-\d{1,6})?|[48]00-?\d{3}-?\d{4}")
 
 
-class LoggingSmsGateway(SmsGateway):
-    """Writes each text to the log (and keeps it, for tests) instead of sending it."""
-
-    def __init__(self):
-        self.sent: list[tuple[str, str]] = []
-
-    def send(self, phone: str, text: str) -> None:
-        self.sent.append((phone, text))
-        log.info("SMS to %s: %s", phone, text)
-
-
-GATEWAYS = {"logging": LoggingSmsGateway}
+def contact_kind(contact: str) -> ContactKind:
+    value = (contact or "").strip()
+    if identity.mobile_in(value):
+        return ContactKind.MOBILE
+    if "@" in value and "." in value.rsplit("@", 1)[-1]:
+        return ContactKind.EMAIL
+    if LANDLINE.fullmatch(re.sub(r"[\s]", "", value)):
+        return ContactKind.LANDLINE
+    return ContactKind.OTHER
 
 
-def gateway() -> SmsGateway:
-    """The app's gateway, made once per app from SMS_GATEWAY."""
-    extensions = current_app.extensions
-    if "sms_gateway" not in extensions:
-        extensions["sms_gateway"] = GATEWAYS[current_app.config["SMS_GATEWAY"]]()
-    return extensions["sms_gateway"]
+def segments(text: str) -> int:
+    """How many messages the provider bills for the text: one up to 70 characters, else 67 each."""
+    length = len(text)
+    if length == 0:
+        return 0
+    return 1 if length <= SEGMENT else math.ceil(length / LONG_SEGMENT)
 
 
-def queue_sms(phone: str, text: str) -> None:
-    db.session.info.setdefault(_PENDING, []).append((phone, text))
+def sms_template(kind: NoticeKind) -> Optional[SmsTemplate]:
+    return db.session.scalar(select(SmsTemplate).where(SmsTemplate.kind == kind))
 
 
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    for phone, text in session.info.pop(_PENDING, []):
-        try:
-            gateway().send(phone, text)
-        except Exception as exc:   # noqa: BLE001 - the notice is on the tracking page anyway; the
-            log.warning("SMS to %s failed: %s", phone, exc)   # request (already committed) goes on
+def param_names(template: Optional[SmsTemplate]) -> list[str]:
+    return [name.strip() for name in (template.params if template else "").split(",") if name.strip()]
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def queue_sms(phone: str, text: str, subject: str = "", complaint_id: int | None = None,
+              kind: NoticeKind | None = None, context: dict | None = None) -> OutboxMessage:
+    """Queue one text. With `kind`, the provider's template of that kind is used, its parameters
+    filled from `context` (the notice's placeholders) in the order the administrator gave."""
+    template = sms_template(kind) if kind else None
+    params = {name: str((context or {}).get(name, "")) for name in param_names(template)}
+    message = notify.queue_message(phone, subject or text[:60], text, None, complaint_id)
+    message.channel = OutboxChannel.SMS
+    message.template_code = template.code if template else None
+    message.template_params = json.dumps(params, ensure_ascii=False)
+    return message

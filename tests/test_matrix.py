@@ -160,6 +160,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("notices.index", "GET"): Rule("/admin/notice-templates/", roles(Role.ADMIN)),
     ("notices.save", "POST"): Rule("/admin/notice-templates/acceptance/zh_CN", roles(Role.ADMIN), status=422,
                                    form_page="/admin/notice-templates/"),
+    ("notices.save_sms", "POST"): Rule("/admin/notice-templates/sms/acceptance", roles(Role.ADMIN), status=303,
+                                       form_page="/admin/notice-templates/"),
 
     # The customer's pages. A staff session gives no access to a complaint's tracking page: without
     # its number and code in this browser, everyone is sent back to the lookup (303), the same

@@ -380,6 +380,8 @@ def test_staff_registered_complaints_notify_by_sms_or_email(app, client_for, mai
     sms.sent.clear()
     staff = client_for("staff1")
     by_phone = register(staff, customer_contact="13800138000")
+    assert sms.sent == [], "the text waits in the outbox for the commit and the delivery job"
+    notify.deliver_due()
     [(phone, text)] = sms.sent
     assert phone == "13800138000" and by_phone.number in text and CODE_RE.search(text)
     by_mail = register(staff, customer_contact="li.na@example.net")

@@ -1,5 +1,6 @@
-"""The outbox as the administrator sees it: e-mail that could not be sent, with the reason, and a
-retry. A message given up after notify.MAX_ATTEMPTS waits here; nothing is dropped silently."""
+"""The outbox as the administrator sees it: e-mail and texts that could not be sent, with the reason
+(and the SMS provider's code), and a retry. A message given up after notify.MAX_ATTEMPTS waits here;
+nothing is dropped silently."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import case, select
@@ -7,8 +8,9 @@ from sqlalchemy import case, select
 from blueprints.admin import bp
 from blueprints.ui import role_required
 from extensions import db
-from models import OutboxMessage, OutboxState, Role
+from models import OutboxChannel, OutboxMessage, OutboxState, Role
 from services import audit, notify
+from services.identity import mask_contact
 
 
 @bp.get("/outbox")
@@ -34,5 +36,6 @@ def retry_message(message_id: int):
                        {"subject": message.subject, "last_error": message.last_error})
     db.session.commit()
     flash(_("The message to %(address)s is queued again and goes out within a minute.",
-            address=message.to_addr), "info")
+            address=mask_contact(message.to_addr) if message.channel == OutboxChannel.SMS else message.to_addr),
+          "info")
     return redirect(url_for("admin.outbox", page=request.args.get("page", type=int)), 303)

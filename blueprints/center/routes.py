@@ -7,6 +7,7 @@ from blueprints.ui import is_htmx, open_by_urgency, paginate, role_required
 from extensions import db
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Incident, Role
 from services import clock
+from services.customer import to_tell_by_phone
 
 
 @bp.get("/")
@@ -22,7 +23,8 @@ def overview():
     counts = [(state, by_state.get(state, 0)) for state in ComplaintState if state != ComplaintState.CLOSED]
     overdue = db.session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.state != ComplaintState.CLOSED, Complaint.next_due_at < clock.now()))
-    return render_template("center/overview.html", page=page, counts=counts, overdue=overdue)
+    return render_template("center/overview.html", page=page, counts=counts, overdue=overdue,
+                           phone_calls=to_tell_by_phone())
 
 
 @bp.get("/visits")

@@ -15,14 +15,22 @@ from services.incidents import count_open_incidents, open_incidents
 from services.labels import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
+MOBILE_LIKE = re.compile(r"^(?:\+?86|0086)?1\d{9,11}$")
+OTHER_CONTACT = re.compile(r"^(?:微信|wechat|weixin|qq)\s*[:：]?\s*\S{3,}", re.IGNORECASE)
 # Registration is due within 15 minutes of receipt; older receipts are still accepted
 # (the record shows the late registration), but not ones from the future (services.bounds) or years ago.
 OLDEST_RECEIPT = timedelta(days=365)
 
 
 def phone_or_email(form, field):
+    """A typed contact (services.sms.contact_kind): a mainland mobile number, a landline or other phone,
+    an e-mail address, or WeChat (or QQ) and the ID. A number that looks like a mobile must be one."""
     value = (field.data or "").strip()
-    if PHONE.match(value):
+    if identity.mobile_in(value):
+        return
+    if MOBILE_LIKE.match(re.sub(r"[\s\-]", "", value)):
+        raise ValidationError(_l("Enter a mainland mobile number: 11 digits starting with 13 to 19."))
+    if PHONE.match(value) or OTHER_CONTACT.match(value):
         return
     if "@" in value:
         try:
@@ -50,7 +58,7 @@ class RegisterForm(SeverityFields):
     submission_token = HiddenField()
     customer_name = StringField(_l("Customer name"), validators=[
         DataRequired(_l("Enter the customer's name.")), Length(max=100)])
-    customer_contact = StringField(_l("Contact (phone or e-mail)"), validators=[
+    customer_contact = StringField(_l("Contact (mobile, landline, e-mail or WeChat)"), validators=[
         DataRequired(_l("Enter how to reach the customer.")), Length(max=254), phone_or_email])
     customer_mobile = StringField(_l("Mobile number"), validators=[
         Length(max=20), customer_number("mobile")])

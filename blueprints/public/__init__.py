@@ -1,7 +1,10 @@
 """The customer's pages, without login: the complaint form and the tracking page."""
 from flask import Blueprint
 
+from services.labels import OUTBOX_CHANNEL_LABELS
+
 bp = Blueprint("public", __name__)
+bp.add_app_template_global(OUTBOX_CHANNEL_LABELS, "OUTBOX_CHANNEL_LABELS")
 
 
 @bp.app_template_global()
@@ -9,6 +12,19 @@ def customer_messages(complaint):
     """For the staff complaint page: what the customer was sent and added (templates/public/_staff_panel.html)."""
     from services.customer import messages
     return messages(complaint)
+
+
+@bp.app_template_global()
+def customer_deliveries(complaint):
+    """For the staff complaint page: how each e-mail and text to the customer went."""
+    from services.customer import deliveries
+    return deliveries(complaint)
+
+
+@bp.app_template_global()
+def customer_needs_phone_call(complaint):
+    from services.customer import needs_phone_call
+    return needs_phone_call(complaint)
 
 
 from blueprints.public import routes  # noqa: E402,F401
