@@ -68,6 +68,14 @@ def from_environment(instance_path: str) -> dict:
         # Dotted path of a function(data: bytes, filename: str) raising services.errors.Refused;
         # empty: no scan. Called before a file is stored.
         "ATTACHMENT_SCANNER": env.get("ATTACHMENT_SCANNER", ""),
+        # Similar complaints (services.similarity): how alike two texts must be (0-1, docs/similarity.md),
+        # and how far back a complaint page looks for them.
+        "SIMILARITY_THRESHOLD": float(env.get("SIMILARITY_THRESHOLD", "0.3")),
+        "SIMILAR_WINDOW_DAYS": int(env.get("SIMILAR_WINDOW_DAYS", "30")),
+        # The early warning (services.waves): this many similar complaints within the window, from as
+        # many customers or from 2 units or channels at least, alert the service center.
+        "WAVE_WINDOW_HOURS": float(env.get("WAVE_WINDOW_HOURS", "2")),
+        "WAVE_MIN_COMPLAINTS": int(env.get("WAVE_MIN_COMPLAINTS", "5")),
     }
 
 

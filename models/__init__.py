@@ -10,6 +10,7 @@ from models.org import Role, Unit, UnitKind, User
 from models.outbox import OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
 from models.session import UserSession
+from models.similarity import ComplaintTerms, WaveAlert, WaveAlertMember
 
 __all__ = [
     "AdminAuditEntry", "Attachment",
@@ -19,5 +20,5 @@ __all__ = [
     "Satisfaction", "Role", "Unit", "UnitKind", "User",
     "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
     "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate",
-    "CauseKind", "CorrectiveAction",
+    "CauseKind", "CorrectiveAction", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
 ]

@@ -34,7 +34,8 @@ def test_worker_py_schedules_the_tick_every_minute_and_the_session_purge(app, ma
     run_worker()
     clock.advance(minutes=25)
     cron = worker.build_cron(queue().connection)
-    assert [(job.name, job.interval) for job in cron.get_jobs()] == [("deadline-tick", 60), ("purge-expired", 600)]
+    assert [(job.name, job.interval) for job in cron.get_jobs()] == [("deadline-tick", 60), ("purge-expired", 600),
+                                                                            ("wave-watch", 60)]
     assert len(cron.enqueue_jobs()) == 2          # what `rq cron`'s loop does: at first, every job is due
     run_worker()
     assert len(mailbox.to("staff1@example.com")) == 1

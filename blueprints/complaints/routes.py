@@ -12,10 +12,11 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
                                          LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultFields, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
                                          WithdrawForm, AssignForm)
+from blueprints.complaints.similar import similar_cases
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Incident, Satisfaction, Unit, User
-from services import choices, clock, complaints, deadlines, handover, incidents, policy, routing, severity, timeline
+from services import choices, clock, complaints, deadlines, handover, incidents, policy, routing, timeline
 from services.errors import Refused
 from services.reclassification import Classification, reclassify_complaint
 from services.complaints import ConflictOfInterest, StaleComplaint
@@ -217,7 +218,7 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
     return render_template("complaints/show.html", complaint=complaint, events=events,
                            changes=describe_changes(events),
-                           similar=severity.similar_complaints(complaint, current_user),
+                           similar=similar_cases(complaint),
                            forms=_forms(complaint, submitted or {}), conflict=conflict), status
 
 

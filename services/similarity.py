@@ -1,0 +1,141 @@
+"""Similar complaints (相似投诉): each complaint's terms kept at registration, the complaints most
+like one that a user may open, and linking them into one incident (集中性) in one click.
+
+The candidates come from an index, not a scan: on PostgreSQL a GIN index on the terms finds the
+complaints sharing one with this one within the window, and the database scores and ranks them; on
+SQLite the newest complaints of the window are scored here (a bounded number)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Optional
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Float, cast, func, select, type_coerce
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from extensions import db
+from models import Complaint, ComplaintKind, ComplaintTerms, Incident, Role, User
+from services import audit, clock, policy, sql, textsim
+from services.errors import Refused
+from services.timeline import log_event
+
+SHOWN = 8                 # similar complaints listed on a complaint's page
+SQLITE_SCANNED = 2000     # on SQLite, the newest complaints of the window scored for a page
+LINK_ROLES = {Role.CENTER, Role.LEADER}
+
+
+@dataclass
+class Similar:
+    complaint: Complaint
+    score: float
+    words: list[str]   # what the two share, as words
+
+
+def complaint_terms(complaint: Complaint) -> frozenset[str]:
+    """What is compared: what happened and what it is about. The demand is left out: customers ask
+    for the same few things (an apology, a refund, an answer) whatever happened."""
+    return textsim.terms(complaint.content, complaint.object_text)
+
+
+def index_complaint(complaint: Complaint) -> None:
+    """Keep the complaint's terms for the lookups (at registration, in its transaction)."""
+    db.session.add(ComplaintTerms(complaint_id=complaint.id, registered_at=complaint.registered_at,
+                                  terms=complaint_terms(complaint)))
+
+
+def terms_of(complaint: Complaint) -> frozenset[str]:
+    stored = db.session.get(ComplaintTerms, complaint.id)
+    return stored.terms if stored is not None else complaint_terms(complaint)
+
+
+def _candidates(complaint: Complaint, found: frozenset[str], viewer: User, threshold: float,
+                limit: int) -> list[tuple[int, float]]:
+    """(id, score) of the complaints of the window most like `found` that `viewer` may open, best first."""
+    window = timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"])
+    conditions = (ComplaintTerms.complaint_id != complaint.id,
+                  ComplaintTerms.registered_at >= complaint.registered_at - window,
+                  ComplaintTerms.registered_at <= max(clock.now(), complaint.registered_at) + window)
+    visible = select(Complaint.id).where(Complaint.id == ComplaintTerms.complaint_id,
+                                         policy.visible_complaints(viewer)).exists()
+    if sql.dialect() == "postgresql":
+        wanted = type_coerce(sorted(found), ARRAY(db.Text))
+        shared = func.cardinality(func.array(
+            select(func.unnest(ComplaintTerms.terms)).correlate(ComplaintTerms)
+            .intersect(select(func.unnest(wanted))).scalar_subquery()))
+        cosine = cast(shared, Float) / func.sqrt(cast(func.cardinality(ComplaintTerms.terms), Float) * len(found))
+        rows = db.session.execute(
+            select(ComplaintTerms.complaint_id, cosine.label("score"))
+            .where(*conditions, ComplaintTerms.terms.op("&&")(wanted), visible,
+                   func.cardinality(ComplaintTerms.terms) > 0)
+            .order_by(cosine.desc(), ComplaintTerms.complaint_id.desc()).limit(limit))
+        return [(row.complaint_id, row.score) for row in rows if row.score >= threshold]
+    rows = db.session.execute(select(ComplaintTerms.complaint_id, ComplaintTerms.terms)
+                              .where(*conditions, visible)
+                              .order_by(ComplaintTerms.registered_at.desc()).limit(SQLITE_SCANNED))
+    scored = [(row.complaint_id, textsim.score(found, row.terms)) for row in rows]
+    scored = [pair for pair in scored if pair[1] >= threshold]
+    return sorted(scored, key=lambda pair: (-pair[1], -pair[0]))[:limit]
+
+
+def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
+               threshold: Optional[float] = None) -> list[Similar]:
+    """The complaints most like this one, within the window around it, that `viewer` may open."""
+    found = terms_of(complaint)
+    if not found:
+        return []
+    threshold = current_app.config["SIMILARITY_THRESHOLD"] if threshold is None else threshold
+    ranked = _candidates(complaint, found, viewer, threshold, limit)
+    loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_([i for i, _s in ranked])))}
+    stored = {row.complaint_id: row.terms for row in db.session.scalars(
+        select(ComplaintTerms).where(ComplaintTerms.complaint_id.in_([i for i, _s in ranked])))}
+    return [Similar(loaded[i], round(score, 2),
+                    textsim.shared_words(found & stored.get(i, frozenset()), complaint.object_text, complaint.content))
+            for i, score in ranked if i in loaded]
+
+
+def can_link(user: User) -> bool:
+    """The service center (and the leaders) link complaints into incidents."""
+    return user.role in LINK_ROLES
+
+
+def join_incident(complaint: Complaint, incident: Incident, actor: User) -> bool:
+    """Link the complaint to the incident (it becomes concentrated); False if it is in one already."""
+    if complaint.incident_id is not None:
+        return False
+    audit.remember(complaint)
+    complaint.version += 1   # a transition: whoever acts on the old version meanwhile is told
+    complaint.updated_at = clock.now()
+    complaint.incident, complaint.incident_id = incident, incident.id
+    complaint.kind = ComplaintKind.CONCENTRATED
+    log_event(complaint, actor, "incident_joined", incident.title)
+    return True
+
+
+def open_incident(title: str, complaints: list[Complaint], actor: User) -> Incident:
+    """A new incident linking the complaints not in one yet."""
+    incident = Incident(title=title[:200], opened_at=clock.now(), opened_by=actor)
+    db.session.add(incident)
+    db.session.flush()
+    for complaint in complaints:
+        join_incident(complaint, incident, actor)
+    return incident
+
+
+def link_similar(complaint: Complaint, other: Complaint, actor: User) -> Incident:
+    """One click on a complaint's page: the similar `other` joins this complaint's incident, or both
+    open a new one named after what they share (or it joins the one `other` is in)."""
+    if not (can_link(actor) and policy.can_view(actor, complaint) and policy.can_view(actor, other)) \
+            or other.id == complaint.id:
+        raise Refused()
+    if complaint.incident is not None and other.incident is not None:
+        raise Refused(_l("Both complaints are linked to incidents already."))
+    if complaint.incident is not None:
+        join_incident(other, complaint.incident, actor)
+        return complaint.incident
+    if other.incident is not None:
+        join_incident(complaint, other.incident, actor)
+        return other.incident
+    words = textsim.shared_words(terms_of(complaint) & terms_of(other), complaint.object_text, complaint.content, limit=3)
+    return open_incident("、".join(words) or complaint.object_text, [complaint, other], actor)

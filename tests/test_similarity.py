@@ -1,0 +1,161 @@
+"""Similar complaints (相似投诉) and the early warning of concentrated complaints (集中投诉预警)."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from models import Complaint, ComplaintKind, Incident, OutboxMessage, WaveAlert, WaveAlertMember
+from services import jobs, textsim
+from tests.helpers import all_at_once, fresh, register
+
+# One outage (the mobile banking app), told by each customer in their own words.
+WAVE = [
+    ("staff1", "counter", "13800000001", "手机银行登录不上，一直提示系统繁忙，想给家里转账都转不了。", "手机银行"),
+    ("staff2", "phone", "13800000002", "今天上午用手机银行APP转账，登录时一直转圈，最后提示系统繁忙。", "手机银行APP"),
+    ("center1", "hotline", "13800000003", "从九点开始手机银行就登录失败，提示系统繁忙请稍后再试，耽误了还款。", "手机银行"),
+    ("staff1", "web", "13800000004", "打开手机银行客户端登录失败，显示系统繁忙，换了网络也不行。", "手机银行客户端"),
+    ("staff2", "counter", "13800000005", "手机银行一直提示系统繁忙，登录不了，只好来网点排队办转账。", "手机银行"),
+]
+# Unrelated complaints registered meanwhile, some with a word of the wave's (手机银行, 登录).
+UNRELATED = [
+    ("staff1", "counter", "13900000001", "在柜台排队等候超过一小时，只开了两个窗口，无人解释原因。", "城东支行营业厅"),
+    ("staff2", "phone", "13900000002", "理财经理推荐的产品说是保本，结果亏了百分之八。", "理财产品"),
+    ("center1", "hotline", "13900000003", "手机银行里理财产品的收益率显示和合同写的不一样。", "手机银行理财"),
+    ("staff1", "counter", "13900000004", "信用卡被莫名扣了年费，之前说好免年费的。", "信用卡年费"),
+    ("staff2", "email", "13900000005", "营业厅空调坏了，里面闷热难受。", "城西支行营业厅"),
+]
+
+
+def file(client_for, entries):
+    return [register(client_for(user), channel=channel, customer_contact=contact, content=content,
+                     object_text=about, customer_name=f"客户{contact[-4:]}") for user, channel, contact, content, about in entries]
+
+
+def test_terms_are_character_pairs_without_the_words_every_complaint_uses():
+    found = textsim.terms("客户希望尽快处理：手机银行ATM吞卡", "")
+    assert {"手机", "机银", "银行", "atm", "吞卡"} <= found
+    assert not {"客户", "希望", "尽快", "处理"} & found
+    assert textsim.shared_words({"手机", "机银", "银行", "繁忙"}, "手机银行提示系统繁忙") == ["手机银行", "繁忙"]
+
+
+def test_differently_worded_complaints_about_one_outage_score_above_unrelated_ones():
+    wave = [textsim.terms(content, about) for *_rest, content, about in WAVE]
+    other = [textsim.terms(content, about) for *_rest, content, about in UNRELATED]
+    alike = min(textsim.score(a, b) for i, a in enumerate(wave) for b in wave[i + 1:])
+    unlike = max(textsim.score(a, b) for a in wave for b in other)
+    assert alike > 0.3 > unlike, (alike, unlike)
+
+
+def test_a_wave_through_several_branches_and_channels_alerts_the_center_once_and_one_click_links_it(
+        app, client_for, clock, mailbox):
+    noise = file(client_for, UNRELATED[:3])
+    wave = file(client_for, WAVE[:4])
+    clock.advance(minutes=10)
+    assert jobs.watch_waves() == {"waves_raised": 0, "waves_grown": 0}   # 4 are not a wave yet
+    wave += file(client_for, WAVE[4:])
+    noise += file(client_for, UNRELATED[3:])
+    clock.advance(minutes=10)
+    assert jobs.watch_waves()["waves_raised"] == 1
+    assert jobs.watch_waves() == {"waves_raised": 0, "waves_grown": 0}   # the next minute: the same wave
+    alert = db.session.scalar(select(WaveAlert))
+    assert alert.complaints == 5 and "手机银行" in alert.shared_words and "系统繁忙" in alert.shared_words
+    members = set(db.session.scalars(select(WaveAlertMember.complaint_id)))
+    assert members == {c.id for c in wave}
+
+    # One e-mail to the center, naming what the complaints share, the units and the channels.
+    mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "center1@example.com")).all()
+    assert len(mail) == 1
+    assert "手机银行" in mail[0].subject and "5" in mail[0].subject
+    assert "城东支行" in mail[0].body_text and "城西支行" in mail[0].body_text and "客户服务中心" in mail[0].body_text
+    assert "热线" in mail[0].body_text or "电话" in mail[0].body_text
+
+    # The banner on the center's home, and the one click.
+    center = client_for("center1")
+    banner = center.get("/center/").text.split('data-testid="wave-warning"', 1)[1].split("</section>", 1)[0]
+    assert "手机银行" in banner and "城东支行" in banner and "城西支行" in banner
+    for complaint in wave:
+        assert complaint.number in banner
+    for complaint in noise:
+        assert complaint.number not in banner
+    response = center.post(f"/center/warnings/{alert.id}/incident")
+    assert response.status_code == 303
+    incident_id = int(response.location.rsplit("/", 1)[1])
+    page = center.get(f"/complaints/incidents/{incident_id}").text
+    for complaint in wave:
+        assert complaint.number in page
+        assert fresh(complaint).incident_id == incident_id and fresh(complaint).kind == ComplaintKind.CONCENTRATED
+    assert all(fresh(c).incident_id is None for c in noise)
+    assert 'data-testid="wave-warning"' not in center.get("/center/").text
+    assert center.post(f"/center/warnings/{alert.id}/incident").status_code == 303   # a second click: refused
+    assert db.session.scalar(select(func.count()).select_from(Incident)) == 1
+
+    # Complaints in an incident are left out: the same words again raise nothing until a new wave.
+    clock.advance(minutes=1)
+    assert jobs.watch_waves() == {"waves_raised": 0, "waves_grown": 0}
+
+
+def test_the_alert_grows_with_the_wave_without_a_second_mail(app, client_for, clock):
+    file(client_for, WAVE)
+    assert jobs.watch_waves()["waves_raised"] == 1
+    file(client_for, [("staff1", "phone", "13800000009", "手机银行登录失败，系统繁忙，一直转圈。", "手机银行")])
+    clock.advance(minutes=1)
+    assert jobs.watch_waves() == {"waves_raised": 0, "waves_grown": 1}
+    assert db.session.scalar(select(WaveAlert.complaints)) == 6
+    assert db.session.scalar(select(func.count()).select_from(WaveAlert)) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.to_addr == "center1@example.com")) == 1
+
+
+def test_one_customer_repeating_at_one_counter_is_no_wave_nor_is_an_old_one(app, client_for, clock):
+    same = [("staff1", "counter", "13800000001", content, about) for _user, _channel, _contact, content, about in WAVE]
+    file(client_for, same)
+    assert jobs.watch_waves()["waves_raised"] == 0
+    clock.advance(hours=3)    # out of the 2-hour window, even through other channels
+    file(client_for, WAVE[1:3])
+    assert jobs.watch_waves()["waves_raised"] == 0
+
+
+def test_two_workers_at_once_raise_one_alert_and_one_mail(app, client_for, clock):
+    file(client_for, WAVE)
+    results = all_at_once(app, jobs.watch_waves, 2)
+    assert sum(r["waves_raised"] for r in results) == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(WaveAlert)) == 1
+    assert db.session.scalar(select(func.count()).select_from(WaveAlertMember)) == 5
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.to_addr == "center1@example.com")) == 1
+
+
+def test_a_complaints_page_lists_its_similar_cases_that_the_user_may_see(app, client_for, clock):
+    wave = file(client_for, WAVE[:3])
+    file(client_for, UNRELATED)
+    page = client_for("center1").get(f"/complaints/{wave[0].id}").text
+    assert page.count('data-testid="similar-case"') == 2
+    assert wave[1].number in page and wave[2].number in page
+    assert "手机银行" in page and "系统繁忙" in page   # what they share
+    # staff1 of 城东支行 sees its own branch's complaints only: wave[1] came to 城西支行, wave[2] to the center.
+    mine = client_for("staff1").get(f"/complaints/{wave[0].id}").text
+    assert 'data-testid="similar-case"' not in mine and 'data-testid="link-similar"' not in mine
+
+
+def test_one_click_on_a_similar_case_links_both_into_an_incident(app, client_for, clock):
+    first, second, third = file(client_for, WAVE[:3])
+    center = client_for("center1")
+    assert center.post(f"/complaints/{first.id}/similar/{second.id}/link").status_code == 303
+    incident = fresh(first).incident
+    assert incident is not None and fresh(second).incident_id == incident.id
+    assert "手机银行" in incident.title
+    center.post(f"/complaints/{third.id}/similar/{first.id}/link")   # joins the incident the other is in
+    assert fresh(third).incident_id == incident.id
+    assert db.session.scalar(select(func.count()).select_from(Incident)) == 1
+    staff = client_for("staff1")
+    assert staff.post(f"/complaints/{first.id}/similar/{second.id}/link").status_code == 404   # not theirs to see
+
+
+@pytest.mark.one_backend
+def test_the_banner_and_the_buttons_are_the_centers(app, client_for):
+    for user in ("staff1", "head1", "dept1"):
+        assert client_for(user).post("/center/warnings/1/incident").status_code == 403
+    assert client_for("center1").post("/center/warnings/99/incident").status_code == 404
+    assert client_for("center1").post("/center/warnings/99/dismiss").status_code == 404
