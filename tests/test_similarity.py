@@ -150,7 +150,7 @@ def test_one_click_on_a_similar_case_links_both_into_an_incident(app, client_for
     assert fresh(third).incident_id == incident.id
     assert db.session.scalar(select(func.count()).select_from(Incident)) == 1
     staff = client_for("staff1")
-    assert staff.post(f"/complaints/{first.id}/similar/{second.id}/link").status_code == 404   # not theirs to see
+    assert staff.post(f"/complaints/{first.id}/similar/{second.id}/link").status_code == 403   # the center's to do
 
 
 @pytest.mark.one_backend

@@ -21,10 +21,10 @@ def similar_cases(complaint: Complaint) -> dict:
 @login_required
 def link_similar(complaint_id: int, other_id: int):
     """The similar complaint and this one in one incident: this one's, the other's, or a new one."""
+    if not similarity.can_link(current_user):
+        abort(403)   # before the look-up, as the other actions: the refusal says nothing of the cases
     complaint = visible_complaint_or_404(complaint_id)
     other = visible_complaint_or_404(other_id)
-    if not similarity.can_link(current_user):
-        abort(403)
     try:
         incident = similarity.link_similar(complaint, other, current_user)
         db.session.commit()
