@@ -8,8 +8,8 @@ from flask import current_app
 from sqlalchemy import distinct, func, select
 
 from extensions import db
-from models import Complaint, ComplaintState, DeadlineKind, Role
-from services import audit, clock, deadlines, notify
+from models import Complaint, ComplaintState, DeadlineKind, Role, User
+from services import audit, clock, deadlines, notify, policy
 from services.recipients import leaders, unit_members
 from services.timeline import log_event
 
@@ -59,3 +59,13 @@ def detect_repeats(complaint: Complaint) -> list[Complaint]:
             raised.append(other)
     return raised
 
+
+def similar_complaints(complaint: Complaint, viewer: User) -> tuple[list[Complaint], int]:
+    """The other complaints counted with this one by the repeat detection that `viewer` may open,
+    and how many others there are."""
+    if not complaint.repeated:
+        return [], 0
+    same = (*_same_complaint(complaint), Complaint.id != complaint.id)
+    shown = list(db.session.scalars(select(Complaint).where(*same, policy.visible_complaints(viewer))
+                                    .order_by(Complaint.id).limit(50)))
+    return shown, db.session.scalar(select(func.count()).select_from(Complaint).where(*same)) - len(shown)

@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, cast, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import selectinload
 
 from extensions import db
 from models import Complaint, ComplaintKind, ComplaintTerms, Incident, Role, User
@@ -87,7 +88,9 @@ def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
         return []
     threshold = current_app.config["SIMILARITY_THRESHOLD"] if threshold is None else threshold
     ranked = _candidates(complaint, found, viewer, threshold, limit)
-    loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_([i for i, _s in ranked])))}
+    loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_([i for i, _s in ranked]))
+                                                  .options(selectinload(Complaint.unit),
+                                                           selectinload(Complaint.incident)))}
     stored = {row.complaint_id: row.terms for row in db.session.scalars(
         select(ComplaintTerms).where(ComplaintTerms.complaint_id.in_([i for i, _s in ranked])))}
     return [Similar(loaded[i], round(score, 2),

@@ -159,3 +159,18 @@ def test_the_banner_and_the_buttons_are_the_centers(app, client_for):
         assert client_for(user).post("/center/warnings/1/incident").status_code == 403
     assert client_for("center1").post("/center/warnings/99/incident").status_code == 404
     assert client_for("center1").post("/center/warnings/99/dismiss").status_code == 404
+
+
+@pytest.mark.one_backend
+def test_a_complaints_page_costs_the_same_with_2_or_8_similar_cases(app, client_for):
+    from tests.test_query_counts import statements
+    # Each about a differently named object: the repeat rule (the same object 3 times) stays out of it.
+    wave = [(user, channel, contact, content, f"{about}（{n}）") for n, (user, channel, contact, content, about)
+            in enumerate(WAVE + [(u, ch, "1370000000" + str(n), c, a) for n, (u, ch, _x, c, a) in enumerate(WAVE[:4])])]
+    first, *_rest = file(client_for, wave[:3])
+    center = client_for("center1")
+    few = statements(center, f"/complaints/{first.id}")
+    file(client_for, wave[3:])
+    page = center.get(f"/complaints/{first.id}").text
+    assert page.count('data-testid="similar-case"') == 8
+    assert statements(center, f"/complaints/{first.id}") == few

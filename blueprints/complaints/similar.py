@@ -8,13 +8,16 @@ from blueprints.complaints import bp
 from blueprints.ui import visible_complaint_or_404
 from extensions import db
 from models import Complaint
-from services import similarity
+from services import severity, similarity
 from services.errors import Refused
 
 
 def similar_cases(complaint: Complaint) -> dict:
-    """What templates/complaints/_similar.html shows."""
-    return {"cases": similarity.similar_to(complaint, current_user), "can_link": similarity.can_link(current_user)}
+    """What templates/complaints/_similar.html shows: the complaints counted with this one by the
+    repeat rule (named if the user may see them, else counted), and the similar ones."""
+    counted, others = severity.similar_complaints(complaint, current_user)
+    return {"counted": counted, "counted_elsewhere": others, "cases": similarity.similar_to(complaint, current_user),
+            "can_link": similarity.can_link(current_user)}
 
 
 @bp.post("/<int:complaint_id>/similar/<int:other_id>/link")
