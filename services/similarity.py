@@ -12,7 +12,7 @@ from typing import Optional
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, cast, func, select, type_coerce
+from sqlalchemy import Float, cast, func, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 
@@ -51,15 +51,15 @@ def terms_of(complaint: Complaint) -> frozenset[str]:
     return stored.terms if stored is not None else complaint_terms(complaint)
 
 
-def _candidates(complaint: Complaint, found: frozenset[str], viewer: User, threshold: float,
-                limit: int) -> list[tuple[int, float]]:
-    """(id, score) of the complaints of the window most like `found` that `viewer` may open, best first."""
-    window = timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"])
+def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[User], threshold: float,
+                limit: int, window: timedelta) -> list[tuple[int, float]]:
+    """(id, score) of the complaints within `window` around this one most like `found` that `viewer`
+    may open (without a viewer: all), best first."""
     conditions = (ComplaintTerms.complaint_id != complaint.id,
                   ComplaintTerms.registered_at >= complaint.registered_at - window,
-                  ComplaintTerms.registered_at <= max(clock.now(), complaint.registered_at) + window)
-    visible = select(Complaint.id).where(Complaint.id == ComplaintTerms.complaint_id,
-                                         policy.visible_complaints(viewer)).exists()
+                  ComplaintTerms.registered_at <= complaint.registered_at + window)
+    visible = true() if viewer is None else select(Complaint.id).where(
+        Complaint.id == ComplaintTerms.complaint_id, policy.visible_complaints(viewer)).exists()
     if sql.dialect() == "postgresql":
         wanted = type_coerce(sorted(found), ARRAY(db.Text))
         shared = func.cardinality(func.array(
@@ -87,7 +87,8 @@ def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
     if not found:
         return []
     threshold = current_app.config["SIMILARITY_THRESHOLD"] if threshold is None else threshold
-    ranked = _candidates(complaint, found, viewer, threshold, limit)
+    ranked = _candidates(complaint, found, viewer, threshold, limit,
+                         timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"]))
     loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_([i for i, _s in ranked]))
                                                   .options(selectinload(Complaint.unit),
                                                            selectinload(Complaint.incident)))}
@@ -96,6 +97,13 @@ def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
     return [Similar(loaded[i], round(score, 2),
                     textsim.shared_words(found & stored.get(i, frozenset()), complaint.object_text, complaint.content))
             for i, score in ranked if i in loaded]
+
+
+def alike_ids(complaint: Complaint, threshold: float, window: timedelta, limit: int = 500) -> list[int]:
+    """The complaints within `window` around this one scoring `threshold` or more, whoever may see them
+    (for the repeat rule, which counts them all)."""
+    found = terms_of(complaint)
+    return [i for i, _score in _candidates(complaint, found, None, threshold, limit, window)] if found else []
 
 
 def can_link(user: User) -> bool:

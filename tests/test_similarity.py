@@ -174,3 +174,19 @@ def test_a_complaints_page_costs_the_same_with_2_or_8_similar_cases(app, client_
     page = center.get(f"/complaints/{first.id}").text
     assert page.count('data-testid="similar-case"') == 8
     assert statements(center, f"/complaints/{first.id}") == few
+
+
+def test_with_the_setting_the_repeat_rule_counts_complaints_written_alike(app, client_for):
+    from tests.helpers import category_id
+    category = {"category": str(category_id("system_app"))}
+    staff = client_for("staff1")
+    different_objects = [register(staff, customer_contact=contact, content=content, object_text=about, **category)
+                         for _user, _channel, contact, content, about in WAVE[:3]]
+    assert not any(fresh(c).is_major for c in different_objects)   # by default: the same object only
+    app.config["REPEAT_SIMILARITY"] = 0.35
+    alike = [register(staff, customer_contact=contact, content=content, object_text=about, **category)
+             for _user, _channel, contact, content, about in WAVE[3:]]
+    assert all(fresh(c).repeated and fresh(c).is_major for c in different_objects + alike)
+    unrelated = register(staff, customer_contact="13900000009", content=UNRELATED[2][3], object_text=UNRELATED[2][4],
+                         **category)
+    assert not fresh(unrelated).is_major
