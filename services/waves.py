@@ -162,7 +162,10 @@ def open_incident(alert: WaveAlert, actor: User) -> Incident:
     """One click: a concentrated incident linking every complaint of the alert not in one yet."""
     if not similarity.can_link(actor) or alert.incident_id is not None or alert.dismissed_at is not None:
         raise Refused()
-    incident = similarity.open_incident(alert.shared_words or str(alert.id), alert_facts(alert).complaints, actor)
+    waiting = alert_facts(alert).complaints
+    if not waiting:   # all linked by hand meanwhile
+        raise Refused()
+    incident = similarity.open_incident(alert.shared_words or str(alert.id), waiting, actor)
     # Conditional, so that two clicks at once (two center staff) open one incident: the other is refused.
     taken = db.session.execute(update(WaveAlert).where(
         WaveAlert.id == alert.id, WaveAlert.incident_id.is_(None), WaveAlert.dismissed_at.is_(None))

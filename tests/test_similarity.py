@@ -190,3 +190,18 @@ def test_with_the_setting_the_repeat_rule_counts_complaints_written_alike(app, c
     unrelated = register(staff, customer_contact="13900000009", content=UNRELATED[2][3], object_text=UNRELATED[2][4],
                          **category)
     assert not fresh(unrelated).is_major
+
+
+def test_a_false_alarm_is_dismissed_and_stays_dismissed_as_its_wave_grows(app, client_for, clock):
+    file(client_for, WAVE)
+    jobs.watch_waves()
+    alert = db.session.scalar(select(WaveAlert))
+    center = client_for("center1")
+    assert center.post(f"/center/warnings/{alert.id}/dismiss").status_code == 303
+    assert 'data-testid="wave-warning"' not in center.get("/center/").text
+    file(client_for, [("staff2", "web", "13800000019", "手机银行系统繁忙，登录失败。", "手机银行")])
+    clock.advance(minutes=1)
+    assert jobs.watch_waves()["waves_raised"] == 0
+    assert 'data-testid="wave-warning"' not in center.get("/center/").text
+    assert center.post(f"/center/warnings/{alert.id}/incident").status_code == 303   # refused, told so
+    assert db.session.scalar(select(func.count()).select_from(Incident)) == 0
