@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import logging
 import os
 import random
 import statistics
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DATABASE_URL, ROOT, machine  # noqa: E402
 from wavedata import labelled_set  # noqa: E402
 
+logging.getLogger("services.queue").setLevel(logging.ERROR)   # no Redis here on purpose: no delivery jobs
 REGISTRARS = ["staff1", "staff2", "center1"]     # 城东支行, 城西支行, the service center
 CHANNELS = ["counter", "phone", "hotline", "web", "email", "social_media"]
 

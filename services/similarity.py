@@ -2,17 +2,18 @@
 like one that a user may open, and linking them into one incident (集中性) in one click.
 
 The candidates come from an index, not a scan: on PostgreSQL a GIN index on the terms finds the
-complaints sharing one with this one within the window, and the database scores and ranks them; on
-SQLite the newest complaints of the window are scored here (a bounded number)."""
+complaints of the window sharing a telling term with this one (not one every hundredth complaint
+has); on SQLite the newest complaints of the window are read. Either way at most SCORED are scored."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, cast, func, select, true, type_coerce
+from sqlalchemy import select, text, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +24,8 @@ from services.errors import Refused
 from services.timeline import log_event
 
 SHOWN = 8                 # similar complaints listed on a complaint's page
-SQLITE_SCANNED = 2000     # on SQLite, the newest complaints of the window scored for a page
+SCORED = 1000             # complaints scored for a page at most (the newest candidates of the window)
+EVERYDAY = 0.01           # a term in more than this share of all complaints does not select candidates
 LINK_ROLES = {Role.CENTER, Role.LEADER}
 
 
@@ -54,30 +56,41 @@ def terms_of(complaint: Complaint) -> frozenset[str]:
 def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[User], threshold: float,
                 limit: int, window: timedelta) -> list[tuple[int, float]]:
     """(id, score) of the complaints within `window` around this one most like `found` that `viewer`
-    may open (without a viewer: all), best first."""
-    conditions = (ComplaintTerms.complaint_id != complaint.id,
-                  ComplaintTerms.registered_at >= complaint.registered_at - window,
-                  ComplaintTerms.registered_at <= complaint.registered_at + window)
-    visible = true() if viewer is None else select(Complaint.id).where(
-        Complaint.id == ComplaintTerms.complaint_id, policy.visible_complaints(viewer)).exists()
+    may open (without a viewer: all), best first. At most SCORED complaints are scored, the newest
+    first: on PostgreSQL those sharing a word with this one that not every hundredth complaint uses
+    (the GIN index finds them), on SQLite the newest of the window."""
+    query = (select(ComplaintTerms.complaint_id, ComplaintTerms.terms)
+             .where(ComplaintTerms.complaint_id != complaint.id,
+                    ComplaintTerms.registered_at >= complaint.registered_at - window,
+                    ComplaintTerms.registered_at <= complaint.registered_at + window))
+    if viewer is not None:
+        query = query.where(select(Complaint.id).where(
+            Complaint.id == ComplaintTerms.complaint_id, policy.visible_complaints(viewer)).exists())
     if sql.dialect() == "postgresql":
-        wanted = type_coerce(sorted(found), ARRAY(db.Text))
-        shared = func.cardinality(func.array(
-            select(func.unnest(ComplaintTerms.terms)).correlate(ComplaintTerms)
-            .intersect(select(func.unnest(wanted))).scalar_subquery()))
-        cosine = cast(shared, Float) / func.sqrt(cast(func.cardinality(ComplaintTerms.terms), Float) * len(found))
-        rows = db.session.execute(
-            select(ComplaintTerms.complaint_id, cosine.label("score"))
-            .where(*conditions, ComplaintTerms.terms.op("&&")(wanted), visible,
-                   func.cardinality(ComplaintTerms.terms) > 0)
-            .order_by(cosine.desc(), ComplaintTerms.complaint_id.desc()).limit(limit))
-        return [(row.complaint_id, row.score) for row in rows if row.score >= threshold]
-    rows = db.session.execute(select(ComplaintTerms.complaint_id, ComplaintTerms.terms)
-                              .where(*conditions, visible)
-                              .order_by(ComplaintTerms.registered_at.desc()).limit(SQLITE_SCANNED))
+        telling = (found - everyday_terms()) or found
+        query = query.where(ComplaintTerms.terms.op("&&")(type_coerce(sorted(telling), ARRAY(db.Text))))
+    rows = db.session.execute(query.order_by(ComplaintTerms.registered_at.desc()).limit(SCORED))
     scored = [(row.complaint_id, textsim.score(found, row.terms)) for row in rows]
     scored = [pair for pair in scored if pair[1] >= threshold]
     return sorted(scored, key=lambda pair: (-pair[1], -pair[0]))[:limit]
+
+
+_everyday: dict = {"at": 0.0, "terms": frozenset()}
+
+
+def everyday_terms() -> frozenset[str]:
+    """The terms in more than EVERYDAY of all complaints, from PostgreSQL's statistics of the column
+    (ANALYZE keeps them; read again every 10 minutes): searching by them would find a good part
+    of the table, scoring them all would take the time."""
+    if time.monotonic() - _everyday["at"] > 600:
+        row = db.session.execute(text(
+            "SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs FROM pg_stats "
+            "WHERE tablename = 'complaint_terms' AND attname = 'terms' AND schemaname = current_schema()")).first()
+        common = frozenset()
+        if row is not None and row.elems:
+            common = frozenset(term for term, share in zip(row.elems, row.freqs) if share > EVERYDAY)
+        _everyday.update(at=time.monotonic(), terms=common)
+    return _everyday["terms"]
 
 
 def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,

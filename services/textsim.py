@@ -31,7 +31,7 @@ STOP_PAIRS = frozenset("""
 
 def terms(*texts: str) -> frozenset[str]:
     """The comparable terms of the texts: Chinese character pairs and Latin words, without the
-    pairs of STOP_PAIRS. Full-width letters and digits read as their ASCII selves."""
+    everyday words of STOP_PAIRS. Full-width letters and digits read as their ASCII selves."""
     found = set()
     for text in texts:
         for run in _RUN.findall(unicodedata.normalize("NFKC", text or "").lower()):
@@ -39,8 +39,18 @@ def terms(*texts: str) -> frozenset[str]:
                 if len(run) >= 2 and not run.isdigit():   # amounts and dates differ between customers
                     found.add(run)
                 continue
-            found.update(run[i:i + 2] for i in range(len(run) - 1))
-    return frozenset(found - STOP_PAIRS)
+            found.update(_pairs(run))
+    return frozenset(found)
+
+
+def _pairs(run: str) -> list[str]:
+    """The character pairs of a run of Chinese, the everyday words cut out first: 客户要求尽快处理
+    gives nothing, not 户要 求尽 快处 (pairs straddling two everyday words, as common as they are)."""
+    kept = [True] * len(run)
+    for i in range(len(run) - 1):
+        if run[i:i + 2] in STOP_PAIRS:
+            kept[i] = kept[i + 1] = False
+    return [run[i:i + 2] for i in range(len(run) - 1) if kept[i] and kept[i + 1]]
 
 
 def score(a: frozenset[str], b: frozenset[str]) -> float:
