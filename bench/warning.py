@@ -162,7 +162,7 @@ def scale(count: int, lookups: int) -> None:
         times.sort()
         print(f"similar-complaints lookup ({len(times)} complaint pages, {found} similar cases listed): "
               f"median {statistics.median(times) * 1000:.1f} ms, p95 {times[int(len(times) * 0.95)] * 1000:.1f} ms, "
-              f"max {times[-1] * 1000:.1f} ms")
+              f"max {times[-1] * 1000:.1f} ms (load average {os.getloadavg()[0]:.1f})")
 
 
 def _keep_terms(db, Complaint, ComplaintTerms, textsim) -> None:
