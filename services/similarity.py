@@ -54,8 +54,8 @@ def terms_of(complaint: Complaint) -> frozenset[str]:
 
 
 def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[User], threshold: float,
-                limit: int, window: timedelta) -> list[tuple[int, float]]:
-    """(id, score) of the complaints within `window` around this one most like `found` that `viewer`
+                limit: int, window: timedelta) -> list[tuple[int, float, frozenset]]:
+    """(id, score, terms) of the complaints within `window` around this one most like `found` that `viewer`
     may open (without a viewer: all), best first. At most SCORED complaints are scored, the newest
     first: on PostgreSQL those sharing a word with this one that not every hundredth complaint uses
     (the GIN index finds them), on SQLite the newest of the window."""
@@ -70,9 +70,9 @@ def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[Us
         telling = (found - everyday_terms()) or found
         query = query.where(ComplaintTerms.terms.op("&&")(type_coerce(sorted(telling), ARRAY(db.Text))))
     rows = db.session.execute(query.order_by(ComplaintTerms.registered_at.desc()).limit(SCORED))
-    scored = [(row.complaint_id, textsim.score(found, row.terms)) for row in rows]
-    scored = [pair for pair in scored if pair[1] >= threshold]
-    return sorted(scored, key=lambda pair: (-pair[1], -pair[0]))[:limit]
+    scored = [(row.complaint_id, textsim.score(found, row.terms), row.terms) for row in rows]
+    scored = [entry for entry in scored if entry[1] >= threshold]
+    return sorted(scored, key=lambda entry: (-entry[1], -entry[0]))[:limit]
 
 
 _everyday: dict = {"at": 0.0, "terms": frozenset()}
@@ -102,21 +102,21 @@ def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
     threshold = current_app.config["SIMILARITY_THRESHOLD"] if threshold is None else threshold
     ranked = _candidates(complaint, found, viewer, threshold, limit,
                          timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"]))
-    loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_([i for i, _s in ranked]))
+    if not ranked:
+        return []
+    loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_([i for i, *_r in ranked]))
                                                   .options(selectinload(Complaint.unit),
                                                            selectinload(Complaint.incident)))}
-    stored = {row.complaint_id: row.terms for row in db.session.scalars(
-        select(ComplaintTerms).where(ComplaintTerms.complaint_id.in_([i for i, _s in ranked])))}
-    return [Similar(loaded[i], round(score, 2),
-                    textsim.shared_words(found & stored.get(i, frozenset()), complaint.object_text, complaint.content))
-            for i, score in ranked if i in loaded]
+    return [Similar(loaded[i], round(score, 2), textsim.shared_words(found & terms, complaint.object_text,
+                                                                     complaint.content))
+            for i, score, terms in ranked if i in loaded]
 
 
 def alike_ids(complaint: Complaint, threshold: float, window: timedelta, limit: int = 500) -> list[int]:
     """The complaints within `window` around this one scoring `threshold` or more, whoever may see them
     (for the repeat rule, which counts them all)."""
     found = terms_of(complaint)
-    return [i for i, _score in _candidates(complaint, found, None, threshold, limit, window)] if found else []
+    return [i for i, *_rest in _candidates(complaint, found, None, threshold, limit, window)] if found else []
 
 
 def can_link(user: User) -> bool:
