@@ -69,6 +69,10 @@ def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[Us
     if sql.dialect() == "postgresql":
         telling = (found - everyday_terms()) or found
         query = query.where(ComplaintTerms.terms.op("&&")(type_coerce(sorted(telling), ARRAY(db.Text))))
+        # psycopg prepares a statement run 5 times; PostgreSQL's generic plan for it, blind to how
+        # many complaints share these words, reads them all and sorts them (110 ms instead of 4 at
+        # 1,000,000 complaints, measured). Planned for its values each time, within this transaction.
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = db.session.execute(query.order_by(ComplaintTerms.registered_at.desc()).limit(SCORED))
     scored = [(row.complaint_id, textsim.score(found, row.terms), row.terms) for row in rows]
     scored = [entry for entry in scored if entry[1] >= threshold]
