@@ -47,12 +47,14 @@ def _window(now) -> list[Member]:
 
 
 def is_wave(members: list[Member]) -> bool:
-    """N similar complaints, from N customers or through 2 units or channels at least: one customer
-    writing five times through one counter is not a wave."""
-    if len(members) < current_app.config["WAVE_MIN_COMPLAINTS"]:
+    """N similar complaints, from N customers or through 2 units or channels at least; from 2
+    customers at least either way: one customer writing five times, through the counter and the
+    hotline, is a persistent customer, not an incident."""
+    needed = current_app.config["WAVE_MIN_COMPLAINTS"]
+    customers = len({m.customer for m in members})
+    if len(members) < needed or customers < 2:
         return False
-    return (len({m.customer for m in members}) >= current_app.config["WAVE_MIN_COMPLAINTS"]
-            or len({m.unit_id for m in members}) >= 2 or len({m.channel for m in members}) >= 2)
+    return customers >= needed or len({m.unit_id for m in members}) >= 2 or len({m.channel for m in members}) >= 2
 
 
 def _words(members: list[Member], complaints: dict[int, Complaint]) -> str:

@@ -107,10 +107,15 @@ def test_the_alert_grows_with_the_wave_without_a_second_mail(app, client_for, cl
                              .where(OutboxMessage.to_addr == "center1@example.com")) == 1
 
 
-def test_one_customer_repeating_at_one_counter_is_no_wave_nor_is_an_old_one(app, client_for, clock):
+def test_one_customer_repeating_is_no_wave_two_through_two_units_are_and_the_window_slides(app, client_for, clock):
     same = [("staff1", "counter", "13800000001", content, about) for _user, _channel, _contact, content, about in WAVE]
     file(client_for, same)
     assert jobs.watch_waves()["waves_raised"] == 0
+    file(client_for, [("staff2", "hotline", "13800000001", WAVE[0][3], WAVE[0][4])])   # elsewhere, still one customer
+    assert jobs.watch_waves()["waves_raised"] == 0
+    two_customers = [("staff1", "counter", "13800000002", WAVE[1][3], WAVE[1][4])]      # 7 complaints, 2 units
+    file(client_for, two_customers)
+    assert jobs.watch_waves()["waves_raised"] == 1
     clock.advance(hours=3)    # out of the 2-hour window, even through other channels
     file(client_for, WAVE[1:3])
     assert jobs.watch_waves()["waves_raised"] == 0
