@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db, savepoint
@@ -23,6 +23,8 @@ from services.recipients import center_staff
 
 WINDOW_LIMIT = 5000     # complaints of a window compared at most (a busy day's two hours: a few hundred)
 LISTED = 5              # open alerts on the center's home
+FOLLOWED = timedelta(hours=24)   # an alert turned incident gathers the like complaints coming after, this long
+FOLLOWED_COMPLAINTS = 500
 
 
 @dataclass
@@ -34,16 +36,35 @@ class Member:
     terms: frozenset
 
 
+_MEMBER_COLUMNS = (Complaint.id, Complaint.customer_contact, Complaint.unit_id, Complaint.channel, ComplaintTerms.terms)
+
+
+def _members(rows) -> list[Member]:
+    return [Member(r.id, r.customer_contact.strip().lower(), r.unit_id, r.channel.value, r.terms) for r in rows]
+
+
 def _window(now) -> list[Member]:
     """The complaints registered within the window, not in an incident nor withdrawn, newest last."""
     since = now - timedelta(hours=current_app.config["WAVE_WINDOW_HOURS"])
     rows = db.session.execute(
-        select(Complaint.id, Complaint.customer_contact, Complaint.unit_id, Complaint.channel, ComplaintTerms.terms)
-        .join(ComplaintTerms, ComplaintTerms.complaint_id == Complaint.id)
+        select(*_MEMBER_COLUMNS).join(ComplaintTerms, ComplaintTerms.complaint_id == Complaint.id)
         .where(ComplaintTerms.registered_at >= since, ComplaintTerms.registered_at <= now,
                Complaint.incident_id.is_(None), Complaint.withdrawn_at.is_(None))
         .order_by(ComplaintTerms.registered_at.desc()).limit(WINDOW_LIMIT))
-    return [Member(r.id, r.customer_contact.strip().lower(), r.unit_id, r.channel.value, r.terms) for r in rows][::-1]
+    return _members(rows)[::-1]
+
+
+def _followed(now) -> list[Member]:
+    """The newest complaints of the alerts whose incident is open and that grew within FOLLOWED:
+    a complaint like them that comes after joins their alert, however few come."""
+    rows = db.session.execute(
+        select(*_MEMBER_COLUMNS).join(ComplaintTerms, ComplaintTerms.complaint_id == Complaint.id)
+        .join(WaveAlertMember, WaveAlertMember.complaint_id == Complaint.id)
+        .join(WaveAlert, WaveAlert.id == WaveAlertMember.alert_id)
+        .join(Incident, Incident.id == WaveAlert.incident_id)
+        .where(Incident.closed_at.is_(None), WaveAlert.dismissed_at.is_(None), WaveAlert.updated_at >= now - FOLLOWED)
+        .order_by(ComplaintTerms.registered_at.desc()).limit(FOLLOWED_COMPLAINTS))
+    return _members(rows)
 
 
 def is_wave(members: list[Member]) -> bool:
@@ -68,14 +89,17 @@ def check() -> dict:
     now = clock.now()
     window = _window(now)
     by_id = {m.id: m for m in window}
+    followed = [m for m in _followed(now) if m.id not in by_id]
+    by_id.update((m.id, m) for m in followed)
     raised = grown = 0
-    for ids in textsim.groups([(m.id, m.terms) for m in window], current_app.config["SIMILARITY_THRESHOLD"]):
-        members = [by_id[i] for i in ids]
-        if not is_wave(members):
+    for ids in textsim.groups([(m.id, m.terms) for m in window + followed],
+                              current_app.config["SIMILARITY_THRESHOLD"]):
+        if len(ids) < 2:
             continue
+        members = [by_id[i] for i in ids]
         alert, new = _raise_or_find(members, now)
         if alert is None:
-            continue   # another worker raised it this very moment; the next look grows it
+            continue   # no wave; or another worker raised it this very moment, and the next look grows it
         added = _add_members(alert, ids)
         if new or added:
             complaints = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
@@ -92,11 +116,13 @@ def check() -> dict:
 
 
 def _raise_or_find(members: list[Member], now) -> tuple[WaveAlert | None, bool]:
-    """The alert some of these complaints are in already (the oldest), or a new one."""
+    """The alert some of these complaints are in already (the oldest), or a new one if they are a wave."""
     ids = [m.id for m in members]
     existing = db.session.scalar(select(func.min(WaveAlertMember.alert_id)).where(WaveAlertMember.complaint_id.in_(ids)))
     if existing is not None:
         return db.session.get(WaveAlert, existing), False
+    if not is_wave(members):
+        return None, False
     alert = WaveAlert(seed_complaint_id=ids[0], raised_at=now, updated_at=now, complaints=0, shared_words="")
     try:
         with savepoint():
@@ -154,19 +180,30 @@ def alert_facts(alert: WaveAlert, limit: int = 500) -> Facts:
 
 
 def open_alerts() -> list[WaveAlert]:
-    """The alerts the center has not acted on yet, newest first."""
-    return list(db.session.scalars(select(WaveAlert).where(WaveAlert.incident_id.is_(None),
-                                                          WaveAlert.dismissed_at.is_(None))
-                                   .order_by(WaveAlert.raised_at.desc(), WaveAlert.id.desc()).limit(LISTED)))
+    """The alerts the center has not acted on yet, newest first: new ones, and those whose incident
+    is open with complaints come after it and not linked yet."""
+    unlinked = (select(WaveAlertMember.complaint_id).join(Complaint, Complaint.id == WaveAlertMember.complaint_id)
+                .where(WaveAlertMember.alert_id == WaveAlert.id, Complaint.incident_id.is_(None)).exists())
+    return list(db.session.scalars(select(WaveAlert).where(WaveAlert.dismissed_at.is_(None),
+                                                          or_(WaveAlert.incident_id.is_(None), unlinked))
+                                   .order_by(WaveAlert.updated_at.desc(), WaveAlert.id.desc()).limit(LISTED)))
 
 
 def open_incident(alert: WaveAlert, actor: User) -> Incident:
-    """One click: a concentrated incident linking every complaint of the alert not in one yet."""
-    if not similarity.can_link(actor) or alert.incident_id is not None or alert.dismissed_at is not None:
+    """One click: a concentrated incident linking every complaint of the alert not in one yet; once
+    it is open, the same click adds those come since."""
+    if not similarity.can_link(actor) or alert.dismissed_at is not None:
         raise Refused()
     waiting = alert_facts(alert).complaints
-    if not waiting:   # all linked by hand meanwhile
+    if not waiting:   # all linked meanwhile
         raise Refused()
+    if alert.incident is not None:
+        if alert.incident.closed_at is not None:
+            raise Refused()
+        for complaint in waiting:
+            similarity.join_incident(complaint, alert.incident, actor)
+        alert.updated_at = clock.now()
+        return alert.incident
     incident = similarity.open_incident(alert.shared_words or str(alert.id), waiting, actor)
     # Conditional, so that two clicks at once (two center staff) open one incident: the other is refused.
     taken = db.session.execute(update(WaveAlert).where(
@@ -178,6 +215,7 @@ def open_incident(alert: WaveAlert, actor: User) -> Incident:
 
 
 def dismiss(alert: WaveAlert, actor: User) -> None:
-    if not similarity.can_link(actor) or alert.incident_id is not None or alert.dismissed_at is not None:
+    """A false alarm; or, once its incident is open, no more following of the wave."""
+    if not similarity.can_link(actor) or alert.dismissed_at is not None:
         raise Refused()
     alert.dismissed_at, alert.dismissed_by = clock.now(), actor

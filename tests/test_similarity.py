@@ -87,12 +87,25 @@ def test_a_wave_through_several_branches_and_channels_alerts_the_center_once_and
         assert fresh(complaint).incident_id == incident_id and fresh(complaint).kind == ComplaintKind.CONCENTRATED
     assert all(fresh(c).incident_id is None for c in noise)
     assert 'data-testid="wave-warning"' not in center.get("/center/").text
-    assert center.post(f"/center/warnings/{alert.id}/incident").status_code == 303   # a second click: refused
+    assert center.post(f"/center/warnings/{alert.id}/incident").status_code == 303   # a second click: nothing to add
     assert db.session.scalar(select(func.count()).select_from(Incident)) == 1
 
-    # Complaints in an incident are left out: the same words again raise nothing until a new wave.
+    # Complaints in an incident are left out: the next look raises nothing again.
     clock.advance(minutes=1)
     assert jobs.watch_waves() == {"waves_raised": 0, "waves_grown": 0}
+
+    # A customer complaining about the outage after the incident opened: the alert follows it (no
+    # second e-mail), the banner says so, and one click adds it to the incident.
+    clock.advance(hours=3)
+    late = file(client_for, [("staff2", "web", "13800000031", "手机银行还是登录失败，提示系统繁忙。", "手机银行")])[0]
+    file(client_for, [("staff2", "web", "13800000032", "信用卡账单地址改不了。", "信用卡账单")])
+    assert jobs.watch_waves() == {"waves_raised": 0, "waves_grown": 1}
+    banner = center.get("/center/").text.split('data-testid="wave-warning"', 1)[1].split("</section>", 1)[0]
+    assert late.number in banner and "又有 1 件投诉" in banner
+    assert center.post(f"/center/warnings/{alert.id}/incident").status_code == 303
+    assert fresh(late).incident_id == incident_id
+    assert 'data-testid="wave-warning"' not in center.get("/center/").text
+    assert len(db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "center1@example.com")).all()) == 1
 
 
 def test_the_alert_grows_with_the_wave_without_a_second_mail(app, client_for, clock):
