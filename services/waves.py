@@ -1,10 +1,11 @@
 """The early warning of concentrated complaints (集中投诉预警): the worker watches what was registered
 in a sliding window, and when enough similar complaints come from different customers (or through
 2 units or channels at least) the service center is told once per wave, by e-mail and on its
-home page. The alert grows with the wave; one click opens the incident that links them all.
+home page. The alert grows with the wave; one click opens the incident that links them all, and
+while that incident is open the alert gathers the like complaints coming after it.
 
 Run in two workers at once it still raises one alert: its first complaint is unique to it, and
-each complaint belongs to one alert at most (services/sql-style claims by the database's keys)."""
+each complaint belongs to one alert at most; the database's keys decide, the loser steps aside."""
 from __future__ import annotations
 
 from dataclasses import dataclass
