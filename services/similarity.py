@@ -26,6 +26,7 @@ from services.timeline import log_event
 SHOWN = 8                 # similar complaints listed on a complaint's page
 SCORED = 500              # complaints scored for a page at most (the newest candidates of the window)
 EVERYDAY = 0.01           # a term in more than this share of all complaints does not select candidates
+BIG_TABLE = 50_000        # ... once there are this many complaints
 LINK_ROLES = {Role.CENTER, Role.LEADER}
 
 
@@ -85,13 +86,15 @@ _everyday: dict = {"at": 0.0, "terms": frozenset()}
 def everyday_terms() -> frozenset[str]:
     """The terms in more than EVERYDAY of all complaints, from PostgreSQL's statistics of the column
     (ANALYZE keeps them; read again every 10 minutes): searching by them would find a good part
-    of the table, scoring them all would take the time."""
+    of the table, scoring them all would take the time. None while the table is small: its
+    statistics may be of other rows (a wiped test database), and reading it all costs little."""
     if time.monotonic() - _everyday["at"] > 600:
         row = db.session.execute(text(
-            "SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs FROM pg_stats "
-            "WHERE tablename = 'complaint_terms' AND attname = 'terms' AND schemaname = current_schema()")).first()
+            "SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs, c.reltuples "
+            "FROM pg_stats s JOIN pg_class c ON c.oid = to_regclass('complaint_terms') "
+            "WHERE s.tablename = 'complaint_terms' AND s.attname = 'terms' AND s.schemaname = current_schema()")).first()
         common = frozenset()
-        if row is not None and row.elems:
+        if row is not None and row.elems and row.reltuples >= BIG_TABLE:
             common = frozenset(term for term, share in zip(row.elems, row.freqs) if share > EVERYDAY)
         _everyday.update(at=time.monotonic(), terms=common)
     return _everyday["terms"]
