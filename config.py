@@ -88,6 +88,17 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_INTAKE_PORT": int(env.get("MAIL_INTAKE_PORT", "8024")),
         "MAIL_INTAKE_MAX_BYTES": int(env.get("MAIL_INTAKE_MAX_BYTES", str(25 * 1024 * 1024))),
         "MAIL_INTAKE_CATEGORY": env.get("MAIL_INTAKE_CATEGORY", "other"),   # until the center assesses it
+        # Similar complaints (services.similarity): how alike two texts must be (0-1, docs/similarity.md),
+        # and how far back a complaint page looks for them.
+        "SIMILARITY_THRESHOLD": float(env.get("SIMILARITY_THRESHOLD", "0.3")),
+        "SIMILAR_WINDOW_DAYS": int(env.get("SIMILAR_WINDOW_DAYS", "30")),
+        # The early warning (services.waves): this many similar complaints within the window, from as
+        # many customers or from 2 units or channels at least, alert the service center.
+        "WAVE_WINDOW_HOURS": float(env.get("WAVE_WINDOW_HOURS", "2")),
+        "WAVE_MIN_COMPLAINTS": int(env.get("WAVE_MIN_COMPLAINTS", "5")),
+        # The repeat rule (3 customers → major) also counts complaints of the same category written at
+        # least this alike (0-1); 0: the same object only.
+        "REPEAT_SIMILARITY": float(env.get("REPEAT_SIMILARITY", "0")),
     }
 
 

@@ -1,5 +1,6 @@
-"""One RQ worker plus RQ's cron scheduler, which enqueues the deadline check every minute and the
-purge of expired sign-in sessions and export files every 10 minutes.
+"""One RQ worker plus RQ's cron scheduler, which enqueues the deadline check and the early warning
+of concentrated complaints every minute and the purge of expired sign-in sessions and export files
+every 10 minutes.
 
 Run as many as you like: both jobs are idempotent, and each notice is claimed in the database.
 When Redis goes away both keep retrying and carry on once it is back: nobody restarts them."""
@@ -26,6 +27,7 @@ from services.queue import QUEUE_NAME, connect, redis_settings
 
 TICK_SECONDS = int(os.environ.get("WORKER_TICK_SECONDS", "60"))
 PURGE_SECONDS = int(os.environ.get("PURGE_SECONDS", "600"))
+WAVE_SECONDS = int(os.environ.get("WAVE_SECONDS", "60"))
 RETRY_SECONDS = float(os.environ.get("WORKER_RETRY_SECONDS", "2"))
 log = logging.getLogger("worker")
 
@@ -54,6 +56,7 @@ def build_cron(connection: Redis) -> CronScheduler:
     cron = CronScheduler(connection=connection)
     cron.register(jobs.tick, queue_name=QUEUE_NAME, interval=TICK_SECONDS, name="deadline-tick")
     cron.register(jobs.purge_expired, queue_name=QUEUE_NAME, interval=PURGE_SECONDS, name="purge-expired")
+    cron.register(jobs.watch_waves, queue_name=QUEUE_NAME, interval=WAVE_SECONDS, name="wave-watch")
     return cron
 
 

@@ -13,6 +13,7 @@ from models.org import Role, Unit, UnitKind, User
 from models.outbox import OutboxChannel, OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
 from models.session import UserSession
+from models.similarity import ComplaintTerms, WaveAlert, WaveAlertMember
 
 __all__ = [
     "AdminAuditEntry", "ApiChannel", "ApiFiling", "ApiKey", "ApiScope", "Attachment",
@@ -22,5 +23,5 @@ __all__ = [
     "Satisfaction", "Role", "Unit", "UnitKind", "User",
     "OutboxChannel", "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
     "ContactKind", "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate", "SmsTemplate",
-    "CauseKind", "CorrectiveAction", "InboundMail",
+    "CauseKind", "CorrectiveAction", "InboundMail", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
 ]

@@ -16,6 +16,16 @@ def tick() -> dict:
     return result
 
 
+def watch_waves() -> dict:
+    """The early warning: similar complaints registered in the last hours from many customers,
+    units or channels alert the service center (services.waves), once per wave."""
+    from extensions import db
+    from services import waves
+    result = waves.check()
+    db.session.commit()
+    return result
+
+
 def deliver_outbox() -> dict:
     from services import notify
     return notify.deliver_due()

@@ -81,6 +81,7 @@ EVENT_LABELS = {
     "attachment_refused": _l("A file the customer sent by e-mail was not kept:"),
     "action_recorded": _l("Recorded a corrective action"), "action_done": _l("Corrective action done"),
     "handed_over": _l("Handed over the first responsibility"), "reclassified": _l("Reclassified"),
+    "incident_joined": _l("Linked to the incident"),
 }
 # The detail of a view (services.timeline.record_view), as the audit shows it.
 VIEW_DETAIL_LABELS = {"full_numbers": _l("with the customer's full mobile, ID or account number")}

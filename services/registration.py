@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db, savepoint
 from models import Channel, Complaint, ComplaintState, DeadlineKind, Incident, ComplaintKind, User
-from services import clock, complaints, deadlines, policy, signals
+from services import clock, complaints, deadlines, policy, signals, similarity
 from services.errors import Refused
 from services.identity import mobile_in
 from services.numbering import next_number
@@ -109,6 +109,7 @@ def register_complaint(actor: User, token: str, data: Registration,
         complaints.solve_on_spot(complaint, actor, data.solved_on_spot, now)
     if complaint.is_major:
         announce_major(complaint)   # its progress clock runs already
+    similarity.index_complaint(complaint)
     detect_repeats(complaint)
     return complaint, True
 

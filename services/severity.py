@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, or_, select
 
 from extensions import db
 from models import Complaint, ComplaintState, DeadlineKind, Role, User
-from services import audit, clock, deadlines, notify, policy
+from services import audit, clock, deadlines, notify, policy, similarity
 from services.recipients import leaders, unit_members
 from services.timeline import log_event
 
@@ -25,9 +25,14 @@ def announce_major(complaint: Complaint) -> None:
 
 def _same_complaint(complaint: Complaint) -> tuple:
     """The conditions for complaints about the same object in the same category within the repeat
-    window around this one, left out those under an incident (their incident already links them)."""
+    window around this one, left out those under an incident (their incident already links them).
+    With REPEAT_SIMILARITY set (0-1), complaints of the category written alike count too."""
     window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
-    return (Complaint.category_id == complaint.category_id, Complaint.object_text == complaint.object_text,
+    same_issue = Complaint.object_text == complaint.object_text
+    if current_app.config["REPEAT_SIMILARITY"]:   # also what is written alike (services.similarity)
+        alike = similarity.alike_ids(complaint, current_app.config["REPEAT_SIMILARITY"], window)
+        same_issue = or_(same_issue, Complaint.id.in_(alike)) if alike else same_issue
+    return (Complaint.category_id == complaint.category_id, same_issue,
             Complaint.incident_id.is_(None), Complaint.registered_at >= complaint.registered_at - window,
             Complaint.registered_at <= complaint.registered_at + window)
 

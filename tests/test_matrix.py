@@ -89,12 +89,22 @@ TABLE: dict[tuple[str, str], Rule] = {
                                     status=404),
     ("center.incidents", "GET"): Rule("/center/incidents", roles(Role.CENTER, Role.LEADER)),
     ("center.visits", "GET"): Rule("/center/visits", roles(Role.CENTER)),
+    # The early warning's buttons (集中投诉预警): no such alert, 404 for the center and the leader.
+    ("center.open_wave_incident", "POST"): Rule("/center/warnings/999999/incident", roles(Role.CENTER, Role.LEADER),
+                                                status=404),
+    ("center.dismiss_wave", "POST"): Rule("/center/warnings/999999/dismiss", roles(Role.CENTER, Role.LEADER),
+                                          status=404),
 
     ("complaints.show", "GET"): Rule("/complaints/{complaint}", ALL_ROLES, unit_matters=True),
     ("complaints.notice", "GET"): Rule("/complaints/{complaint}/notice", ALL_ROLES, unit_matters=True),
     # Logging a contact with the customer: the owner's side and the handling department, not the leader.
     ("complaints.act", "POST"): Rule("/complaints/{complaint}/contact", roles(OWNER_SIDE, DEPARTMENT),
                                      unit_matters=True, status=422, form_page="/complaints/{complaint}"),
+    # Linking a similar complaint: the center and the leader; these two share an incident already,
+    # which the page says after the redirect.
+    ("complaints.link_similar", "POST"): Rule("/complaints/{complaint}/similar/{waiting}/link",
+                                              roles(Role.CENTER, Role.LEADER), unit_matters=True, status=303,
+                                              form_page="/complaints/{complaint}", gate=roles(Role.CENTER, Role.LEADER)),
     ("complaints.incident", "GET"): Rule("/complaints/incidents/{incident}", ALL_ROLES, unit_matters=True),
     # Dispatching an incident's complaints: the owner's side only (the department sees it, may not).
     ("complaints.incident_act", "POST"): Rule("/complaints/incidents/{incident}/dispatch", OWNER_SIDE,

@@ -13,10 +13,11 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
                                          LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultFields, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
                                          WithdrawForm, AssignForm)
+from blueprints.complaints.similar import similar_cases
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Incident, Satisfaction, Unit, User
-from services import choices, clock, complaints, deadlines, handover, incidents, notify, policy, routing, severity, timeline
+from services import choices, clock, complaints, deadlines, handover, incidents, notify, policy, routing, timeline
 from services.errors import Refused
 from services.reclassification import Classification, reclassify_complaint
 from services.complaints import ConflictOfInterest, StaleComplaint
@@ -222,7 +223,7 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
     more_open = any(key not in leading for key in (submitted or {}))
     return render_template("complaints/show.html", complaint=complaint, events=events,
                            changes=describe_changes(events),
-                           similar=severity.similar_complaints(complaint, current_user), forms=forms,
+                           similar=similar_cases(complaint), forms=forms,
                            leading=leading, others=[key for key in forms if key not in leading], more_open=more_open,
                            waiting=next_deadline(complaint), conflict=conflict), status
 

@@ -53,6 +53,12 @@ def some_of_everything(app) -> None:
     major = register(staff, litigation="y", customer_name="赵六")
     staff.act(major.id, "plan", {"steps": "1. 调取录像\n2. 当面致歉", "responsible": "李强", "due_date": "2026-11-26",
                                  "version": version_of(staff, major.id)})
+    # A wave of similar complaints: the similar cases on their pages, the early warning on the center's.
+    from services import jobs
+    from tests.test_similarity import WAVE
+    for _user, channel, contact, content, about in WAVE:
+        register(staff, channel=channel, customer_contact=contact, content=content, object_text=about)
+    jobs.watch_waves()
 
 
 def kind_of(url: str) -> str:
