@@ -13,9 +13,10 @@ from services import waves
 from services.errors import Refused
 
 
-@bp.context_processor
+@bp.app_context_processor
 def _warnings() -> dict:
-    """For templates/center/_warning_banner.html: called by the page that shows the banner only."""
+    """For templates/center/_warning_banner.html, on the center's and the leader's homes (待我处理)
+    and the overview: called by a page that shows the banner only."""
     return {"wave_warnings": lambda: [(alert, waves.alert_facts(alert)) for alert in waves.open_alerts()]}
 
 
