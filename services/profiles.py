@@ -18,7 +18,8 @@ from config import LANGUAGES
 from extensions import db
 from models import (Category, DeadlineKind, DeadlineRule, NoticeKind, NoticeTemplate, ObjectRoutingRule, Role,
                     RoutingRule, Unit, UnitKind, User)
-from services.organisation import ROLE_UNIT_KINDS
+from services.organisation import ROLE_UNIT_KINDS, one_time_password
+from services.passwords import password_problems
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "profiles"
 PROFILES = ("bank", "manufacturer", "real-estate", "retail", "hotline", "insurer")
@@ -317,3 +318,26 @@ def describe(name: str) -> dict[str, Any]:
     profile = load(name)
     return {"organisation": profile["organisation"]["name"], "units": len(profile["units"]),
             "users": len(profile.get("users") or []), "categories": len(profile["categories"])}
+
+
+def set_up(name: str, username: str, email: str, password: Optional[str]) -> tuple[str, bool]:
+    """A real deployment's first set-up from the profile NAME: everything but the demo accounts, and
+    one administrator in the head office who must choose a new password at the first sign-in unless
+    `password` is given. Refused (ValueError) on a database that holds an organisation already.
+    Returns the password and whether it was generated."""
+    profile = load(name)
+    if has_organisation():
+        raise ValueError("This database holds an organisation already; set-up is for an empty one.")
+    problems = password_problems(password, username) if password is not None else []
+    if problems:
+        raise ValueError(" ".join(str(problem) for problem in problems))
+    generated = password is None
+    password = password or one_time_password()
+    units = apply(profile, with_accounts=False)
+    head_office = next(units[u["code"]] for u in profile["units"] if u["kind"] == UnitKind.HEAD_OFFICE.value)
+    admin = User(username=username, name="系统管理员", email=email or f"{username}@example.com", role=Role.ADMIN,
+                 unit=head_office, locale="zh_CN", must_change_password=generated)
+    admin.set_password(password)
+    db.session.add(admin)
+    db.session.commit()
+    return password, generated
