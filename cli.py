@@ -34,6 +34,8 @@ def seed_demo_command(history: bool, profile: str):
     """Create the demo organisation and accounts of a profile (idempotent)."""
     from services.demo import seed_demo
     from services.profiles import ProfileError
+    if history and profile != "bank":
+        raise click.ClickException("--history writes the bank's demo history; it goes with --profile bank only")
     try:
         created = seed_demo(profile)
     except ProfileError as error:

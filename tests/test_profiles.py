@@ -89,7 +89,7 @@ def test_every_profile_loads_into_an_empty_database_and_routes_its_complaints(ap
     for account in profile["users"]:   # every demo account signs in
         client = Client(app)
         assert client.login(account["username"]).status_code == 303, account["username"]
-        assert "/login" not in client.get("/").request.path
+        assert client.get("/", follow_redirects=True).request.path != "/login"
     registrar, walks = WALKS[name]
     client = Client(app)
     client.login(registrar)
@@ -103,6 +103,10 @@ def test_profile_titles_and_clocks_reach_the_database(app):
     seed_demo("manufacturer")
     titles = {u.username: u.title for u in db.session.scalars(select(User))}
     assert titles["mkt_mgr"] == "市场部经理" and titles["gm"] == "总经理" and titles["admin"] is None
+    manager = Client(app)
+    manager.login("mkt_mgr")
+    header = re.search(r'<span class="who">(.*?)</span>', manager.get("/", follow_redirects=True).text).group(1)
+    assert "钱进 · 市场部经理 · " in header   # the organisation's title, beside the product's role
     progress = db.session.scalar(select(DeadlineRule).where(DeadlineRule.kind == DeadlineKind.PROGRESS))
     assert progress.period_minutes == 30
     empty_database()
