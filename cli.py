@@ -151,6 +151,9 @@ def serve_command(port: int, web_workers: int, profile: str):
     try:
         if seed_demo(profile):
             click.echo(f"Loaded the demo organisation of the profile {profile} (accounts in docs/guide.md).")
+        elif profile != "bank":
+            click.echo(f"The database holds an organisation already: the profile {profile} applies to an "
+                       "empty database only.")
     except ProfileError as error:
         raise click.ClickException(str(error))
     children: list[subprocess.Popen] = []

@@ -7,6 +7,7 @@ Roles the product lacks are mapped onto its own (services.policy) with the organ
 on the account: 市场部经理 → center, 总经理 → leader, 分管领导 → leader, 综合部 → a department."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Optional
 
@@ -16,8 +17,9 @@ from sqlalchemy import exists, select
 
 from config import LANGUAGES
 from extensions import db
-from models import (Category, DeadlineKind, DeadlineRule, NoticeKind, NoticeTemplate, ObjectRoutingRule, Role,
+from models import (Category, DeadlineKind, NoticeKind, NoticeTemplate, ObjectRoutingRule, Role,
                     RoutingRule, Unit, UnitKind, User)
+from services import rules
 from services.organisation import ROLE_UNIT_KINDS, one_time_password
 from services.passwords import password_problems
 
@@ -64,6 +66,8 @@ class _Reader:
     def _mark(self, node, where: tuple) -> None:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
+                if where + (key.value,) in self.lines:   # YAML would silently keep the last one
+                    raise ProfileError(self.path, key.start_mark.line + 1, f"'{key.value}' appears twice here")
                 self.lines[where + (key.value,)] = key.start_mark.line + 1
                 self._mark(value, where + (key.value,))
         elif isinstance(node, yaml.SequenceNode):
@@ -294,13 +298,18 @@ def apply(profile: dict, with_accounts: bool, password: Optional[str] = None) ->
                                          object_unit=units.get(item.get("object_unit")),
                                          object_keyword=item.get("keyword"), unit=units[item["unit"]]))
     for item in profile.get("deadlines") or []:
-        db.session.add(DeadlineRule(kind=DeadlineKind(item["kind"]), level=item.get("level"),
-                                    period_minutes=item["period_minutes"],
-                                    remind_before_minutes=item["remind_before_minutes"],
-                                    escalate_after_minutes=item["escalate_after_minutes"]))
+        rules.set_rule(DeadlineKind(item["kind"]), item.get("level"), rules.Rule(
+            *(timedelta(minutes=item[key]) for key in ("period_minutes", "remind_before_minutes",
+                                                       "escalate_after_minutes"))))
     for item in profile.get("notice_templates") or []:
-        db.session.add(NoticeTemplate(kind=NoticeKind(item["kind"]), language=item["language"],
-                                      subject=item["subject"], body=item["body"]))
+        # The migrations may have stored the product's default wording already: the profile's replaces it.
+        kind = NoticeKind(item["kind"])
+        template = db.session.scalar(select(NoticeTemplate).where(
+            NoticeTemplate.kind == kind, NoticeTemplate.language == item["language"]))
+        if template is None:
+            template = NoticeTemplate(kind=kind, language=item["language"])
+            db.session.add(template)
+        template.subject, template.body = item["subject"], item["body"]
     apply_extra_fields(profile)
     db.session.flush()
     return units

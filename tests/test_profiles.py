@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Category, DeadlineKind, DeadlineRule, NoticeTemplate, ObjectRoutingRule, RoutingRule, Unit, User
+from models import Category, DeadlineKind, DeadlineRule, NoticeKind, NoticeTemplate, ObjectRoutingRule, RoutingRule, Unit, User
 from services import profiles
 from services.demo import seed_demo
 from services.profiles import ProfileError
@@ -110,8 +110,11 @@ def test_profile_titles_and_clocks_reach_the_database(app):
     progress = db.session.scalar(select(DeadlineRule).where(DeadlineRule.kind == DeadlineKind.PROGRESS))
     assert progress.period_minutes == 30
     empty_database()
+    # The migrations store the product's default wording; the profile's own replaces it.
+    db.session.add(NoticeTemplate(kind=NoticeKind.ACCEPTANCE, language="zh_CN", subject="默认", body="默认"))
+    db.session.commit()
     seed_demo("hotline")
-    template = db.session.scalar(select(NoticeTemplate))
+    [template] = db.session.scalars(select(NoticeTemplate)).all()
     assert template.language == "zh_CN" and "96296" in template.subject
 
 
@@ -169,9 +172,15 @@ def test_a_schema_error_is_refused_with_the_line_of_the_key(tmp_path, old, new, 
     assert reason in error.reason
 
 
+def test_a_key_given_twice_is_refused_where_it_is_repeated(tmp_path):
+    error = broken(tmp_path, "name_en: Youxuan Supermarkets", "name_en: Youxuan Supermarkets\n  name: 另一个名字")
+    assert error.line == line_of("name_en: Youxuan Supermarkets") + 1 and "'name' appears twice" in error.reason
+
+
 def test_a_missing_section_and_an_unknown_profile_are_refused(tmp_path):
-    error = broken(tmp_path, "categories:", "kategorien:")
-    assert "unknown section 'kategorien'" in error.reason
+    (tmp_path / "short.yaml").write_text("organisation: {name: 小店, name_en: Small shop}\nunits: []\n")
+    with pytest.raises(ProfileError, match=r"short.yaml:1: the section 'categories' is missing"):
+        profiles.load("short", tmp_path)
     with pytest.raises(ProfileError, match="no such profile"):
         profiles.load("bakery")
 
@@ -201,6 +210,20 @@ def test_setup_organisation_creates_the_organisation_and_one_administrator(app):
     assert db.session.scalar(select(RoutingRule.unit_id).join(Category).where(Category.code == "post_property")) \
         == db.session.scalar(select(Unit.id).where(Unit.code == "PROP"))
     assert Client(app).login("admin", password).status_code == 303
+
+
+@pytest.mark.one_backend
+def test_setup_organisation_takes_a_chosen_password_and_refuses_a_weak_one(app):
+    empty_database()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["setup-organisation", "--profile", "insurer", "--password", "password1"])
+    assert result.exit_code != 0 and not profiles.has_organisation()
+    result = runner.invoke(args=["setup-organisation", "--profile", "insurer", "--admin", "it_admin",
+                                 "--password", "Kx7-Pq2-Wz9-long"])
+    assert result.exit_code == 0 and "shown only now" not in result.output
+    [admin] = db.session.scalars(select(User)).all()
+    assert admin.username == "it_admin" and not admin.must_change_password
+    assert Client(app).login("it_admin", "Kx7-Pq2-Wz9-long").status_code == 303
 
 
 def test_setup_organisation_refuses_a_database_that_holds_an_organisation(app):
