@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Category, DeadlineKind, DeadlineRule, NoticeKind, NoticeTemplate, ObjectRoutingRule, RoutingRule, Unit, User
+from models import Category, DeadlineKind, DeadlineRule, NoticeKind, NoticeTemplate, ObjectRoutingRule, OutboxMessage, RoutingRule, Unit, User
 from services import profiles
 from services.demo import seed_demo
 from services.profiles import ProfileError
@@ -116,6 +116,19 @@ def test_profile_titles_and_clocks_reach_the_database(app):
     seed_demo("hotline")
     [template] = db.session.scalars(select(NoticeTemplate)).all()
     assert template.language == "zh_CN" and "96296" in template.subject
+
+
+def test_the_real_estate_general_manager_is_told_of_a_major_complaint_at_once(app):
+    empty_database()
+    seed_demo("real-estate")
+    desk = Client(app)
+    desk.login("prop_desk")
+    complaint = register(desk, category=str(category_id("post_quality")), object_text="3号楼顶层漏水",
+                         media="y")
+    assert complaint.is_major and suggested_department(complaint).unit.code == "ENG"
+    told = db.session.scalars(select(OutboxMessage.to_addr)).all()
+    assert "gm@example.com" in told and "deskhead@example.com" in told   # 总经理 and the desk's head
+    assert "salesd1@example.com" not in told
 
 
 def test_the_extra_fields_are_checked_and_kept_for_the_custom_fields_code():
