@@ -97,8 +97,10 @@ def _text(reader: _Reader, item: dict, where: tuple, key: str, required: bool = 
 
 def _one_of(reader: _Reader, item: dict, where: tuple, key: str, allowed, required: bool = True):
     value = _text(reader, item, where, key, required)
-    if value is not None and value not in allowed:
-        reader.fail(where + (key,), f"'{key}' is {value!r}; it must be one of: {', '.join(map(str, allowed))}")
+    if value is not None:
+        if value not in allowed:
+            reader.fail(where + (key,), f"'{key}' is {value!r}; it must be one of: {', '.join(map(str, allowed))}")
+        item[key] = value   # as a text, trimmed: `unit: 7` names the unit coded "7"
     return value
 
 
@@ -163,78 +165,100 @@ def validate(reader: _Reader) -> dict:
         reader.fail(("organisation",), "'organisation' must be a mapping with name and name_en")
     _text(reader, organisation, ("organisation",), "name")
     _text(reader, organisation, ("organisation",), "name_en")
+    units = _check_units(reader, data)
+    _check_users(reader, data, units)
+    departments = sorted(code for code, unit in units.items() if unit["kind"] == UnitKind.DEPARTMENT.value)
+    categories = _check_categories(reader, data, units, departments)
+    _check_rules(reader, data)
+    _validate_extra_fields(reader, data, categories)
+    return data
 
+
+def _check_units(reader: _Reader, data: dict) -> dict[str, dict]:
+    """The tree: one head office, every other unit under one listed above it. Returns them by code."""
     units = _items(reader, data, "units", {"code", "name", "name_en", "kind", "parent"})
-    kinds = [k.value for k in UnitKind]
+    listed: dict[str, dict] = {}
     for index, unit in enumerate(units):
         where = ("units", index)
         for key in ("code", "name", "name_en"):
             unit[key] = _text(reader, unit, where, key, limit=32 if key == "code" else 100)
-        _one_of(reader, unit, where, "kind", kinds)
+        if unit["code"] in listed:
+            reader.fail(where + ("code",), f"code {unit['code']!r} appears twice in units")
+        _one_of(reader, unit, where, "kind", [k.value for k in UnitKind])
         parent = _text(reader, unit, where, "parent", required=False)
         if parent is None and unit["kind"] != UnitKind.HEAD_OFFICE.value:
             reader.fail(where, f"unit {unit['code']} needs a parent: only the head office stands alone")
-        if parent is not None and parent not in {u["code"] for u in units[:index]}:
+        if parent is not None and parent not in listed:
             reader.fail(where + ("parent",), f"parent {parent!r} is not a unit listed above it")
-    codes = _unique(reader, units, "units", "code")
-    by_code = {u["code"]: u for u in units}
+        unit["parent"] = parent
+        listed[unit["code"]] = unit
+    if sum(unit["kind"] == UnitKind.HEAD_OFFICE.value for unit in units) != 1:
+        reader.fail(("units",), "the units need exactly one head_office (the top of the tree)")
+    return listed
 
+
+def _check_users(reader: _Reader, data: dict, units: dict[str, dict]) -> None:
+    """The demo accounts: each role in a kind of unit it belongs to (services.organisation)."""
     users = _items(reader, data, "users", {"username", "name", "role", "unit", "email", "title"})
     for index, user in enumerate(users):
         where = ("users", index)
         for key in ("username", "name"):
             user[key] = _text(reader, user, where, key, limit=64)
         _one_of(reader, user, where, "role", [r.value for r in Role])
-        _one_of(reader, user, where, "unit", codes)
+        _one_of(reader, user, where, "unit", sorted(units))
         _text(reader, user, where, "email", required=False, limit=254)
         _text(reader, user, where, "title", required=False, limit=50)
-        if UnitKind(by_code[user["unit"]]["kind"]) not in ROLE_UNIT_KINDS[Role(user["role"])]:
-            reader.fail(where + ("unit",), f"a {user['role']} account cannot sit in {user['unit']} "
-                                           f"(a {by_code[user['unit']]['kind']})")
+        kind = units[user["unit"]]["kind"]
+        if UnitKind(kind) not in ROLE_UNIT_KINDS[Role(user["role"])]:
+            reader.fail(where + ("unit",), f"a {user['role']} account cannot sit in {user['unit']} (a {kind})")
     _unique(reader, users, "users", "username")
 
-    departments = {c for c, u in by_code.items() if u["kind"] == UnitKind.DEPARTMENT.value}
+
+def _check_categories(reader: _Reader, data: dict, units: dict[str, dict], departments: list[str]) -> set[str]:
+    """The categories with their departments, and the routing rules by object. Returns the codes."""
     categories = _items(reader, data, "categories", {"code", "name", "name_en", "department"})
     for index, category in enumerate(categories):
         where = ("categories", index)
         for key in ("code", "name", "name_en"):
             category[key] = _text(reader, category, where, key, limit=32 if key == "code" else 100)
-        _one_of(reader, category, where, "department", sorted(departments), required=False)
-    category_codes = _unique(reader, categories, "categories", "code")
-
+        _one_of(reader, category, where, "department", departments, required=False)
+    codes = _unique(reader, categories, "categories", "code")
     for index, rule in enumerate(_items(reader, data, "routing", {"category", "object_unit", "keyword", "unit"})):
         where = ("routing", index)
-        _one_of(reader, rule, where, "category", sorted(category_codes), required=False)
-        _one_of(reader, rule, where, "object_unit", sorted(codes), required=False)
+        _one_of(reader, rule, where, "category", sorted(codes), required=False)
+        _one_of(reader, rule, where, "object_unit", sorted(units), required=False)
         _text(reader, rule, where, "keyword", required=False)
-        _one_of(reader, rule, where, "unit", sorted(departments))
+        _one_of(reader, rule, where, "unit", departments)
         if not rule.get("object_unit") and not rule.get("keyword"):
             reader.fail(where, "a routing rule names the unit complained about, a keyword, or both")
+    return codes
 
+
+def _check_rules(reader: _Reader, data: dict) -> None:
+    """Severity criteria, deadline rules and notice templates."""
     for index, item in enumerate(_items(reader, data, "severity", {"criterion", "description"})):
         _one_of(reader, item, ("severity", index), "criterion", SEVERITY_CRITERIA)
         _text(reader, item, ("severity", index), "description", required=False, limit=300)
-
     for index, item in enumerate(_items(reader, data, "deadlines", {
             "kind", "level", "period_minutes", "remind_before_minutes", "escalate_after_minutes"})):
         where = ("deadlines", index)
-        _one_of(reader, item, where, "kind", [k.value for k in DeadlineKind])
-        if item.get("level") not in (None, 1, 2, 3):
-            reader.fail(where + ("level",), "'level' must be 1, 2 or 3")
+        kind = DeadlineKind(_one_of(reader, item, where, "kind", [k.value for k in DeadlineKind]))
+        levels = sorted(level for clock, level in rules.DEFAULTS if clock == kind and level is not None)
+        if levels and item.get("level") not in levels:
+            reader.fail(where + (("level",) if "level" in item else ()),
+                        f"the {kind.value} clock depends on the level: give 'level', one of {levels}")
+        if not levels and item.get("level") is not None:
+            reader.fail(where + ("level",), f"the {kind.value} clock is the same for every level: leave out 'level'")
         for key in ("period_minutes", "remind_before_minutes", "escalate_after_minutes"):
             _minutes(reader, item, where, key)
         if item["period_minutes"] == 0:
             reader.fail(where + ("period_minutes",), "'period_minutes' must be more than 0")
-
     for index, item in enumerate(_items(reader, data, "notice_templates", {"kind", "language", "subject", "body"})):
         where = ("notice_templates", index)
         _one_of(reader, item, where, "kind", [k.value for k in NoticeKind])
         _one_of(reader, item, where, "language", tuple(LANGUAGES))
         _text(reader, item, where, "subject", limit=300)
         _text(reader, item, where, "body", limit=5000)
-
-    _validate_extra_fields(reader, data, category_codes)
-    return data
 
 
 def _validate_extra_fields(reader: _Reader, data: dict, category_codes: set) -> None:

@@ -185,6 +185,14 @@ def test_a_schema_error_is_refused_with_the_line_of_the_key(tmp_path, old, new, 
     assert reason in error.reason
 
 
+def test_a_clock_that_depends_on_the_level_needs_one(tmp_path):
+    rule = "{category: price, keyword: 标价, unit: GOODS}\n"
+    error = broken(tmp_path, rule, rule + "deadlines:\n  - {kind: first_response, period_minutes: 30, "
+                                          "remind_before_minutes: 10, escalate_after_minutes: 30}\n")
+    assert error.line == line_of(rule.strip()) + 2
+    assert error.reason == "the first_response clock depends on the level: give 'level', one of [1, 2, 3]"
+
+
 def test_a_key_given_twice_is_refused_where_it_is_repeated(tmp_path):
     error = broken(tmp_path, "name_en: Youxuan Supermarkets", "name_en: Youxuan Supermarkets\n  name: 另一个名字")
     assert error.line == line_of("name_en: Youxuan Supermarkets") + 1 and "'name' appears twice" in error.reason
