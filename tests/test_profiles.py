@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Category, DeadlineKind, DeadlineRule, NoticeKind, NoticeTemplate, ObjectRoutingRule, OutboxMessage, RoutingRule, Unit, User
+from models import Category, ComplaintState, DeadlineKind, DeadlineRule, NoticeKind, NoticeTemplate, ObjectRoutingRule, OutboxMessage, RoutingRule, Unit, User
 from services import profiles
 from services.demo import seed_demo
 from services.profiles import ProfileError
 from services.routing import suggested_department
 from tests.conftest import Client, _wipe
-from tests.helpers import category_id, register
+from tests.helpers import answer, category_id, dispatch, fresh, register
 
 # The demo as services/demo.py held it before it moved into profiles/bank.yaml.
 BANK_UNITS = [("HO", "总行", "Head office", "head_office", None),
@@ -96,6 +96,30 @@ def test_every_profile_loads_into_an_empty_database_and_routes_its_complaints(ap
     for category, about, unit in walks:
         complaint = register(client, category=str(category_id(category)), object_text=about)
         assert suggested_department(complaint).unit.code == unit, (category, about)
+
+
+@pytest.mark.parametrize("name, registrar, dispatcher, category, about, handler", [
+    ("manufacturer", "mkt1", "mkt_mgr", "quantity", "深圳经销商到货少两箱", "south1"),
+    ("insurer", "counter1", "center1", "mis_selling", "业务员称分红险保本", "comp1"),
+    ("hotline", "hotline1", "csdhead", "billing", "燃气表走字过快", "meter1"),
+])
+def test_a_profiles_complaint_is_dispatched_as_suggested_and_answered_there(app, name, registrar, dispatcher,
+                                                                          category, about, handler):
+    empty_database()
+    seed_demo(name)
+    complaint = register(signed_in(app, registrar), category=str(category_id(category)), object_text=about)
+    unit = suggested_department(complaint).unit
+    assert dispatch(signed_in(app, dispatcher), complaint, unit.code).status_code == 303
+    assert answer(signed_in(app, handler), complaint).status_code == 303
+    answered = fresh(complaint)
+    assert answered.state == ComplaintState.ANSWERED and answered.handling_unit_id == unit.id
+    assert answered.latest_answer.author.username == handler
+
+
+def signed_in(app, username: str) -> Client:
+    client = Client(app)
+    assert client.login(username).status_code == 303
+    return client
 
 
 def test_profile_titles_and_clocks_reach_the_database(app):
