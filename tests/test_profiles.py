@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Category, ComplaintState, DeadlineKind, DeadlineRule, NoticeKind, NoticeTemplate, ObjectRoutingRule, OutboxMessage, RoutingRule, Unit, User
+from models import AdminAuditEntry, Category, ComplaintState, DeadlineKind, DeadlineRule, NoticeKind, NoticeTemplate, ObjectRoutingRule, OutboxMessage, RoutingRule, Unit, User
 from services import profiles
 from services.demo import seed_demo
 from services.profiles import ProfileError
@@ -278,3 +278,20 @@ def test_setup_organisation_refuses_a_database_that_holds_an_organisation(app):
     assert result.exit_code != 0 and "holds an organisation already" in result.output
     assert db.session.scalar(select(func.count()).select_from(Unit)) == before
     assert db.session.scalar(select(User).where(User.username == "storemgr1")) is None
+
+
+@pytest.mark.one_backend
+def test_the_administrator_gives_and_clears_an_accounts_title(app, client_for):
+    admin = client_for("admin")
+    head = db.session.scalar(select(User).where(User.username == "head1"))
+    form = {"name": head.name, "email": head.email, "role": "branch_head", "unit": head.unit_id}
+    assert admin.post(f"/admin/users/{head.id}", data={**form, "title": "网点负责人"}).status_code == 303
+    assert 'value="网点负责人"' in admin.get(f"/admin/users/{head.id}").text
+    assert "王芳 · 网点负责人 · " in client_for("head1").get("/", follow_redirects=True).text
+    entry = db.session.scalars(select(AdminAuditEntry).where(AdminAuditEntry.action == "user_changed")).one()
+    assert entry.changes == {"title": [None, "网点负责人"]}
+    refused = admin.post(f"/admin/users/{head.id}", data={**form, "title": "长" * 51})
+    assert refused.status_code == 422 and "长" * 51 in refused.text   # typed text kept
+    assert admin.post(f"/admin/users/{head.id}", data={**form, "title": ""}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, head.id).title is None
