@@ -27,8 +27,10 @@ $(STAMP): requirements.txt
 	$(BIN)/pybabel compile -i $< -o $@
 
 # Migrate, seed the demo organisation when empty, start Redis/worker/mail sink/web; Ctrl-C stops all.
+# PROFILE=retail make run: another industry profile (profiles/*.yaml) for an empty database.
+PROFILE ?= bank
 run: setup
-	$(BIN)/flask --app app serve
+	$(BIN)/flask --app app serve --profile $(PROFILE)
 
 test: setup
 	$(BIN)/python -m pytest

@@ -15,22 +15,56 @@ BASE_DIR = Path(__file__).resolve().parent
 
 
 def init_cli(app: Flask) -> None:
-    for command in (seed_demo_command, bench_data_command, backup_command, restore_command, serve_command,
-                    mail_intake_command):
+    for command in (seed_demo_command, setup_organisation_command, bench_data_command, backup_command,
+                    restore_command, serve_command, mail_intake_command):
         app.cli.add_command(command)
+
+
+def _profile_option(function):
+    return click.option("--profile", default=lambda: os.environ.get("PROFILE") or "bank", show_default="bank",
+                        help="the industry profile, profiles/NAME.yaml: bank, manufacturer, real-estate, "
+                             "retail, hotline, insurer (or an organisation's own)")(function)
 
 
 @click.command("seed-demo")
 @click.option("--history", is_flag=True, help="also four months of handled complaints, for the statistics")
+@_profile_option
 @with_appcontext
-def seed_demo_command(history: bool):
-    """Create the demo organisation and accounts (idempotent)."""
+def seed_demo_command(history: bool, profile: str):
+    """Create the demo organisation and accounts of a profile (idempotent)."""
     from services.demo import seed_demo
-    created = seed_demo()
-    click.echo("demo data created" if created else "demo data already present")
+    from services.profiles import ProfileError
+    if history and profile != "bank":
+        raise click.ClickException("--history writes the bank's demo history; it goes with --profile bank only")
+    try:
+        created = seed_demo(profile)
+    except ProfileError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"demo data created ({profile})" if created else "demo data already present")
     if history:
         from services.demo_history import seed_history
         click.echo(f"{seed_history()} complaints of demo history added")
+
+
+@click.command("setup-organisation")
+@_profile_option
+@click.option("--admin", "username", default="admin", show_default=True, help="the administrator's username")
+@click.option("--admin-email", default="", help="the administrator's e-mail address")
+@click.option("--password", default=None, help="the administrator's password (default: a new one, printed once)")
+@with_appcontext
+def setup_organisation_command(profile: str, username: str, admin_email: str, password: str | None):
+    """A real deployment's first set-up: the profile's units, categories, routing, rules and
+    templates, no demo accounts, one administrator. Refused when an organisation is there already."""
+    from services.profiles import ProfileError, set_up
+    try:
+        password, generated = set_up(profile, username, admin_email, password)
+    except ProfileError as error:
+        raise click.ClickException(str(error))
+    except ValueError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"Organisation set up from the profile {profile}; administrator: {username}")
+    if generated:
+        click.echo(f"One-time password (shown only now; to be changed at the first sign-in): {password}")
 
 
 @click.command("bench-data")
@@ -103,17 +137,25 @@ def mail_intake_command(host: str | None, port: int | None):
 @click.command("serve")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
 @click.option("--web-workers", default=2, type=int)
+@_profile_option
 @with_appcontext
-def serve_command(port: int, web_workers: int):
+def serve_command(port: int, web_workers: int, profile: str):
     """Migrate, seed when empty, start Redis (if needed), a mail sink (if needed), the worker,
     the receiver of complaints by e-mail and the web server; Ctrl-C stops everything started here."""
     from flask_migrate import upgrade
 
     from services.demo import seed_demo
     from services.redis_server import ensure_redis
+    from services.profiles import ProfileError
     upgrade(directory=str(BASE_DIR / "migrations"))
-    if seed_demo():
-        click.echo("Loaded the demo organisation (accounts in README.md).")
+    try:
+        if seed_demo(profile):
+            click.echo(f"Loaded the demo organisation of the profile {profile} (accounts in docs/guide.md).")
+        elif profile != "bank":
+            click.echo(f"The database holds an organisation already: the profile {profile} applies to an "
+                       "empty database only.")
+    except ProfileError as error:
+        raise click.ClickException(str(error))
     children: list[subprocess.Popen] = []
     redis_url, redis_process = ensure_redis(current_app.instance_path)
     if redis_process:

@@ -77,6 +77,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Set when an administrator creates the account or resets its password (a one-time password).
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The organisation's own title for the role (市场部经理 for a center account, 总经理 for a leader), from its profile.
+    title: Mapped[Optional[str]] = mapped_column(String(50))
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

@@ -23,7 +23,7 @@ ROLE_UNIT_KINDS = {
     Role.CENTER: {UnitKind.SERVICE_CENTER}, Role.LEADER: {UnitKind.HEAD_OFFICE}, Role.ADMIN: set(UnitKind),
 }
 UNIT_FIELDS = ("code", "name", "name_en", "kind", "parent_id", "active", "avoids_as_a_whole")
-USER_FIELDS = ("username", "name", "email", "role", "unit_id", "active", "must_change_password")
+USER_FIELDS = ("username", "name", "email", "role", "unit_id", "active", "must_change_password", "title")
 CATEGORY_FIELDS = ("code", "name", "name_en", "active", "department_id")
 OBJECT_RULE_FIELDS = ("category_id", "object_unit_id", "object_keyword", "unit_id")
 # No 0/O, 1/l/I: the one-time password is read off a screen and typed.
@@ -115,15 +115,15 @@ def _check_placement(role: Role, unit: Unit) -> None:
         raise Refused(_l("This role does not belong in that kind of unit."), "unit")
 
 
-def create_user(username: str, name: str, email: str, role: Role, unit: Unit) -> tuple[User, str]:
+def create_user(username: str, name: str, email: str, role: Role, unit: Unit, title: str = "") -> tuple[User, str]:
     """A new account with a one-time password, to be changed at the first sign-in. Returns both;
-    the password is shown once and stored only as its hash."""
+    the password is shown once and stored only as its hash. `title`: the organisation's word for the role."""
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None:
         raise Refused(_l("This username is taken."), "username")
     _check_placement(role, unit)
     password = one_time_password()
     user = User(username=username, name=name, email=email, role=role, unit=unit, locale="zh_CN", active=True,
-                must_change_password=True)
+                must_change_password=True, title=title or None)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -131,13 +131,17 @@ def create_user(username: str, name: str, email: str, role: Role, unit: Unit) ->
     return user, password
 
 
-def update_user(user: User, name: str, email: str, role: Role, unit: Unit, by: User) -> None:
+def update_user(user: User, name: str, email: str, role: Role, unit: Unit, by: User,
+                title: Optional[str] = None) -> None:
+    """`title` None keeps the account's title; "" clears it."""
     if user.id == by.id and role != user.role:
         raise Refused(_l("You cannot change your own role."), "role")
     if unit.id != user.unit_id or role != user.role:
         _check_placement(role, unit)
     before = audit.snapshot(user, USER_FIELDS)
     user.name, user.email, user.role, user.unit = name, email, role, unit
+    if title is not None:
+        user.title = title or None
     _record_user("user_changed", user, before)
 
 

@@ -107,6 +107,8 @@ class UserFields(Form):
                                                   Email(_l("Enter a valid e-mail address."))])
     role = SelectField(_l("Role"), validators=[DataRequired(_l("Choose a role."))])
     unit = SelectField(_l("Unit"), coerce=int, validators=[DataRequired(_l("Choose a unit."))])
+    # The organisation's own word for the role (市场部经理, 总经理), shown beside the name; rights follow the role.
+    title = StringField(_l("Title in the organisation (optional)"), validators=[Optional(), Length(max=50)])
 
 
 class UserForm(UserFields):

@@ -172,7 +172,7 @@ def create_user():
         with refusal_shown(form):
             user, password = organisation.create_user(
                 form.username.data.strip(), form.name.data.strip(), form.email.data.strip(), Role(form.role.data),
-                db.session.get(Unit, form.unit.data) or abort(400))
+                db.session.get(Unit, form.unit.data) or abort(400), title=(form.title.data or "").strip())
             db.session.commit()
             return _show_password(user, password, created=True)
     return _render_users(form, 422)
@@ -184,7 +184,8 @@ def edit_user(user_id: int):
     """Name, e-mail, role and unit; disable or enable; reset the password."""
     user = _get(User, user_id)
     if request.method == "GET":
-        form = UserFields(formdata=None, name=user.name, email=user.email, role=user.role.value, unit=user.unit_id)
+        form = UserFields(formdata=None, name=user.name, email=user.email, role=user.role.value, unit=user.unit_id,
+                          title=user.title or "")
     else:
         form = UserFields()
     _user_choices(form)
@@ -192,7 +193,8 @@ def edit_user(user_id: int):
         if form.validate():
             with refusal_shown(form):
                 organisation.update_user(user, form.name.data.strip(), form.email.data.strip(), Role(form.role.data),
-                                         db.session.get(Unit, form.unit.data) or abort(400), current_user)
+                                         db.session.get(Unit, form.unit.data) or abort(400), current_user,
+                                         title=(form.title.data or "").strip())
                 db.session.commit()
                 flash(_("Saved."), "info")
                 return redirect(url_for("admin.edit_user", user_id=user_id), 303)
@@ -208,7 +210,8 @@ def user_active(user_id: int):
         db.session.commit()
         return redirect(url_for("admin.edit_user", user_id=user_id), 303)
     user = _get(User, user_id)
-    form = UserFields(formdata=None, name=user.name, email=user.email, role=user.role.value, unit=user.unit_id)
+    form = UserFields(formdata=None, name=user.name, email=user.email, role=user.role.value, unit=user.unit_id,
+                          title=user.title or "")
     _user_choices(form)
     return render_template("admin/user.html", user=user, form=form), 422
 
