@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Optional
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true, union
 from sqlalchemy.orm import aliased, joinedload
 
 from extensions import db
@@ -202,15 +202,20 @@ def listings(user: User, limit: Optional[int] = None) -> list[Listing]:
     return found
 
 
+TOTAL = "_all"   # in counts(): the complaints of all groups, each once (one can wait for two steps)
+
+
 def counts(user: User) -> dict[str, int]:
-    """How many complaints each group holds for the user, in one statement."""
+    """How many complaints each group holds for the user, and under TOTAL how many complaints wait on
+    the user at all, in one statement."""
     groups = applicable(user)
     if not groups:
         return {}
-    totals = db.session.execute(select(*[
-        select(func.count()).select_from(group.query(user).with_only_columns(Complaint.id).correlate(None).subquery())
-        .correlate(None).scalar_subquery() for group in groups])).one()
-    return {group.key: total for group, total in zip(groups, totals)}
+    ids = [group.query(user).with_only_columns(Complaint.id).order_by(None).correlate(None) for group in groups]
+    per_group = [select(func.count()).select_from(one.subquery()).correlate(None).scalar_subquery() for one in ids]
+    all_of_them = select(func.count()).select_from(union(*ids).subquery()).correlate(None).scalar_subquery()
+    *totals, total = db.session.execute(select(*per_group, all_of_them)).one()
+    return {**{group.key: n for group, n in zip(groups, totals)}, TOTAL: total}
 
 
 def keys(user: User) -> dict[str, set[int]]:

@@ -39,4 +39,4 @@ def counts():
     """The navigation's links with their counts; the navigation loads it, every minute and whenever
     a page announces `work-changed` (e.g. after an approval)."""
     counts = my_work.counts(current_user)
-    return render_template("work/_nav_counts.html", total=sum(counts.values()), approvals=counts.get("approve"))
+    return render_template("work/_nav_counts.html", total=counts.get(my_work.TOTAL, 0), approvals=counts.get("approve"))
