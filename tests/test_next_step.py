@@ -59,3 +59,18 @@ def test_the_page_leads_with_what_waits_on_the_user_and_keeps_the_rest_behind_mo
     assert _leading(dept.get(f"/complaints/{complaint.id}").text) == ["answer"]
     head_page = head.get(f"/complaints/{complaint.id}").text            # the branch head sees it, acts on nothing
     assert _leading(head_page) == [] and 'data-testid="nothing-for-me"' in head_page
+
+
+def test_registering_confirms_the_number_the_owner_and_the_first_clock_and_a_second_send_adds_nothing(client_for):
+    from tests.conftest import complaint_form
+    from tests.helpers import category_id
+    staff = client_for("staff1")
+    form = complaint_form(category=str(category_id("waiting")))
+    first = staff.post("/intake/new", data=form)
+    text = _flash(staff.get(first.location).text)
+    number = re.search(r"TS-\d{8}-\d{4}", text).group(0)
+    assert text.startswith(f"投诉 {number} 已登记，首问负责人为张敏。") and "下一步：派单，由张敏在" in text
+
+    again = staff.post("/intake/new", data=form)                     # the same form sent twice
+    assert again.location == first.location
+    assert _flash(staff.get(again.location).text) == f"投诉 {number} 已经登记过（表单提交了两次），未重复登记。"

@@ -112,5 +112,17 @@ def next_sentence(complaint: Complaint, action: str | None = None) -> str:
 
 
 def confirmation(action: str, complaint: Complaint, form, result, told: list[str]) -> str:
-    parts = [_HAPPENED[action](complaint, form, result), told_sentence(told), next_sentence(complaint, action)]
-    return ("" if current_locale().startswith("zh") else " ").join(part for part in parts if part)
+    return _joined(_HAPPENED[action](complaint, form, result), told_sentence(told), next_sentence(complaint, action))
+
+
+def registration_confirmation(complaint: Complaint, told: list[str], created: bool) -> str:
+    if not created:   # the same form sent twice: the first one stands
+        return _("Complaint %(number)s was registered already (the form was sent twice); nothing was added.",
+                 number=complaint.number)
+    return _joined(_("Complaint %(number)s registered; %(owner)s is its first-responsible owner.",
+                     number=complaint.number, owner=complaint.owner.name),
+                   told_sentence(told), next_sentence(complaint))
+
+
+def _joined(*sentences: str) -> str:
+    return ("" if current_locale().startswith("zh") else " ").join(part for part in sentences if part)

@@ -1,16 +1,17 @@
 import uuid
 from dataclasses import replace
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from blueprints.complaints.next_step import registration_confirmation
 from blueprints.intake import bp
 from blueprints.intake.forms import RegisterForm
 from blueprints.ui import current_locale, is_htmx, paginate, role_required
 from extensions import db
 from models import Channel, Complaint, ComplaintKind
-from services import clock, history, identity
+from services import clock, history, identity, notify
 from services.registration import Registration, register_complaint
 from services.policy import REGISTER_ROLES
 
@@ -42,7 +43,7 @@ def register():
         token = form.submission_token.data or ""
         if len(token) != 32:
             abort(400)
-        complaint, _created = register_complaint(current_user, token, Registration(
+        complaint, created = register_complaint(current_user, token, Registration(
             customer_name=form.customer_name.data.strip(), customer_contact=form.customer_contact.data.strip(),
             customer_ref=(form.customer_ref.data or "").strip(), channel=Channel(form.channel.data),
             received_at=clock.from_local(form.received_at.data), content=form.content.data.strip(),
@@ -54,8 +55,9 @@ def register():
             solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None,
             object_unit_id=form.object_unit.data or None, object_user_id=form.object_user.data or None,
             **form.customer_numbers(), **_incident_choice(form)))
-        complaint_id = complaint.id   # read before the commit expires it (a query less)
+        complaint_id, told = complaint.id, notify.told()   # read before the commit (it expires and forgets them)
         db.session.commit()
+        flash(registration_confirmation(complaint, told, created), "success")
         return redirect(url_for("complaints.show", complaint_id=complaint_id), 303)
     status = 422 if form.errors else 200
     return render_template("intake/register.html", form=form), status
