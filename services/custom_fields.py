@@ -181,6 +181,21 @@ def values_of(complaint: Complaint, locale: str) -> list[tuple[str, str]]:
     return shown(complaint, all_fields(), locale) if complaint.extra else []
 
 
+MAX_COLUMNS = 8   # a ledger or an export shows at most this many of the fields as columns
+
+
+def columns_for(category) -> list[CustomField]:
+    """The ledger's and the export's extra columns: the fields of the category filtered to (active or
+    retired: old complaints have values), or, unfiltered, those asked of every complaint."""
+    try:
+        category_id = int(category) if category else None
+    except (TypeError, ValueError):
+        category_id = None
+    chosen = [f for f in all_fields() if (f.category_ids is None or (category_id in f.category_ids))
+              and (f.active or category_id is not None)]
+    return chosen[:MAX_COLUMNS]
+
+
 def excel_value(field: CustomField, value):
     """The cell of a value: a number or an amount as a number, a date as a date, text as text."""
     if value in (None, ""):
