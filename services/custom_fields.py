@@ -105,6 +105,8 @@ def fields_for(category: Optional[int | Category]) -> list[CustomField]:
 
 def _clean(field: CustomField, text: str):
     """The stored form of one typed value, or raise ValueError with the message to show."""
+    if "\x00" in text:   # PostgreSQL's JSONB refuses it
+        raise ValueError(_l("This text contains a character that is not allowed."))
     if field.type == FieldType.TEXT:
         if len(text) > MAX_TEXT:
             raise ValueError(_l("At most %(count)s characters.", count=MAX_TEXT))
@@ -218,6 +220,8 @@ def filterable() -> list[CustomField]:
 
 def check_filter(field: CustomField, value: str) -> Optional[str]:
     """The message for a bad filter value, or None."""
+    if "\x00" in value:
+        return _l("This text contains a character that is not allowed.")
     if field.type == FieldType.CHOICE and value not in (field.choices or []):
         return _l("Choose one of the options.")
     if len(value) > 100:

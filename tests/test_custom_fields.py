@@ -133,3 +133,39 @@ def test_a_retired_field_leaves_the_form_but_stays_on_old_complaints(client_for,
     db.session.commit()
     assert 'name="x_region"' not in client.get(f"/intake/new/fields?category={order_fields}").text
     assert "华南" in client.get(f"/complaints/{complaint.id}").text
+
+
+@pytest.mark.one_backend
+def test_the_administrator_defines_changes_and_retires_a_field_on_the_page(client_for):
+    admin = client_for("admin")
+    assert "补充字段" in admin.get("/admin/").text or "/admin/fields" in admin.get("/admin/").text
+    bad = admin.post("/admin/fields", data={"key": "Order Date", "label_zh": "订货日期", "label_en": "",
+                                            "type": "choice", "choices": ""})
+    assert bad.status_code == 422 and 'value="Order Date"' in bad.text and 'value="订货日期"' in bad.text
+    saved = admin.post("/admin/fields", data={"key": "project", "label_zh": "项目", "label_en": "Project",
+                                              "type": "choice", "choices": "滨江花园\n城南一号\n",
+                                              "required": "y", "categories": [str(category_id("fees"))]})
+    assert saved.status_code == 303
+    field = db.session.scalar(select(CustomField).where(CustomField.key == "project"))
+    assert field.choices == ["滨江花园", "城南一号"] and field.required and field.category_ids == [category_id("fees")]
+    assert admin.post(f"/admin/fields/{field.id}/active").status_code == 303
+    db.session.expire_all()
+    assert not db.session.get(CustomField, field.id).active
+    actions = set(db.session.scalars(select(AdminAuditEntry.action)))
+    assert {"custom_field_defined", "custom_field_retired"} <= actions
+    assert client_for("staff1").get("/admin/fields").status_code == 403
+
+
+@pytest.mark.one_backend
+@pytest.mark.parametrize("value", ["\x00", "x" * 5000, "%FF", "火星"])
+def test_a_bad_ledger_filter_on_a_field_is_a_400_never_a_500(client_for, order_fields, value):
+    response = client_for("center1").get("/ledger/", query_string={"f_region": value})
+    assert response.status_code == 400
+
+
+def test_a_nul_in_a_text_field_or_its_filter_is_refused_not_a_server_error(client_for, order_fields):
+    custom_fields.define("order_no", "订单号", "Order number", "text")
+    db.session.commit()
+    response = client_for("staff1").post("/intake/new", data=_form(order_fields, x_order_no="A\x00B"))
+    assert response.status_code == 422
+    assert client_for("center1").get("/ledger/", query_string={"f_order_no": "A\x00B"}).status_code == 400
