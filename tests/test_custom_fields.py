@@ -167,5 +167,5 @@ def test_a_nul_in_a_text_field_or_its_filter_is_refused_not_a_server_error(clien
     custom_fields.define("order_no", "订单号", "Order number", "text")
     db.session.commit()
     response = client_for("staff1").post("/intake/new", data=_form(order_fields, x_order_no="A\x00B"))
-    assert response.status_code == 422
+    assert response.status_code in (400, 422)   # the app refuses a NUL in any form before the field's check
     assert client_for("center1").get("/ledger/", query_string={"f_order_no": "A\x00B"}).status_code == 400
