@@ -169,3 +169,29 @@ def test_a_nul_in_a_text_field_or_its_filter_is_refused_not_a_server_error(clien
     response = client_for("staff1").post("/intake/new", data=_form(order_fields, x_order_no="A\x00B"))
     assert response.status_code in (400, 422)   # the app refuses a NUL in any form before the field's check
     assert client_for("center1").get("/ledger/", query_string={"f_order_no": "A\x00B"}).status_code == 400
+
+
+def test_a_change_of_the_values_lands_in_the_complaints_timeline(client_for, order_fields):
+    from services import audit
+    from services.timeline import log_event
+    complaint = _register(client_for("staff1"), order_fields)
+    audit.remember(complaint)
+    custom_fields.set_values(complaint, {"region": "华东", "delivery_date": "2026-11-21"})
+    log_event(complaint, None, "registration_corrected")
+    db.session.commit()
+    event = db.session.scalar(select(ComplaintEvent).where(ComplaintEvent.action == "registration_corrected"))
+    before, after = event.changes["extra"]
+    assert before["region"] == "华南" and after["region"] == "华东"
+    assert "amount" not in after   # not given again: blanked, as a form would
+
+
+def test_the_ledger_with_field_columns_runs_no_query_per_row(client_for, order_fields):
+    from tests.test_query_counts import statements
+    staff, center = client_for("staff1"), client_for("center1")
+    url = f"/ledger/?category={order_fields}&f_region=%E5%8D%8E%E5%8D%97"
+    for _ in range(2):
+        _register(staff, order_fields)
+    few = statements(center, url)
+    for _ in range(10):
+        _register(staff, order_fields)
+    assert statements(center, url) == few
