@@ -74,6 +74,8 @@ def _value(name: str, value, names: dict) -> str:
             return str(value)
     if isinstance(value, bool):
         return str(_l("Yes") if value else _l("No"))
+    if isinstance(value, dict):   # the organisation's own fields (Complaint.extra), by key
+        value = "; ".join(f"{key}: {item}" for key, item in sorted(value.items()))
     if name.endswith("_at") and isinstance(value, str):
         try:
             return local_datetime(datetime.fromisoformat(value))

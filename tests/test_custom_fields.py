@@ -142,12 +142,16 @@ def test_the_administrator_defines_changes_and_retires_a_field_on_the_page(clien
     bad = admin.post("/admin/fields", data={"key": "Order Date", "label_zh": "订货日期", "label_en": "",
                                             "type": "choice", "choices": ""})
     assert bad.status_code == 422 and 'value="Order Date"' in bad.text and 'value="订货日期"' in bad.text
+    listed_before = admin.get("/admin/fields").text
+    assert "尚无补充字段" in listed_before
     saved = admin.post("/admin/fields", data={"key": "project", "label_zh": "项目", "label_en": "Project",
                                               "type": "choice", "choices": "滨江花园\n城南一号\n",
                                               "required": "y", "categories": [str(category_id("fees"))]})
     assert saved.status_code == 303
     field = db.session.scalar(select(CustomField).where(CustomField.key == "project"))
     assert field.choices == ["滨江花园", "城南一号"] and field.required and field.category_ids == [category_id("fees")]
+    listed = admin.get("/admin/fields").text
+    assert "<code>project</code>" in listed and "滨江花园、城南一号" in listed and "收费问题" in listed
     assert admin.post(f"/admin/fields/{field.id}/active").status_code == 303
     db.session.expire_all()
     assert not db.session.get(CustomField, field.id).active
@@ -183,6 +187,8 @@ def test_a_change_of_the_values_lands_in_the_complaints_timeline(client_for, ord
     before, after = event.changes["extra"]
     assert before["region"] == "华南" and after["region"] == "华东"
     assert "amount" not in after   # not given again: blanked, as a form would
+    timeline = client_for("center1").get(f"/complaints/{complaint.id}").text
+    assert "region: 华南" in timeline and "region: 华东" in timeline
 
 
 def test_the_ledger_with_field_columns_runs_no_query_per_row(client_for, order_fields):
