@@ -152,6 +152,8 @@ def test_the_administrator_defines_changes_and_retires_a_field_on_the_page(clien
     assert field.choices == ["滨江花园", "城南一号"] and field.required and field.category_ids == [category_id("fees")]
     listed = admin.get("/admin/fields").text
     assert "<code>project</code>" in listed and "滨江花园、城南一号" in listed and "收费问题" in listed
+    editing = admin.get(f"/admin/fields?edit={field.id}").text
+    assert 'value="项目"' in editing and "滨江花园\n城南一号" in editing
     assert admin.post(f"/admin/fields/{field.id}/active").status_code == 303
     db.session.expire_all()
     assert not db.session.get(CustomField, field.id).active

@@ -1,6 +1,6 @@
 """The organisation's own fields: the administrator defines them (for some categories or all), changes
 them, and retires them; a field once defined is never deleted, so old complaints keep its values."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -58,7 +58,13 @@ def _page(form: FieldForm, status: int = 200):
 @bp.get("/fields")
 @role_required(Role.ADMIN)
 def fields():
-    return _page(FieldForm(formdata=None))
+    """The list and the form; ?edit=<id> fills the form with that field, to change it."""
+    field = db.session.get(CustomField, request.args.get("edit", 0, type=int) or 0)
+    if field is None:
+        return _page(FieldForm(formdata=None))
+    return _page(FieldForm(formdata=None, key=field.key, label_zh=field.label_zh, label_en=field.label_en,
+                           type=field.type.value, choices="\n".join(field.choices or []), required=field.required,
+                           categories=field.category_ids or []))
 
 
 @bp.post("/fields")
