@@ -12,7 +12,7 @@ from blueprints.forms import Form
 from blueprints.ui import current_locale, role_required
 from extensions import db
 from models import CustomField, FieldType, Role
-from services import custom_fields
+from services import bounds, custom_fields
 from services.choices import active_categories
 from services.labels import FIELD_TYPE_LABELS
 
@@ -59,7 +59,8 @@ def _page(form: FieldForm, status: int = 200):
 @role_required(Role.ADMIN)
 def fields():
     """The list and the form; ?edit=<id> fills the form with that field, to change it."""
-    field = db.session.get(CustomField, request.args.get("edit", 0, type=int) or 0)
+    wanted = request.args.get("edit", 0, type=int)
+    field = db.session.get(CustomField, wanted) if 0 < wanted <= bounds.MAX_ID else None
     if field is None:
         return _page(FieldForm(formdata=None))
     return _page(FieldForm(formdata=None, key=field.key, label_zh=field.label_zh, label_en=field.label_en,
