@@ -4,7 +4,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from extensions import db
 from models import AdminAuditEntry, Complaint, ComplaintEvent
@@ -118,6 +118,18 @@ def test_the_ledger_filter_uses_the_gin_index_on_postgresql(app, client_for, ord
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the GIN index is PostgreSQL's")
     _register(client_for("staff1"), order_fields)
+    # The ledger's filter is the containment test the index serves ...
+    seen = []
+
+    def remember(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        assert client_for("center1").get("/ledger/?f_region=%E5%8D%8E%E5%8D%97").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert any("complaint.extra @>" in statement for statement in seen)
+    # ... and PostgreSQL answers it from ix_complaint_extra_gin.
     db.session.execute(db.text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(db.session.scalars(db.text(
         """EXPLAIN SELECT id FROM complaint WHERE extra @> '{"region": "华南"}'""")))
