@@ -11,7 +11,7 @@ from models import AdminAuditEntry, Complaint, ComplaintEvent
 from models import CustomField
 from services import custom_fields
 from tests.conftest import complaint_form
-from tests.helpers import category_id, fresh, register
+from tests.helpers import category_id
 
 
 @pytest.fixture
