@@ -71,7 +71,8 @@ def extra_fields():
     """The organisation's own fields of the chosen category (HTMX, swapped in when the category changes);
     values typed into fields the new category also asks for are kept."""
     category = request.args.get("category", 0, type=int)
-    return render_template("intake/_extra_fields.html", **_extra_fields(category, request.args, {}))
+    return render_template("intake/_extra_fields.html", fields_only=True,
+                           **_extra_fields(category, request.args, {}))
 
 
 def _extra_fields(category_id, typed, errors: dict) -> dict:
