@@ -215,3 +215,12 @@ def test_the_ledger_with_field_columns_runs_no_query_per_row(client_for, order_f
     for _ in range(10):
         _register(staff, order_fields)
     assert statements(center, url) == few
+
+
+@pytest.mark.one_backend
+def test_the_csv_export_has_the_fields_of_every_complaint_when_unfiltered(client_for, order_fields):
+    complaint = _register(client_for("staff1"), order_fields)
+    response = client_for("center1").post("/ledger/export", data={"fmt": "csv"})
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert lines[0].endswith(",区域") and "交货金额" not in lines[0]   # only the fields asked of every complaint
+    assert next(line for line in lines if line.startswith(complaint.number)).endswith(",华南")
