@@ -74,6 +74,7 @@ def test_without_script_every_field_shows_but_only_the_chosen_categorys_are_chec
     client = client_for("staff1")
     page = client.get("/intake/new").text
     assert "<noscript>" in page and 'name="x_delivery_date"' in page and 'name="x_region"' in page
+    assert '交货日期 <span class="meta">产品质量</span>' in page   # each says which category asks for it
     # Registered under "waiting": the product's fields are neither checked nor stored.
     complaint = _register(client, category_id("waiting"), x_delivery_date="garbage", x_amount="-1")
     assert complaint.extra == {"region": "华南"}
