@@ -5,6 +5,7 @@ from models.audit import AdminAuditEntry
 from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel,
                               ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, ComplaintKind, Level,
                               ObjectRoutingRule, Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
+from models.custom_field import CustomField, FieldType
 from models.customer import (ContactKind, CustomerAccess, CustomerMessage, MessageDirection, NoticeKind, NoticeTemplate,
                              SmsTemplate)
 from models.inbound import InboundMail
@@ -23,5 +24,5 @@ __all__ = [
     "Satisfaction", "Role", "Unit", "UnitKind", "User",
     "OutboxChannel", "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
     "ContactKind", "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate", "SmsTemplate",
-    "CauseKind", "CorrectiveAction", "InboundMail", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
+    "CauseKind", "CustomField", "FieldType", "CorrectiveAction", "InboundMail", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
 ]

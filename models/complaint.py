@@ -8,6 +8,7 @@ from typing import Optional
 from decimal import Decimal
 
 from sqlalchemy import DDL, JSON, ColumnElement, Date, ForeignKey, Index, Numeric, String, Text, event, or_
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -228,6 +229,8 @@ class Complaint(db.Model):
     closed_at: Mapped[Optional[datetime]]
     # The earliest open deadline, kept here so every queue sorts on one indexed column.
     next_due_at: Mapped[Optional[datetime]]
+    # The values of the organisation's own fields, by key (models.custom_field, services.custom_fields).
+    extra: Mapped[Optional[dict]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
 
     category: Mapped[Category] = relationship(lazy="joined")
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
@@ -281,6 +284,9 @@ class Complaint(db.Model):
         *(Index(f"ix_complaint_{column}_trgm", column, postgresql_using="gin",
                 postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
           for column in ("number", "customer_name", "content")),
+        # The organisation's own fields (services.custom_fields): the ledger's filters on them are
+        # containment tests (extra @> '{"key": "value"}') this index serves; SQLite scans.
+        Index("ix_complaint_extra_gin", "extra", postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     @hybrid_property

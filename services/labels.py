@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
 from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintState, ContactChannel, ContactKind,
-                    DeadlineKind, NoticeKind, OutboxChannel, OutboxState, PlanState, Role, Satisfaction, UnitKind)
+                    DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PlanState, Role, Satisfaction, UnitKind)
 
 ROLE_LABELS = {
     Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
@@ -143,7 +143,10 @@ FIELD_LABELS = {
     "owner_id": _l("First-responsible owner"), "unit_id": _l("Receiving unit"), "handler_id": _l("Handled by"),
     "handling_unit_id": _l("Handling department"), "assignee_id": _l("Assigned to"),
     "dispatched_at": _l("Dispatched on"), "answered_at": _l("Answered on"), "closed_at": _l("Closed on"),
+    "extra": _l("Extra fields"),
 }
+FIELD_TYPE_LABELS = {FieldType.TEXT: _l("Text"), FieldType.NUMBER: _l("Number"), FieldType.MONEY: _l("Money (yuan)"),
+                     FieldType.DATE: _l("Date"), FieldType.CHOICE: _l("Choice")}
 SEVERITY_LABELS = {"major": _l("Major"), "general": _l("General")}
 UNIT_KIND_LABELS = {UnitKind.HEAD_OFFICE: _l("Head office"), UnitKind.BRANCH: _l("Branch"),
                     UnitKind.DEPARTMENT: _l("Department"), UnitKind.SERVICE_CENTER: _l("Customer service center")}
@@ -167,6 +170,8 @@ ADMIN_ACTION_LABELS = {
     "outbox_retried": _l("Retried an e-mail of the outbox"),
     "api_key_created": _l("Created an API key"), "api_key_revoked": _l("Revoked an API key"),
     "api_call": _l("API call"),
+    "custom_field_defined": _l("Defined an extra field"), "custom_field_changed": _l("Changed an extra field"),
+    "custom_field_retired": _l("Retired an extra field"), "custom_field_restored": _l("Restored an extra field"),
 }
 
 # What the customer reads: the notices' kinds (for the administrator), the state of the complaint

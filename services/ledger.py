@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field as dataclass_field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Iterator, Optional
 
@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, bindparam, false, func, not_, or_, select, 
 
 from extensions import db
 from models import Complaint, ComplaintState, Unit, UnitKind, User
-from services import clock, history, identity, policy
+from services import clock, custom_fields, history, identity, policy
 
 # Sort keys: the columns of each order, ending in a unique one so the keyset is exact.
 SORTS = {
@@ -46,6 +46,7 @@ class Filters:
     kind: Optional[str] = None
     customer: str = ""                    # a mobile, ID or account number (services.identity)
     sort: str = DEFAULT_SORT
+    extra: dict = dataclass_field(default_factory=dict)   # the organisation's own fields: {key: value}
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -55,7 +56,8 @@ class Filters:
 
     @classmethod
     def from_json(cls, data: dict) -> Filters:
-        values = {f.name: data.get(f.name, f.default) for f in fields(cls)}
+        values = {f.name: data.get(f.name, f.default) for f in fields(cls) if f.name != "extra"}
+        values["extra"] = dict(data.get("extra") or {})
         for name in ("date_from", "date_to"):
             values[name] = date.fromisoformat(values[name]) if values[name] else None
         return cls(**values)
@@ -98,6 +100,8 @@ def conditions(user: User, filters: Filters) -> list:
                           (filters.satisfaction, Complaint.satisfaction), (filters.kind, Complaint.kind)):
         if value is not None:
             where.append(column == value)
+    for key, value in sorted(filters.extra.items()):
+        where.append(custom_fields.has_value(key, value))
     if filters.severity == "major":
         where.append(Complaint.is_major)
     elif filters.severity == "general":

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Unit, User
-from services import clock, ledger
+from services import clock, custom_fields, ledger
 from services.identity import mask_contact, masked_numbers
 from services.labels import CHANNEL_LABELS, KIND_LABELS, SEVERITY_LABELS, STATE_LABELS
 from services.queue import queue, redis_connection
@@ -70,15 +70,24 @@ COLUMNS: list[tuple] = [
 ]
 
 
+def _columns(filters: ledger.Filters) -> list[tuple]:
+    """COLUMNS, then the organisation's own fields of the category filtered to (services.custom_fields),
+    numbers and amounts as numbers, dates as dates."""
+    extra = [(f.label_zh, 14, lambda c, x, f=f: custom_fields.excel_value(f, (c.extra or {}).get(f.key)))
+             for f in custom_fields.columns_for(filters.category_id)]
+    return COLUMNS + extra
+
+
 class _Xlsx:
-    def __init__(self, target, in_memory: bool):
+    def __init__(self, target, in_memory: bool, columns: list):
         # Cell text is never a formula or a link, whatever a customer wrote.
         self.book = xlsxwriter.Workbook(target, {
             "in_memory": in_memory, "constant_memory": not in_memory, "strings_to_formulas": False,
             "strings_to_urls": False, "default_date_format": "yyyy-mm-dd hh:mm"})
         self.sheet = self.book.add_worksheet(str(_l("Complaint ledger")))
         bold = self.book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1})
-        for index, (header, width, _) in enumerate(COLUMNS):
+        self.columns = columns
+        for index, (header, width, _) in enumerate(columns):
             self.sheet.set_column(index, index, width)
             self.sheet.write_string(0, index, str(header), bold)
         self.sheet.freeze_panes(1, 0)
@@ -89,17 +98,17 @@ class _Xlsx:
         self.sheet.write_row(self.row_number, 0, values)
 
     def close(self) -> None:
-        self.sheet.autofilter(0, 0, max(self.row_number, 1), len(COLUMNS) - 1)
+        self.sheet.autofilter(0, 0, max(self.row_number, 1), len(self.columns) - 1)
         self.book.close()
 
 
 class _Csv:
     FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-    def __init__(self, stream):
+    def __init__(self, stream, columns: list):
         self.stream = stream
         self.writer = csv.writer(stream)
-        self.writer.writerow([str(header) for header, _, _ in COLUMNS])
+        self.writer.writerow([str(header) for header, _, _ in columns])
 
     def row(self, values: list) -> None:
         self.writer.writerow([self._cell(v) for v in values])
@@ -123,18 +132,19 @@ def write(fmt: str, target, user: User, filters: ledger.Filters, in_memory: bool
     when in memory); returns the number of complaints written."""
     units = {unit.id: unit for unit in db.session.scalars(select(Unit))}
     written = 0
+    columns = _columns(filters)
     with force_locale("zh_CN"):
         text_stream = None
         if fmt == "xlsx":
-            sheet = _Xlsx(target, in_memory)
+            sheet = _Xlsx(target, in_memory, columns)
         else:
             text_stream = (io.TextIOWrapper(target, encoding="utf-8-sig", newline="") if in_memory
                            else open(target, "w", encoding="utf-8-sig", newline=""))
-            sheet = _Csv(text_stream)
+            sheet = _Csv(text_stream, columns)
         context = {"units": units, "now": clock.now()}
         for batch in ledger.batches(user, filters, release=not in_memory):
             for complaint in batch:
-                sheet.row([value(complaint, context) for _, _, value in COLUMNS])
+                sheet.row([value(complaint, context) for _, _, value in columns])
             written += len(batch)
             if progress:
                 progress(written)

@@ -19,7 +19,7 @@ from config import LANGUAGES
 from extensions import db
 from models import (Category, DeadlineKind, NoticeKind, NoticeTemplate, ObjectRoutingRule, Role,
                     RoutingRule, Unit, UnitKind, User)
-from services import rules
+from services import custom_fields, rules
 from services.organisation import ROLE_UNIT_KINDS, one_time_password
 from services.passwords import password_problems
 
@@ -340,10 +340,12 @@ def apply(profile: dict, with_accounts: bool, password: Optional[str] = None) ->
 
 
 def apply_extra_fields(profile: dict) -> None:
-    """Hook for the organisation's own fields (issue 16, "Fields an organisation defines"): the
-    profile's `extra_fields` are validated above (_validate_extra_fields) and kept in `profile`;
-    creating them is the custom-fields code's job, to be called from here. Does nothing yet."""
-    return None
+    """The organisation's own fields (the manufacturer's order data, …), created or brought to the
+    profile's definition (services.custom_fields.define is idempotent by key)."""
+    for field in profile.get("extra_fields") or []:
+        custom_fields.define(field["name"], field["label"]["zh"], field["label"]["en"], field["type"],
+                             choices=field.get("choices"), required=bool(field.get("required")),
+                             categories=field.get("categories"))
 
 
 def describe(name: str) -> dict[str, Any]:

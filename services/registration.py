@@ -47,6 +47,7 @@ class Registration:
     object_user_id: Optional[int] = None   # the staff member complained about, if any
     incident_id: Optional[int] = None      # a concentrated complaint joins an open incident ...
     new_incident: Optional[str] = None     # ... or opens a new one with this title
+    extra: Optional[dict] = None           # the organisation's own fields, checked (services.custom_fields)
 
 
 def find_by_token(token: str) -> Optional[Complaint]:
@@ -76,7 +77,7 @@ def register_complaint(actor: User, token: str, data: Registration,
         collective_count=data.collective_count,
         litigation=data.litigation, media=data.media, compensation=data.compensation,
         regulator_forwarded=data.regulator_forwarded, object_unit_id=data.object_unit_id,
-        object_user_id=data.object_user_id,
+        object_user_id=data.object_user_id, extra=data.extra or None,
         # A new complaint has none of these: saying so spares a query for each when they are read.
         deadlines=[], plans=[], answers=[],
     )

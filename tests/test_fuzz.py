@@ -173,6 +173,7 @@ QUERY_PARAMETERS = {
     "admin.edit_unit": [], "admin.users": ["q", "page"], "admin.edit_user": [], "admin.categories": [],
     "admin.routing": [], "admin.edit_routing_rule": [], "admin.mail_check": [], "admin.outbox": ["page"],
     "attachments.download": [], "admin.api_key_list": ["page"],
+    "admin.fields": ["edit"], "intake.extra_fields": ["category", "x_region"],
     "api.openapi": [], "api.docs": [], "api.list_complaints": ["mobile"], "api.show_complaint": [],
     "notices.index": [], "public.complain": [], "public.track": ["number"], "public.use_link": [],
     "public.status": [], "ledger.index": LEDGER_FILTER + ["after", "before", "export"],

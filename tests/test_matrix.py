@@ -75,6 +75,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("intake.register", "GET"): Rule("/intake/new", REGISTER),
     ("intake.register", "POST"): Rule("/intake/new", REGISTER, status=422, form_page="/intake/new"),
     ("intake.customer_history", "GET"): Rule("/intake/history", REGISTER),
+    ("intake.extra_fields", "GET"): Rule("/intake/new/fields", REGISTER),
     ("intake.validate_field", "POST"): Rule("/intake/new/validate/customer_name", REGISTER,
                                             form_page="/intake/new"),
     ("branch.queue", "GET"): Rule("/branch/", roles(Role.LOBBY_MANAGER, Role.BRANCH_HEAD)),
@@ -221,6 +222,10 @@ TABLE: dict[tuple[str, str], Rule] = {
                                            form_page="/admin/api-keys"),
     ("admin.revoke_api_key", "POST"): Rule("/admin/api-keys/999999/revoke", roles(Role.ADMIN), status=404,
                                            form_page="/admin/api-keys"),
+    ("admin.fields", "GET"): Rule("/admin/fields", roles(Role.ADMIN)),
+    ("admin.define_field", "POST"): Rule("/admin/fields", roles(Role.ADMIN), status=422, form_page="/admin/fields"),
+    ("admin.field_active", "POST"): Rule("/admin/fields/999999/active", roles(Role.ADMIN), status=404,
+                                         form_page="/admin/fields"),
 
     ("api.openapi", "GET"): Rule("/api/v1/openapi.json", PUBLIC),
     ("api.docs", "GET"): Rule("/api/v1/docs", PUBLIC),

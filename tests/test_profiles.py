@@ -93,9 +93,11 @@ def test_every_profile_loads_into_an_empty_database_and_routes_its_complaints(ap
     registrar, walks = WALKS[name]
     client = Client(app)
     client.login(registrar)
+    required = required_fields(name)
     for category, about, unit in walks:
-        complaint = register(client, category=str(category_id(category)), object_text=about)
+        complaint = register(client, category=str(category_id(category)), object_text=about, **required)
         assert suggested_department(complaint).unit.code == unit, (category, about)
+        assert {f"x_{key}": value for key, value in (complaint.extra or {}).items()} == required
 
 
 @pytest.mark.parametrize("name, registrar, dispatcher, category, about, handler", [
@@ -107,13 +109,20 @@ def test_a_profiles_complaint_is_dispatched_as_suggested_and_answered_there(app,
                                                                           category, about, handler):
     empty_database()
     seed_demo(name)
-    complaint = register(signed_in(app, registrar), category=str(category_id(category)), object_text=about)
+    complaint = register(signed_in(app, registrar), category=str(category_id(category)), object_text=about,
+                         **required_fields(name))
     unit = suggested_department(complaint).unit
     assert dispatch(signed_in(app, dispatcher), complaint, unit.code).status_code == 303
     assert answer(signed_in(app, handler), complaint).status_code == 303
     answered = fresh(complaint)
     assert answered.state == ComplaintState.ANSWERED and answered.handling_unit_id == unit.id
     assert answered.latest_answer.author.username == handler
+
+
+def required_fields(name: str) -> dict:
+    """The form values of the profile's own required fields (created from the profile, asked for, kept)."""
+    return {f"x_{f['name']}": (f.get("choices") or ["A-0017"])[0]
+            for f in profiles.load(name).get("extra_fields") or [] if f.get("required")}
 
 
 def signed_in(app, username: str) -> Client:
@@ -148,11 +157,22 @@ def test_the_real_estate_general_manager_is_told_of_a_major_complaint_at_once(ap
     desk = Client(app)
     desk.login("prop_desk")
     complaint = register(desk, category=str(category_id("post_quality")), object_text="3号楼顶层漏水",
+                         **required_fields("real-estate"),
                          media="y")
     assert complaint.is_major and suggested_department(complaint).unit.code == "ENG"
     told = db.session.scalars(select(OutboxMessage.to_addr)).all()
     assert "gm@example.com" in told and "deskhead@example.com" in told   # 总经理 and the desk's head
     assert "salesd1@example.com" not in told
+
+
+def test_the_manufacturers_order_data_are_fields_of_its_registration_form(app):
+    empty_database()
+    seed_demo("manufacturer")
+    client = Client(app)
+    client.login("mkt1")
+    quality = client.get(f"/intake/new/fields?category={category_id('product_quality')}").text
+    assert "客户代号" in quality and "发票号码" in quality and "不良数量" in quality
+    assert "不良数量" not in client.get(f"/intake/new/fields?category={category_id('delivery_delay')}").text
 
 
 def test_the_extra_fields_are_checked_and_kept_for_the_custom_fields_code():

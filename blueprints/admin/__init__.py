@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from blueprints.admin import api_keys, handover, organisation, outbox, routes  # noqa: E402,F401
+from blueprints.admin import api_keys, fields, handover, organisation, outbox, routes  # noqa: E402,F401

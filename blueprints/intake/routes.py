@@ -11,7 +11,7 @@ from blueprints.intake.forms import RegisterForm
 from blueprints.ui import current_locale, is_htmx, paginate, role_required
 from extensions import db
 from models import Channel, Complaint, ComplaintKind
-from services import clock, history, identity, notify
+from services import clock, custom_fields, history, identity, notify
 from services.registration import Registration, register_complaint
 from services.policy import REGISTER_ROLES
 
@@ -39,7 +39,10 @@ def register():
         form.submission_token.data = uuid.uuid4().hex
         form.received_at.data = clock.to_local(clock.now()).replace(tzinfo=None, second=0, microsecond=0)
         form.channel.data = Channel.COUNTER.value
-    elif form.validate_on_submit():
+    valid = request.method == "POST" and form.validate_on_submit()
+    extra, extra_errors = (custom_fields.validate(custom_fields.typed(request.form), form.category.data)
+                           if request.method == "POST" else ({}, {}))
+    if valid and not extra_errors:
         token = form.submission_token.data or ""
         if len(token) != 32:
             abort(400)
@@ -54,13 +57,33 @@ def register():
             compensation=form.compensation.data, regulator_forwarded=form.regulator_forwarded.data,
             solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None,
             object_unit_id=form.object_unit.data or None, object_user_id=form.object_user.data or None,
-            **form.customer_numbers(), **_incident_choice(form)))
+            extra=extra, **form.customer_numbers(), **_incident_choice(form)))
         complaint_id, told = complaint.id, notify.told()   # read before the commit (it expires and forgets them)
         db.session.commit()
         flash(registration_confirmation(complaint, told, created), "success")
         return redirect(url_for("complaints.show", complaint_id=complaint_id), 303)
-    status = 422 if form.errors else 200
-    return render_template("intake/register.html", form=form), status
+    status = 422 if form.errors or extra_errors else 200
+    return render_template("intake/register.html", form=form, **_extra_fields(form.category.data, request.form,
+                                                                              extra_errors)), status
+
+
+@bp.get("/new/fields")
+@role_required(*REGISTER_ROLES)
+def extra_fields():
+    """The organisation's own fields of the chosen category (HTMX, swapped in when the category changes);
+    values typed into fields the new category also asks for are kept."""
+    category = request.args.get("category", 0, type=int)
+    return render_template("intake/_extra_fields.html", fields_only=True,
+                           **_extra_fields(category, request.args, {}))
+
+
+def _extra_fields(category_id, typed, errors: dict) -> dict:
+    """The fields of the chosen category, those of the others (shown without script), the typed values."""
+    every = custom_fields.active_fields()
+    chosen = [f for f in every if f.applies_to(category_id or None)]
+    others = [f for f in every if f not in chosen]
+    return {"extra_fields": chosen, "other_extra_fields": others, "extra_errors": errors,
+            "extra_typed": custom_fields.typed(typed), "extra_prefix": custom_fields.FORM_PREFIX}
 
 
 @bp.post("/new/validate/<field>")

@@ -6,7 +6,7 @@ from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from blueprints.ui import within_bounds
-from services import identity, ledger
+from services import custom_fields, identity, ledger
 from services.labels import (CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS, SEVERITY_LABELS,
                              STATE_LABELS)
 
@@ -37,10 +37,24 @@ class LedgerFilterForm(Form):
     kind = SelectField(_l("Kind"), default="", choices=[ANY] + [(k.value, v) for k, v in KIND_LABELS.items()])
     sort = SelectField(_l("Order"), default=ledger.DEFAULT_SORT, choices=SORT_CHOICES)
 
-    def __init__(self, formdata, units: list, categories: list, locale: str):
+    def __init__(self, formdata, units: list, categories: list, locale: str, extra_fields: tuple = ()):
         super().__init__(formdata)
+        # The organisation's text and choice fields, each a filter f_<key> (services.custom_fields).
+        self.extra_fields = list(extra_fields)
+        typed = custom_fields.typed(formdata or {}, custom_fields.FILTER_PREFIX)
+        self.extra_values = {f.key: typed.get(f.key, "").strip() for f in self.extra_fields}
+        self.extra_errors = {}
         self.unit.choices = [ANY] + [(str(u.id), u.display_name(locale)) for u in units]
         self.category.choices = [ANY] + [(str(c.id), c.display_name(locale)) for c in categories]
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for f in self.extra_fields:
+            value = self.extra_values[f.key]
+            message = custom_fields.check_filter(f, value) if value else None
+            if message:
+                self.extra_errors[f.key] = message
+        return valid and not self.extra_errors
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
@@ -62,7 +76,8 @@ class LedgerFilterForm(Form):
             level=number(self.level.data), state=self.state.data or None,
             overdue={"yes": True, "no": False}.get(self.overdue.data), satisfaction=self.satisfaction.data or None,
             kind=self.kind.data or None, customer=(self.customer.data or "").strip(),
-            sort=self.sort.data or ledger.DEFAULT_SORT)
+            sort=self.sort.data or ledger.DEFAULT_SORT,
+            extra={key: value for key, value in self.extra_values.items() if value})
 
     def query_args(self) -> dict:
         """The non-empty, non-default fields: the ledger's URL for this filter."""
@@ -71,4 +86,7 @@ class LedgerFilterForm(Form):
             value = field.raw_data[0].strip() if field.raw_data else ""
             if value and value != (field.default or ""):
                 args[field.name] = value
+        for key, value in self.extra_values.items():
+            if value:
+                args[custom_fields.FILTER_PREFIX + key] = value
         return args

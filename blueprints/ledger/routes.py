@@ -14,7 +14,7 @@ from blueprints.ledger.forms import LedgerFilterForm
 from blueprints.ui import current_locale, paginate, role_required, visible_complaint_or_404
 from extensions import db
 from models import Category, Role, Unit
-from services import handling_form, history, identity, ledger, ledger_export, policy
+from services import custom_fields, handling_form, history, identity, ledger, ledger_export, policy
 from services.timeline import record_view
 
 # Units see their own complaints (services.policy); the administrator handles no complaints.
@@ -30,7 +30,8 @@ def _partial() -> bool:
 def _filter_form() -> tuple[LedgerFilterForm, dict]:
     units = db.session.scalars(select(Unit).order_by(Unit.kind, Unit.id)).all()
     categories = db.session.scalars(select(Category).order_by(Category.id)).all()
-    return LedgerFilterForm(request.args, units, categories, current_locale()), {u.id: u for u in units}
+    return (LedgerFilterForm(request.args, units, categories, current_locale(), custom_fields.filterable()),
+            {u.id: u for u in units})
 
 
 @bp.get("/")
@@ -38,6 +39,7 @@ def _filter_form() -> tuple[LedgerFilterForm, dict]:
 def index():
     form, units = _filter_form()
     context = {"form": form, "units": units, "args": form.query_args(), "results": None,
+               "extra_columns": custom_fields.columns_for(form.category.data if not form.category.errors else None),
                "see_all": current_user.role in policy.SEE_ALL_ROLES}
     status = 200
     if form.validate():
@@ -144,6 +146,7 @@ def print_form(complaint_id: int):
     record_view(complaint, current_user)
     db.session.commit()
     return render_template("ledger/print.html", complaint=complaint, rounds=handling_form.rounds(complaint),
+                           extra=custom_fields.values_of(complaint, current_locale()),
                            decision=handling_form.leader_decision(complaint),
                            organisation=current_app.config["ORGANISATION_NAME"])
 
