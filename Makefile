@@ -32,8 +32,9 @@ PROFILE ?= bank
 run: setup
 	$(BIN)/flask --app app serve --profile $(PROFILE)
 
+# One pytest worker per core (pytest-xdist), each with its own databases (tests/conftest.py).
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 # Re-extract the UI strings after changing them; then translate the new ones in the .po files.
 messages: $(STAMP)

@@ -10,10 +10,12 @@ import threading
 from datetime import datetime
 from email import message_from_bytes, policy as email_policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
 from redis import Redis
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from extensions import db
@@ -36,10 +38,39 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+# Under pytest-xdist (`make test` runs one worker per core) each worker has its own PostgreSQL
+# database and Redis database; the SQLite files are per worker already (tmp_path_factory).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")   # "gw0", "gw1", … ; "" without xdist
+WORKER_INDEX = int(WORKER[2:]) if WORKER else 0
+
+
+def _own_database(url: str) -> str:
+    """The worker's copy of the database at `url`: the database itself for the first worker, else
+    one named after the worker, made when missing."""
+    if WORKER_INDEX == 0:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{WORKER}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _postgres_url() -> str | None:
     if os.environ.get("TEST_DATABASE_URL"):
-        return os.environ["TEST_DATABASE_URL"]
-    return LOCAL_POSTGRES if _port_open(5432) else None
+        return _own_database(os.environ["TEST_DATABASE_URL"])
+    return _own_database(LOCAL_POSTGRES) if _port_open(5432) else None
+
+
+def _own_redis(url: str) -> str:
+    """The worker's Redis database: the next lower number for each further worker."""
+    if WORKER_INDEX == 0:
+        return url
+    base = urlsplit(url)
+    return base._replace(path=f"/{(int(base.path.strip('/') or 0) - WORKER_INDEX) % 16}").geturl()
 
 
 POSTGRES_URL = _postgres_url()
@@ -57,12 +88,12 @@ def database_urls(tmp_path_factory) -> dict:
 def redis_url():
     """A real Redis: REDIS_URL, else the local one (database 15), else an embedded redis-server."""
     if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
+        yield _own_redis(os.environ["REDIS_URL"])
         return
     if answers("redis://127.0.0.1:6379/15"):
-        yield "redis://127.0.0.1:6379/15"
+        yield _own_redis("redis://127.0.0.1:6379/15")
         return
-    url, process = start_embedded(Path(__file__).parent.parent / "instance" / "test-redis")
+    url, process = start_embedded(Path(__file__).parent.parent / "instance" / f"test-redis{WORKER}")
     yield url
     process.terminate()
     process.wait()
