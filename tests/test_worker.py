@@ -58,7 +58,7 @@ def test_worker_py_stops_at_once_on_sigterm(database_urls, redis_url):
             assert process.poll() is None and time.monotonic() < deadline, "the worker did not start"
             time.sleep(0.1)
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=30) == 0   # at once when idle; a loaded CI machine is slow to exit
     finally:
         if process.poll() is None:
             kill_tree(process.pid)      # with its cron process
