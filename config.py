@@ -53,7 +53,7 @@ def from_environment(instance_path: str) -> dict:
         # seeded account must choose a new password (for a real deployment seeded by `serve`).
         "DEMO_ACCOUNTS": _bool(env.get("DEMO_ACCOUNTS"), default=True),
         # Printed on the decision notice and the handling form.
-        "ORGANISATION_NAME": env.get("ORGANISATION_NAME", "示范银行股份有限公司"),
+        "ORGANISATION_NAME": env.get("ORGANISATION_NAME") or None,   # else the profile's name
         # How notices reach customers by SMS: "logging" (written to the log) until a provider is configured.
         # "aliyun" (Alibaba Cloud SMS), "tencent" (Tencent Cloud SMS) or "http" (a signed POST to the
         # bank's own SMS platform); docs/operations.md, section SMS.

@@ -17,7 +17,7 @@ from wtforms.validators import ValidationError
 from extensions import db
 from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, Incident, ComplaintKind, Role, Satisfaction,
                     Unit, User)
-from services import bounds, clock, custom_fields, deadlines, identity, policy
+from services import bounds, clock, custom_fields, deadlines, identity, org_settings, policy
 from services.links import without_links
 from services.labels import (CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS, EVENT_SENTENCES,
                              FIELD_LABELS, KIND_LABELS, LEVEL_LABELS, PLAN_STATE_LABELS, ROLE_LABELS,
@@ -265,7 +265,7 @@ def template_globals() -> dict:
         "is_overdue": deadlines.is_overdue, "masked_numbers": identity.masked_numbers,
         "mask_contact": identity.mask_contact, "now": clock.now, "time_left": time_left, "home_url": home_url,
         "event_detail": event_detail, "event_sentence": event_sentence, "holder_of": holder_of,
-        "extra_values": custom_fields.values_of,
+        "extra_values": custom_fields.values_of, "organisation_name": org_settings.display_name,
     }
 
 

@@ -10,7 +10,7 @@ from models.customer import (ContactKind, CustomerAccess, CustomerMessage, Messa
                              SmsTemplate)
 from models.inbound import InboundMail
 from models.improvement import CauseKind, CorrectiveAction
-from models.org import Role, Unit, UnitKind, User
+from models.org import Organisation, Role, Unit, UnitKind, User
 from models.outbox import OutboxChannel, OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
 from models.session import UserSession
@@ -21,7 +21,7 @@ __all__ = [
     "Answer", "Category", "Channel", "Complaint", "ComplaintEvent", "ComplaintState", "ContactChannel",
     "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "Level", "Plan", "PlanState",
     "ObjectRoutingRule", "ProgressNote", "ReturnVisit", "RoutingRule",
-    "Satisfaction", "Role", "Unit", "UnitKind", "User",
+    "Satisfaction", "Organisation", "Role", "Unit", "UnitKind", "User",
     "OutboxChannel", "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
     "ContactKind", "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate", "SmsTemplate",
     "CauseKind", "CustomField", "FieldType", "CorrectiveAction", "InboundMail", "ComplaintTerms", "WaveAlert", "WaveAlertMember",

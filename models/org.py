@@ -7,7 +7,7 @@ from typing import Optional
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String, false, true
+from sqlalchemy import JSON, Enum, ForeignKey, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -102,3 +102,15 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role.value}>"
+
+
+class Organisation(db.Model):
+    """The one organisation this database serves, as its profile set it up: its name and the records
+    of its own it keeps (the profile's `records:` section, e.g. the manufacturer's weekly 投诉统计表)."""
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    profile: Mapped[str] = mapped_column(String(40))
+    records: Mapped[dict] = mapped_column(JSON, default=dict)

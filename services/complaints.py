@@ -9,13 +9,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
 
-from flask import current_app
 from sqlalchemy import select
 
 from extensions import db
 from models import (Answer, Complaint, ComplaintState, ContactChannel, ContactLog, DeadlineKind, Extension, Plan,
                     ComplaintEvent, PlanState, ProgressNote, ReturnVisit, Role, Satisfaction, Unit, User)
-from services import audit, clock, deadlines, notify, policy, signals
+from services import audit, clock, deadlines, notify, org_settings, policy, signals
 from services.errors import Refused
 from services.numbering import next_number
 from services.recipients import department_recipients, leaders, plan_approvers, unit_members
@@ -303,7 +302,7 @@ def send_decision_notice(complaint: Complaint, actor: User, again: bool = False)
     if address:
         notify.note_told(notify.CUSTOMER)
         notify.queue_email_to(address, "zh_CN", "decision_notice", complaint_id=complaint.id, link=None,
-                              complaint=complaint, organisation=current_app.config["ORGANISATION_NAME"])
+                              complaint=complaint, organisation=org_settings.display_name(english=False))
     log_event(complaint, actor, "notice_sent", address or None)
     return address is not None
 

@@ -19,7 +19,7 @@ from config import LANGUAGES
 from extensions import db
 from models import (Category, DeadlineKind, NoticeKind, NoticeTemplate, ObjectRoutingRule, Role,
                     RoutingRule, Unit, UnitKind, User)
-from services import custom_fields, rules
+from services import custom_fields, org_settings, profile_records, rules
 from services.organisation import ROLE_UNIT_KINDS, one_time_password
 from services.passwords import password_problems
 
@@ -29,7 +29,8 @@ PROFILES = ("bank", "manufacturer", "real-estate", "retail", "hotline", "insurer
 SEVERITY_CRITERIA = ("collective", "litigation", "media", "compensation", "repeated")
 FIELD_TYPES = ("text", "number", "money", "date", "choice")
 SECTIONS = {"organisation": True, "units": True, "users": False, "categories": True, "routing": False,
-            "severity": False, "deadlines": False, "notice_templates": False, "extra_fields": False}
+            "severity": False, "deadlines": False, "notice_templates": False, "extra_fields": False,
+            "records": False}
 
 
 class ProfileError(ValueError):
@@ -144,6 +145,7 @@ def load(name: str, directory: Path = PROFILE_DIR) -> dict:
         raise ProfileError(path, None, f"no such profile (known: {', '.join(PROFILES)})") from None
     if stamp not in _checked:   # the tests seed the demo hundreds of times: read each file once
         _checked[stamp] = validate(_Reader(path))
+        _checked[stamp]["name"] = name
     return _checked[stamp]
 
 
@@ -171,6 +173,7 @@ def validate(reader: _Reader) -> dict:
     categories = _check_categories(reader, data, units, departments)
     _check_rules(reader, data)
     _validate_extra_fields(reader, data, categories)
+    profile_records.check(reader, data, units)
     return data
 
 
@@ -298,6 +301,8 @@ def has_organisation() -> bool:
 def apply(profile: dict, with_accounts: bool, password: Optional[str] = None) -> dict[str, Unit]:
     """Create the profile's organisation (the caller commits). With accounts: the demo accounts with
     `password`; they must choose a new one at the first sign-in outside a demo (DEMO_ACCOUNTS=0)."""
+    organisation = profile["organisation"]
+    org_settings.save(organisation["name"], organisation["name_en"], profile["name"], profile["records"])
     units: dict[str, Unit] = {}
     for item in profile["units"]:
         units[item["code"]] = Unit(code=item["code"], name=item["name"], name_en=item["name_en"],

@@ -288,7 +288,7 @@ def test_the_handling_form_prints_with_the_organisation_and_signature_lines(app,
     response = center.get(f"/ledger/{complaint_id}/print")
     assert response.status_code == 200
     page = response.text
-    assert app.config["ORGANISATION_NAME"] in page and "客户投诉处理单" in page and cases["b"] in page
+    assert "示范银行股份有限公司" in page and "客户投诉处理单" in page and cases["b"] in page
     assert "手续费扣收有误" in page and "print.css" in page
     assert page.count('class="signatures"') == 1 and "客户服务中心" in page
     viewed = db.session.scalars(select(ComplaintEvent.action).where(ComplaintEvent.complaint_id == complaint_id)).all()

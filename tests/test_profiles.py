@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import AdminAuditEntry, Category, ComplaintState, DeadlineKind, DeadlineRule, NoticeKind, NoticeTemplate, ObjectRoutingRule, OutboxMessage, RoutingRule, Unit, User
-from services import profiles
+from services import org_settings, profiles
 from services.demo import seed_demo
 from services.profiles import ProfileError
 from services.routing import suggested_department
@@ -315,3 +315,38 @@ def test_the_administrator_gives_and_clears_an_accounts_title(app, client_for):
     assert admin.post(f"/admin/users/{head.id}", data={**form, "title": ""}).status_code == 303
     db.session.expire_all()
     assert db.session.get(User, head.id).title is None
+
+
+# The organisation's own row: its name and the records it keeps
+
+@pytest.mark.parametrize("name, shown, keeps", [
+    ("bank", "示范银行股份有限公司", {}),
+    ("manufacturer", "华东电器制造有限公司", {"statistics_sheet": {"unit": "MKT", "weekday": 1}}),
+    ("hotline", "城市燃气服务有限公司", {"suggestions": True, "capa_signoff": True, "assessment_unit": "GEN"}),
+])
+def test_the_organisation_is_named_and_keeps_the_records_of_its_profile(app, name, shown, keeps):
+    empty_database()
+    seed_demo(name)
+    page = Client(app).get("/track").text
+    assert f'<span class="brand">{shown}</span>' in page
+    assert org_settings.profile_name() == name and org_settings.current().records == keeps
+    assert org_settings.keeps("capa_signoff") is (name == "hotline")
+
+
+@pytest.mark.one_backend
+def test_the_deployments_own_name_wins_over_the_profiles(app):
+    app.config["ORGANISATION_NAME"] = "某某银行上海分行"
+    assert '<span class="brand">某某银行上海分行</span>' in Client(app).get("/track").text
+
+
+@pytest.mark.parametrize("old, new, where, reason", [
+    ("quarterly_analysis: {due_day: 15}", "quarterly_analysis: {due_day: 31}", "quarterly_analysis",
+     "must be a whole number from 1 to 28"),
+    ("- {unit_kind: department, due_day: 5}", "- {unit_kind: departement, due_day: 5}", "unit_kind: departement",
+     "must be one of: head_office, branch, department, service_center"),
+    ("quarterly_analysis:", "quarterly_analyses:", "quarterly_analysis", "unknown record 'quarterly_analyses'"),
+])
+def test_a_broken_record_setting_is_refused_with_its_line(tmp_path, old, new, where, reason):
+    error = broken(tmp_path, old, new)
+    assert error.line == line_of(where.replace("departement", "department")), str(error)
+    assert reason in error.reason

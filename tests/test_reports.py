@@ -303,7 +303,7 @@ def test_assessment_excel(november, client_for):
 def test_weekly_print_view_has_the_organisation_and_signatures(november, client_for, app):
     page = client_for("head2").get("/reports/weekly/print?period=2026-W47")
     assert page.status_code == 200
-    assert app.config["ORGANISATION_NAME"] in page.text and "制表人" in page.text and "审核人" in page.text
+    assert "示范银行股份有限公司" in page.text and "制表人" in page.text and "审核人" in page.text
     assert "css/print.css" in page.text
     assert "城西支行" in page.text          # head2's own branch only
     assert "城东支行" not in page.text

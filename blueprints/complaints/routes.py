@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -17,7 +17,8 @@ from blueprints.complaints.similar import similar_cases
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Incident, Satisfaction, Unit, User
-from services import choices, clock, complaints, deadlines, handover, incidents, notify, policy, routing, timeline
+from services import (choices, clock, complaints, deadlines, handover, incidents, notify, org_settings, policy,
+                      routing, timeline)
 from services.errors import Refused
 from services.reclassification import Classification, reclassify_complaint
 from services.complaints import ConflictOfInterest, StaleComplaint
@@ -337,7 +338,7 @@ def notice(complaint_id: int):
     timeline.record_view(complaint, current_user)
     db.session.commit()
     return render_template("complaints/notice.html", complaint=complaint,
-                           organisation=current_app.config["ORGANISATION_NAME"])
+                           organisation=org_settings.display_name())
 
 
 # Who may take an incident's bulk action: whoever may take it on at least one of its complaints.

@@ -14,7 +14,7 @@ from blueprints.ledger.forms import LedgerFilterForm
 from blueprints.ui import current_locale, paginate, role_required, visible_complaint_or_404
 from extensions import db
 from models import Category, Role, Unit
-from services import custom_fields, handling_form, history, identity, ledger, ledger_export, policy
+from services import custom_fields, handling_form, history, identity, ledger, ledger_export, org_settings, policy
 from services.timeline import record_view
 
 # Units see their own complaints (services.policy); the administrator handles no complaints.
@@ -148,7 +148,7 @@ def print_form(complaint_id: int):
     return render_template("ledger/print.html", complaint=complaint, rounds=handling_form.rounds(complaint),
                            extra=custom_fields.values_of(complaint, current_locale()),
                            decision=handling_form.leader_decision(complaint),
-                           organisation=current_app.config["ORGANISATION_NAME"])
+                           organisation=org_settings.display_name())
 
 
 @bp.get("/customer")

@@ -10,7 +10,7 @@ from blueprints.reports.forms import ActionForm, DoneForm
 from blueprints.ui import bounds_message, current_locale, role_required, visible_complaint_or_404
 from extensions import db
 from models import CauseKind, Complaint, Role, Unit, UnitKind, User
-from services import bounds, clock, improvement, periods, policy
+from services import bounds, clock, improvement, org_settings, periods, policy
 from services import statistics as stats
 from services.labels import CAUSE_LABELS
 
@@ -142,7 +142,7 @@ def periodic_print(kind: str):
         abort(400)
     report, tables = _report_tables(kind, period, current_locale())
     return render_template("reports/print.html", title=title, tables=tables, period=period,
-                           organisation=current_app.config["ORGANISATION_NAME"], scope_label=_scope_label(),
+                           organisation=org_settings.display_name(), scope_label=_scope_label(),
                            made_at=clock.now(), back=url_for("reports.periodic", kind=kind, **request.args))
 
 
@@ -154,7 +154,7 @@ def periodic_excel(kind: str):
         abort(400)
     with force_locale("zh_CN"):
         report, tables = _report_tables(kind, period, "zh_CN")
-        subtitle = f"{current_app.config['ORGANISATION_NAME']} · {_scope_label()} · {period.code}"
+        subtitle = f"{org_settings.display_name()} · {_scope_label()} · {period.code}"
         data = workbook(str(title), subtitle, tables)
     return _xlsx(data, f"{kind}-{period.code}.xlsx")
 
@@ -186,7 +186,7 @@ def assessment_excel():
         abort(400)
     with force_locale("zh_CN"):
         table = assessment_table(stats.assessment(period), "zh_CN")
-        data = workbook(str(_("Unit assessment")), f"{current_app.config['ORGANISATION_NAME']} · {period.code}",
+        data = workbook(str(_("Unit assessment")), f"{org_settings.display_name()} · {period.code}",
                         [table])
     return _xlsx(data, f"assessment-{period.code}.xlsx")
 

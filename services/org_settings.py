@@ -1,0 +1,64 @@
+"""The organisation this database serves, as its profile set it up (models.Organisation, one row):
+its name on printed forms and public pages, and the records of its own it keeps.
+
+A profile's `records:` section switches on the seeds' records beyond the product's common flow
+(the manufacturer's weekly 投诉统计表, the hotline's 分管领导 sign-off, …); each feature asks
+`record_setting(key)` and stays off where the profile does not name it."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask import current_app
+from flask_babel import get_locale
+
+from extensions import db
+from models import Organisation
+
+ROW_ID = 1
+# A database set up before organisations had their own row was the bank's: read as the bank's.
+BANK_NAME, BANK_NAME_EN = "示范银行股份有限公司", "Demo Bank"
+
+
+def current() -> Optional[Organisation]:
+    """The organisation's row (None on a database set up before it had one). Within a request it comes
+    from the session's identity map after the first read."""
+    return db.session.get(Organisation, ROW_ID)
+
+
+def save(name: str, name_en: str, profile: str, records: dict) -> Organisation:
+    """Set the organisation up from its profile (the caller commits)."""
+    row = current()
+    if row is None:
+        row = Organisation(id=ROW_ID)
+        db.session.add(row)
+    row.name, row.name_en, row.profile, row.records = name, name_en, profile, dict(records)
+    return row
+
+
+def display_name(english: Optional[bool] = None) -> str:
+    """The name printed on forms and public pages: ORGANISATION_NAME when the deployment sets it,
+    else the profile's, in English where the reader's language is English."""
+    configured = current_app.config.get("ORGANISATION_NAME")
+    if configured:
+        return configured
+    if english is None:
+        english = str(get_locale() or "zh").startswith("en")
+    row = current()
+    if row is None:
+        return BANK_NAME_EN if english else BANK_NAME
+    return row.name_en if english else row.name
+
+
+def profile_name() -> str:
+    row = current()
+    return row.profile if row is not None else "bank"
+
+
+def record_setting(key: str) -> Any:
+    """The profile's setting for the record `key` (None where the organisation does not keep it)."""
+    row = current()
+    return (row.records or {}).get(key) if row is not None else None
+
+
+def keeps(key: str) -> bool:
+    return bool(record_setting(key))
