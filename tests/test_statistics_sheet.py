@@ -199,3 +199,36 @@ def test_without_a_manager_every_active_user_of_the_unit_is_told(manufacturer):
     manager.active = False
     db.session.commit()
     assert [u.username for u in statistics_sheet.recipients("MKT")] == ["mkt1"]
+
+
+# Where the manufacturer keeps it: who prints a case's sheet (whoever sees the case, 404 otherwise, as
+# the case page) and who reads the week's list (everyone but the administrator, each their own cases).
+ACCESS = [("mkt1", 200, 200), ("mkt_mgr", 200, 200), ("gm", 200, 200), ("qa1", 200, 200), ("qahead", 200, 200),
+          ("sales1", 404, 200), ("east1", 404, 200), ("prod1", 404, 200), ("admin", 404, 403)]
+
+
+@pytest.mark.one_backend
+def test_who_prints_the_sheet_and_reads_the_weeks_list(manufacturer):
+    complaint = register_order(manufacturer)
+    assert dispatch(signed_in(manufacturer, "mkt_mgr"), complaint, "QA").status_code == 303
+    for username, sheet, week in ACCESS:
+        client = signed_in(manufacturer, username)
+        got = (client.get(f"/sheet/{complaint.id}").status_code, client.get("/sheet/weekly").status_code,
+               client.get("/sheet/weekly.xlsx?week=2026-W48").status_code)
+        assert got == (sheet, week, week), username
+        listed = client.get("/sheet/weekly?week=2026-W48").text
+        assert (complaint.number in listed) == (sheet == 200), username
+    anonymous = Client(manufacturer)
+    assert anonymous.get(f"/sheet/{complaint.id}").location.startswith("/login")
+    assert anonymous.get("/sheet/weekly").location.startswith("/login")
+
+
+@pytest.mark.one_backend
+def test_extreme_weeks_never_fail_with_a_server_error(manufacturer):
+    from tests.test_fuzz import QUERY_PARAMETERS, fuzz_get
+    complaint = register_order(manufacturer)
+    manager = signed_in(manufacturer, "mkt_mgr")
+    for endpoint, url in (("statistics_sheet.week_list", "/sheet/weekly"),
+                          ("statistics_sheet.week_excel", "/sheet/weekly.xlsx"),
+                          ("statistics_sheet.print_sheet", f"/sheet/{complaint.id}")):
+        fuzz_get(manager, url, QUERY_PARAMETERS[endpoint])
