@@ -153,6 +153,15 @@ def columns() -> list[tuple]:
     ]
 
 
+def text(value) -> str:
+    """A cell as the page and the e-mail show it: a day as 2026-11-24, 3 defects as 3 (not 3.0)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 def rows(complaints: list[Complaint]) -> tuple[list[str], list[list]]:
     """The headers (in Chinese, as the sheet is kept) and one row per complaint."""
     with force_locale("zh_CN"):
@@ -188,12 +197,6 @@ def workbook(period: periods.Period, complaints: list[Complaint]) -> bytes:
 # The weekly e-mail ----------------------------------------------------------------------------------
 
 EMAIL_COLUMNS = 10   # received on … state: the handling result and the dates after it are on the page
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def recipients(unit_code: str) -> list[User]:
@@ -235,7 +238,7 @@ def send_weekly() -> dict:
     _headers, values = rows(found)
     base = current_app.config["PUBLIC_URL"]
     page, excel = f"{base}{PAGE_PATH}?week={period.code}", f"{base}{EXCEL_PATH}?week={period.code}"
-    lines = [" | ".join(_text(value) for value in row[:EMAIL_COLUMNS]) for row in values]
+    lines = [" | ".join(text(value) for value in row[:EMAIL_COLUMNS]) for row in values]
     for user in users:
         notify.queue_email(user, "statistics_sheet", period=period, lines=lines, count=len(found),
                            page=page, excel=excel, link="")

@@ -97,6 +97,7 @@ def test_the_weeks_list_and_its_excel_show_each_complaint_received_that_week(man
     page = manager.get("/sheet/weekly?week=2026-W48")
     assert page.status_code == 200
     assert inside.number in page.text and "KH-0417" in page.text and "KFR-35GW 空调" in page.text
+    assert "<td>3</td>" in page.text   # 不良数量 as typed, not 3.0
     assert "KH-0001" not in page.text
     assert "KH-0001" in manager.get("/sheet/weekly?week=2026-W47").text
 

@@ -60,7 +60,7 @@ def week_list():
     complaints = statistics_sheet.complaints_of(period, current_user) if period else []
     headers, rows = statistics_sheet.rows(complaints)
     return render_template("statistics_sheet/week.html", period=period, headers=headers,
-                           items=list(zip(complaints, rows)), typed=request.args.get("week", "")[:20]), status
+                           items=list(zip(complaints, rows)), cell_text=statistics_sheet.text, typed=request.args.get("week", "")[:20]), status
 
 
 @bp.get("/weekly.xlsx")
