@@ -66,7 +66,7 @@ def week_list():
 @bp.get("/weekly.xlsx")
 @role_required(*LIST_ROLES)
 def week_excel():
-    period, status = _week()
+    period, _status = _week()
     if period is None:
         abort(400)
     data = statistics_sheet.workbook(period, statistics_sheet.complaints_of(period, current_user))

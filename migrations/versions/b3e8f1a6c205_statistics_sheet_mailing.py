@@ -1,4 +1,4 @@
-"""The weekly 投诉统计表 e-mailed once per week: one row per week sent
+"""The weekly 投诉统计表: one row per week e-mailed (sent once), and the complaints by time received
 
 Revision ID: b3e8f1a6c205
 Revises: a7d2e9c4b118
@@ -25,7 +25,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_statistics_sheet_mailing')),
     sa.UniqueConstraint('week_start', name=op.f('uq_statistics_sheet_mailing_week_start'))
     )
+    op.create_index('ix_complaint_received', 'complaint', ['received_at', 'id'])
 
 
 def downgrade():
+    op.drop_index('ix_complaint_received', table_name='complaint')
     op.drop_table('statistics_sheet_mailing')
