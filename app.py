@@ -129,6 +129,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.api import bp as api_bp
     from blueprints.ledger import bp as ledger_bp
     from blueprints.reports import bp as reports_bp
+    from blueprints.statistics_sheet import bp as statistics_sheet_bp
     from blueprints.work import bp as work_bp
 
     app.register_blueprint(auth_bp)
@@ -144,6 +145,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)   # the customer's pages: no login
     app.register_blueprint(ledger_bp, url_prefix="/ledger")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(statistics_sheet_bp, url_prefix="/sheet")   # the manufacturer's 投诉统计表
     app.register_blueprint(work_bp, url_prefix="/work")
     app.register_blueprint(health_bp)   # /healthz: no login
     app.register_blueprint(api_bp, url_prefix="/api/v1")   # the channels' API: keys, no session, no CSRF

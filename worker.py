@@ -1,6 +1,6 @@
 """One RQ worker plus RQ's cron scheduler, which enqueues the deadline check and the early warning
-of concentrated complaints every minute and the purge of expired sign-in sessions and export files
-every 10 minutes.
+of concentrated complaints every minute, the purge of expired sign-in sessions and export files and
+the check for the weekly 投诉统计表 every 10 minutes.
 
 Run as many as you like: both jobs are idempotent, and each notice is claimed in the database.
 When Redis goes away both keep retrying and carry on once it is back: nobody restarts them."""
@@ -28,6 +28,7 @@ from services.queue import QUEUE_NAME, connect, redis_settings
 TICK_SECONDS = int(os.environ.get("WORKER_TICK_SECONDS", "60"))
 PURGE_SECONDS = int(os.environ.get("PURGE_SECONDS", "600"))
 WAVE_SECONDS = int(os.environ.get("WAVE_SECONDS", "60"))
+SHEET_SECONDS = int(os.environ.get("STATISTICS_SHEET_SECONDS", "600"))
 RETRY_SECONDS = float(os.environ.get("WORKER_RETRY_SECONDS", "2"))
 log = logging.getLogger("worker")
 
@@ -57,6 +58,8 @@ def build_cron(connection: Redis) -> CronScheduler:
     cron.register(jobs.tick, queue_name=QUEUE_NAME, interval=TICK_SECONDS, name="deadline-tick")
     cron.register(jobs.purge_expired, queue_name=QUEUE_NAME, interval=PURGE_SECONDS, name="purge-expired")
     cron.register(jobs.watch_waves, queue_name=QUEUE_NAME, interval=WAVE_SECONDS, name="wave-watch")
+    # The weekly 投诉统计表: checked every 10 minutes, sent once per week on its day (claimed in the database).
+    cron.register(jobs.send_statistics_sheet, queue_name=QUEUE_NAME, interval=SHEET_SECONDS, name="statistics-sheet")
     return cron
 
 

@@ -47,3 +47,10 @@ def purge_expired() -> dict:
     and ledger export files past their time."""
     from services import ledger_export, sessions
     return {"sessions_purged": sessions.purge_expired(), "exports_purged": ledger_export.purge_expired()}
+
+
+def send_statistics_sheet() -> dict:
+    """The manufacturer's weekly 投诉统计表 to its market department's manager, once per week
+    (services.statistics_sheet); nothing where the organisation does not keep it."""
+    from services import statistics_sheet
+    return statistics_sheet.send_weekly()

@@ -199,6 +199,12 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("ledger.customer", "GET"): Rule("/ledger/customer", LEDGER),
     ("ledger.print_form", "GET"): Rule("/ledger/{complaint}/print", ALL_ROLES, unit_matters=True),
 
+    # The manufacturer's 投诉统计表: the bank (this table's organisation) keeps none, so 404 for everyone
+    # signed in; who gets in where it is kept: tests/test_statistics_sheet.py.
+    ("statistics_sheet.print_sheet", "GET"): Rule("/sheet/{complaint}", ALL_ROLES, status=404),
+    ("statistics_sheet.week_list", "GET"): Rule("/sheet/weekly", ALL_ROLES, status=404),
+    ("statistics_sheet.week_excel", "GET"): Rule("/sheet/weekly.xlsx", ALL_ROLES, status=404),
+
     # Statistics and reports: each unit its own figures, the center and the leaders everyone's.
     ("reports.statistics", "GET"): Rule("/reports/", LEDGER),
     ("reports.periodic", "GET"): Rule("/reports/monthly", LEDGER),

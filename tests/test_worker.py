@@ -38,8 +38,9 @@ def test_worker_py_schedules_the_tick_and_the_wave_watch_every_minute_and_the_se
     clock.advance(minutes=25)
     cron = worker.build_cron(queue().connection)
     assert [(job.name, job.interval) for job in cron.get_jobs()] == [("deadline-tick", 60), ("purge-expired", 600),
-                                                                            ("wave-watch", 60)]
-    assert len(cron.enqueue_jobs()) == 3          # what `rq cron`'s loop does: at first, every job is due
+                                                                            ("wave-watch", 60),
+                                                                            ("statistics-sheet", 600)]
+    assert len(cron.enqueue_jobs()) == 4          # what `rq cron`'s loop does: at first, every job is due
     run_worker()
     assert len(mailbox.to("staff1@example.com")) == 1
 
