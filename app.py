@@ -130,6 +130,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.ledger import bp as ledger_bp
     from blueprints.reports import bp as reports_bp
     from blueprints.work import bp as work_bp
+    from blueprints.surveys import bp as surveys_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(intake_bp, url_prefix="/intake")
@@ -145,6 +146,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger_bp, url_prefix="/ledger")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(work_bp, url_prefix="/work")
+    app.register_blueprint(surveys_bp)   # /surveys/ for the center, /survey/<token> for the customer
     app.register_blueprint(health_bp)   # /healthz: no login
     app.register_blueprint(api_bp, url_prefix="/api/v1")   # the channels' API: keys, no session, no CSRF
 

@@ -14,6 +14,7 @@ from models.org import Organisation, Role, Unit, UnitKind, User
 from models.outbox import OutboxChannel, OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
 from models.session import UserSession
+from models.survey import SurveyItem, SurveyRecipient, SurveyRound
 from models.similarity import ComplaintTerms, WaveAlert, WaveAlertMember
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "OutboxChannel", "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
     "ContactKind", "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate", "SmsTemplate",
     "CauseKind", "CustomField", "FieldType", "CorrectiveAction", "InboundMail", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
+    "SurveyItem", "SurveyRecipient", "SurveyRound",
 ]
