@@ -243,6 +243,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("surveys.new", "GET"): Rule("/surveys/new", PUBLIC, status=404),
     ("surveys.new", "POST"): Rule("/surveys/new", PUBLIC, status=404, form_page="/surveys/new"),
     ("surveys.show", "GET"): Rule("/surveys/1", PUBLIC, status=404),
+    ("surveys.export", "GET"): Rule("/surveys/1.xlsx", PUBLIC, status=404),
     ("surveys.send", "POST"): Rule("/surveys/1/send", PUBLIC, status=404),
     ("surveys.answer", "GET"): Rule("/survey/not-a-token", PUBLIC, status=404),
     ("surveys.answer", "POST"): Rule("/survey/not-a-token", PUBLIC, status=404, form_page="/survey/not-a-token"),

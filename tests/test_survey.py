@@ -9,6 +9,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from extensions import db
@@ -97,6 +98,13 @@ def test_a_round_from_a_list_is_sent_answered_once_and_summed_up(estate, client_
     assert re.search(r"维修及时</th>\s*<td>4\.00</td><td>1</td>", scores)
     assert re.search(r"安全秩序</th>\s*<td>—</td><td>0</td>", scores)
     assert "电梯维修很及时" in summary
+    excel = center.get(f"/surveys/{survey.id}.xlsx")
+    book = load_workbook(io.BytesIO(excel.data))
+    counts, *_, repairs = list(book["用户意见调查汇总表"].iter_rows(values_only=True))[2:7]
+    assert counts[0] == "已发出：2，收回：1，回收率：50%"
+    assert repairs[:4] == ("维修及时", 4, 1, 0) and repairs[4] == 1   # one 4 · 满意
+    [header, answer] = book["答复明细"].iter_rows(values_only=True)
+    assert answer[0] == "王建国" and answer[-1] == "电梯维修很及时，希望绿化多修剪。" and answer[3:8] == (5, 4, 4, None, None)
     stored = db.session.scalar(select(SurveyRecipient).where(SurveyRecipient.email == "wang@example.com"))
     db.session.refresh(stored)
     assert stored.scores == {"property_service": 5, "repairs": 4, "cleaning": 4}

@@ -9,7 +9,7 @@ from blueprints.surveys.forms import AnswerForm, RoundForm
 from blueprints.ui import role_required
 from extensions import db, limiter
 from models import Role, SurveyRound
-from services import bounds, surveys
+from services import bounds, survey_export, surveys
 from services.errors import Refused
 
 VIEWERS = (Role.CENTER, Role.LEADER)
@@ -89,6 +89,16 @@ def _round_or_404(round_id: int) -> SurveyRound:
 def show(round_id: int):
     survey = _round_or_404(round_id)
     return render_template("surveys/show.html", survey=survey, summary=surveys.summary(survey))
+
+
+@bp.get("/surveys/<int:round_id>.xlsx")
+@role_required(*VIEWERS)
+def export(round_id: int):
+    """The summary (用户意见调查汇总表) and every answer, as an Excel file."""
+    survey = _round_or_404(round_id)
+    return current_app.response_class(survey_export.workbook(survey), headers={
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Content-Disposition": f'attachment; filename="survey-{survey.id}.xlsx"'})
 
 
 @bp.post("/surveys/<int:round_id>/send")
