@@ -173,6 +173,7 @@ ADMIN_ACTION_LABELS = {
     "api_call": _l("API call"),
     "custom_field_defined": _l("Defined an extra field"), "custom_field_changed": _l("Changed an extra field"),
     "custom_field_retired": _l("Retired an extra field"), "custom_field_restored": _l("Restored an extra field"),
+    "survey_created": _l("Made a customer survey round"), "survey_sent": _l("Sent a customer survey round"),
 }
 
 # What the customer reads: the notices' kinds (for the administrator), the state of the complaint

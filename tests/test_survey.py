@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from extensions import db
-from models import OutboxChannel, OutboxMessage, SurveyRecipient, SurveyRound, User
+from models import AdminAuditEntry, OutboxChannel, OutboxMessage, SurveyRecipient, SurveyRound, User
 from services import jobs, notify, surveys
 from services.demo import seed_demo
 from tests.conftest import Client, _wipe
@@ -105,6 +105,8 @@ def test_a_round_from_a_list_is_sent_answered_once_and_summed_up(estate, client_
     assert repairs[:4] == ("维修及时", 4, 1, 0) and repairs[4] == 1   # one 4 · 满意
     [header, answer] = book["答复明细"].iter_rows(values_only=True)
     assert answer[0] == "王建国" and answer[-1] == "电梯维修很及时，希望绿化多修剪。" and answer[3:8] == (5, 4, 4, None, None)
+    assert sorted(db.session.scalars(select(AdminAuditEntry.action).where(
+        AdminAuditEntry.action.startswith("survey")))) == ["survey_created", "survey_sent"]
     stored = db.session.scalar(select(SurveyRecipient).where(SurveyRecipient.email == "wang@example.com"))
     db.session.refresh(stored)
     assert stored.scores == {"property_service": 5, "repairs": 4, "cleaning": 4}
