@@ -83,9 +83,11 @@ def decode_upload(data: bytes) -> str:
     GB 18030 encoding a Chinese Excel saves in. Refused when it is neither."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" not in text:    # a spreadsheet's binary file decodes too, NULs and all
+            return text
     raise Refused(_("The file is not a CSV text file (UTF-8 or GBK)."))
 
 
@@ -95,6 +97,13 @@ def read_lines(text: str, into: CustomerList, prefix: str = "") -> None:
     line is kept with its number and the reason."""
     text = text.replace("，", ",").replace("；", ",").replace(";", ",").replace("\t", ",")
     reader = csv.reader(io.StringIO(text))
+    try:
+        _read_rows(reader, into, prefix)
+    except csv.Error:   # a field beyond the csv module's limit, or a broken quote
+        raise Refused(_("Line %(line)d cannot be read as CSV.", line=reader.line_num)) from None
+
+
+def _read_rows(reader, into: CustomerList, prefix: str) -> None:
     for row in reader:
         cells = [cell.strip() for cell in row if cell.strip()]
         if not cells:

@@ -138,6 +138,11 @@ def test_an_uploaded_gbk_csv_and_the_periods_complaint_customers_make_the_list(e
         ("赵敏", "13700137000"), ("钱多多", "qian@example.com")]   # the complaint's customer once
     nothing = make_round(center, customers="")
     assert nothing.status_code == 422 and "没有可发送的客户" in nothing.text
+    # A spreadsheet's own file, or one line beyond what CSV reads, is refused with the typed list kept.
+    binary = make_round(center, customers="孙丽, sun@example.com", upload=(io.BytesIO(b"PK\x03\x04\x00\xff"), "名单.xlsx"))
+    assert binary.status_code == 422 and "不是CSV文本文件" in binary.text and "sun@example.com" in binary.text
+    huge = make_round(center, customers="周, " + "x" * 200_000)
+    assert huge.status_code == 422 and "第1行无法按CSV读取" in huge.text
 
 
 @pytest.mark.one_backend
