@@ -131,6 +131,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.reports import bp as reports_bp
     from blueprints.statistics_sheet import bp as statistics_sheet_bp
     from blueprints.work import bp as work_bp
+    from blueprints.surveys import bp as surveys_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(intake_bp, url_prefix="/intake")
@@ -147,6 +148,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(statistics_sheet_bp, url_prefix="/sheet")   # the manufacturer's 投诉统计表
     app.register_blueprint(work_bp, url_prefix="/work")
+    app.register_blueprint(surveys_bp)   # /surveys/ for the center, /survey/<token> for the customer
     app.register_blueprint(health_bp)   # /healthz: no login
     app.register_blueprint(api_bp, url_prefix="/api/v1")   # the channels' API: keys, no session, no CSRF
 

@@ -15,6 +15,7 @@ from models.records import StatisticsSheetMailing
 from models.outbox import OutboxChannel, OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
 from models.session import UserSession
+from models.survey import SurveyItem, SurveyRecipient, SurveyRound
 from models.similarity import ComplaintTerms, WaveAlert, WaveAlertMember
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "OutboxChannel", "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
     "ContactKind", "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate", "SmsTemplate",
     "StatisticsSheetMailing", "CauseKind", "CustomField", "FieldType", "CorrectiveAction", "InboundMail", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
+    "SurveyItem", "SurveyRecipient", "SurveyRound",
 ]

@@ -7,11 +7,13 @@ from __future__ import annotations
 def tick() -> dict:
     """The periodic check: deadline notices, then whatever mail is waiting. A sweep that reached
     its batch limit queues the next one at once: a backlog (after an outage, or a holiday's
-    deadlines all falling due) drains in every free worker, not one batch a minute."""
-    from services import notify, queue, reminders
+    deadlines all falling due) drains in every free worker, not one batch a minute. Where the profile
+    keeps customer surveys, the center is told once when the next round is due."""
+    from services import notify, queue, reminders, surveys
     result = reminders.sweep()
     if max(result.values()) >= reminders.BATCH:
         queue.enqueue_best_effort("services.jobs.tick")
+    result["survey_reminders"] = surveys.remind_due()
     result.update(notify.deliver_due())
     return result
 

@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
 from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintState, ContactChannel, ContactKind,
-                    DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PlanState, Role, Satisfaction, UnitKind)
+                    DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PlanState, Role, Satisfaction, SurveyItem,
+                    UnitKind)
 
 ROLE_LABELS = {
     Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
@@ -172,6 +173,7 @@ ADMIN_ACTION_LABELS = {
     "api_call": _l("API call"),
     "custom_field_defined": _l("Defined an extra field"), "custom_field_changed": _l("Changed an extra field"),
     "custom_field_retired": _l("Retired an extra field"), "custom_field_restored": _l("Restored an extra field"),
+    "survey_created": _l("Made a customer survey round"), "survey_sent": _l("Sent a customer survey round"),
 }
 
 # What the customer reads: the notices' kinds (for the administrator), the state of the complaint
@@ -214,3 +216,12 @@ WORK_GROUP_LABELS = {
     "result": _l("Tell the customer the result / decide on the answer"), "visit": _l("Return visits to make"),
     "progress": _l("Progress notes due"),
 }
+
+# The customers' opinion survey (用户意见调查表): its questions and the five answers to each.
+SURVEY_ITEM_LABELS = {
+    SurveyItem.PROPERTY_SERVICE: _l("Property service overall"), SurveyItem.REPAIRS: _l("Repairs done promptly"),
+    SurveyItem.CLEANING: _l("Cleaning and greenery"), SurveyItem.SECURITY: _l("Security and order"),
+    SurveyItem.COMPLAINTS: _l("Handling of complaints"),
+}
+SURVEY_SCORE_LABELS = {5: _l("5 · very satisfied"), 4: _l("4 · satisfied"), 3: _l("3 · basically satisfied"),
+                       2: _l("2 · unsatisfied"), 1: _l("1 · very unsatisfied")}

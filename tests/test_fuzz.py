@@ -185,6 +185,8 @@ QUERY_PARAMETERS = {
     "audit.index": AUDIT_FILTER + ["page"], "audit.export": AUDIT_FILTER,
     "statistics_sheet.print_sheet": [], "statistics_sheet.week_list": ["week"],
     "statistics_sheet.week_excel": ["week"],
+    "surveys.index": [], "surveys.new": [], "surveys.show": [], "surveys.export": [],
+    "surveys.answer": [],
 }
 EDGE_QUERY_VALUES = st.sampled_from([
     "0001-01-01", "9999-12-31", "1999-12-31", "2000-01-01", "2036-11-24", "2036-11-25", "2026-02-29",

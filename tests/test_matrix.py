@@ -241,6 +241,19 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("api.add_information", "POST"): Rule("/api/v1/complaints/{number}/information", KEYED),
     ("api.add_evidence", "POST"): Rule("/api/v1/complaints/{number}/evidence", KEYED),
 
+    # The customers' opinion survey (用户意见调查表) is kept by the real estate profile only: for the
+    # bank, every page of it is 404 to everyone, signed in or not. Where it is kept, the center makes
+    # and sends rounds, the leader reads them, the customer answers behind a personal link:
+    # tests/test_survey.py.
+    ("surveys.index", "GET"): Rule("/surveys/", PUBLIC, status=404),
+    ("surveys.new", "GET"): Rule("/surveys/new", PUBLIC, status=404),
+    ("surveys.new", "POST"): Rule("/surveys/new", PUBLIC, status=404, form_page="/surveys/new"),
+    ("surveys.show", "GET"): Rule("/surveys/1", PUBLIC, status=404),
+    ("surveys.export", "GET"): Rule("/surveys/1.xlsx", PUBLIC, status=404),
+    ("surveys.send", "POST"): Rule("/surveys/1/send", PUBLIC, status=404),
+    ("surveys.answer", "GET"): Rule("/survey/not-a-token", PUBLIC, status=404),
+    ("surveys.answer", "POST"): Rule("/survey/not-a-token", PUBLIC, status=404, form_page="/survey/not-a-token"),
+
     ("audit.index", "GET"): Rule("/audit/", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
     ("audit.export", "GET"): Rule("/audit/export.csv", roles(Role.CENTER, Role.LEADER, Role.ADMIN)),
 }
