@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
 from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintState, ContactChannel, ContactKind,
-                    DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PlanState, Role, Satisfaction, UnitKind)
+                    DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PenaltyState, PlanState, Role, Satisfaction,
+                    UnitKind)
 
 ROLE_LABELS = {
     Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
@@ -82,6 +83,8 @@ EVENT_LABELS = {
     "action_recorded": _l("Recorded a corrective action"), "action_done": _l("Corrective action done"),
     "handed_over": _l("Handed over the first responsibility"), "reclassified": _l("Reclassified"),
     "incident_joined": _l("Linked to the incident"),
+    "penalty_proposed": _l("Proposed a penalty"), "penalty_accepted": _l("Penalty proposal accepted"),
+    "penalty_rejected": _l("Penalty proposal rejected"), "penalty_executed": _l("Penalty executed"),
 }
 # The detail of a view (services.timeline.record_view), as the audit shows it.
 VIEW_DETAIL_LABELS = {"full_numbers": _l("with the customer's full mobile, ID or account number")}
@@ -213,4 +216,8 @@ WORK_GROUP_LABELS = {
     "assign": _l("Assign a handler"), "answer": _l("Answer (or write the plan)"),
     "result": _l("Tell the customer the result / decide on the answer"), "visit": _l("Return visits to make"),
     "progress": _l("Progress notes due"),
+}
+PENALTY_STATE_LABELS = {
+    PenaltyState.PROPOSED: _l("Waiting for the decision"), PenaltyState.ACCEPTED: _l("Accepted, to be executed"),
+    PenaltyState.REJECTED: _l("Rejected"), PenaltyState.EXECUTED: _l("Executed"),
 }

@@ -1,0 +1,35 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from blueprints.forms import Form
+from blueprints.ui import within_bounds
+
+TEXT = Length(max=2000)
+
+
+class ProposeForm(Form):
+    unit = SelectField(_l("Responsible unit"), coerce=int, validators=[
+        DataRequired(_l("Choose the unit the penalty is proposed against."))])
+    person = SelectField(_l("Person (optional)"), coerce=int, default=0)
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give the reason for the penalty.")), TEXT])
+    penalty = TextAreaField(_l("Proposed penalty"), validators=[
+        DataRequired(_l("Say what penalty you propose.")), TEXT])
+
+
+DECISIONS = [("accept", _l("Accept")), ("reject", _l("Reject"))]
+
+
+class DecideForm(Form):
+    decision = RadioField(_l("Decision"), choices=DECISIONS, validators=[
+        DataRequired(_l("Choose to accept or reject the proposal."))])
+    penalty = TextAreaField(_l("Penalty decided"), validators=[Optional(), TEXT])
+    note = TextAreaField(_l("Reason or note (the reason is required for a rejection)"),
+                         validators=[Optional(), TEXT])
+
+
+class ExecuteForm(Form):
+    executed_on = DateField(_l("Executed on"), validators=[
+        DataRequired(_l("Enter the date it was executed (YYYY-MM-DD).")), within_bounds])
+    note = TextAreaField(_l("How it was executed"), validators=[
+        DataRequired(_l("Say how the penalty was executed.")), TEXT])
