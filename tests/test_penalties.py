@@ -232,3 +232,54 @@ def test_nothing_of_it_for_the_bank(app, client_for):
     assessment = client_for("leader1").get("/reports/assessment?period=2026-11").text
     assert "Penalties decided" not in assessment and "决定处罚数" not in assessment
     assert penalties.penalties_of(complaint) == [] and not penalties.is_proposer(user("center1"))
+
+
+# Who gets in on the hotline, route by route (tests/test_matrix.py has the bank, where all is 404):
+# the case is with 管网运行部, so its people see it and the other departments do not (404).
+HOTLINE_ACCOUNTS = ["hotline1", "hall1", "net1", "nethead", "meter1", "gen1", "genhead", "vp", "admin"]
+ASSESSORS = {"gen1", "genhead"}
+PROPOSERS_WHO_SEE_IT = {"hotline1", "net1", "nethead"}
+
+
+@pytest.mark.one_backend
+def test_who_gets_in_on_the_hotline(hotline):
+    complaint = hotline_complaint(signed_in(hotline, "hotline1"))
+    complaint.handling_unit_id = unit_id("NET")
+    db.session.commit()
+    assert propose(signed_in(hotline, "hotline1"), complaint).status_code == 303
+    penalty = the_penalty()
+    routes = [("GET", "/penalties/", lambda name: 200 if name in ASSESSORS else 403),
+              ("GET", f"/penalties/{penalty.id}", lambda name: 200 if name in ASSESSORS else 403),
+              ("POST", f"/penalties/{penalty.id}/decide", lambda name: 422 if name in ASSESSORS else 403),
+              ("POST", f"/penalties/{penalty.id}/execute", lambda name: 422 if name in ASSESSORS else 403),
+              ("GET", f"/penalties/new/{complaint.id}",
+               lambda name: 200 if name in PROPOSERS_WHO_SEE_IT else 404 if name in ("meter1", "gen1", "genhead")
+               else 403),
+              ("POST", f"/penalties/new/{complaint.id}",
+               lambda name: 422 if name in PROPOSERS_WHO_SEE_IT else 404 if name in ("meter1", "gen1", "genhead")
+               else 403)]
+    mismatches = []
+    for name in HOTLINE_ACCOUNTS:
+        client = signed_in(hotline, name)
+        for method, url, want in routes:
+            got = (client.get(url) if method == "GET" else client.post(url)).status_code
+            if got != want(name):
+                mismatches.append(f"{method} {url} as {name}: {got}, expected {want(name)}")
+    anonymous = Client(hotline)
+    assert anonymous.get("/penalties/").status_code == 302
+    assert not mismatches, "\n".join(mismatches)
+    assert the_penalty().state == PenaltyState.PROPOSED
+
+
+def test_random_input_to_the_penalty_forms_never_fails_with_a_server_error(hotline):
+    from tests.test_fuzz import field_names, fuzz_post
+    center, gen = signed_in(hotline, "hotline1"), signed_in(hotline, "gen1")
+    complaint = hotline_complaint(center)
+    page = f"/penalties/new/{complaint.id}"
+    fuzz_post(center, page, field_names(center, page))
+    assert propose(center, complaint).status_code == 303
+    penalty = the_penalty()
+    fuzz_post(gen, f"/penalties/{penalty.id}/decide", ["decision", "penalty", "note"])
+    assert gen.post(f"/penalties/{penalty.id}/decide", data={"decision": "accept", "penalty": PROPOSED}).status_code \
+        in (303, 409)
+    fuzz_post(gen, f"/penalties/{penalty.id}/execute", ["executed_on", "note"])
