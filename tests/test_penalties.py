@@ -3,10 +3,12 @@ center or a department proposes, the 综合部 decides and executes, the case's 
 assessment show it. Off, without a trace, for an organisation that keeps no penalties (the bank)."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from extensions import db
@@ -118,6 +120,10 @@ def test_the_center_proposes_and_the_assessment_unit_accepts_and_executes(hotlin
     assert (assessment_row(page, "管网运行部")["决定处罚数"], assessment_row(page, "管网运行部")["执行处罚数"]) == ("0", "0")
     assert assessment_row(signed_in(hotline, "vp").get("/reports/assessment?period=2026-10").text,
                           "计量收费部")["决定处罚数"] == "0"
+    excel = signed_in(hotline, "vp").get("/reports/assessment.xlsx?period=2026-11")
+    sheet = load_workbook(io.BytesIO(excel.data)).worksheets[0]
+    rows = {row[0]: row for row in sheet.iter_rows(values_only=True)}
+    assert rows["所属机构"][-2:] == ("决定处罚数", "执行处罚数") and rows["计量收费部"][-2:] == (1, 1)
 
 
 def test_a_department_proposes_against_a_person_and_the_assessment_unit_rejects_with_a_reason(hotline):
