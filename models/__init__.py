@@ -11,6 +11,7 @@ from models.customer import (ContactKind, CustomerAccess, CustomerMessage, Messa
 from models.inbound import InboundMail
 from models.improvement import CauseKind, CorrectiveAction
 from models.org import Organisation, Role, Unit, UnitKind, User
+from models.penalty import Penalty, PenaltyState
 from models.records import StatisticsSheetMailing
 from models.outbox import OutboxChannel, OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
@@ -28,4 +29,5 @@ __all__ = [
     "ContactKind", "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate", "SmsTemplate",
     "StatisticsSheetMailing", "CauseKind", "CustomField", "FieldType", "CorrectiveAction", "InboundMail", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
     "SurveyItem", "SurveyRecipient", "SurveyRound",
+    "Penalty", "PenaltyState",
 ]

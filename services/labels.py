@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
 from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintState, ContactChannel, ContactKind,
-                    DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PlanState, Role, Satisfaction, SurveyItem,
+                    DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PenaltyState, PlanState, Role, Satisfaction,
+                    SurveyItem,
                     UnitKind)
 
 ROLE_LABELS = {
@@ -83,6 +84,8 @@ EVENT_LABELS = {
     "action_recorded": _l("Recorded a corrective action"), "action_done": _l("Corrective action done"),
     "handed_over": _l("Handed over the first responsibility"), "reclassified": _l("Reclassified"),
     "incident_joined": _l("Linked to the incident"),
+    "penalty_proposed": _l("Proposed a penalty"), "penalty_accepted": _l("Penalty proposal accepted"),
+    "penalty_rejected": _l("Penalty proposal rejected"), "penalty_executed": _l("Penalty executed"),
 }
 # The detail of a view (services.timeline.record_view), as the audit shows it.
 VIEW_DETAIL_LABELS = {"full_numbers": _l("with the customer's full mobile, ID or account number")}
@@ -225,3 +228,8 @@ SURVEY_ITEM_LABELS = {
 }
 SURVEY_SCORE_LABELS = {5: _l("5 · very satisfied"), 4: _l("4 · satisfied"), 3: _l("3 · basically satisfied"),
                        2: _l("2 · unsatisfied"), 1: _l("1 · very unsatisfied")}
+
+PENALTY_STATE_LABELS = {
+    PenaltyState.PROPOSED: _l("Waiting for the decision"), PenaltyState.ACCEPTED: _l("Accepted, to be executed"),
+    PenaltyState.REJECTED: _l("Rejected"), PenaltyState.EXECUTED: _l("Executed"),
+}

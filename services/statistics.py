@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from extensions import db
 from models import (Category, CauseKind, Complaint, ComplaintState, CorrectiveAction, Deadline, DeadlineKind, ComplaintKind,
                     RoutingRule, Satisfaction, Unit, UnitKind)
-from services import clock
+from services import clock, penalties
 from services.periods import Period, month_start, today
 from services.sql import as_date, bucket, count_if, dialect, hours
 
@@ -308,6 +308,8 @@ class Assessment:
     satisfied: int = 0
     overdue_now: int = 0
     actions_overdue: int = 0
+    penalties_decided: int = 0      # where the organisation keeps penalties (处罚意见): decided in the period
+    penalties_executed: int = 0     # … and executed in it
     on_time_rate = Ratio("on_time", "judged")      # the clocks it answers for, not the cohort's closings
     reopen_rate = Ratio("reopened", "received")
     satisfaction_rate = Ratio("satisfied", "rated")
@@ -347,8 +349,10 @@ def assessment(period: Period, scope=None) -> list[Assessment]:
         select(CorrectiveAction.unit_id, func.count()).where(
             CorrectiveAction.done_at.is_(None), CorrectiveAction.due_date < today())
         .group_by(CorrectiveAction.unit_id)).all())
+    penalised = penalties.counts_by_unit(period) if penalties.enabled() else {}
     for row in result:
         row.actions_overdue = int(overdue_actions.get(row.unit.id, 0))
+        row.penalties_decided, row.penalties_executed = penalised.get(row.unit.id, (0, 0))
     return result
 
 

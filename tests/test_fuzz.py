@@ -182,6 +182,7 @@ QUERY_PARAMETERS = {
     "reports.statistics": PERIOD, "reports.periodic": PERIOD, "reports.periodic_print": PERIOD,
     "reports.periodic_excel": PERIOD, "reports.assessment": PERIOD, "reports.assessment_excel": PERIOD,
     "reports.actions": ["status", "page"], "reports.new_action": [],
+    "penalties.index": ["status", "page"], "penalties.propose": [], "penalties.show": [],
     "audit.index": AUDIT_FILTER + ["page"], "audit.export": AUDIT_FILTER,
     "statistics_sheet.print_sheet": [], "statistics_sheet.week_list": ["week"],
     "statistics_sheet.week_excel": ["week"],

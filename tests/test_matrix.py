@@ -223,6 +223,16 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("reports.action_done", "POST"): Rule("/reports/actions/999999/done", LEDGER, status=404,
                                           form_page="/reports/actions"),
 
+    # Penalty proposals (处罚意见): off for the bank, which has no assessment unit: 404 for everyone signed
+    # in. Who gets in where the profile has one (the hotline's 综合部): tests/test_penalties.py.
+    ("penalties.index", "GET"): Rule("/penalties/", ALL_ROLES, status=404),
+    ("penalties.propose", "GET"): Rule("/penalties/new/{complaint}", ALL_ROLES, status=404),
+    ("penalties.propose", "POST"): Rule("/penalties/new/{complaint}", ALL_ROLES, status=404,
+                                        form_page="/penalties/new/{complaint}"),
+    ("penalties.show", "GET"): Rule("/penalties/999999", ALL_ROLES, status=404),
+    ("penalties.decide", "POST"): Rule("/penalties/999999/decide", ALL_ROLES, status=404),
+    ("penalties.execute", "POST"): Rule("/penalties/999999/execute", ALL_ROLES, status=404),
+
     ("admin.api_key_list", "GET"): Rule("/admin/api-keys", roles(Role.ADMIN)),
     ("admin.create_api_key", "POST"): Rule("/admin/api-keys", roles(Role.ADMIN), status=422,
                                            form_page="/admin/api-keys"),

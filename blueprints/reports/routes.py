@@ -10,7 +10,7 @@ from blueprints.reports.forms import ActionForm, DoneForm
 from blueprints.ui import bounds_message, current_locale, role_required, visible_complaint_or_404
 from extensions import db
 from models import CauseKind, Complaint, Role, Unit, UnitKind, User
-from services import bounds, clock, improvement, org_settings, periods, policy
+from services import bounds, clock, improvement, org_settings, penalties, periods, policy
 from services import statistics as stats
 from services.labels import CAUSE_LABELS
 
@@ -174,7 +174,7 @@ def assessment():
     period, error = _period("month")
     if error:
         return render_template("reports/assessment.html", table=None, **_filter_context(None, error)), 400
-    table = assessment_table(stats.assessment(period), current_locale())
+    table = assessment_table(stats.assessment(period), current_locale(), penalties.enabled())
     return render_template("reports/assessment.html", table=table, **_filter_context(period, None))
 
 
@@ -185,7 +185,7 @@ def assessment_excel():
     if error:
         abort(400)
     with force_locale("zh_CN"):
-        table = assessment_table(stats.assessment(period), "zh_CN")
+        table = assessment_table(stats.assessment(period), "zh_CN", penalties.enabled())
         data = workbook(str(_("Unit assessment")), f"{org_settings.display_name()} · {period.code}",
                         [table])
     return _xlsx(data, f"assessment-{period.code}.xlsx")

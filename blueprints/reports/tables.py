@@ -129,12 +129,17 @@ def report_tables(report: stats.Report, dimensions=tuple(DIMENSIONS)) -> list[Ta
             + [clocks_table(report), satisfaction_table(report), causes_table(report), hot_spots_table(report)])
 
 
-def assessment_table(rows: list[stats.Assessment], locale: str) -> Table:
+def assessment_table(rows: list[stats.Assessment], locale: str, with_penalties: bool = False) -> Table:
+    """`with_penalties`: where the organisation keeps penalties, two more columns."""
     headers = [_l("Unit"), _l("Complaints"), _l("Clocks due"), _l("Met on time"), _l("On-time rate"), _l("Missed"),
                _l("Reopened"), _l("Reopen rate"), _l("Return visits"), _l("Satisfaction rate"), _l("Overdue now"),
                _l("Corrective actions overdue")]
     body = [[r.unit.display_name(locale), r.received, r.judged, r.on_time, r.on_time_rate, r.missed, r.reopened,
              r.reopen_rate, r.rated, r.satisfaction_rate, r.overdue_now, r.actions_overdue] for r in rows]
+    if with_penalties:
+        headers += [_l("Penalties decided"), _l("Penalties executed")]
+        for line, r in zip(body, rows):
+            line += [r.penalties_decided, r.penalties_executed]
     return Table("assessment", _l("Unit assessment"), headers, body, percent={4, 7, 9},
                  note=_l("Branches and the service center are assessed on the complaints they received and every "
                          "clock but the department answer; departments on the complaints dispatched to them and "
