@@ -33,6 +33,8 @@ LEVEL_LABELS = {1: _l("Level 1 (serious)"), 2: _l("Level 2 (moderate)"), 3: _l("
 KIND_LABELS = {ComplaintKind.ROUTINE: _l("Routine"), ComplaintKind.DISCOVERED: _l("Discovered by staff"),
                ComplaintKind.CONCENTRATED: _l("Concentrated incident")}
 NATURE_LABELS = {ComplaintNature.COMPLAINT: _l("Complaint"), ComplaintNature.SUGGESTION: _l("Suggestion")}
+# The same inside a sentence of a notice to the customer ("your {{ matter }} is registered").
+MATTER_LABELS = {ComplaintNature.COMPLAINT: _l("complaint"), ComplaintNature.SUGGESTION: _l("suggestion")}
 SATISFACTION_LABELS = {Satisfaction.A: _l("A · very satisfied"), Satisfaction.B: _l("B · satisfied"),
                        Satisfaction.C: _l("C · basically satisfied"), Satisfaction.D: _l("D · unsatisfied")}
 CONTACT_LABELS = {ContactChannel.PHONE: _l("Phone call"), ContactChannel.SMS: _l("SMS"),

@@ -2,10 +2,10 @@
 for at registration, handled by the complaints' flow, counted apart; nowhere else."""
 from __future__ import annotations
 
-import pytest
+from sqlalchemy import select
 
 from extensions import db
-from models import Complaint, ComplaintNature, ComplaintState
+from models import Complaint, ComplaintNature, ComplaintState, CustomerMessage
 from services.demo import seed_demo
 from tests.conftest import Client, _wipe, complaint_form
 from tests.helpers import answer, category_id, dispatch, fresh, give_result, register, visit
@@ -28,6 +28,11 @@ def hotline_case(client, nature: str, about: str) -> Complaint:
     return register(client, nature=nature, category=str(category_id("billing")), object_text=about, **ADDRESS)
 
 
+def notices(complaint) -> list[str]:
+    return list(db.session.scalars(select(CustomerMessage.subject).where(CustomerMessage.complaint_id == complaint.id)
+                                   .order_by(CustomerMessage.id)))
+
+
 def test_a_hotline_suggestion_is_handled_like_a_complaint_and_counted_apart(app):
     hotline()
     center = signed_in(app, "hotline1")
@@ -38,6 +43,9 @@ def test_a_hotline_suggestion_is_handled_like_a_complaint_and_counted_apart(app)
     suggestion = hotline_case(center, "suggestion", "建议开通线上缴费渠道")
     assert (complaint.nature, suggestion.nature) == (ComplaintNature.COMPLAINT, ComplaintNature.SUGGESTION)
     assert {d.kind for d in suggestion.deadlines} == {d.kind for d in complaint.deadlines}   # the same clocks
+    # The customer hears that their suggestion (not a complaint) was registered.
+    assert notices(suggestion) == [f"96296热线已受理您的建议 {suggestion.number}"]
+    assert notices(complaint) == [f"96296热线已受理您的投诉 {complaint.number}"]
 
     assert dispatch(signed_in(app, "csdhead"), suggestion, "METER").status_code == 303
     assert answer(signed_in(app, "meter1"), suggestion).status_code == 303
@@ -84,6 +92,7 @@ def test_the_bank_asks_no_such_question_and_ignores_a_forged_one(app, client_for
     assert 'name="nature"' not in form and "投诉/建议" not in form
     complaint = register(staff, nature="suggestion")   # forged: not on the bank's form
     assert complaint.nature == ComplaintNature.COMPLAINT
+    assert notices(complaint) == [f"您的投诉已受理：{complaint.number}"]
     page = staff.get(f"/complaints/{complaint.id}").text
     assert 'data-testid="nature"' not in page and "<h1>投诉 " in page
     assert register(staff, nature="praise").nature == ComplaintNature.COMPLAINT   # never a 500
