@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
 from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintNature, ComplaintState,
-                    ContactChannel, ContactKind, DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PlanState, Role, Satisfaction, UnitKind)
+                    ContactChannel, ContactKind, DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState,
+                    PlanState, Role, Satisfaction, UnitKind)
 
 ROLE_LABELS = {
     Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
