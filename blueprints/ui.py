@@ -20,7 +20,7 @@ from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, 
 from services import bounds, clock, custom_fields, deadlines, identity, org_settings, policy
 from services.links import without_links
 from services.labels import (CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS, EVENT_SENTENCES,
-                             FIELD_LABELS, KIND_LABELS, LEVEL_LABELS, PLAN_STATE_LABELS, ROLE_LABELS,
+                             FIELD_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS, PLAN_STATE_LABELS, ROLE_LABELS,
                              SATISFACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, VIEW_DETAIL_LABELS, WORK_GROUP_LABELS)
 
 _ENUM_FIELDS = {"state": (ComplaintState, STATE_LABELS), "channel": (Channel, CHANNEL_LABELS),
@@ -266,6 +266,7 @@ def template_globals() -> dict:
         "mask_contact": identity.mask_contact, "now": clock.now, "time_left": time_left, "home_url": home_url,
         "event_detail": event_detail, "event_sentence": event_sentence, "holder_of": holder_of,
         "extra_values": custom_fields.values_of, "organisation_name": org_settings.display_name,
+        "NATURE_LABELS": NATURE_LABELS, "keeps_record": org_settings.keeps,
     }
 
 

@@ -3,7 +3,8 @@ from models.api import ApiChannel, ApiFiling, ApiKey, ApiScope
 from models.attachment import Attachment
 from models.audit import AdminAuditEntry
 from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel,
-                              ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, ComplaintKind, Level,
+                              ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, ComplaintKind, ComplaintNature,
+                              Level,
                               ObjectRoutingRule, Plan, PlanState, ProgressNote, ReturnVisit, RoutingRule, Satisfaction)
 from models.custom_field import CustomField, FieldType
 from models.customer import (ContactKind, CustomerAccess, CustomerMessage, MessageDirection, NoticeKind, NoticeTemplate,
@@ -22,7 +23,7 @@ from models.similarity import ComplaintTerms, WaveAlert, WaveAlertMember
 __all__ = [
     "AdminAuditEntry", "ApiChannel", "ApiFiling", "ApiKey", "ApiScope", "Attachment",
     "Answer", "Category", "Channel", "Complaint", "ComplaintEvent", "ComplaintState", "ContactChannel",
-    "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "Level", "Plan", "PlanState",
+    "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "ComplaintNature", "Level", "Plan", "PlanState",
     "ObjectRoutingRule", "ProgressNote", "ReturnVisit", "RoutingRule",
     "Satisfaction", "Organisation", "Role", "Unit", "UnitKind", "User",
     "OutboxChannel", "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",

@@ -47,6 +47,13 @@ class ComplaintKind(str, enum.Enum):
     CONCENTRATED = "concentrated"   # 集中性: many customers hit by one incident
 
 
+class ComplaintNature(str, enum.Enum):
+    """What the customer brings (客户投诉/建议信息登记处理单): a complaint, or a suggestion handled by the
+    same flow and counted apart. Only organisations whose profile keeps suggestions register the latter."""
+    COMPLAINT = "complaint"     # 投诉
+    SUGGESTION = "suggestion"   # 建议
+
+
 class Satisfaction(str, enum.Enum):
     A = "A"   # very satisfied
     B = "B"   # satisfied
@@ -157,7 +164,7 @@ class DailyCounter(db.Model):
 STATISTICS_COLUMNS = [
     "unit_id", "owner_id", "handling_unit_id", "category_id", "channel", "level", "kind", "state", "satisfaction",
     "collective", "litigation", "media", "compensation", "repeated", "regulator_forwarded", "valid", "round",
-    "incident_id", "review_of_id", "withdrawn_at", "received_at", "closed_at", "next_due_at"]
+    "incident_id", "review_of_id", "withdrawn_at", "received_at", "closed_at", "next_due_at", "nature"]
 
 
 CUSTOMER_NUMBER_COLUMNS = ("customer_mobile", "customer_id_number", "customer_account")
@@ -193,6 +200,8 @@ class Complaint(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
     level: Mapped[int]
     kind: Mapped[ComplaintKind] = mapped_column(enum_column(ComplaintKind), default=ComplaintKind.ROUTINE)
+    nature: Mapped[ComplaintNature] = mapped_column(enum_column(ComplaintNature), default=ComplaintNature.COMPLAINT,
+                                                    server_default=ComplaintNature.COMPLAINT.value)
     # Severity criteria ticked at intake; `repeated` is set by the detection of 3+ complainants.
     collective: Mapped[bool] = mapped_column(default=False)
     collective_count: Mapped[Optional[int]]   # how many people complain together (a collective one: 5 or more)
@@ -275,6 +284,8 @@ class Complaint(db.Model):
         Index("ix_complaint_unit_registered", "unit_id", "registered_at", "id"),
         Index("ix_complaint_handling_registered", "handling_unit_id", "registered_at", "id"),
         Index("ix_complaint_level_registered", "level", "registered_at", "id"),
+        # The ledger's filter on suggestions (rare): their own index range, newest first.
+        Index("ix_complaint_nature_registered", "nature", "registered_at", "id"),
         # A customer's complaints by any of their numbers, newest first (the history, the customer page);
         # partial, since most complaints lack an ID or account number.
         *(Index(f"ix_complaint_{column}", column, "registered_at", "id",

@@ -321,7 +321,7 @@ def request_review(complaint: Complaint, actor: User, reason: str,
         customer_name=complaint.customer_name, customer_contact=complaint.customer_contact,
         customer_ref=complaint.customer_ref, channel=complaint.channel, content=reason,
         demand=complaint.demand, object_text=complaint.object_text, category_id=complaint.category_id,
-        level=complaint.level, kind=complaint.kind, review_of=complaint)
+        level=complaint.level, kind=complaint.kind, nature=complaint.nature, review_of=complaint)
     db.session.add(review)
     db.session.flush()
     deadlines.start_deadlines(review, [DeadlineKind.REVIEW, DeadlineKind.DISPATCH], now)

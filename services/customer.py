@@ -29,7 +29,7 @@ from services import attachments, clock, complaints, identity, notify, signals, 
 from services.errors import Refused
 from services.registration import Registration, register_complaint
 from services.timeline import log_event
-from services.labels import COMMITMENT_LABELS, CUSTOMER_STATE_LABELS
+from services.labels import COMMITMENT_LABELS, CUSTOMER_STATE_LABELS, MATTER_LABELS
 from services.links import without_links
 
 # No 0/O or 1/I: the code is read off a phone and typed by hand.
@@ -217,7 +217,7 @@ DEFAULT_TEMPLATES = {(kind, language): (_read_default(f"{kind.value}.{language}.
                      for kind in NoticeKind for language in LANGUAGES}
 PLACEHOLDERS = ("customer_name", "number", "received_at", "state", "resolution_due", "final_due", "plan",
                 "result", "decision", "closed_at", "tracking_code", "track_url", "link", "link_hours",
-                "extension_reason")
+                "extension_reason", "matter")
 _sandbox = SandboxedEnvironment(autoescape=False)
 # What a template the administrator wrote may raise when rendered: a syntax or sandbox error, or an
 # operation on the wrong type ("{{ number + 1 }}").
@@ -267,6 +267,7 @@ def _context(complaint: Complaint, code: Optional[str], link: Optional[str]) -> 
         "tracking_code": code or "", "track_url": f"{current_app.config['PUBLIC_URL']}/track?number={complaint.number}",
         "link": link or "", "link_hours": int(current_app.config["TRACK_LINK_MAX_AGE"].total_seconds() // 3600),
         "extension_reason": complaint.extensions[-1].reason if complaint.extensions else "",
+        "matter": str(MATTER_LABELS[complaint.nature]),   # 投诉, or 建议 where suggestions are kept
     }
 
 

@@ -4,10 +4,9 @@ reports all say the same. Every label is lazy: the language is chosen when it is
 from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
-from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintState, ContactChannel, ContactKind,
-                    DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PenaltyState, PlanState, Role, Satisfaction,
-                    SurveyItem,
-                    UnitKind)
+from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintNature, ComplaintState,
+                    ContactChannel, ContactKind, DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState,
+                    PenaltyState, PlanState, Role, Satisfaction, SurveyItem, UnitKind)
 
 ROLE_LABELS = {
     Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
@@ -34,6 +33,9 @@ STATE_LABELS = {
 LEVEL_LABELS = {1: _l("Level 1 (serious)"), 2: _l("Level 2 (moderate)"), 3: _l("Level 3 (minor)")}
 KIND_LABELS = {ComplaintKind.ROUTINE: _l("Routine"), ComplaintKind.DISCOVERED: _l("Discovered by staff"),
                ComplaintKind.CONCENTRATED: _l("Concentrated incident")}
+NATURE_LABELS = {ComplaintNature.COMPLAINT: _l("Complaint"), ComplaintNature.SUGGESTION: _l("Suggestion")}
+# The same inside a sentence of a notice to the customer ("your {{ matter }} is registered").
+MATTER_LABELS = {ComplaintNature.COMPLAINT: _l("complaint"), ComplaintNature.SUGGESTION: _l("suggestion")}
 SATISFACTION_LABELS = {Satisfaction.A: _l("A · very satisfied"), Satisfaction.B: _l("B · satisfied"),
                        Satisfaction.C: _l("C · basically satisfied"), Satisfaction.D: _l("D · unsatisfied")}
 CONTACT_LABELS = {ContactChannel.PHONE: _l("Phone call"), ContactChannel.SMS: _l("SMS"),

@@ -44,6 +44,7 @@ class Filters:
     overdue: Optional[bool] = None
     satisfaction: Optional[str] = None
     kind: Optional[str] = None
+    nature: Optional[str] = None          # "complaint" or "suggestion" (where suggestions are kept)
     customer: str = ""                    # a mobile, ID or account number (services.identity)
     sort: str = DEFAULT_SORT
     extra: dict = dataclass_field(default_factory=dict)   # the organisation's own fields: {key: value}
@@ -97,7 +98,8 @@ def conditions(user: User, filters: Filters) -> list:
             where.append(Complaint.unit_id == unit.id)
     for value, column in ((filters.category_id, Complaint.category_id), (filters.channel, Complaint.channel),
                           (filters.level, Complaint.level), (filters.state, Complaint.state),
-                          (filters.satisfaction, Complaint.satisfaction), (filters.kind, Complaint.kind)):
+                          (filters.satisfaction, Complaint.satisfaction), (filters.kind, Complaint.kind),
+                          (filters.nature, Complaint.nature)):
         if value is not None:
             where.append(column == value)
     for key, value in sorted(filters.extra.items()):

@@ -24,9 +24,9 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Unit, User
-from services import clock, custom_fields, ledger
+from services import clock, custom_fields, ledger, org_settings
 from services.identity import mask_contact, masked_numbers
-from services.labels import CHANNEL_LABELS, KIND_LABELS, SEVERITY_LABELS, STATE_LABELS
+from services.labels import CHANNEL_LABELS, KIND_LABELS, NATURE_LABELS, SEVERITY_LABELS, STATE_LABELS
 from services.queue import queue, redis_connection
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -68,6 +68,8 @@ COLUMNS: list[tuple] = [
     (_l("Satisfaction"), 6, lambda c, x: c.satisfaction.value if c.satisfaction else ""),
     (_l("Closed at"), 17, lambda c, x: _local(c.closed_at)),
 ]
+# Where the organisation keeps suggestions, after the number: complaint (投诉) or suggestion (建议).
+NATURE_COLUMN = (_l("Complaint or suggestion"), 8, lambda c, x: str(NATURE_LABELS[c.nature]))
 
 
 def _columns(filters: ledger.Filters) -> list[tuple]:
@@ -75,7 +77,8 @@ def _columns(filters: ledger.Filters) -> list[tuple]:
     numbers and amounts as numbers, dates as dates."""
     extra = [(f.label_zh, 14, lambda c, x, f=f: custom_fields.excel_value(f, (c.extra or {}).get(f.key)))
              for f in custom_fields.columns_for(filters.category_id)]
-    return COLUMNS + extra
+    common = COLUMNS[:1] + [NATURE_COLUMN] + COLUMNS[1:] if org_settings.keeps("suggestions") else COLUMNS
+    return common + extra
 
 
 class _Xlsx:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db, savepoint
-from models import Channel, Complaint, ComplaintState, DeadlineKind, Incident, ComplaintKind, User
+from models import Channel, Complaint, ComplaintKind, ComplaintNature, ComplaintState, DeadlineKind, Incident, User
 from services import clock, complaints, deadlines, policy, signals, similarity
 from services.errors import Refused
 from services.identity import mobile_in
@@ -36,6 +36,7 @@ class Registration:
     customer_id_number: Optional[str] = None
     customer_account: Optional[str] = None
     kind: ComplaintKind = ComplaintKind.ROUTINE
+    nature: ComplaintNature = ComplaintNature.COMPLAINT   # a suggestion (建议) takes the same flow, counted apart
     collective: bool = False
     collective_count: Optional[int] = None
     litigation: bool = False
@@ -73,7 +74,7 @@ def register_complaint(actor: User, token: str, data: Registration,
         customer_mobile=data.customer_mobile or mobile_in(data.customer_contact),
         customer_id_number=data.customer_id_number or None, customer_account=data.customer_account or None,
         content=data.content, demand=data.demand, object_text=data.object_text,
-        category_id=data.category_id, level=data.level, kind=data.kind, collective=data.collective,
+        category_id=data.category_id, level=data.level, kind=data.kind, nature=data.nature, collective=data.collective,
         collective_count=data.collective_count,
         litigation=data.litigation, media=data.media, compensation=data.compensation,
         regulator_forwarded=data.regulator_forwarded, object_unit_id=data.object_unit_id,

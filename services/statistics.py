@@ -2,6 +2,9 @@
 on-time rate of every clock, handling time (average and 90th percentile), satisfaction, repeat and
 collective complaints, recurring causes and the assessment of units.
 
+Suggestions (建议, where the organisation keeps them) take the complaints' flow but are no complaints:
+every figure here leaves them out, and the report counts them apart.
+
 A period's figures are those of the complaints *registered* in it (a cohort): how many came in, how
 many of them are closed, how fast, how satisfied. Every query is restricted by a SQL condition on
 Complaint (the user's visibility from services.policy), so a unit only ever counts its own."""
@@ -15,8 +18,8 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, se
 from sqlalchemy.orm import aliased
 
 from extensions import db
-from models import (Category, CauseKind, Complaint, ComplaintState, CorrectiveAction, Deadline, DeadlineKind, ComplaintKind,
-                    RoutingRule, Satisfaction, Unit, UnitKind)
+from models import (Category, CauseKind, Complaint, ComplaintKind, ComplaintNature, ComplaintState, CorrectiveAction,
+                    Deadline, DeadlineKind, RoutingRule, Satisfaction, Unit, UnitKind)
 from services import clock, penalties
 from services.periods import Period, month_start, today
 from services.sql import as_date, bucket, count_if, dialect, hours
@@ -28,6 +31,7 @@ def in_period(period: Period, scope: ColumnElement[bool]) -> ColumnElement[bool]
     return and_(Complaint.registered_at >= period.utc_start, Complaint.registered_at < period.utc_end, scope)
 
 
+IS_COMPLAINT = Complaint.nature == ComplaintNature.COMPLAINT
 IS_MAJOR = Complaint.is_major   # the hybrid property: one definition of "major" for SQL and Python
 IS_CLOSED = Complaint.state == ComplaintState.CLOSED
 IS_SATISFIED = Complaint.satisfaction.in_(SATISFIED)
@@ -368,18 +372,39 @@ class Report:
     satisfaction: list = field(default_factory=list)
     causes: list = field(default_factory=list)
     hot_spots: list = field(default_factory=list)
+    suggestions: Optional[Suggestions] = None     # where the organisation keeps them
 
 
-def build_report(period: Period, scope, locale: str, labels: dict) -> Report:
-    """`labels`: the display labels of channels, levels, kinds and severities (from the UI layer)."""
+@dataclass
+class Suggestions:
+    """The period's suggestions, counted apart from the complaints."""
+    received: int
+    closed: int
+
+    @property
+    def open(self) -> int:
+        return self.received - self.closed
+
+
+def suggestions(period: Period, scope) -> Suggestions:
+    received, closed = db.session.execute(select(func.count(), count_if(IS_CLOSED)).where(
+        in_period(period, scope), Complaint.nature == ComplaintNature.SUGGESTION)).one()
+    return Suggestions(int(received or 0), int(closed or 0))
+
+
+def build_report(period: Period, scope, locale: str, labels: dict, count_suggestions: bool = False) -> Report:
+    """`labels`: the display labels of channels, levels, kinds and severities (from the UI layer). The
+    figures are the complaints'; with `count_suggestions`, the suggestions are counted beside them."""
     _tune_session()
+    apart = suggestions(period, scope) if count_suggestions else None
+    scope = and_(scope, IS_COMPLAINT)
     found = breakdowns(period, scope)
     return Report(
         period=period, summary=summary(period, scope), trend=trend(period, scope),
         by={name: label_rows(name, counts, locale, labels) for name, counts in found.items()},
         clocks=on_time_by_clock(period, scope), handling=handling_time(period, scope),
         satisfaction=satisfaction(period, scope), causes=causes(period, scope),
-        hot_spots=hot_spots(period, scope, locale))
+        hot_spots=hot_spots(period, scope, locale), suggestions=apart)
 
 
 def _tune_session() -> None:

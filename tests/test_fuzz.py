@@ -159,7 +159,7 @@ def test_an_id_beyond_a_database_integer_is_404(client_for):
 # Every GET route of the url_map must be listed: a new route's parameters get fuzzed from the day it ships.
 # (blueprints.ui.check_page_number reads `page` before every request; the lists use it.)
 LEDGER_FILTER = ["q", "customer", "date_from", "date_to", "unit", "category", "channel", "severity", "level", "state",
-                 "overdue", "satisfaction", "kind", "sort"]
+                 "overdue", "satisfaction", "kind", "nature", "sort"]
 PERIOD = ["period", "from", "to", "unit"]
 AUDIT_FILTER = ["source", "date_from", "date_to", "username", "number", "action"]
 QUERY_PARAMETERS = {

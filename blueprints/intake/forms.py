@@ -4,15 +4,15 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.forms import SeverityFields, customer_number
-from models import Channel, ComplaintKind
-from services import bounds, clock, identity
+from models import Channel, ComplaintKind, ComplaintNature
+from services import bounds, clock, identity, org_settings
 from services.choices import active_categories, all_units, colleagues
 from services.incidents import count_open_incidents, open_incidents
-from services.labels import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS
+from services.labels import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 MOBILE_LIKE = re.compile(r"^(?:\+?86|0086)?1\d{9,11}$")
@@ -56,6 +56,10 @@ def received_in_the_past(form, field):
 
 class RegisterForm(SeverityFields):
     submission_token = HiddenField()
+    # Only where the organisation keeps suggestions (客户投诉/建议信息登记处理单); elsewhere the field is
+    # removed and every registration is a complaint, whatever a forged request sends.
+    nature = RadioField(_l("Complaint or suggestion"), choices=[(n.value, NATURE_LABELS[n]) for n in ComplaintNature],
+                        default=ComplaintNature.COMPLAINT.value)
     customer_name = StringField(_l("Customer name"), validators=[
         DataRequired(_l("Enter the customer's name.")), Length(max=100)])
     customer_contact = StringField(_l("Contact (mobile, landline, e-mail or WeChat)"), validators=[
@@ -101,6 +105,9 @@ class RegisterForm(SeverityFields):
         if self.solved_on_spot.data and not (field.data or "").strip():
             raise ValidationError(_l("Enter the result given on the spot."))
 
+    def chosen_nature(self) -> ComplaintNature:
+        return ComplaintNature(self.nature.data) if "nature" in self else ComplaintNature.COMPLAINT
+
     def customer_numbers(self) -> dict:
         """The customer's numbers, normalised, for services.registration.Registration."""
         return {f"customer_{kind}": identity.NORMALISE[kind](getattr(self, f"customer_{kind}").data or "")
@@ -108,6 +115,8 @@ class RegisterForm(SeverityFields):
 
     def __init__(self, *args, locale: str = "zh_CN", **kwargs):
         super().__init__(*args, **kwargs)
+        if not org_settings.keeps("suggestions"):
+            del self.nature
         self.category.choices = [(0, _l("Choose…"))] + [
             (c.id, c.display_name(locale)) for c in active_categories()]
         # Only the incidents this user may open are named; the others are counted (a complaint is

@@ -52,6 +52,7 @@ def register():
             received_at=clock.from_local(form.received_at.data), content=form.content.data.strip(),
             demand=form.demand.data.strip(), object_text=form.object_text.data.strip(),
             category_id=form.category.data, level=form.level.data, kind=ComplaintKind(form.kind.data),
+            nature=form.chosen_nature(),
             collective=form.collective.data, collective_count=form.collective_count.data,
             litigation=form.litigation.data, media=form.media.data,
             compensation=form.compensation.data, regulator_forwarded=form.regulator_forwarded.data,

@@ -6,9 +6,9 @@ from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from blueprints.ui import within_bounds
-from services import custom_fields, identity, ledger
-from services.labels import (CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS, SEVERITY_LABELS,
-                             STATE_LABELS)
+from services import custom_fields, identity, ledger, org_settings
+from services.labels import (CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS, SATISFACTION_LABELS,
+                             SEVERITY_LABELS, STATE_LABELS)
 
 ANY = ("", _l("Any"))
 SORT_CHOICES = [
@@ -35,10 +35,15 @@ class LedgerFilterForm(Form):
     satisfaction = SelectField(_l("Satisfaction"), default="",
                                choices=[ANY] + [(k.value, v) for k, v in SATISFACTION_LABELS.items()])
     kind = SelectField(_l("Kind"), default="", choices=[ANY] + [(k.value, v) for k, v in KIND_LABELS.items()])
+    # Only where the organisation keeps suggestions (removed otherwise, so the parameter is ignored).
+    nature = SelectField(_l("Complaint or suggestion"), default="",
+                         choices=[ANY] + [(k.value, v) for k, v in NATURE_LABELS.items()])
     sort = SelectField(_l("Order"), default=ledger.DEFAULT_SORT, choices=SORT_CHOICES)
 
     def __init__(self, formdata, units: list, categories: list, locale: str, extra_fields: tuple = ()):
         super().__init__(formdata)
+        if not org_settings.keeps("suggestions"):
+            del self.nature
         # The organisation's text and choice fields, each a filter f_<key> (services.custom_fields).
         self.extra_fields = list(extra_fields)
         typed = custom_fields.typed(formdata or {}, custom_fields.FILTER_PREFIX)
@@ -75,7 +80,8 @@ class LedgerFilterForm(Form):
             channel=self.channel.data or None, severity=self.severity.data or None,
             level=number(self.level.data), state=self.state.data or None,
             overdue={"yes": True, "no": False}.get(self.overdue.data), satisfaction=self.satisfaction.data or None,
-            kind=self.kind.data or None, customer=(self.customer.data or "").strip(),
+            kind=self.kind.data or None, nature=(self.nature.data or None) if self.nature else None,
+            customer=(self.customer.data or "").strip(),
             sort=self.sort.data or ledger.DEFAULT_SORT,
             extra={key: value for key, value in self.extra_values.items() if value})
 

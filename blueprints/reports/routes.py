@@ -103,7 +103,7 @@ def statistics():
     period, error = _period("month")
     if error:
         return render_template("reports/statistics.html", report=None, **_filter_context(None, error)), 400
-    report = stats.build_report(period, _scope(), current_locale(), labels())
+    report = stats.build_report(period, _scope(), current_locale(), labels(), org_settings.keeps("suggestions"))
     tables = {table.name: table for table in report_tables(report)}
     return render_template("reports/statistics.html", report=report, tables=tables, **_filter_context(period, None))
 
@@ -117,7 +117,7 @@ def _periodic(kind: str):
 
 
 def _report_tables(kind: str, period, locale: str):
-    report = stats.build_report(period, _scope(), locale, labels())
+    report = stats.build_report(period, _scope(), locale, labels(), org_settings.keeps("suggestions"))
     dimensions = WEEKLY_DIMENSIONS if kind == "weekly" else tuple(DIMENSIONS)
     return report, report_tables(report, dimensions)
 

@@ -82,6 +82,9 @@ def summary_table(report: stats.Report) -> Table:
         [_l("Average handling time, hours (receipt to closing)"), handling.average_hours],
         [_l("90th percentile handling time, hours"), handling.p90_hours],
     ]
+    if report.suggestions is not None:   # counted apart: none of the figures above includes them
+        rows += [[_l("Suggestions received (counted apart, not in the figures above)"), report.suggestions.received],
+                 [_l("Suggestions closed"), report.suggestions.closed]]
     # The value column holds counts, rates or hours, by row.
     return Table("summary", _l("Summary"), [_l("Figure"), _l("Value")], rows,
                  row_formats={5: "percent", 16: "percent", 17: "hours", 18: "hours"})
