@@ -125,6 +125,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.health import bp as health_bp
     from blueprints.intake import bp as intake_bp
     from blueprints.notices import bp as notices_bp
+    from blueprints.periodic import bp as periodic_bp
     from blueprints.public import bp as public_bp
     from blueprints.api import bp as api_bp
     from blueprints.ledger import bp as ledger_bp
@@ -144,6 +145,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)   # the customer's pages: no login
     app.register_blueprint(ledger_bp, url_prefix="/ledger")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(periodic_bp, url_prefix="/periodic")   # where the profile keeps periodic reports
     app.register_blueprint(work_bp, url_prefix="/work")
     app.register_blueprint(health_bp)   # /healthz: no login
     app.register_blueprint(api_bp, url_prefix="/api/v1")   # the channels' API: keys, no session, no CSRF

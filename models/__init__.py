@@ -11,6 +11,7 @@ from models.customer import (ContactKind, CustomerAccess, CustomerMessage, Messa
 from models.inbound import InboundMail
 from models.improvement import CauseKind, CorrectiveAction
 from models.org import Organisation, Role, Unit, UnitKind, User
+from models.periodic import PeriodicReport, ReportKind
 from models.outbox import OutboxChannel, OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
 from models.session import UserSession
@@ -24,5 +25,5 @@ __all__ = [
     "Satisfaction", "Organisation", "Role", "Unit", "UnitKind", "User",
     "OutboxChannel", "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "UserSession",
     "ContactKind", "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate", "SmsTemplate",
-    "CauseKind", "CustomField", "FieldType", "CorrectiveAction", "InboundMail", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
+    "CauseKind", "CustomField", "FieldType", "CorrectiveAction", "InboundMail", "PeriodicReport", "ReportKind", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
 ]

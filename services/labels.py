@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
 from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintState, ContactChannel, ContactKind,
-                    DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PlanState, Role, Satisfaction, UnitKind)
+                    DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState, PlanState, ReportKind, Role,
+                    Satisfaction, UnitKind)
 
 ROLE_LABELS = {
     Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
@@ -213,4 +214,20 @@ WORK_GROUP_LABELS = {
     "assign": _l("Assign a handler"), "answer": _l("Answer (or write the plan)"),
     "result": _l("Tell the customer the result / decide on the answer"), "visit": _l("Return visits to make"),
     "progress": _l("Progress notes due"),
+}
+# The periodic reports (services.periodic): their kinds, states and the five parts of the written analysis.
+REPORT_KIND_LABELS = {ReportKind.MONTHLY: _l("Monthly report"), ReportKind.QUARTERLY: _l("Quarterly written analysis")}
+REPORT_STATUS_LABELS = {"due": _l("Due"), "overdue": _l("Overdue"), "submitted": _l("Submitted")}
+REPORT_PART_LABELS = {
+    "causes": _l("Main causes of the quarter's complaints"),
+    "methods": _l("Main methods taken to resolve them"),
+    "successes": _l("What worked in resolving each kind of complaint"),
+    "improvements": _l("What needs to improve"),
+    "support": _l("What support the company should provide"),
+}
+REPORT_FIGURE_LABELS = {
+    "received": _l("Received"), "closed": _l("Closed"), "closed_on_time": _l("Closed on time"),
+    "open": _l("Still open"), "overdue": _l("Overdue"), "major": _l("Major"), "repeated": _l("Repeat complaints"),
+    "collective": _l("Collective complaints"), "invalid": _l("Not valid"), "rated": _l("Rated by the customer"),
+    "satisfied": _l("Satisfied (A–C)"),
 }
