@@ -217,7 +217,7 @@ WORK_GROUP_LABELS = {
 }
 # The periodic reports (services.periodic): their kinds, states and the five parts of the written analysis.
 REPORT_KIND_LABELS = {ReportKind.MONTHLY: _l("Monthly report"), ReportKind.QUARTERLY: _l("Quarterly written analysis")}
-REPORT_STATUS_LABELS = {"due": _l("Due"), "overdue": _l("Overdue"), "submitted": _l("Submitted")}
+REPORT_STATUS_LABELS = {"due": _l("To submit"), "overdue": _l("Overdue: not submitted"), "submitted": _l("Submitted")}
 REPORT_PART_LABELS = {
     "causes": _l("Main causes of the quarter's complaints"),
     "methods": _l("Main methods taken to resolve them"),

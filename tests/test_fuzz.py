@@ -183,6 +183,7 @@ QUERY_PARAMETERS = {
     "reports.periodic_excel": PERIOD, "reports.assessment": PERIOD, "reports.assessment_excel": PERIOD,
     "reports.actions": ["status", "page"], "reports.new_action": [],
     "audit.index": AUDIT_FILTER + ["page"], "audit.export": AUDIT_FILTER,
+    "periodic.index": [], "periodic.show": [],
 }
 EDGE_QUERY_VALUES = st.sampled_from([
     "0001-01-01", "9999-12-31", "1999-12-31", "2000-01-01", "2036-11-24", "2036-11-25", "2026-02-29",

@@ -217,6 +217,14 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("reports.action_done", "POST"): Rule("/reports/actions/999999/done", LEDGER, status=404,
                                           form_page="/reports/actions"),
 
+    # The periodic reports (月报, 季度书面分析): only where the profile keeps them, which the bank of this
+    # matrix does not, so every role that could have them gets 404. Who sees, writes and reads which
+    # report in the retail chain: tests/test_periodic_reports.py.
+    ("periodic.index", "GET"): Rule("/periodic/", LEDGER, status=404),
+    ("periodic.show", "GET"): Rule("/periodic/1", LEDGER, status=404),
+    ("periodic.submit", "POST"): Rule("/periodic/1/submit", LEDGER, status=404, form_page="/periodic/1"),
+    ("periodic.read", "POST"): Rule("/periodic/1/read", LEDGER, status=404, form_page="/periodic/1"),
+
     ("admin.api_key_list", "GET"): Rule("/admin/api-keys", roles(Role.ADMIN)),
     ("admin.create_api_key", "POST"): Rule("/admin/api-keys", roles(Role.ADMIN), status=422,
                                            form_page="/admin/api-keys"),
