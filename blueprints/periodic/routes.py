@@ -54,7 +54,7 @@ def index():
     mine = _listed(PeriodicReport.unit_id == current_user.unit_id)
     below = _listed(PeriodicReport.unit_id != current_user.unit_id)
     return render_template("periodic/index.html", mine=mine, below=below, today=periods.today(),
-                           **_labels())
+                           has_own=periodic.user_level(current_user) is not None, **_labels())
 
 
 def _labels() -> dict:
