@@ -16,6 +16,7 @@ from models.org import Unit, User, enum_column
 class ReportKind(str, enum.Enum):
     MONTHLY = "monthly"       # 月度报表: figures and a short comment
     QUARTERLY = "quarterly"   # 季度文字分析材料: the quarter's figures and a written analysis in five parts
+    ANNUAL = "annual"         # 年度报告: the top level's report on the year, to the leaders
 
 
 class PeriodicReport(db.Model):

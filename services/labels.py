@@ -216,7 +216,8 @@ WORK_GROUP_LABELS = {
     "progress": _l("Progress notes due"),
 }
 # The periodic reports (services.periodic): their kinds, states and the five parts of the written analysis.
-REPORT_KIND_LABELS = {ReportKind.MONTHLY: _l("Monthly report"), ReportKind.QUARTERLY: _l("Quarterly written analysis")}
+REPORT_KIND_LABELS = {ReportKind.MONTHLY: _l("Monthly report"), ReportKind.QUARTERLY: _l("Quarterly written analysis"),
+                      ReportKind.ANNUAL: _l("Annual report")}
 REPORT_STATUS_LABELS = {"due": _l("To submit"), "overdue": _l("Overdue: not submitted"), "submitted": _l("Submitted")}
 REPORT_PART_LABELS = {
     "causes": _l("Main causes of the quarter's complaints"),

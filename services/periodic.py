@@ -25,12 +25,14 @@ from services.errors import Refused
 from services.labels import REPORT_KIND_LABELS
 from services.periodic_figures import compute_figures
 
-MONTHLY_KEY, QUARTERLY_KEY = "monthly_reports", "quarterly_analysis"
+MONTHLY_KEY, QUARTERLY_KEY, ANNUAL_KEY = "monthly_reports", "quarterly_analysis", "annual_report"
+SETTING = {ReportKind.QUARTERLY: QUARTERLY_KEY, ReportKind.ANNUAL: ANNUAL_KEY}
 # The five parts of the written analysis, in the order the procedure names them.
 PARTS = ("causes", "methods", "successes", "improvements", "support")
 MIN_ANALYSIS = 500       # characters in all (不少于500字)
 MAX_PART = 5000
 MAX_COMMENT = 1000
+MAX_ANNUAL = 20000
 WRITER_ROLES = policy.BRANCH_ROLES | policy.DEPARTMENT_ROLES | {Role.CENTER}
 
 
@@ -54,12 +56,13 @@ def top_level() -> int:
 
 def levels(kind: ReportKind) -> list[int]:
     """The levels that write a report of `kind`: every one for the monthly report; for the
-    quarterly analysis, every one below the top (which reads them), where the profile keeps it."""
+    quarterly analysis, every one below the top (which reads them); the annual report, the top alone
+    (for the leaders); each where the profile keeps it."""
     if kind == ReportKind.MONTHLY:
         return list(range(len(chain())))
-    if not org_settings.record_setting(QUARTERLY_KEY):
+    if not chain() or not org_settings.record_setting(SETTING[kind]):
         return []
-    return list(range(top_level()))
+    return list(range(top_level())) if kind == ReportKind.QUARTERLY else [top_level()]
 
 
 def level_of(unit: Unit) -> Optional[int]:
@@ -70,8 +73,9 @@ def level_of(unit: Unit) -> Optional[int]:
 
 
 def period_of(kind: ReportKind, today: date) -> periods.Period:
-    """The period reported on at `today`: the month, or quarter, before."""
-    return (periods.month(today) if kind == ReportKind.MONTHLY else periods.quarter(today)).previous()
+    """The period reported on at `today`: the month, quarter or year before."""
+    return {ReportKind.MONTHLY: periods.month, ReportKind.QUARTERLY: periods.quarter,
+            ReportKind.ANNUAL: periods.year}[kind](today).previous()
 
 
 def due_date(kind: ReportKind, level: int, period: periods.Period) -> date:
@@ -79,7 +83,7 @@ def due_date(kind: ReportKind, level: int, period: periods.Period) -> date:
     if kind == ReportKind.MONTHLY:
         day = chain()[level]["due_day"]
     else:
-        day = org_settings.record_setting(QUARTERLY_KEY)["due_day"]
+        day = org_settings.record_setting(SETTING[kind])["due_day"]
     return period.end.replace(day=day)
 
 
@@ -179,6 +183,8 @@ def reader_level(report: PeriodicReport) -> Optional[int]:
     (None) for the top's own summary."""
     if report.kind == ReportKind.QUARTERLY:
         return top_level()
+    if report.kind == ReportKind.ANNUAL:
+        return None
     return report.level + 1 if report.level < top_level() else None
 
 
@@ -246,6 +252,8 @@ def submit_report(report: PeriodicReport, user: User, parts: dict) -> None:
         text = {name: parts[name].strip() for name in PARTS}
     else:
         text = {"comment": (parts.get("comment") or "").strip()}
+        if not text["comment"]:
+            raise Refused(_l("Write the unit's analysis."), field="comment")
     figures = figures_of(report)
     now = clock.now()
     # Claimed with a conditional UPDATE: of two submissions at once, one freezes the report.

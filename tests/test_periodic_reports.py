@@ -239,3 +239,24 @@ def test_random_text_in_the_report_forms_never_fails_with_a_server_error(app, cl
     for kind, period in ((ReportKind.MONTHLY, "2026-12"), (ReportKind.QUARTERLY, "2026-Q4")):
         page = f"/periodic/{report_of('S01', period, kind).id}"
         fuzz_post(manager, f"{page}/submit", field_names(manager, page))
+
+
+def test_the_centers_annual_report_is_due_in_january_and_read_by_the_leaders(app, clock):
+    retail_chain(app)
+    clock.set(at(2027, 1, 19, 9))
+    assert periodic.sweep() == {"report_reminders": 1}     # the working day before 20 January: the center
+    assert [s for s in db.session.scalars(select(OutboxMessage.subject).where(
+        OutboxMessage.to_addr == user("center1").email))] == ["提醒：客户服务中心 年度报告 2026 应于 2027-01-20 前提交"]
+    report = report_of("CSC", "2026", ReportKind.ANNUAL)
+    center = signed_in(app, "center1")
+    assert center.post(f"/periodic/{report.id}/submit", data={"comment": " "}).status_code == 422
+    assert center.post(f"/periodic/{report.id}/submit",
+                       data={"comment": "全年受理投诉以商品质量为主，门店整改到位。"}).status_code == 303
+    assert signed_in(app, "opshead").get(f"/periodic/{report.id}").status_code == 404
+    assert center.post(f"/periodic/{report.id}/read").status_code == 403
+    director = signed_in(app, "director")
+    assert "全年受理投诉以商品质量为主" in director.get(f"/periodic/{report.id}").text
+    assert director.post(f"/periodic/{report.id}/read").status_code == 303
+    assert report_of("CSC", "2026", ReportKind.ANNUAL).read_by.username == "director"
+    assert db.session.scalar(select(func.count()).select_from(PeriodicReport).where(
+        PeriodicReport.kind == ReportKind.ANNUAL)) == 1       # the center's alone

@@ -4,13 +4,19 @@ from wtforms.validators import DataRequired, Length
 
 from blueprints.forms import Form
 from services.labels import REPORT_PART_LABELS
-from services.periodic import MAX_COMMENT, MAX_PART, PARTS
+from services.periodic import MAX_ANNUAL, MAX_COMMENT, MAX_PART, PARTS
 
 
 class MonthlyForm(Form):
     comment = TextAreaField(_l("Short analysis"), validators=[
         DataRequired(_l("Add a short comment on the month's figures.")),
         Length(max=MAX_COMMENT, message=_l("At most %(max)d characters."))])
+
+
+class AnnualForm(Form):
+    comment = TextAreaField(_l("The year's report"), validators=[
+        DataRequired(_l("Write the year's report.")),
+        Length(max=MAX_ANNUAL, message=_l("At most %(max)d characters."))])
 
 
 class AnalysisForm(Form):

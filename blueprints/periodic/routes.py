@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.periodic import bp
-from blueprints.periodic.forms import AnalysisForm, MonthlyForm, ReadForm
+from blueprints.periodic.forms import AnalysisForm, AnnualForm, MonthlyForm, ReadForm
 from blueprints.ui import role_required
 from extensions import db
 from models import PeriodicReport, ReportKind, Role, Unit
@@ -63,7 +63,7 @@ def _labels() -> dict:
 
 
 def _form(report: PeriodicReport, submitted: bool):
-    form_class = AnalysisForm if report.kind == ReportKind.QUARTERLY else MonthlyForm
+    form_class = {ReportKind.QUARTERLY: AnalysisForm, ReportKind.ANNUAL: AnnualForm}.get(report.kind, MonthlyForm)
     return form_class() if submitted else form_class(formdata=None)
 
 

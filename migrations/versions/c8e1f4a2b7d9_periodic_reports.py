@@ -1,4 +1,4 @@
-"""Periodic reports: the monthly reports flowing up the chain and the quarterly written analyses
+"""Periodic reports: the monthly reports up the chain, the quarterly written analyses, the annual report
 
 Revision ID: c8e1f4a2b7d9
 Revises: a7d2e9c4b118
@@ -18,7 +18,7 @@ depends_on = None
 def upgrade():
     op.create_table('periodic_report',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('monthly', 'quarterly', name='reportkind', native_enum=False, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('monthly', 'quarterly', 'annual', name='reportkind', native_enum=False, length=32), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('period', sa.String(length=10), nullable=False),
     sa.Column('level', sa.Integer(), nullable=False),
