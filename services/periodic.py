@@ -107,7 +107,9 @@ def parse_period(report: PeriodicReport) -> periods.Period:
 
 def ensure_reports(today: Optional[date] = None) -> int:
     """The rows of the periods reported on now, one per unit of each level, made once whoever asks
-    at the same time (the unique key decides). Returns how many were made; the caller commits."""
+    at the same time (the unique key decides). Where there is no report of a kind yet (the profile
+    has just switched it on), a level whose due date has passed starts with the next period instead
+    of being overdue from its first day. Returns how many were made; the caller commits."""
     if not enabled():
         return 0
     today = today or periods.today()
@@ -117,7 +119,11 @@ def ensure_reports(today: Optional[date] = None) -> int:
         period = period_of(kind, today)
         have = set(db.session.scalars(select(PeriodicReport.unit_id).where(
             PeriodicReport.kind == kind, PeriodicReport.period == period.code)))
+        started = bool(have) or db.session.scalar(
+            select(PeriodicReport.id).where(PeriodicReport.kind == kind).limit(1)) is not None
         for level in levels(kind):
+            if not started and due_date(kind, level, period) < today:
+                continue
             for unit in units:
                 if unit.id in have or level_of(unit) != level:
                     continue

@@ -85,6 +85,9 @@ def test_the_monthly_chain_flows_up_from_the_stores_to_the_center_on_its_due_dat
     assert store.due_date.isoformat() == "2026-11-03" and store.level == 0
     assert report_of("OPSD", "2026-10").due_date.isoformat() == "2026-11-05"
     assert report_of("CSC", "2026-10").due_date.isoformat() == "2026-11-10"
+    # Switched on in November: the third quarter's analyses (due 15 October) do not start out overdue.
+    assert db.session.scalar(select(func.count()).select_from(PeriodicReport).where(
+        PeriodicReport.kind == ReportKind.QUARTERLY)) == 0
 
     # 3 November: the store manager finds the report, its figures generated from October, and submits it.
     clock.set(at(2026, 11, 3, 9))
@@ -206,7 +209,7 @@ SEES = {"store1": {"S01"}, "storemgr1": {"S01"}, "store2": {"S02"}, "opshead": {
 @pytest.mark.one_backend
 def test_each_unit_sees_its_own_reports_and_those_of_the_levels_below(app, clock):
     retail_chain(app)
-    clock.set(at(2026, 11, 4))
+    clock.set(at(2026, 11, 2))
     periodic.ensure_reports()
     db.session.commit()
     reports = {code: report_of(code, "2026-10").id for code in ("S01", "S02", "OPSD", "GOODS", "CSC")}
@@ -233,7 +236,7 @@ def test_each_unit_sees_its_own_reports_and_those_of_the_levels_below(app, clock
 def test_random_text_in_the_report_forms_never_fails_with_a_server_error(app, clock):
     from tests.test_fuzz import field_names, fuzz_post
     retail_chain(app)
-    clock.set(at(2027, 1, 6))
+    clock.set(at(2027, 1, 2))
     manager = signed_in(app, "storemgr1")
     manager.get("/periodic/")
     for kind, period in ((ReportKind.MONTHLY, "2026-12"), (ReportKind.QUARTERLY, "2026-Q4")):
@@ -260,3 +263,18 @@ def test_the_centers_annual_report_is_due_in_january_and_read_by_the_leaders(app
     assert report_of("CSC", "2026", ReportKind.ANNUAL).read_by.username == "director"
     assert db.session.scalar(select(func.count()).select_from(PeriodicReport).where(
         PeriodicReport.kind == ReportKind.ANNUAL)) == 1       # the center's alone
+
+
+def test_a_unit_added_later_gets_its_report_of_the_running_period(app, clock):
+    from models import Unit, UnitKind
+    retail_chain(app)
+    clock.set(at(2026, 11, 2))
+    periodic.ensure_reports()
+    db.session.add(Unit(code="S03", name="解放路店", name_en="Jiefang Road Store", kind=UnitKind.BRANCH,
+                        parent_id=unit_id("HQ")))
+    db.session.commit()
+    clock.set(at(2026, 11, 4))
+    assert periodic.ensure_reports() == 1
+    db.session.commit()
+    assert periodic.status(report_of("S03", "2026-10")) == "overdue"   # its due date passed: the level above sees it
+    assert periodic.ensure_reports() == 0
