@@ -126,6 +126,7 @@ def init_blueprints(app: Flask) -> None:
     from blueprints.intake import bp as intake_bp
     from blueprints.notices import bp as notices_bp
     from blueprints.penalties import bp as penalties_bp
+    from blueprints.periodic import bp as periodic_bp
     from blueprints.public import bp as public_bp
     from blueprints.api import bp as api_bp
     from blueprints.ledger import bp as ledger_bp
@@ -149,6 +150,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(statistics_sheet_bp, url_prefix="/sheet")   # the manufacturer's 投诉统计表
     app.register_blueprint(penalties_bp, url_prefix="/penalties")
+    app.register_blueprint(periodic_bp, url_prefix="/periodic")   # where the profile keeps periodic reports
     app.register_blueprint(work_bp, url_prefix="/work")
     app.register_blueprint(surveys_bp)   # /surveys/ for the center, /survey/<token> for the customer
     app.register_blueprint(health_bp)   # /healthz: no login

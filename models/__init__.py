@@ -13,6 +13,7 @@ from models.inbound import InboundMail
 from models.improvement import CauseKind, CorrectiveAction
 from models.org import Organisation, Role, Unit, UnitKind, User
 from models.penalty import Penalty, PenaltyState
+from models.periodic import PeriodicReport, ReportKind
 from models.records import StatisticsSheetMailing
 from models.outbox import OutboxChannel, OutboxMessage, OutboxState
 from models.rules import CalendarOverride, DeadlineRule
@@ -31,4 +32,5 @@ __all__ = [
     "StatisticsSheetMailing", "CauseKind", "CustomField", "FieldType", "CorrectiveAction", "InboundMail", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
     "SurveyItem", "SurveyRecipient", "SurveyRound",
     "Penalty", "PenaltyState",
+    "PeriodicReport", "ReportKind",
 ]

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 
 def tick() -> dict:
-    """The periodic check: deadline notices, then whatever mail is waiting. A sweep that reached
-    its batch limit queues the next one at once: a backlog (after an outage, or a holiday's
+    """The periodic check: deadline notices and the periodic reports' reminders, then whatever mail is
+    waiting. A sweep that reached its batch limit queues the next one at once: a backlog (after an outage, or a holiday's
     deadlines all falling due) drains in every free worker, not one batch a minute. Where the profile
     keeps customer surveys, the center is told once when the next round is due."""
-    from services import notify, queue, reminders, surveys
+    from services import notify, periodic, queue, reminders, surveys
     result = reminders.sweep()
     if max(result.values()) >= reminders.BATCH:
         queue.enqueue_best_effort("services.jobs.tick")
     result["survey_reminders"] = surveys.remind_due()
+    result.update(periodic.sweep())   # the periodic reports' reminders, where the profile keeps them
     result.update(notify.deliver_due())
     return result
 

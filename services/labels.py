@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from config import LANGUAGES
 from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintNature, ComplaintState,
                     ContactChannel, ContactKind, DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState,
-                    PenaltyState, PlanState, Role, Satisfaction, SurveyItem, UnitKind)
+                    PenaltyState, PlanState, ReportKind, Role, Satisfaction, SurveyItem, UnitKind)
 
 ROLE_LABELS = {
     Role.STAFF: _l("First-contact staff"), Role.LOBBY_MANAGER: _l("Lobby manager"),
@@ -234,4 +234,22 @@ SURVEY_SCORE_LABELS = {5: _l("5 · very satisfied"), 4: _l("4 · satisfied"), 3:
 PENALTY_STATE_LABELS = {
     PenaltyState.PROPOSED: _l("Waiting for the decision"), PenaltyState.ACCEPTED: _l("Accepted, to be executed"),
     PenaltyState.REJECTED: _l("Rejected"), PenaltyState.EXECUTED: _l("Executed"),
+}
+
+# The periodic reports (services.periodic): their kinds, states and the five parts of the written analysis.
+REPORT_KIND_LABELS = {ReportKind.MONTHLY: _l("Monthly report"), ReportKind.QUARTERLY: _l("Quarterly written analysis"),
+                      ReportKind.ANNUAL: _l("Annual report")}
+REPORT_STATUS_LABELS = {"due": _l("To submit"), "overdue": _l("Overdue: not submitted"), "submitted": _l("Submitted")}
+REPORT_PART_LABELS = {
+    "causes": _l("Main causes of the quarter's complaints"),
+    "methods": _l("Main methods taken to resolve them"),
+    "successes": _l("What worked in resolving each kind of complaint"),
+    "improvements": _l("What needs to improve"),
+    "support": _l("What support the company should provide"),
+}
+REPORT_FIGURE_LABELS = {
+    "received": _l("Received"), "closed": _l("Closed"), "closed_on_time": _l("Closed on time"),
+    "open": _l("Still open"), "overdue": _l("Overdue"), "major": _l("Major"), "repeated": _l("Repeat complaints"),
+    "collective": _l("Collective complaints"), "invalid": _l("Not valid"), "rated": _l("Rated by the customer"),
+    "satisfied": _l("Satisfied (A–C)"),
 }

@@ -9,6 +9,7 @@ checked value is stored on the organisation's row and read back with services.or
       assessment_unit: GEN                        # 综合部: penalties (处罚意见), decided and executed
       monthly_reports: [{unit_kind: branch, due_day: 3}, …]     # reports flowing upward, by due day
       quarterly_analysis: {due_day: 15}           # the written analysis, days into the next quarter
+      annual_report: {due_day: 20}                # the top level's report on the year, days into January
       survey: {every_months: 6}                   # 用户意见调查表 to a list of customers
 """
 from __future__ import annotations
@@ -81,6 +82,12 @@ def _quarterly_analysis(reader, where: tuple, value: Any, units: dict) -> dict:
     return value
 
 
+def _annual_report(reader, where: tuple, value: Any, units: dict) -> dict:
+    _mapping(reader, where, value, {"due_day": True})
+    _day(reader, where + ("due_day",), value["due_day"], 1, 28)
+    return value
+
+
 def _survey(reader, where: tuple, value: Any, units: dict) -> dict:
     _mapping(reader, where, value, {"every_months": True})
     _day(reader, where + ("every_months",), value["every_months"], 1, 12)
@@ -94,6 +101,7 @@ CHECKS: dict[str, Callable] = {
     "assessment_unit": _assessment_unit,
     "monthly_reports": _monthly_reports,
     "quarterly_analysis": _quarterly_analysis,
+    "annual_report": _annual_report,
     "survey": _survey,
 }
 

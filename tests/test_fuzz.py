@@ -188,6 +188,7 @@ QUERY_PARAMETERS = {
     "statistics_sheet.week_excel": ["week"],
     "surveys.index": [], "surveys.new": [], "surveys.show": [], "surveys.export": [],
     "surveys.answer": [],
+    "periodic.index": [], "periodic.show": [],
 }
 EDGE_QUERY_VALUES = st.sampled_from([
     "0001-01-01", "9999-12-31", "1999-12-31", "2000-01-01", "2036-11-24", "2036-11-25", "2026-02-29",

@@ -232,6 +232,13 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("penalties.show", "GET"): Rule("/penalties/999999", ALL_ROLES, status=404),
     ("penalties.decide", "POST"): Rule("/penalties/999999/decide", ALL_ROLES, status=404),
     ("penalties.execute", "POST"): Rule("/penalties/999999/execute", ALL_ROLES, status=404),
+    # The periodic reports (月报, 季度书面分析): only where the profile keeps them, which the bank of this
+    # matrix does not, so every role that could have them gets 404. Who sees, writes and reads which
+    # report in the retail chain: tests/test_periodic_reports.py.
+    ("periodic.index", "GET"): Rule("/periodic/", LEDGER, status=404),
+    ("periodic.show", "GET"): Rule("/periodic/1", LEDGER, status=404),
+    ("periodic.submit", "POST"): Rule("/periodic/1/submit", LEDGER, status=404, form_page="/periodic/1"),
+    ("periodic.read", "POST"): Rule("/periodic/1/read", LEDGER, status=404, form_page="/periodic/1"),
 
     ("admin.api_key_list", "GET"): Rule("/admin/api-keys", roles(Role.ADMIN)),
     ("admin.create_api_key", "POST"): Rule("/admin/api-keys", roles(Role.ADMIN), status=422,

@@ -345,6 +345,8 @@ def test_the_deployments_own_name_wins_over_the_profiles(app):
     ("- {unit_kind: department, due_day: 5}", "- {unit_kind: departement, due_day: 5}", "unit_kind: departement",
      "must be one of: head_office, branch, department, service_center"),
     ("quarterly_analysis:", "quarterly_analyses:", "quarterly_analysis", "unknown record 'quarterly_analyses'"),
+    ("annual_report: {due_day: 20}", "annual_report: {due_day: 20, month: 2}", "annual_report",
+     "unknown key 'month' (known: due_day)"),
 ])
 def test_a_broken_record_setting_is_refused_with_its_line(tmp_path, old, new, where, reason):
     error = broken(tmp_path, old, new)
