@@ -82,6 +82,7 @@ EVENT_LABELS = {
     "action_recorded": _l("Recorded a corrective action"), "action_done": _l("Corrective action done"),
     "handed_over": _l("Handed over the first responsibility"), "reclassified": _l("Reclassified"),
     "incident_joined": _l("Linked to the incident"),
+    "leaders_told": _l("New complaint reported to"), "extra_corrected": _l("Corrected the extra fields"),
 }
 # The detail of a view (services.timeline.record_view), as the audit shows it.
 VIEW_DETAIL_LABELS = {"full_numbers": _l("with the customer's full mobile, ID or account number")}
@@ -102,6 +103,7 @@ for _kind in DeadlineKind:
 EVENT_SENTENCES = {
     "dispatched": (_l("Dispatched the complaint to %(detail)s"), {}),
     "major_reported": (_l("Reported the major complaint to %(detail)s"), {}),
+    "leaders_told": (_l("Reported the new complaint to %(detail)s"), {}),
     "escalated": (_l("Escalated the handling to %(detail)s"), {}),
     "review_opened": (_l("Opened as the review of complaint %(detail)s"), {}),
     "review_requested": (_l("The customer asked for a review, handled as %(detail)s"), {}),

@@ -10,6 +10,7 @@ checked value is stored on the organisation's row and read back with services.or
       monthly_reports: [{unit_kind: branch, due_day: 3}, …]     # reports flowing upward, by due day
       quarterly_analysis: {due_day: 15}           # the written analysis, days into the next quarter
       survey: {every_months: 6}                   # 用户意见调查表 to a list of customers
+      leader_told_of_every_complaint: true        # the leaders (总经理) e-mailed of every new complaint
 """
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ CHECKS: dict[str, Callable] = {
     "monthly_reports": _monthly_reports,
     "quarterly_analysis": _quarterly_analysis,
     "survey": _survey,
+    "leader_told_of_every_complaint": _flag,
 }
 
 
