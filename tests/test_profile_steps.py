@@ -201,3 +201,15 @@ def test_the_insurers_categories_are_dispatched_to_their_departments_and_answere
         answered = fresh(complaint)
         assert answered.state == ComplaintState.ANSWERED and answered.handling_unit.code == unit
         assert answered.latest_answer.author.username == HANDLERS[unit]
+
+
+def test_the_leader_flag_is_a_record_of_the_real_estate_only_and_must_be_true_or_false(tmp_path):
+    assert profiles.load("real-estate")["records"]["leader_told_of_every_complaint"] is True
+    assert "leader_told_of_every_complaint" not in profiles.load("bank")["records"]
+    text = (profiles.PROFILE_DIR / "real-estate.yaml").read_text(encoding="utf-8")
+    (tmp_path / "mine.yaml").write_text(text.replace("leader_told_of_every_complaint: true",
+                                                     "leader_told_of_every_complaint: always"), encoding="utf-8")
+    with pytest.raises(profiles.ProfileError) as refused:
+        profiles.load("mine", tmp_path)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "leader_told_of_every_complaint" in row)
+    assert refused.value.line == line and refused.value.reason == "must be true or false"
