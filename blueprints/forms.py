@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
-from services import identity
+from services import identity, severity
 from services.notify import one_line
 
 
@@ -17,6 +17,14 @@ def head_count_of_a_collective(form, field) -> None:
     if form.collective.data and (field.data is None or field.data < 5):
         # StopValidation: the Optional() after it would clear the message of an empty field.
         raise StopValidation(_l("A collective complaint is 5 or more people: enter how many complain together."))
+
+
+def criterion_applied(form, field) -> None:
+    """A criterion of a major complaint the organisation does not apply (services.severity) is refused
+    if posted; one the complaint holds already may stay (a reclassification keeps it or clears it)."""
+    name = field.short_name
+    if field.data and not severity.applies(name) and name not in getattr(form, "held_criteria", ()):
+        raise ValidationError(_l("This organisation does not count this as making a complaint major."))
 
 
 class Form(FlaskForm):
@@ -54,11 +62,23 @@ def customer_number(kind: str):
 
 
 class SeverityFields(Form):
-    """The criteria that make a complaint major, as registration and reclassification both ask them."""
-    collective = BooleanField(_l("Collective: 5 or more people complain together"))
+    """The criteria that make a complaint major, as registration and reclassification both ask them:
+    those the organisation applies (services.severity), with its own description of each."""
+    held_criteria: tuple = ()   # the criteria the complaint holds already (a reclassification sets them)
+    collective = BooleanField(_l("Collective: 5 or more people complain together"), validators=[criterion_applied])
     collective_count = IntegerField(_l("How many people complain together"), validators=[
         head_count_of_a_collective, Optional(),
         NumberRange(min=1, max=100000, message=_l("Enter a number of people from 1 to 100,000."))])
-    litigation = BooleanField(_l("Litigation threatened or possible"))
-    media = BooleanField(_l("Exposed by the media"))
-    compensation = BooleanField(_l("Compensation involved"))
+    litigation = BooleanField(_l("Litigation threatened or possible"), validators=[criterion_applied])
+    media = BooleanField(_l("Exposed by the media"), validators=[criterion_applied])
+    compensation = BooleanField(_l("Compensation involved"), validators=[criterion_applied])
+
+    def severity_choices(self) -> list[tuple]:
+        """(field, the organisation's description or None) of each criterion to show: those it applies,
+        and one it does not that the complaint holds or that was posted (shown with its message)."""
+        applied = severity.criteria()
+        return [(self[name], applied.get(name)) for name in severity.TICKED
+                if name in applied or name in self.held_criteria or self[name].errors]
+
+    def asks_head_count(self) -> bool:
+        return any(field.short_name == "collective" for field, _description in self.severity_choices())

@@ -41,7 +41,11 @@ def describe_changes(events) -> dict[int, list[tuple[str, str, str]]]:
                 wanted.setdefault(_REFERENCES[name], set()).update(v for v in values if isinstance(v, int))
     names = {model: {row.id: _name_of(row) for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
              for model, ids in wanted.items() if ids}
-    return {event.id: [(str(FIELD_LABELS.get(name, name)), _value(name, before, names),
+    labels = dict(FIELD_LABELS)
+    if any(name.startswith("extra.") for event in events for name in (event.changes or {})):
+        # A correction of the organisation's own fields (services.field_edits): named by the field's label.
+        labels.update({f"extra.{f.key}": f.label(current_locale()) for f in custom_fields.all_fields()})
+    return {event.id: [(str(labels.get(name, name)), _value(name, before, names),
                         _value(name, after, names))
                        for name, (before, after) in event.changes.items()]
             for event in events if event.changes}

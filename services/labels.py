@@ -88,6 +88,7 @@ EVENT_LABELS = {
     "incident_joined": _l("Linked to the incident"),
     "penalty_proposed": _l("Proposed a penalty"), "penalty_accepted": _l("Penalty proposal accepted"),
     "penalty_rejected": _l("Penalty proposal rejected"), "penalty_executed": _l("Penalty executed"),
+    "leaders_told": _l("New complaint reported to"), "extra_corrected": _l("Corrected the extra fields"),
 }
 # The detail of a view (services.timeline.record_view), as the audit shows it.
 VIEW_DETAIL_LABELS = {"full_numbers": _l("with the customer's full mobile, ID or account number")}
@@ -108,6 +109,7 @@ for _kind in DeadlineKind:
 EVENT_SENTENCES = {
     "dispatched": (_l("Dispatched the complaint to %(detail)s"), {}),
     "major_reported": (_l("Reported the major complaint to %(detail)s"), {}),
+    "leaders_told": (_l("Reported the new complaint to %(detail)s"), {}),
     "escalated": (_l("Escalated the handling to %(detail)s"), {}),
     "review_opened": (_l("Opened as the review of complaint %(detail)s"), {}),
     "review_requested": (_l("The customer asked for a review, handled as %(detail)s"), {}),

@@ -25,13 +25,19 @@ def current() -> Optional[Organisation]:
     return db.session.get(Organisation, ROW_ID)
 
 
-def save(name: str, name_en: str, profile: str, records: dict) -> Organisation:
-    """Set the organisation up from its profile (the caller commits)."""
+SEVERITY = "severity"   # beside the `records:` keys: the profile's criteria of a major complaint (services.severity)
+
+
+def save(name: str, name_en: str, profile: str, records: dict, severity: Optional[list] = None) -> Organisation:
+    """Set the organisation up from its profile (the caller commits): its `records:` section, and its
+    `severity:` criteria kept with them under SEVERITY."""
     row = current()
     if row is None:
         row = Organisation(id=ROW_ID)
         db.session.add(row)
     row.name, row.name_en, row.profile, row.records = name, name_en, profile, dict(records)
+    if severity is not None:
+        row.records[SEVERITY] = list(severity)
     return row
 
 

@@ -286,6 +286,12 @@ def can_reclassify(user: User, complaint: Complaint) -> bool:
     return user.id == complaint.owner_id and complaint.dispatched_at is None
 
 
+def can_correct_fields(user: User, complaint: Complaint) -> bool:
+    """The organisation's own fields (order data, policy number …) are corrected by the unit that
+    registered the complaint and by the service center, until it is closed."""
+    return complaint.state != ComplaintState.CLOSED and (user.role == Role.CENTER or user.unit_id == complaint.unit_id)
+
+
 def can_make_milder(user: User, complaint: Complaint) -> bool:
     """A milder level, or a major complaint made general, needs the branch head or the center."""
     return user.role == Role.CENTER or (user.role == Role.BRANCH_HEAD and user.unit_id == complaint.unit_id)

@@ -11,6 +11,7 @@ checked value is stored on the organisation's row and read back with services.or
       quarterly_analysis: {due_day: 15}           # the written analysis, days into the next quarter
       annual_report: {due_day: 20}                # the top level's report on the year, days into January
       survey: {every_months: 6}                   # 用户意见调查表 to a list of customers
+      leader_told_of_every_complaint: true        # the leaders (总经理) e-mailed of every new complaint
 """
 from __future__ import annotations
 
@@ -103,6 +104,7 @@ CHECKS: dict[str, Callable] = {
     "quarterly_analysis": _quarterly_analysis,
     "annual_report": _annual_report,
     "survey": _survey,
+    "leader_told_of_every_complaint": _flag,
 }
 
 

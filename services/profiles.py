@@ -302,7 +302,8 @@ def apply(profile: dict, with_accounts: bool, password: Optional[str] = None) ->
     """Create the profile's organisation (the caller commits). With accounts: the demo accounts with
     `password`; they must choose a new one at the first sign-in outside a demo (DEMO_ACCOUNTS=0)."""
     organisation = profile["organisation"]
-    org_settings.save(organisation["name"], organisation["name_en"], profile["name"], profile["records"])
+    org_settings.save(organisation["name"], organisation["name_en"], profile["name"], profile["records"],
+                      _severity(profile))
     units: dict[str, Unit] = {}
     for item in profile["units"]:
         units[item["code"]] = Unit(code=item["code"], name=item["name"], name_en=item["name_en"],
@@ -342,6 +343,15 @@ def apply(profile: dict, with_accounts: bool, password: Optional[str] = None) ->
     apply_extra_fields(profile)
     db.session.flush()
     return units
+
+
+def _severity(profile: dict) -> list[dict]:
+    """The criteria of a major complaint the organisation applies, with its descriptions (services.severity
+    reads them back); a profile without the section applies all the product's."""
+    if "severity" not in profile:
+        return [{"criterion": name} for name in SEVERITY_CRITERIA]
+    return [{"criterion": item["criterion"], **({"description": item["description"]} if item.get("description")
+                                                 else {})} for item in profile.get("severity") or []]
 
 
 def apply_extra_fields(profile: dict) -> None:

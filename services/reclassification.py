@@ -14,7 +14,7 @@ from services import clock, deadlines, notify, policy
 from services.complaints import _check
 from services.errors import Refused
 from services.recipients import plan_approvers
-from services.severity import announce_major
+from services.severity import TICKED, announce_major, applies
 from services.timeline import log_event
 
 
@@ -46,6 +46,9 @@ def reclassify_complaint(complaint: Complaint, actor: User, new: Classification,
     if new.kind != complaint.kind and ComplaintKind.CONCENTRATED in (new.kind, complaint.kind):
         # A concentrated complaint belongs to its incident; that link is made at registration.
         raise Refused(_l("A complaint joins or leaves an incident only at registration."), "kind")
+    for name in TICKED:   # a criterion the organisation does not apply is not set (one held may stay)
+        if getattr(new, name) and not getattr(complaint, name) and not applies(name):
+            raise Refused(_l("This organisation does not count this as making a complaint major."), name)
     was_major = complaint.is_major
     major = any((new.collective, new.litigation, new.media, new.compensation, complaint.repeated))
     if (new.level > complaint.level or (was_major and not major)) and not policy.can_make_milder(actor, complaint):

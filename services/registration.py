@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db, savepoint
 from models import Channel, Complaint, ComplaintKind, ComplaintNature, ComplaintState, DeadlineKind, Incident, User
-from services import clock, complaints, deadlines, policy, signals, similarity
+from services import clock, complaints, deadlines, notify, org_settings, policy, severity, signals, similarity
 from services.errors import Refused
 from services.identity import mobile_in
 from services.numbering import next_number
+from services.recipients import leaders
 from services.severity import announce_major, detect_repeats
 from services.timeline import log_event
 
@@ -62,6 +64,9 @@ def register_complaint(actor: User, token: str, data: Registration,
     the customer filed on the web is registered by the system and acknowledged by the caller."""
     if not policy.can_register(actor):
         raise Refused()
+    for name in severity.TICKED:
+        if getattr(data, name) and not severity.applies(name):
+            raise Refused(_l("This organisation does not count this as making a complaint major."), name)
     existing = find_by_token(token)
     if existing is not None:
         return existing, False
@@ -111,6 +116,13 @@ def register_complaint(actor: User, token: str, data: Registration,
         complaints.solve_on_spot(complaint, actor, data.solved_on_spot, now)
     if complaint.is_major:
         announce_major(complaint)   # its progress clock runs already
+    elif org_settings.keeps("leader_told_of_every_complaint"):
+        # The real estate's 总经理 hears of every complaint (a major one: by its announcement, once).
+        told = leaders()
+        for leader in told:
+            notify.queue_email(leader, "new_complaint", complaint_id=complaint.id, complaint=complaint)
+        if told:
+            log_event(complaint, None, "leaders_told", ", ".join(u.name for u in told))
     similarity.index_complaint(complaint)
     detect_repeats(complaint)
     return complaint, True

@@ -1,17 +1,45 @@
-"""A complaint becoming major (重大): the announcement to the branch head and the leaders with its
-progress clock, and the repeat detection (3 or more complainants) that makes complaints major."""
+"""A complaint becoming major (重大): the organisation's criteria of a major complaint, the
+announcement to the branch head and the leaders with its progress clock, and the repeat detection
+(3 or more complainants) that makes complaints major.
+
+The criteria are the product's (collective, litigation, media, compensation, repeated); a profile
+names those the organisation applies, each with its own description (stored on the organisation's
+row when the profile is applied). A criterion the organisation does not apply is never offered and
+never set (the forms and the services refuse it, the repeat detection leaves it), so
+models.Complaint.is_major, which reads every flag, follows the organisation's criteria."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Optional
 
 from flask import current_app
 from sqlalchemy import distinct, func, or_, select
 
 from extensions import db
 from models import Complaint, ComplaintState, DeadlineKind, Role, User
-from services import audit, clock, deadlines, notify, policy, similarity
+from services import audit, clock, deadlines, notify, org_settings, policy, similarity
 from services.recipients import leaders, unit_members
 from services.timeline import log_event
+
+# The product's criteria, in the order the forms ask them; `repeated` is detected, never ticked.
+CRITERIA = ("collective", "litigation", "media", "compensation", "repeated")
+TICKED = ("collective", "litigation", "media", "compensation")
+
+
+def criteria() -> dict[str, Optional[str]]:
+    """The criteria the organisation applies, in the product's order, with its own description of each
+    (None: the product's words only). Every one of the product's where no profile named them (a
+    database set up before organisations had their own row)."""
+    stored = org_settings.record_setting("severity")
+    if stored is None:
+        return dict.fromkeys(CRITERIA)
+    described = {item["criterion"]: item.get("description") for item in stored}
+    return {name: described[name] for name in CRITERIA if name in described}
+
+
+def applies(criterion: str) -> bool:
+    return criterion in criteria()
+
 
 def announce_major(complaint: Complaint) -> None:
     """Major complaints go to the branch head and the leaders at once, and need progress notes."""
@@ -43,6 +71,8 @@ def detect_repeats(complaint: Complaint) -> list[Complaint]:
     complaints are left out: their incident already links them. The complainants are counted in
     the database and only the complaints not yet marked are loaded: an object complained about
     hundreds of times costs the same as one complained about three times."""
+    if not applies("repeated"):
+        return []   # the organisation does not count repeats as major
     if complaint.incident_id is not None or not complaint.object_text.strip():
         # No object yet (an e-mail, until the center assesses it): nothing to be the same as.
         return []

@@ -3,7 +3,6 @@ costs a fixed number of statements, and the navigation's counts follow an approv
 from datetime import timedelta
 from types import SimpleNamespace
 
-import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 

@@ -329,7 +329,11 @@ def test_the_organisation_is_named_and_keeps_the_records_of_its_profile(app, nam
     seed_demo(name)
     page = Client(app).get("/track").text
     assert f'<span class="brand">{shown}</span>' in page
-    assert org_settings.profile_name() == name and org_settings.current().records == keeps
+    records = dict(org_settings.current().records)
+    # Beside them, the profile's criteria of a major complaint (services.severity), as the profile lists them.
+    assert [item["criterion"] for item in records.pop("severity")] \
+        == [item["criterion"] for item in profiles.load(name)["severity"]]
+    assert org_settings.profile_name() == name and records == keeps
     assert org_settings.keeps("capa_signoff") is (name == "hotline")
 
 

@@ -71,6 +71,7 @@ _HAPPENED = {
     "reclassify": lambda c, f, r: _("Classification saved."),
     "handover": lambda c, f, r: _("First responsibility handed over to %(person)s.", person=c.owner.name),
     "decide": lambda c, f, r: _("Final decision recorded; the complaint is closed."),
+    "fields": lambda c, f, r: _("Extra fields saved.") if r else _("Nothing changed in the extra fields."),
 }
 
 

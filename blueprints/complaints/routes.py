@@ -13,12 +13,13 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
                                          LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultFields, ResultForm,
                                          ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
                                          WithdrawForm, AssignForm)
+from blueprints.complaints import extra_fields
 from blueprints.complaints.similar import similar_cases
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db
 from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Incident, Satisfaction, Unit, User
 from services import (choices, clock, complaints, deadlines, handover, incidents, notify, org_settings, policy,
-                      routing, timeline)
+                      routing, severity, timeline)
 from services.errors import Refused
 from services.reclassification import Classification, reclassify_complaint
 from services.complaints import ConflictOfInterest, StaleComplaint
@@ -78,6 +79,7 @@ def _reclassify_form(complaint: Complaint, submitted: bool = False) -> Reclassif
     if complaint.category not in categories:
         categories.insert(0, complaint.category)
     form.category.choices = [(c.id, c.display_name(current_locale())) for c in categories]
+    form.held_criteria = tuple(name for name in severity.TICKED if getattr(complaint, name))
     if not submitted:
         form.level.data, form.category.data, form.kind.data = complaint.level, complaint.category_id, complaint.kind.value
         for name in ("collective", "collective_count", "litigation", "media", "compensation"):
@@ -187,11 +189,12 @@ ACTIONS = {
     "handover": (policy.can_hand_over, _handover_form, lambda c, f: _handover(c, f)),
     "decide": (policy.can_decide_as_leader, LeaderDecisionForm, lambda c, f: complaints.decide_as_leader(
         c, current_user, f.decision.data.strip(), expected_version=f.version.data)),
+    "fields": (extra_fields.allowed, extra_fields.form_for, lambda c, f: extra_fields.correct(c, f, current_user)),
 }
 
 
 # Forms whose choices depend on the complaint are built by a function of it.
-BUILT_FOR_THE_COMPLAINT = {"dispatch", "assign", "adjust", "reclassify", "handover"}
+BUILT_FOR_THE_COMPLAINT = {"dispatch", "assign", "adjust", "reclassify", "handover", "fields"}
 
 
 def _blank(key: str, complaint: Complaint):
