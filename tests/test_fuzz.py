@@ -182,6 +182,8 @@ QUERY_PARAMETERS = {
     "reports.statistics": PERIOD, "reports.periodic": PERIOD, "reports.periodic_print": PERIOD,
     "reports.periodic_excel": PERIOD, "reports.assessment": PERIOD, "reports.assessment_excel": PERIOD,
     "reports.actions": ["status", "page"], "reports.new_action": [],
+    "reports.capa_records": ["status", "page"], "reports.capa_fill": [], "reports.capa_show": [],
+    "reports.capa_print": [],
     "audit.index": AUDIT_FILTER + ["page"], "audit.export": AUDIT_FILTER,
 }
 EDGE_QUERY_VALUES = st.sampled_from([
