@@ -91,6 +91,9 @@ EVENT_LABELS = {
 VIEW_DETAIL_LABELS = {"full_numbers": _l("with the customer's full mobile, ID or account number")}
 CAPA_STATE_LABELS = {CapaState.SUBMITTED: _l("Waiting for the sign-off"),
                      CapaState.RETURNED: _l("Sent back to the department"), CapaState.SIGNED_OFF: _l("Signed off")}
+# The records list's filter (blueprints.reports.capa), by services.capa.STATUSES.
+CAPA_STATUS_LABELS = {"submitted": _l("Waiting for the sign-off"), "returned": _l("Sent back"),
+                      "signed_off": _l("Signed off"), "all": _l("All")}
 PLAN_STATE_LABELS = {PlanState.PENDING: _l("Waiting for approval"), PlanState.APPROVED: _l("Approved"),
                      PlanState.REJECTED: _l("Rejected")}
 # What the clocks record: per deadline kind, its reminder, its overdue notice and its escalation.

@@ -4,7 +4,7 @@ Every look at a record is a view of its complaint (its timeline)."""
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.reports import bp
@@ -14,10 +14,8 @@ from blueprints.ui import role_required, visible_complaint_or_404
 from extensions import db
 from services import capa, clock, org_settings, timeline
 from services.errors import Refused
-from services.labels import CAPA_STATE_LABELS
+from services.labels import CAPA_STATE_LABELS, CAPA_STATUS_LABELS as STATUS_LABELS
 
-STATUS_LABELS = {"submitted": _l("Waiting for the sign-off"), "returned": _l("Sent back"),
-                 "signed_off": _l("Signed off"), "all": _l("All")}
 
 
 def _on():
