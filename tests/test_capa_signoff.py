@@ -190,3 +190,22 @@ def test_the_bank_needs_no_sign_off(client_for):
     assert 'data-testid="capa-records-link"' not in dept.get("/reports/actions").text
     assert give_result(staff, complaint).status_code == 303
     assert fresh(complaint).state == ComplaintState.AWAITING_VISIT
+
+
+def test_absurd_input_to_the_record_and_the_review_is_refused_never_a_server_error(client_for):
+    _, complaint = hotline(client_for)
+    meter = client_for("meter1")
+    for changes in ({"due_date": "9999-12-31"}, {"due_date": "0001-01-01"}, {"due_date": "2026-02-30"},
+                    {"cause": "原因" * 2500}, {"responsible": "\x00"}, {"csrf_token": "nope"}):
+        response = submit(meter, complaint, **changes)
+        assert response.status_code in (400, 422), (changes, response.status_code)
+    assert record_of(complaint) is None
+    assert submit(meter, complaint).status_code == 303
+    record = record_of(complaint)
+    vp = client_for("vp")
+    for data in ({"back-reason": "理由" * 1500}, {"back-reason": "\x00"}):
+        assert vp.post(f"/reports/capa/{record.id}/return", data=data).status_code in (400, 422)
+    assert vp.post(f"/reports/capa/{record.id}/signoff", data={"signoff-comment": "意见" * 1500}).status_code == 422
+    assert record_of(complaint).state == CapaState.SUBMITTED
+    assert vp.get("/reports/capa?status=nope&page=2").status_code == 200
+    assert vp.get("/reports/capa?page=99999999999999999999").status_code == 400   # as every paged list
