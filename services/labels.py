@@ -220,7 +220,7 @@ LANGUAGE_LABELS = LANGUAGES
 WORK_GROUP_LABELS = {
     "decide": _l("Decide (leader)"), "approve": _l("Approve plans"),
     "signoff": _l("Sign off corrective and preventive action records"),
-    "capa": _l("Fix corrective and preventive action records sent back"), "dispatch": _l("Dispatch"),
+    "capa": _l("Corrective and preventive action records to fill in or fix"), "dispatch": _l("Dispatch"),
     "assign": _l("Assign a handler"), "answer": _l("Answer (or write the plan)"),
     "result": _l("Tell the customer the result / decide on the answer"), "visit": _l("Return visits to make"),
     "progress": _l("Progress notes due"),

@@ -152,11 +152,16 @@ def _sign_off(user: User) -> Optional[Select]:
 
 
 def _fix_record(user: User) -> Optional[Select]:
-    """capa.can_fill after a send-back: the department fixes its record and submits it again."""
+    """capa.can_fill where it waits: the department answered and has not submitted its record yet, or
+    the 分管领导 sent it back and the department fixes it and submits it again."""
     if user.role not in policy.DEPARTMENT_ROLES or not capa.enabled():
         return None
-    return select(Complaint).where(Complaint.state != ComplaintState.CLOSED, _capa_in(CapaState.RETURNED),
-                                   _in_handling_unit(user), _handling_unit_waits_on(user))
+    none_yet = and_(Complaint.state == ComplaintState.ANSWERED, ~select(CapaRecord.id).where(
+        CapaRecord.complaint_id == Complaint.id, CapaRecord.round == Complaint.round).exists())
+    return (select(Complaint).join(Unit, Unit.id == Complaint.handling_unit_id)
+            .where(Unit.kind == UnitKind.DEPARTMENT, or_(none_yet, and_(Complaint.state != ComplaintState.CLOSED,
+                                                                         _capa_in(CapaState.RETURNED))),
+                   _in_handling_unit(user), _handling_unit_waits_on(user)))
 
 
 K = DeadlineKind

@@ -47,6 +47,11 @@ def events(complaint) -> list[tuple[str, str]]:
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id))]
 
 
+def section(page: str, testid: str) -> str:
+    found = re.search(rf'data-testid="{testid}".*?</section>', page, re.S)
+    return found.group(0) if found else ""
+
+
 def refusal_text(response) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", response.text).split())
 
@@ -58,6 +63,7 @@ def test_sent_back_fixed_signed_off_then_the_customer_is_told(client_for):
     assert fresh(complaint).state == ComplaintState.ANSWERED
 
     meter, vp = client_for("meter1"), client_for("vp")
+    assert complaint.number in section(meter.get("/work/").text, "work-capa")  # to fill in, on their list
     page = meter.get(f"/complaints/{complaint.id}").text
     assert f"/reports/capa/new/{complaint.id}" in page                      # reachable from the case
     form = meter.get(f"/reports/capa/new/{complaint.id}").text
@@ -67,7 +73,8 @@ def test_sent_back_fixed_signed_off_then_the_customer_is_told(client_for):
     assert record.state == CapaState.SUBMITTED and record.unit.code == "METER"
     waiting = give_result(desk, complaint)
     assert waiting.status_code == 422 and WAITING in refusal_text(waiting)
-    assert complaint.number in vp.get("/work/").text                        # waits in the leader's work list
+    assert complaint.number in section(vp.get("/work/").text, "work-signoff")   # waits in the leader's work list
+    assert complaint.number not in meter.get("/work/").text
 
     empty = vp.post(f"/reports/capa/{record.id}/return", data={"back-reason": "  "})
     assert empty.status_code == 422 and "请填写退回原因" in empty.text
@@ -76,7 +83,7 @@ def test_sent_back_fixed_signed_off_then_the_customer_is_told(client_for):
     assert record_of(complaint).state == CapaState.RETURNED
     back = meter.get(f"/complaints/{complaint.id}").text
     assert "预防措施不具体，请写明抽查比例。" in back                          # the reason, shown to the department
-    assert complaint.number in meter.get("/work/").text
+    assert complaint.number in section(meter.get("/work/").text, "work-capa")
     assert "已退回责任部门修改" in refusal_text(give_result(desk, complaint))
     assert "预防措施不具体" in meter.get(f"/reports/capa/new/{complaint.id}").text
 

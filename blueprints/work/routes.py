@@ -18,7 +18,8 @@ def _more_url(key: str) -> str:
     if key == "approve":
         return url_for("branch.approvals")
     if key in ("signoff", "capa"):
-        return url_for("reports.capa_records", status="submitted" if key == "signoff" else "returned")
+        return url_for("reports.capa_records", status="submitted") if key == "signoff" else url_for(
+            "department.queue")
     if key == "visit" and role == Role.CENTER:
         return url_for("center.visits")
     if key == "progress":
