@@ -19,8 +19,9 @@ from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, 
                     Unit, User)
 from services import bounds, clock, custom_fields, deadlines, identity, org_settings, policy
 from services.links import without_links
-from services.labels import (CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS, EVENT_SENTENCES,
-                             FIELD_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS, PLAN_STATE_LABELS, ROLE_LABELS,
+from services.labels import (CAPA_STATE_LABELS, CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS,
+                             EVENT_SENTENCES, FIELD_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS, PLAN_STATE_LABELS,
+                             ROLE_LABELS,
                              SATISFACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, VIEW_DETAIL_LABELS, WORK_GROUP_LABELS)
 
 _ENUM_FIELDS = {"state": (ComplaintState, STATE_LABELS), "channel": (Channel, CHANNEL_LABELS),
@@ -264,7 +265,7 @@ def template_globals() -> dict:
         "ROLE_LABELS": ROLE_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS, "STATE_LABELS": STATE_LABELS,
         "LEVEL_LABELS": LEVEL_LABELS, "DEADLINE_LABELS": DEADLINE_LABELS, "EVENT_LABELS": EVENT_LABELS,
         "KIND_LABELS": KIND_LABELS, "SATISFACTION_LABELS": SATISFACTION_LABELS, "CONTACT_LABELS": CONTACT_LABELS,
-        "PLAN_STATE_LABELS": PLAN_STATE_LABELS, "DEADLINE_KINDS": DeadlineKind, "WORK_GROUP_LABELS": WORK_GROUP_LABELS,
+        "PLAN_STATE_LABELS": PLAN_STATE_LABELS, "CAPA_STATE_LABELS": CAPA_STATE_LABELS, "DEADLINE_KINDS": DeadlineKind, "WORK_GROUP_LABELS": WORK_GROUP_LABELS,
         "policy": policy, "current_locale": current_locale, "waits_on": waits_on,
         "is_overdue": deadlines.is_overdue, "masked_numbers": identity.masked_numbers,
         "mask_contact": identity.mask_contact, "now": clock.now, "time_left": time_left, "home_url": home_url,

@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic and the app see the same metadata)."""
 from models.api import ApiChannel, ApiFiling, ApiKey, ApiScope
 from models.attachment import Attachment
+from models.capa import CapaRecord, CapaState
 from models.audit import AdminAuditEntry
 from models.complaint import (Answer, Category, Channel, Complaint, ComplaintEvent, ComplaintState, ContactChannel,
                               ContactLog, DailyCounter, Deadline, DeadlineKind, Extension, Incident, ComplaintKind, ComplaintNature,
@@ -22,7 +23,7 @@ from models.survey import SurveyItem, SurveyRecipient, SurveyRound
 from models.similarity import ComplaintTerms, WaveAlert, WaveAlertMember
 
 __all__ = [
-    "AdminAuditEntry", "ApiChannel", "ApiFiling", "ApiKey", "ApiScope", "Attachment",
+    "AdminAuditEntry", "CapaRecord", "CapaState", "ApiChannel", "ApiFiling", "ApiKey", "ApiScope", "Attachment",
     "Answer", "Category", "Channel", "Complaint", "ComplaintEvent", "ComplaintState", "ContactChannel",
     "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "ComplaintNature", "Level", "Plan", "PlanState",
     "ObjectRoutingRule", "ProgressNote", "ReturnVisit", "RoutingRule",

@@ -93,6 +93,7 @@ class DeadlineKind(str, enum.Enum):
     REGISTRATION = "registration"       # registered within 15 minutes of receipt
     PLAN_APPROVAL = "plan_approval"     # the approver decides on a major complaint's plan in 1 working day
     AGREED = "agreed"                   # the resolution date agreed with the customer in the plan
+    CAPA_SIGNOFF = "capa_signoff"       # the 分管领导 signs off the department's 纠正及预防措施记录表
 
 
 class Category(db.Model):

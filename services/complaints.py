@@ -14,7 +14,7 @@ from sqlalchemy import select
 from extensions import db
 from models import (Answer, Complaint, ComplaintState, ContactChannel, ContactLog, DeadlineKind, Extension, Plan,
                     ComplaintEvent, PlanState, ProgressNote, ReturnVisit, Role, Satisfaction, Unit, User)
-from services import audit, clock, deadlines, notify, org_settings, policy, signals
+from services import audit, capa, clock, deadlines, notify, org_settings, policy, signals
 from services.errors import Refused
 from services.numbering import next_number
 from services.recipients import department_recipients, leaders, plan_approvers, unit_members
@@ -208,6 +208,7 @@ def give_result(complaint: Complaint, actor: User, result: str, channel: Contact
     """The owner tells the customer the result (the department's answer, or the branch's own
     handling); the return visit is due next."""
     _check(policy.can_give_result(actor, complaint), complaint, expected_version)
+    capa.check_result(complaint)   # where the 分管领导 signs off the department's record first
     _give_result(complaint, actor, result, channel, clock.now())
 
 

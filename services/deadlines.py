@@ -13,7 +13,7 @@ from services.rules import Rule, rule
 DISPATCH_AFTER_HOURS = timedelta(hours=1)
 # The clocks whose period is working time of the unit's working calendar; the return visit counts
 # working days, the dispatch working hours (with its own rule after hours); the others calendar time.
-WORKING_TIME = frozenset({DeadlineKind.PLAN_APPROVAL, DeadlineKind.PROGRESS})
+WORKING_TIME = frozenset({DeadlineKind.PLAN_APPROVAL, DeadlineKind.PROGRESS, DeadlineKind.CAPA_SIGNOFF})
 
 
 def counting(kind: DeadlineKind) -> str:

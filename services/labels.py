@@ -4,7 +4,7 @@ reports all say the same. Every label is lazy: the language is chosen when it is
 from flask_babel import lazy_gettext as _l
 
 from config import LANGUAGES
-from models import (ApiChannel, ApiScope, CauseKind, Channel, ComplaintKind, ComplaintNature, ComplaintState,
+from models import (ApiChannel, ApiScope, CapaState, CauseKind, Channel, ComplaintKind, ComplaintNature, ComplaintState,
                     ContactChannel, ContactKind, DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState,
                     PenaltyState, PlanState, ReportKind, Role, Satisfaction, SurveyItem, UnitKind)
 
@@ -50,6 +50,7 @@ DEADLINE_LABELS = {
     DeadlineKind.REGISTRATION: _l("Registration (15 minutes from receipt)"),
     DeadlineKind.PLAN_APPROVAL: _l("Plan approval"),
     DeadlineKind.AGREED: _l("Resolution date agreed with the customer"),
+    DeadlineKind.CAPA_SIGNOFF: _l("Sign-off of the corrective and preventive action record"),
 }
 # How a clock counts its period (services.deadlines.counting), as the deadline rules page says it.
 COUNTING_LABELS = {
@@ -84,6 +85,9 @@ EVENT_LABELS = {
     "customer_mailed": _l("The customer added information by e-mail:"),
     "attachment_refused": _l("A file the customer sent by e-mail was not kept:"),
     "action_recorded": _l("Recorded a corrective action"), "action_done": _l("Corrective action done"),
+    "capa_submitted": _l("Submitted the corrective and preventive action record for sign-off"),
+    "capa_returned": _l("Sent the corrective and preventive action record back:"),
+    "capa_signed_off": _l("Signed off the corrective and preventive action record"),
     "handed_over": _l("Handed over the first responsibility"), "reclassified": _l("Reclassified"),
     "incident_joined": _l("Linked to the incident"),
     "penalty_proposed": _l("Proposed a penalty"), "penalty_accepted": _l("Penalty proposal accepted"),
@@ -92,6 +96,11 @@ EVENT_LABELS = {
 }
 # The detail of a view (services.timeline.record_view), as the audit shows it.
 VIEW_DETAIL_LABELS = {"full_numbers": _l("with the customer's full mobile, ID or account number")}
+CAPA_STATE_LABELS = {CapaState.SUBMITTED: _l("Waiting for the sign-off"),
+                     CapaState.RETURNED: _l("Sent back to the department"), CapaState.SIGNED_OFF: _l("Signed off")}
+# The records list's filter (blueprints.reports.capa), by services.capa.STATUSES.
+CAPA_STATUS_LABELS = {"submitted": _l("Waiting for the sign-off"), "returned": _l("Sent back"),
+                      "signed_off": _l("Signed off"), "all": _l("All")}
 PLAN_STATE_LABELS = {PlanState.PENDING: _l("Waiting for approval"), PlanState.APPROVED: _l("Approved"),
                      PlanState.REJECTED: _l("Rejected")}
 # What the clocks record: per deadline kind, its reminder, its overdue notice and its escalation.
@@ -218,7 +227,9 @@ COMMITMENT_LABELS = {
 LANGUAGE_LABELS = LANGUAGES
 # 待我处理: what the user must do, one heading per group of services.my_work.
 WORK_GROUP_LABELS = {
-    "decide": _l("Decide (leader)"), "approve": _l("Approve plans"), "dispatch": _l("Dispatch"),
+    "decide": _l("Decide (leader)"), "approve": _l("Approve plans"),
+    "signoff": _l("Sign off corrective and preventive action records"),
+    "capa": _l("Corrective and preventive action records to fill in or fix"), "dispatch": _l("Dispatch"),
     "assign": _l("Assign a handler"), "answer": _l("Answer (or write the plan)"),
     "result": _l("Tell the customer the result / decide on the answer"), "visit": _l("Return visits to make"),
     "progress": _l("Progress notes due"),

@@ -15,8 +15,9 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, sele
 from sqlalchemy.orm import aliased, joinedload
 
 from extensions import db
-from models import Complaint, ComplaintState, Deadline, DeadlineKind, Plan, PlanState, Role, Unit, UnitKind, User
-from services import clock, policy
+from models import (CapaRecord, CapaState, Complaint, ComplaintState, Deadline, DeadlineKind, Plan, PlanState, Role, Unit,
+                    UnitKind, User)
+from services import capa, clock, policy
 
 LIMIT = 20   # rows shown per group; the rest are counted and linked
 
@@ -137,8 +138,36 @@ def _progress(user: User) -> Select:
     return select(Complaint).where(Complaint.state != ComplaintState.CLOSED, due.exists(), waits)
 
 
+def _capa_in(state: CapaState):
+    return select(CapaRecord.id).where(CapaRecord.complaint_id == Complaint.id, CapaRecord.round == Complaint.round,
+                                       CapaRecord.state == state).exists()
+
+
+def _sign_off(user: User) -> Optional[Select]:
+    """capa.can_sign: the 分管领导 signs off the departments' records (where the profile keeps them)."""
+    if user.role != Role.LEADER or not capa.enabled():
+        return None
+    return select(Complaint).where(_capa_in(CapaState.SUBMITTED),
+                                   or_(Complaint.object_user_id.is_(None), Complaint.object_user_id != user.id))
+
+
+def _fix_record(user: User) -> Optional[Select]:
+    """capa.can_fill where it waits: the department answered and has not submitted its record yet, or
+    the 分管领导 sent it back and the department fixes it and submits it again."""
+    if user.role not in policy.DEPARTMENT_ROLES or not capa.enabled():
+        return None
+    none_yet = and_(Complaint.state == ComplaintState.ANSWERED, ~select(CapaRecord.id).where(
+        CapaRecord.complaint_id == Complaint.id, CapaRecord.round == Complaint.round).exists())
+    return (select(Complaint).join(Unit, Unit.id == Complaint.handling_unit_id)
+            .where(Unit.kind == UnitKind.DEPARTMENT, or_(none_yet, and_(Complaint.state != ComplaintState.CLOSED,
+                                                                         _capa_in(CapaState.RETURNED))),
+                   _in_handling_unit(user), _handling_unit_waits_on(user)))
+
+
 K = DeadlineKind
 GROUPS = [
+    Group("signoff", (K.CAPA_SIGNOFF,), _sign_off),
+    Group("capa", (K.ANSWER,), _fix_record),
     Group("decide", (K.FINAL_DECISION, K.REVIEW), _decide),
     Group("approve", (K.PLAN_APPROVAL,), _approve),
     Group("dispatch", (K.DISPATCH, K.REVIEW), _dispatch),

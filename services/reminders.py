@@ -35,6 +35,8 @@ def _assignees(deadline: Deadline) -> list[User]:
         return center_staff() or [complaint.owner]
     if deadline.kind == DeadlineKind.PLAN_APPROVAL:
         return plan_approvers(complaint)
+    if deadline.kind == DeadlineKind.CAPA_SIGNOFF:
+        return leaders()
     if complaint.handler is not None and complaint.handler.id != complaint.owner_id:
         return [complaint.owner, complaint.handler]
     return [complaint.owner]
@@ -44,6 +46,8 @@ def supervisors(deadline: Deadline) -> list[User]:
     complaint = deadline.complaint
     if deadline.kind == DeadlineKind.PLAN_APPROVAL:
         return leaders()
+    if deadline.kind == DeadlineKind.CAPA_SIGNOFF:   # the service center submits it to the 分管领导
+        return center_staff()
     unit_id = complaint.handling_unit_id if deadline.kind == DeadlineKind.ANSWER else complaint.unit_id
     return unit_members(unit_id, HEAD_ROLES)
 

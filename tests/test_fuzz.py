@@ -183,6 +183,8 @@ QUERY_PARAMETERS = {
     "reports.periodic_excel": PERIOD, "reports.assessment": PERIOD, "reports.assessment_excel": PERIOD,
     "reports.actions": ["status", "page"], "reports.new_action": [],
     "penalties.index": ["status", "page"], "penalties.propose": [], "penalties.show": [],
+    "reports.capa_records": ["status", "page"], "reports.capa_fill": [], "reports.capa_show": [],
+    "reports.capa_print": [],
     "audit.index": AUDIT_FILTER + ["page"], "audit.export": AUDIT_FILTER,
     "statistics_sheet.print_sheet": [], "statistics_sheet.week_list": ["week"],
     "statistics_sheet.week_excel": ["week"],

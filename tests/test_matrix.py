@@ -222,6 +222,15 @@ TABLE: dict[tuple[str, str], Rule] = {
     # An action one cannot see does not exist.
     ("reports.action_done", "POST"): Rule("/reports/actions/999999/done", LEDGER, status=404,
                                           form_page="/reports/actions"),
+    # 纠正及预防措施记录表: kept only where the profile says so (the hotline, tests/test_capa_signoff.py,
+    # which checks who fills, signs and sees it); the bank keeps none, so every page of it is 404.
+    ("reports.capa_records", "GET"): Rule("/reports/capa", LEDGER, status=404),
+    ("reports.capa_fill", "GET"): Rule("/reports/capa/new/{complaint}", LEDGER, status=404),
+    ("reports.capa_fill", "POST"): Rule("/reports/capa/new/{complaint}", LEDGER, status=404),
+    ("reports.capa_show", "GET"): Rule("/reports/capa/999999", LEDGER, status=404),
+    ("reports.capa_print", "GET"): Rule("/reports/capa/999999/print", LEDGER, status=404),
+    ("reports.capa_sign_off", "POST"): Rule("/reports/capa/999999/signoff", LEDGER, status=404),
+    ("reports.capa_send_back", "POST"): Rule("/reports/capa/999999/return", LEDGER, status=404),
 
     # Penalty proposals (处罚意见): off for the bank, which has no assessment unit: 404 for everyone signed
     # in. Who gets in where the profile has one (the hotline's 综合部): tests/test_penalties.py.

@@ -9,7 +9,7 @@ from blueprints.admin.forms import CalendarOverrideForm, RuleForm, UnitHoursForm
 from blueprints.ui import role_required
 from extensions import db
 from models import CalendarOverride, Category, DeadlineKind, Role, RoutingRule, Unit, User
-from services import audit, deadlines
+from services import audit, capa, deadlines
 from services.labels import COUNTING_LABELS
 from services.rules import DEFAULTS, Rule, rule, set_rule
 
@@ -61,6 +61,8 @@ def _rule_forms(submitted: dict | None = None) -> list:
     """One form per clock (and level), filled with the rule in force, with how the clock counts."""
     rows = []
     for kind, level in DEFAULTS:
+        if kind == DeadlineKind.CAPA_SIGNOFF and not capa.enabled():   # a clock of the profile's own record
+            continue
         key = f"{kind.value}-{level or 0}"
         form = (submitted or {}).get(key)
         if form is None:

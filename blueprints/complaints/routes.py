@@ -421,5 +421,11 @@ def incident_act(incident_id: int, action: str):
         db.session.rollback()
         form.unit.errors = [_conflict_message()]
         return _render_incident(incident_id, 422, {action: form})
+    except Refused as refusal:   # one of the complaints may not take this step yet (its own message)
+        db.session.rollback()
+        if not (refusal.field and hasattr(form, refusal.field)):
+            raise
+        getattr(form, refusal.field).errors = [str(refusal.message)]
+        return _render_incident(incident_id, 422, {action: form})
     flash(_("Done for %(count)s complaints.", count=count), "info")
     return redirect(url_for("complaints.incident", incident_id=incident_id), 303)

@@ -17,6 +17,9 @@ def _more_url(key: str) -> str:
         return url_for("department.queue") if role in policy.DEPARTMENT_ROLES else url_for("branch.queue")
     if key == "approve":
         return url_for("branch.approvals")
+    if key in ("signoff", "capa"):
+        return url_for("reports.capa_records", status="submitted") if key == "signoff" else url_for(
+            "department.queue")
     if key == "visit" and role == Role.CENTER:
         return url_for("center.visits")
     if key == "progress":
