@@ -106,8 +106,15 @@ def _approve(user: User) -> Optional[Select]:
 
 
 def _result(user: User) -> Select:
-    """The department answered: the owner's side tells the customer, or sends the answer back."""
-    return select(Complaint).where(Complaint.state == ComplaintState.ANSWERED, _owner_side(user))
+    """The department answered: the owner's side tells the customer, or sends the answer back. Where
+    the 分管领导 signs off the departments' records, a department's answer waits for that first
+    (capa.result_refusal): until then the case is on the leader's or the department's list, not here."""
+    query = select(Complaint).where(Complaint.state == ComplaintState.ANSWERED, _owner_side(user))
+    if capa.enabled():
+        by_department = select(Unit.id).where(Unit.id == Complaint.handling_unit_id,
+                                              Unit.kind == UnitKind.DEPARTMENT).exists()
+        query = query.where(or_(~by_department, _capa_in(CapaState.SIGNED_OFF)))
+    return query
 
 
 def _visit(user: User) -> Select:

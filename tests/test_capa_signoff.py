@@ -73,6 +73,7 @@ def test_sent_back_fixed_signed_off_then_the_customer_is_told(client_for):
     assert record.state == CapaState.SUBMITTED and record.unit.code == "METER"
     waiting = give_result(desk, complaint)
     assert waiting.status_code == 422 and WAITING in refusal_text(waiting)
+    assert complaint.number not in section(desk.get("/work/").text, "work-result")   # not a step it can take yet
     assert complaint.number in section(vp.get("/work/").text, "work-signoff")   # waits in the leader's work list
     assert complaint.number not in meter.get("/work/").text
 
@@ -95,6 +96,7 @@ def test_sent_back_fixed_signed_off_then_the_customer_is_told(client_for):
     assert complaint.number not in vp.get("/work/").text
     assert fresh(complaint).open_deadline(DeadlineKind.CAPA_SIGNOFF) is None
 
+    assert complaint.number in section(desk.get("/work/").text, "work-result")       # now the desk's step
     assert give_result(desk, complaint).status_code == 303                  # the case moves on
     assert fresh(complaint).state == ComplaintState.AWAITING_VISIT
     actions = [action for action, _ in events(complaint)]
