@@ -85,6 +85,7 @@ def test_the_center_proposes_and_the_assessment_unit_accepts_and_executes(hotlin
     assert listing.status_code == 200 and complaint.number in listing.text and PROPOSED in listing.text
     work = gen.get("/work/").text
     assert 'data-testid="work-penalties"' in work and "待决定：1" in work
+    assert "目前没有等待您处理的事项" not in work    # the penalty waits on them: not "nothing waits"
     assert 'data-testid="penalties-link"' in gen.get("/work/").text
     shown = gen.get(f"/penalties/{penalty.id}").text
     assert REASON in shown and 'data-testid="decide-form"' in shown
