@@ -82,6 +82,8 @@ def test_a_store_submits_its_monthly_report_and_operations_reads_it(live_server,
     lower = page.get_by_test_id("lower")
     expect(lower.locator("tr", has_text="人民路店")).to_contain_text("按时")
     expect(lower.locator("tr", has_text="中山路店")).to_contain_text("尚未提交")
+    # The report with the units' table below it fits the screen: nothing to scroll sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.get_by_role("link", name="全部周期报表").click()
     store_row.get_by_role("link", name="月度报表").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("月度报表 · 人民路店 · 2026-10")
