@@ -18,9 +18,8 @@ DECIDED = "通报批评，扣减当月考核分3分"
 EXECUTED = "已在部门例会上通报，考核分已扣减。"
 
 
-def register(page, base, nature, content, about):
-    page.goto(f"{base}/work/")
-    page.get_by_role("link", name="登记投诉").first.click()
+def register(page, nature, content, about):
+    page.get_by_role("navigation").get_by_role("link", name="登记投诉").click()
     form = page.get_by_test_id("register-form")
     form.get_by_label(nature, exact=True).check()
     page.get_by_label("客户姓名").fill("刘晓梅")
@@ -46,12 +45,12 @@ def test_a_suggestion_a_complaint_and_a_penalty_through_the_hotline(live_server,
     # The agent registers a suggestion: the case page says it is one.
     sign_in(page, base, "hotline1")
     expect(page.get_by_role("heading", name="待我处理")).to_be_visible()
-    register(page, base, "建议", "建议开通微信线上缴纳燃气费。", "缴费渠道")
+    register(page, "建议", "建议开通微信线上缴纳燃气费。", "缴费渠道")
     expect(page.get_by_role("heading", level=1)).to_contain_text("建议")
     expect(page.get_by_test_id("nature")).to_have_text("建议")
 
     # …and a complaint, dispatched to 计量收费部.
-    number = register(page, base, "投诉", "抄表员上门未出示工作证，态度生硬。", "计量收费部抄表员")
+    number = register(page, "投诉", "抄表员上门未出示工作证，态度生硬。", "计量收费部抄表员")
     expect(page.get_by_role("heading", level=1)).to_contain_text("投诉")
     expect(page.get_by_test_id("nature")).to_have_text("投诉")
     page.get_by_label("部门或支行", exact=True).select_option(label="计量收费部")
@@ -70,7 +69,8 @@ def test_a_suggestion_a_complaint_and_a_penalty_through_the_hotline(live_server,
     page.get_by_label("纠正措施").fill("补发工作证，上门前检查。")
     page.get_by_label("预防措施").fill("每月抽查上门规范。")
     page.get_by_role("button", name="提交答复").click()
-    expect(page.get_by_test_id("state")).not_to_have_text("承办单位处理中")
+    expect(page.get_by_test_id("state")).to_have_text("已答复")
+    expect(page.get_by_test_id("answer")).to_contain_text("新入职抄表员未按规定佩戴工作证。")
     sign_out(page)
 
     # The center's manager proposes a penalty against 计量收费部 from the case page.
@@ -92,6 +92,7 @@ def test_a_suggestion_a_complaint_and_a_penalty_through_the_hotline(live_server,
 
     # The 综合部's head finds it waiting on them, accepts it with a lighter penalty and records its execution.
     sign_in(page, base, "genhead")
+    expect(page.get_by_test_id("nav-work")).to_have_text("待我处理（1）")
     waiting = page.get_by_test_id("work-penalties")
     expect(waiting).to_contain_text("待决定：1")
     waiting.get_by_role("link").click()
@@ -113,6 +114,7 @@ def test_a_suggestion_a_complaint_and_a_penalty_through_the_hotline(live_server,
     expect(page.get_by_test_id("penalty")).to_contain_text(EXECUTED)
     page.get_by_test_id("penalties-link").click()
     expect(page.get_by_test_id("penalties")).not_to_contain_text(number)     # nothing waits any more
+    expect(page.get_by_test_id("nav-work")).to_have_text("待我处理（0）")
     sign_out(page)
 
     # The case's history shows the penalty's three steps to the center.
