@@ -5,7 +5,7 @@ from flask_login import current_user
 from blueprints.ui import role_required
 from blueprints.work import bp
 from models import Role
-from services import my_work, policy
+from services import my_work, penalties, policy
 
 EVERYONE_BUT_ADMIN = [role for role in Role if role != Role.ADMIN]
 
@@ -40,6 +40,8 @@ def index():
 @role_required(*EVERYONE_BUT_ADMIN)
 def counts():
     """The navigation's links with their counts; the navigation loads it, every minute and whenever
-    a page announces `work-changed` (e.g. after an approval)."""
+    a page announces `work-changed` (e.g. after an approval). The assessment unit's penalty proposals
+    waiting on it count too: its 待我处理 lists them."""
     counts = my_work.counts(current_user)
-    return render_template("work/_nav_counts.html", total=counts.get(my_work.TOTAL, 0), approvals=counts.get("approve"))
+    total = counts.get(my_work.TOTAL, 0) + sum(penalties.waiting_counts(current_user).values())
+    return render_template("work/_nav_counts.html", total=total, approvals=counts.get("approve"))
