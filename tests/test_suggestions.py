@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from extensions import db
-from models import Complaint, ComplaintNature, ComplaintState, CustomerMessage
+from models import CapaRecord, Complaint, ComplaintNature, ComplaintState, CustomerMessage
 from services.demo import seed_demo
 from tests.conftest import Client, _wipe, complaint_form
 from tests.helpers import answer, category_id, dispatch, fresh, give_result, register, visit
+from tests.test_capa_signoff import RECORD as CAPA_RECORD
 
 ADDRESS = {"x_address": "人民路12号3单元"}
 
@@ -48,7 +49,12 @@ def test_a_hotline_suggestion_is_handled_like_a_complaint_and_counted_apart(app)
     assert notices(complaint) == [f"96296热线已受理您的投诉 {complaint.number}"]
 
     assert dispatch(signed_in(app, "csdhead"), suggestion, "METER").status_code == 303
-    assert answer(signed_in(app, "meter1"), suggestion).status_code == 303
+    meter = signed_in(app, "meter1")
+    assert answer(meter, suggestion).status_code == 303
+    # The hotline's department files its 纠正及预防措施记录表 and the 分管领导 signs it off first.
+    assert meter.post(f"/reports/capa/new/{suggestion.id}", data=CAPA_RECORD).status_code == 303
+    record = db.session.scalar(select(CapaRecord).where(CapaRecord.complaint_id == suggestion.id))
+    assert signed_in(app, "vp").post(f"/reports/capa/{record.id}/signoff", data={}).status_code == 303
     assert give_result(center, suggestion).status_code == 303
     assert visit(signed_in(app, "csdhead"), suggestion).status_code == 303   # not the handler: a colleague
     done = fresh(suggestion)
