@@ -6,6 +6,8 @@ A profile's `records:` section switches on the seeds' records beyond the product
 `record_setting(key)` and stays off where the profile does not name it."""
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from flask import current_app
@@ -25,12 +27,41 @@ def current() -> Optional[Organisation]:
     return db.session.get(Organisation, ROW_ID)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    name: str
+    name_en: str
+    profile: str
+    records: dict
+
+
+def _snapshot() -> Optional[Snapshot]:
+    """The row as this process last read it. Every page asks for it several times (the navigation,
+    the records' switches) and it changes only when a profile is set up, so it is read once per
+    process and forgotten by save(). A missing row is not kept: a process started before the seed
+    sees the organisation once it exists."""
+    kept = current_app.extensions.get("org_settings")
+    if kept is None:
+        row = current()
+        if row is None:
+            return None
+        kept = Snapshot(row.name, row.name_en, row.profile, copy.deepcopy(row.records or {}))
+        current_app.extensions["org_settings"] = kept
+    return kept
+
+
+def forget() -> None:
+    """Read the row again at the next question (after it changed)."""
+    current_app.extensions.pop("org_settings", None)
+
+
 SEVERITY = "severity"   # beside the `records:` keys: the profile's criteria of a major complaint (services.severity)
 
 
 def save(name: str, name_en: str, profile: str, records: dict, severity: Optional[list] = None) -> Organisation:
     """Set the organisation up from its profile (the caller commits): its `records:` section, and its
     `severity:` criteria kept with them under SEVERITY."""
+    forget()
     row = current()
     if row is None:
         row = Organisation(id=ROW_ID)
@@ -49,21 +80,21 @@ def display_name(english: Optional[bool] = None) -> str:
         return configured
     if english is None:
         english = str(get_locale() or "zh").startswith("en")
-    row = current()
+    row = _snapshot()
     if row is None:
         return BANK_NAME_EN if english else BANK_NAME
     return row.name_en if english else row.name
 
 
 def profile_name() -> str:
-    row = current()
+    row = _snapshot()
     return row.profile if row is not None else "bank"
 
 
 def record_setting(key: str) -> Any:
     """The profile's setting for the record `key` (None where the organisation does not keep it)."""
-    row = current()
-    return (row.records or {}).get(key) if row is not None else None
+    row = _snapshot()
+    return row.records.get(key) if row is not None else None
 
 
 def keeps(key: str) -> bool:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from extensions import db
-from models import Category, Channel, Complaint, Unit, User
+from models import CapaRecord, Category, Channel, Complaint, Unit, User
 from services.registration import Registration
 from tests.conftest import START, complaint_form
 
@@ -64,6 +64,23 @@ def give_result(client, complaint, result="已电话告知客户处理结果并�
 def visit(client, complaint, rating="B", comment="客户表示接受。"):
     return client.act(complaint.id, "visit", {
         "rating": rating, "comment": comment, "version": version_of(client, complaint.id)})
+
+
+# The hotline's 纠正及预防措施记录表 as its department fills it in (tests/test_capa_signoff.py).
+CAPA_RECORD = {"cause": "抄表员误读燃气表读数。", "correction": "已重新抄表并退还多收的燃气费。",
+               "preventive": "抄表后由班长抽查复核，每月培训一次。", "responsible": "潘婷", "due_date": "2026-11-30"}
+
+
+def capa_record_of(complaint) -> CapaRecord:
+    db.session.expire_all()
+    return db.session.scalar(select(CapaRecord).where(CapaRecord.complaint_id == complaint.id))
+
+
+def capa_signed_off(department, leader, complaint) -> None:
+    """The department files the complaint's record and the leader (分管领导) signs it off."""
+    assert department.post(f"/reports/capa/new/{complaint.id}", data=CAPA_RECORD).status_code == 303
+    record = capa_record_of(complaint)
+    assert leader.post(f"/reports/capa/{record.id}/signoff", data={}).status_code == 303
 
 
 def fresh(complaint) -> Complaint:

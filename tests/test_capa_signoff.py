@@ -8,14 +8,13 @@ import re
 from sqlalchemy import select
 
 from extensions import db
-from models import CapaRecord, CapaState, ComplaintEvent, ComplaintState, DeadlineKind, OutboxMessage
+from models import CapaState, ComplaintEvent, ComplaintState, DeadlineKind, OutboxMessage
 from services import reminders
 from services.demo import seed_demo
 from tests.conftest import _wipe
-from tests.helpers import answer, category_id, dispatch, fresh, give_result, register
+from tests.helpers import (CAPA_RECORD, answer, capa_record_of, category_id, dispatch, fresh, give_result,
+                           register)
 
-RECORD = {"cause": "抄表员误读燃气表读数。", "correction": "已重新抄表并退还多收的燃气费。",
-          "preventive": "抄表后由班长抽查复核，每月培训一次。", "responsible": "潘婷", "due_date": "2026-11-30"}
 NOT_SUBMITTED = "责任部门尚未提交"
 WAITING = "目前仍待分管领导审核"
 
@@ -34,12 +33,9 @@ def hotline(client_for, answered: bool = True):
 
 
 def submit(client, complaint, **changes):
-    return client.post(f"/reports/capa/new/{complaint.id}", data={**RECORD, **changes})
+    return client.post(f"/reports/capa/new/{complaint.id}", data={**CAPA_RECORD, **changes})
 
 
-def record_of(complaint) -> CapaRecord:
-    db.session.expire_all()
-    return db.session.scalar(select(CapaRecord).where(CapaRecord.complaint_id == complaint.id))
 
 
 def events(complaint) -> list[tuple[str, str]]:
@@ -69,7 +65,7 @@ def test_sent_back_fixed_signed_off_then_the_customer_is_told(client_for):
     form = meter.get(f"/reports/capa/new/{complaint.id}").text
     assert "高峰期只开了两个窗口。" in form                                  # the answer's cause, to start from
     assert submit(meter, complaint).status_code == 303
-    record = record_of(complaint)
+    record = capa_record_of(complaint)
     assert record.state == CapaState.SUBMITTED and record.unit.code == "METER"
     waiting = give_result(desk, complaint)
     assert waiting.status_code == 422 and WAITING in refusal_text(waiting)
@@ -81,7 +77,7 @@ def test_sent_back_fixed_signed_off_then_the_customer_is_told(client_for):
     assert empty.status_code == 422 and "请填写退回原因" in empty.text
     assert vp.post(f"/reports/capa/{record.id}/return",
                    data={"back-reason": "预防措施不具体，请写明抽查比例。"}).status_code == 303
-    assert record_of(complaint).state == CapaState.RETURNED
+    assert capa_record_of(complaint).state == CapaState.RETURNED
     back = meter.get(f"/complaints/{complaint.id}").text
     assert "预防措施不具体，请写明抽查比例。" in back                          # the reason, shown to the department
     assert complaint.number in section(meter.get("/work/").text, "work-capa")
@@ -89,9 +85,9 @@ def test_sent_back_fixed_signed_off_then_the_customer_is_told(client_for):
     assert "预防措施不具体" in meter.get(f"/reports/capa/new/{complaint.id}").text
 
     assert submit(meter, complaint, preventive="每日抽查 10% 的抄表记录，每月培训一次。").status_code == 303
-    assert record_of(complaint).state == CapaState.SUBMITTED
+    assert capa_record_of(complaint).state == CapaState.SUBMITTED
     assert vp.post(f"/reports/capa/{record.id}/signoff", data={"signoff-comment": "同意。"}).status_code == 303
-    signed = record_of(complaint)
+    signed = capa_record_of(complaint)
     assert signed.state == CapaState.SIGNED_OFF and signed.reviewer.username == "vp"
     assert complaint.number not in vp.get("/work/").text
     assert fresh(complaint).open_deadline(DeadlineKind.CAPA_SIGNOFF) is None
@@ -111,13 +107,13 @@ def test_the_department_cannot_sign_its_own_record_nor_submit_twice(client_for):
     _, complaint = hotline(client_for)
     meter = client_for("meter1")
     assert submit(meter, complaint).status_code == 303
-    record = record_of(complaint)
+    record = capa_record_of(complaint)
     assert meter.post(f"/reports/capa/{record.id}/signoff", data={}).status_code == 403
     assert client_for("csdhead").post(f"/reports/capa/{record.id}/signoff", data={}).status_code == 403
     assert submit(meter, complaint).status_code == 403                      # it waits for the leader now
     bad = submit(client_for("meter1"), complaint, due_date="2026-11-01", cause="")
     assert bad.status_code == 403
-    assert record_of(complaint).state == CapaState.SUBMITTED
+    assert capa_record_of(complaint).state == CapaState.SUBMITTED
 
 
 def test_a_bad_record_is_refused_with_the_typed_text_kept(client_for):
@@ -125,7 +121,7 @@ def test_a_bad_record_is_refused_with_the_typed_text_kept(client_for):
     meter = client_for("meter1")
     bad = submit(meter, complaint, cause="", due_date="2026-11-01", responsible="潘婷婷")
     assert bad.status_code == 422 and "请填写原因分析" in bad.text and "日期不能早于今天" in bad.text
-    assert "潘婷婷" in bad.text and record_of(complaint) is None
+    assert "潘婷婷" in bad.text and capa_record_of(complaint) is None
 
 
 def test_the_sign_off_clock_reminds_the_leader_and_escalates(client_for, clock):
@@ -153,13 +149,13 @@ def test_the_sign_off_clock_reminds_the_leader_and_escalates(client_for, clock):
 def test_the_print_shows_the_record_and_the_sign_off(client_for):
     _, complaint = hotline(client_for)
     assert submit(client_for("meter1"), complaint).status_code == 303
-    record = record_of(complaint)
+    record = capa_record_of(complaint)
     vp = client_for("vp")
     views = [a for a, _ in events(complaint)].count("viewed")
     before = vp.get(f"/reports/capa/{record.id}/print")
     assert [a for a, _ in events(complaint)].count("viewed") == views + 1   # the view is in the case history
     assert before.status_code == 200 and "纠正及预防措施记录表" in before.text and "城市燃气服务有限公司" in before.text
-    for text in (RECORD["cause"], RECORD["correction"], RECORD["preventive"], "潘婷", "2026-11-30",
+    for text in (CAPA_RECORD["cause"], CAPA_RECORD["correction"], CAPA_RECORD["preventive"], "潘婷", "2026-11-30",
                  complaint.content, "计量收费部"):
         assert text in before.text
     assert "待分管领导审核" in before.text and "夏禹" not in before.text
@@ -176,15 +172,15 @@ def test_the_print_shows_the_record_and_the_sign_off(client_for):
 def test_another_unit_can_neither_see_nor_sign_the_record(client_for):
     _, complaint = hotline(client_for)
     assert submit(client_for("meter1"), complaint).status_code == 303
-    record = record_of(complaint)
+    record = capa_record_of(complaint)
     other = client_for("net1")
     for url in (f"/reports/capa/{record.id}", f"/reports/capa/{record.id}/print"):
         assert other.get(url).status_code == 404
     assert other.post(f"/reports/capa/{record.id}/signoff", data={}).status_code == 404
     assert other.get(f"/reports/capa/new/{complaint.id}").status_code == 404
     assert f"/reports/capa/{record.id}" not in other.get("/reports/capa?status=all").text
-    assert client_for("install1").post(f"/reports/capa/new/{complaint.id}", data=RECORD).status_code == 404
-    assert record_of(complaint).state == CapaState.SUBMITTED
+    assert client_for("install1").post(f"/reports/capa/new/{complaint.id}", data=CAPA_RECORD).status_code == 404
+    assert capa_record_of(complaint).state == CapaState.SUBMITTED
 
 
 def test_the_bank_needs_no_sign_off(client_for):
@@ -208,13 +204,13 @@ def test_absurd_input_to_the_record_and_the_review_is_refused_never_a_server_err
                     {"cause": "原因" * 2500}, {"responsible": "\x00"}, {"csrf_token": "nope"}):
         response = submit(meter, complaint, **changes)
         assert response.status_code in (400, 422), (changes, response.status_code)
-    assert record_of(complaint) is None
+    assert capa_record_of(complaint) is None
     assert submit(meter, complaint).status_code == 303
-    record = record_of(complaint)
+    record = capa_record_of(complaint)
     vp = client_for("vp")
     for data in ({"back-reason": "理由" * 1500}, {"back-reason": "\x00"}):
         assert vp.post(f"/reports/capa/{record.id}/return", data=data).status_code in (400, 422)
     assert vp.post(f"/reports/capa/{record.id}/signoff", data={"signoff-comment": "意见" * 1500}).status_code == 422
-    assert record_of(complaint).state == CapaState.SUBMITTED
+    assert capa_record_of(complaint).state == CapaState.SUBMITTED
     assert vp.get("/reports/capa?status=nope&page=2").status_code == 200
     assert vp.get("/reports/capa?page=99999999999999999999").status_code == 400   # as every paged list

@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from extensions import db
-from models import CapaRecord, Complaint, ComplaintNature, ComplaintState, CustomerMessage
+from models import Complaint, ComplaintNature, ComplaintState, CustomerMessage
 from services.demo import seed_demo
 from tests.conftest import Client, _wipe, complaint_form
-from tests.helpers import answer, category_id, dispatch, fresh, give_result, register, visit
-from tests.test_capa_signoff import RECORD as CAPA_RECORD
+from tests.helpers import answer, capa_signed_off, category_id, dispatch, fresh, give_result, register, visit
 
 ADDRESS = {"x_address": "人民路12号3单元"}
 
@@ -52,9 +51,7 @@ def test_a_hotline_suggestion_is_handled_like_a_complaint_and_counted_apart(app)
     meter = signed_in(app, "meter1")
     assert answer(meter, suggestion).status_code == 303
     # The hotline's department files its 纠正及预防措施记录表 and the 分管领导 signs it off first.
-    assert meter.post(f"/reports/capa/new/{suggestion.id}", data=CAPA_RECORD).status_code == 303
-    record = db.session.scalar(select(CapaRecord).where(CapaRecord.complaint_id == suggestion.id))
-    assert signed_in(app, "vp").post(f"/reports/capa/{record.id}/signoff", data={}).status_code == 303
+    capa_signed_off(meter, signed_in(app, "vp"), suggestion)
     assert give_result(center, suggestion).status_code == 303
     assert visit(signed_in(app, "csdhead"), suggestion).status_code == 303   # not the handler: a colleague
     done = fresh(suggestion)

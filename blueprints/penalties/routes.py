@@ -129,39 +129,35 @@ def show(penalty_id: int):
 @allowed(penalties.is_assessor)
 def decide(penalty_id: int):
     penalty = _penalty_or_404(penalty_id)
-    form = DecideForm()
-    if form.validate():
-        try:
-            penalties.decide_penalty(penalty, current_user, form.decision.data == "accept", form.penalty.data,
-                                     form.note.data)
-        except Refused as refusal:
-            if not refusal.field:
-                return _refused_page(penalty, refusal)
-            _refused(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Decision recorded."))
-            return redirect(url_for("penalties.show", penalty_id=penalty.id), 303)
-    return _show(penalty, decide_form=form, status=422)
+    return _act(penalty, DecideForm(), "decide_form", _("Decision recorded."),
+                lambda form: penalties.decide_penalty(penalty, current_user, form.decision.data == "accept",
+                                                      form.penalty.data, form.note.data))
 
 
 @bp.post("/<int:penalty_id>/execute")
 @allowed(penalties.is_assessor)
 def execute(penalty_id: int):
     penalty = _penalty_or_404(penalty_id)
-    form = ExecuteForm()
+    return _act(penalty, ExecuteForm(), "execute_form", _("Execution recorded."),
+                lambda form: penalties.execute_penalty(penalty, current_user, form.executed_on.data,
+                                                       form.note.data))
+
+
+def _act(penalty: Penalty, form, form_name: str, done: str, step):
+    """One step on a proposal: a valid form runs `step`; a refusal about a field marks it (422), one
+    about the proposal's state answers 409; done, the page says so."""
     if form.validate():
         try:
-            penalties.execute_penalty(penalty, current_user, form.executed_on.data, form.note.data)
+            step(form)
         except Refused as refusal:
             if not refusal.field:
                 return _refused_page(penalty, refusal)
             _refused(form, refusal)
         else:
             db.session.commit()
-            flash(_("Execution recorded."))
+            flash(done)
             return redirect(url_for("penalties.show", penalty_id=penalty.id), 303)
-    return _show(penalty, execute_form=form, status=422)
+    return _show(penalty, status=422, **{form_name: form})
 
 
 def _refused_page(penalty: Penalty, refusal: Refused):

@@ -7,8 +7,7 @@ from models import CapaState
 from services.demo import seed_demo
 from tests.conftest import Client, _wipe
 from tests.e2e.test_slice import sign_in
-from tests.helpers import answer, category_id, dispatch, fresh, register
-from tests.test_capa_signoff import RECORD, record_of
+from tests.helpers import CAPA_RECORD, answer, capa_record_of, category_id, dispatch, fresh, register
 
 pytestmark = pytest.mark.e2e
 
@@ -27,20 +26,20 @@ def test_the_leader_sends_the_record_back_then_signs_it_off(live_server, page, s
     dispatch(signed_in(sqlite_app, "csdhead"), complaint, "METER")
     meter = signed_in(sqlite_app, "meter1")
     answer(meter, complaint)
-    assert meter.post(f"/reports/capa/new/{complaint.id}", data=RECORD).status_code == 303
+    assert meter.post(f"/reports/capa/new/{complaint.id}", data=CAPA_RECORD).status_code == 303
 
     sign_in(page, live_server, "vp")
     signoff = page.get_by_test_id("work-signoff")
     signoff.get_by_role("link", name=complaint.number).click()
     page.get_by_test_id("capa-link").click()
-    expect(page.get_by_test_id("capa-record")).to_contain_text(RECORD["preventive"])
+    expect(page.get_by_test_id("capa-record")).to_contain_text(CAPA_RECORD["preventive"])
     page.get_by_label("退回原因").fill("预防措施不具体，请写明抽查比例。")
     page.get_by_role("button", name="退回责任部门").click()
     expect(page.get_by_test_id("capa-state")).to_have_text("已退回责任部门")
     expect(page.get_by_test_id("capa-returned")).to_contain_text("预防措施不具体")
-    assert record_of(complaint).state == CapaState.RETURNED
+    assert capa_record_of(complaint).state == CapaState.RETURNED
 
-    fixed = {**RECORD, "preventive": "每日抽查 10% 的抄表记录。"}
+    fixed = {**CAPA_RECORD, "preventive": "每日抽查 10% 的抄表记录。"}
     assert meter.post(f"/reports/capa/new/{complaint.id}", data=fixed).status_code == 303
     page.reload()
     page.get_by_role("button", name="审核通过").click()
@@ -49,4 +48,4 @@ def test_the_leader_sends_the_record_back_then_signs_it_off(live_server, page, s
     page.get_by_test_id("capa-print-link").click()
     expect(page.get_by_test_id("capa-print")).to_contain_text("每日抽查 10% 的抄表记录。")
     expect(page.get_by_test_id("capa-signed-by")).to_contain_text("夏禹 · 分管领导")
-    assert record_of(fresh(complaint)).state == CapaState.SIGNED_OFF
+    assert capa_record_of(fresh(complaint)).state == CapaState.SIGNED_OFF
