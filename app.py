@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from babel import Locale
 from flask import Flask, current_app, g, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -12,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackErro
 
 import config
 from cli import init_cli
-from extensions import babel, csrf, db, limiter, login_manager, migrate
+from extensions import babel, csrf, db, limiter, login_manager, migrate, parsed_locale
 
 BASE_DIR = Path(__file__).resolve().parent
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -102,13 +103,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     languages = list(current_app.config["LANGUAGES"])
     if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+        return parsed_locale(current_user.locale)
     if session.get("locale") in languages:
-        return session["locale"]
-    return languages[0]
+        return parsed_locale(session["locale"])
+    return parsed_locale(languages[0])
 
 
 def init_blueprints(app: Flask) -> None:

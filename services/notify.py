@@ -3,7 +3,6 @@ transaction; after the commit a delivery job is enqueued; deliver_due() sends, c
 it goes out once."""
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
@@ -11,13 +10,12 @@ import smtplib
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
-from babel import Locale
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import event, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from extensions import db
+from extensions import db, parsed_locale
 from models import OutboxChannel, OutboxMessage, OutboxState, User
 from services import clock, queue, sms_gateways, sql
 
@@ -56,7 +54,7 @@ def queue_email_to(address: str, locale: str, template: str, complaint_id: int |
                    **context) -> OutboxMessage:
     context.setdefault("link", f"{current_app.config['PUBLIC_URL']}/complaints/{complaint_id}"
                        if complaint_id else current_app.config["PUBLIC_URL"])
-    with force_locale(_parsed_locale(locale)):
+    with force_locale(parsed_locale(locale)):
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         text = render_template(f"email/{template}.txt", **context)
         html = render_template("email/layout.html", subject=subject, text=text, **context)
@@ -83,12 +81,6 @@ def told() -> list[str]:
     """Whom the messages queued in the current transaction go to, each once: staff by name, and
     CUSTOMER for the customer. Read it before the commit, which forgets it."""
     return list(dict.fromkeys(db.session.info.get(_TOLD, [])))
-
-
-@functools.cache
-def _parsed_locale(code: str) -> Locale:
-    # Babel parses a locale name by listing its locale data files; a sweep renders thousands of e-mails.
-    return Locale.parse(code)
 
 
 @event.listens_for(Session, "after_commit")
