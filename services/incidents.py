@@ -19,6 +19,14 @@ def open_incidents(viewer: Optional[User] = None) -> list[Incident]:
     return list(db.session.scalars(query.order_by(Incident.id.desc()).limit(100)))
 
 
+def may_join(viewer: User, incident_id: int) -> bool:
+    """Whether `viewer` may link a complaint to this incident: it is open and one the viewer may open."""
+    if not 0 < incident_id < 2**31:   # no database integer
+        return False
+    return db.session.scalar(select(Incident.id).where(
+        Incident.id == incident_id, Incident.closed_at.is_(None), policy.visible_incidents(viewer))) is not None
+
+
 def count_open_incidents() -> int:
     return db.session.scalar(select(func.count()).select_from(Incident).where(Incident.closed_at.is_(None)))
 

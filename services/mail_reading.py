@@ -13,6 +13,8 @@ from email.utils import getaddresses
 from html.parser import HTMLParser
 from typing import Optional
 
+from services.notify import one_line
+
 # gb2312 is what most Chinese mail says it is, yet clients put GBK characters in it: GB18030 reads
 # all of GB2312 and GBK, and so never turns a real character into a question mark.
 _CHARSET_READ_AS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "euc-cn": "gb18030", "cp936": "gb18030",
@@ -44,14 +46,20 @@ def read_mail(raw: bytes, envelope_from: Optional[str], own_addresses: set[str],
     message = message_from_bytes(raw, policy=policy.default)
     name, address = _sender(message, envelope_from)
     read = ReadMail(message_id=_raw_header(message, "Message-ID").strip()[:300], sender=address, sender_name=name,
-                    subject=_header(message, "Subject")[:300], text="",
+                    subject=_one_line(_header(message, "Subject"))[:300], text="",
                     in_reply_to=re.findall(r"<[^<>\s]{1,250}>", " ".join(
                         _raw_header(message, header) for header in ("In-Reply-To", "References")))[:20])
     read.drop_reason = _not_a_customer(message, envelope_from, address, own_addresses, max_received)
     if read.drop_reason is None:
-        read.text = body_text(message)[:MAX_TEXT]
+        read.text = body_text(message).replace("\x00", "")[:MAX_TEXT]
         read.files = attached_files(message)
     return read
+
+
+def _one_line(text: str) -> str:
+    """A name or subject as the app keeps it: on one line (it reaches notice subjects and exported
+    cells) and without NUL characters (PostgreSQL refuses them), whatever an encoded word carried."""
+    return one_line(text.replace("\x00", ""))
 
 
 def _header(message: Message, name: str) -> str:
@@ -99,8 +107,8 @@ def _sender(message: Message, envelope_from: Optional[str]) -> tuple[str, str]:
     name, address = addresses[0] if addresses else ("", "")
     if "@" not in address and envelope_from:
         name, address = "", envelope_from
-    name = _decode_words(name).strip("\"' ")
-    return name[:100], address.strip().lower()[:254]
+    name = _one_line(_decode_words(name)).strip("\"' ")
+    return name[:100], _one_line(address).lower()[:254]
 
 
 def _not_a_customer(message: Message, envelope_from: Optional[str], sender: str, own: set[str],

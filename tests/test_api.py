@@ -163,6 +163,18 @@ def test_refusals_are_json_with_a_code_and_field_messages(app, client_for):
     assert api.file(body()).status_code == 401
 
 
+def test_line_breaks_in_single_line_fields_become_spaces_at_input(app):
+    # The name and the object reach e-mail subjects and exported cells: kept on one line, as the
+    # web forms keep them, so the same text is filed the same way whichever door it came through.
+    api = Api(app, make_key())
+    filed = api.file(body(customer_name="李\r\n秀英\u2028", object_text="手机银行\r\nX-Probe: 1\x0b转账"))
+    assert filed.status_code == 201, filed.json
+    complaint = db.session.scalar(select(Complaint))
+    assert (complaint.customer_name, complaint.object_text) == ("李 秀英", "手机银行 X-Probe: 1 转账")
+    nothing = api.file(body(customer_name="\r\n"), "call-2")
+    assert nothing.status_code == 422 and set(nothing.json["fields"]) == {"customer_name"}
+
+
 @pytest.mark.one_backend
 def test_each_key_has_its_own_rate_limit(app):
     app.config["API_RATE_LIMIT"] = "3 per minute"

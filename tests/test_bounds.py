@@ -93,3 +93,12 @@ def test_a_nul_character_in_a_query_string_is_refused_on_the_apps_own_page(clien
     """Found by the GET fuzz on PostgreSQL, which cannot compare text with NUL (the user search)."""
     response = client_for("admin").get("/admin/users?q=a%00b")
     assert response.status_code == 400 and "无法识别该请求" in response.text
+
+
+@pytest.mark.one_backend
+def test_an_export_with_extreme_dates_is_refused_with_a_message(client_for):
+    center = client_for("center1")
+    for query in ("date_to=9999-12-31", "date_from=0001-01-01"):
+        response = center.post(f"/ledger/export?{query}", data={"fmt": "csv"})
+        assert response.status_code in (400, 422), (query, response.status_code)
+        assert DATE_MESSAGE in response.text, query

@@ -3,9 +3,11 @@ every query parameter of every GET route, never cause a server error; text that 
 as text on the complaint page."""
 from __future__ import annotations
 
+import ast
 import os
 import re
-from urllib.parse import urlencode
+from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -13,7 +15,9 @@ from markupsafe import escape
 
 from blueprints.complaints.routes import ACTIONS, INCIDENT_ACTIONS
 from models import Role
-from tests.conftest import complaint_form
+from services import custom_fields
+from services.demo import seed_demo
+from tests.conftest import _wipe, complaint_form
 from tests.helpers import category_id, register
 from tests.test_matrix import ACCOUNTS, KEYED, PUBLIC, SESSION_ENDING, TABLE, cases_handled_by_both_units, routes_of
 
@@ -23,6 +27,7 @@ _COMMON = dict(deadline=None, database=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=4, derandomize=True, **_COMMON)
 settings.register_profile("deep", max_examples=200, **_COMMON)
+ROOT = Path(__file__).resolve().parent.parent
 FUZZ = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 NASTY = st.sampled_from([
@@ -165,7 +170,8 @@ AUDIT_FILTER = ["source", "date_from", "date_to", "username", "number", "action"
 QUERY_PARAMETERS = {
     "static": [], "health.healthz": [], "auth.login": [], "auth.home": [], "auth.session_status": [],
     "auth.change_password": [], "intake.mine": ["page"], "intake.register": [],
-    "intake.customer_history": ["customer_mobile", "customer_id_number", "customer_account"], "branch.queue": ["page"],
+    "intake.customer_history": ["customer_mobile", "customer_id_number", "customer_account",
+                                "customer_contact"], "branch.queue": ["page"],
     "branch.approvals": ["page"], "department.queue": ["page"], "center.overview": ["page"],
     "center.incidents": ["page"], "center.visits": ["page"], "work.index": [], "work.counts": [],
     "complaints.show": [], "complaints.notice": [], "complaints.incident": [],
@@ -219,6 +225,8 @@ def get_targets(app, cases) -> list[tuple[Role | None, str, list[str]]]:
 # in the date arithmetic, a period past 9999, an integer beyond the database's, NUL). Broken encodings and
 # the rest come in the random combinations below.
 SWEEP = ["0001-01-01", "9999-12-31", "9999-W52", "0001", "99999999999999999999", "a\x00b"]
+# Sent as it stands, not encoded again: bytes that are no UTF-8 and escapes that are no escapes.
+RAW_SWEEP = "%ff%fe%c0%af%zz%"
 
 
 def fuzz_get(client, url: str, parameters: list[str]) -> None:
@@ -226,6 +234,8 @@ def fuzz_get(client, url: str, parameters: list[str]) -> None:
         for value in SWEEP:
             response = client.get(url, query_string=urlencode({name: value}))
             assert response.status_code < 500, (url, name, value, response.status_code)
+        response = client.get(url, query_string=f"{quote(name)}={RAW_SWEEP}")
+        assert response.status_code < 500, (url, name, RAW_SWEEP, response.status_code)
 
     # Random combinations besides, with `page` and an unknown name on every route.
     names = st.sampled_from(parameters + ["page", "x"])
@@ -252,3 +262,60 @@ def test_extreme_query_parameters_of_every_get_route_never_fail_with_a_server_er
         if who not in clients:
             clients[who] = client_for(ACCOUNTS[who]) if who else _anonymous(app)
         fuzz_get(clients[who], url, parameters)
+
+
+def test_the_ledger_filters_of_an_organisations_own_fields_never_fail_with_a_server_error(client_for):
+    """The ledger's f_<key> filters exist only where the organisation defines text or choice fields."""
+    _wipe()
+    seed_demo("insurer")
+    filters = [custom_fields.FILTER_PREFIX + field.key for field in custom_fields.filterable()]
+    assert len(filters) >= 2
+    client = client_for("center1")
+    for url in ("/ledger/", "/ledger/count"):
+        fuzz_get(client, url, filters)
+
+
+@pytest.mark.one_backend
+def test_query_parameters_lists_every_request_args_key_each_get_view_reads(app):
+    """Every literal request.args.get("...") / request.args["..."] of a view that answers GET (or of a
+    helper of its module) is among its QUERY_PARAMETERS, so the fuzz sends it."""
+    views = {}   # (module, function name) -> the GET endpoints it serves
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if "GET" in rule.methods:
+            views.setdefault((view.__module__, view.__name__), set()).add(rule.endpoint)
+    missing = []
+    for path in sorted((ROOT / "blueprints").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        tree = ast.parse(path.read_text())
+        of_module = set().union(*(QUERY_PARAMETERS.get(e, []) for (m, _f), es in views.items() if m == module
+                                  for e in es))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            keys = _args_keys(function)
+            endpoints = views.get((module, function.name))
+            if endpoints is not None:
+                missing += [(e, key) for e in endpoints for key in keys if key not in QUERY_PARAMETERS[e]]
+            elif keys and not _is_view(function) and module != "blueprints.ui":   # ui: `page`, fuzzed everywhere
+                missing += [(module, key) for key in keys if key not in of_module]
+    assert not missing, "add these to QUERY_PARAMETERS"
+
+
+def _args_keys(function: ast.FunctionDef) -> set[str]:
+    def is_args(node):
+        return isinstance(node, ast.Attribute) and node.attr == "args" and getattr(node.value, "id", "") == "request"
+    keys = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
+                and is_args(node.func.value) and node.args and isinstance(node.args[0], ast.Constant):
+            keys.add(node.args[0].value)
+        elif isinstance(node, ast.Subscript) and is_args(node.value) and isinstance(node.slice, ast.Constant):
+            keys.add(node.slice.value)
+    return keys
+
+
+def _is_view(function: ast.FunctionDef) -> bool:
+    """A route of some method (a POST-only view reads its own arguments, not fuzzed as GET parameters)."""
+    return any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in ("route", "get", "post")
+               for d in function.decorator_list)

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import ComplaintState, Incident
+from models import Complaint, ComplaintState, Incident
 from tests.conftest import complaint_form
 from tests.helpers import fresh, register, unit_id
 
@@ -13,11 +13,12 @@ def concentrated(client, contact, **changes):
 
 
 def test_concentrated_complaints_join_one_incident_and_are_handled_together(client_for, mailbox):
-    staff, other_branch, dept = client_for("staff1"), client_for("staff2"), client_for("dept1")
+    staff, center, dept = client_for("staff1"), client_for("center1"), client_for("dept1")
     first = concentrated(staff, "13800000001", new_incident="11月24日 ATM 网络中断")
     incident = db.session.scalar(select(Incident))
     second = concentrated(staff, "13800000002", incident=str(incident.id))
-    elsewhere = concentrated(other_branch, "13800000003", incident=str(incident.id))
+    # The service center, which sees every incident, links a complaint the branch may not open.
+    elsewhere = concentrated(center, "13800000003", incident=str(incident.id))
     assert {c.incident_id for c in (first, second, elsewhere)} == {incident.id}
     assert db.session.scalar(select(func.count()).select_from(Incident)) == 1
 
@@ -80,6 +81,20 @@ def test_the_registration_form_names_only_incidents_the_user_may_open(client_for
     for username in ("staff1", "center1"):
         page = client_for(username).get("/intake/new").text
         assert "城东支行停电" in page and "incidents-not-shown" not in page
+
+
+def test_another_branchs_incident_id_posted_on_the_register_form_is_refused(client_for):
+    concentrated(client_for("staff1"), "13800000001", new_incident="城东支行停电")
+    incident = db.session.scalar(select(Incident))
+    other_branch = client_for("staff2")
+    response = other_branch.post("/intake/new", data=complaint_form(
+        kind="concentrated", customer_contact="13800000002", incident=str(incident.id), content="网点停电无法办理业务。"))
+    assert response.status_code == 422
+    assert "该集中投诉事件已关闭或不存在。" in response.text and "网点停电无法办理业务。" in response.text
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+    assert other_branch.get(f"/complaints/incidents/{incident.id}").status_code == 404
+    huge = other_branch.post("/intake/new", data=complaint_form(kind="concentrated", incident="9" * 20))
+    assert huge.status_code == 422
 
 
 def test_the_center_lists_incidents_with_their_complaint_counts(client_for):

@@ -3,6 +3,7 @@
 complaint, and mail nobody wrote (auto-replies, bounces, loops) is dropped."""
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import smtplib
@@ -362,3 +363,18 @@ def test_flask_mail_intake_takes_mail_until_sigterm(sqlite_app, database_urls, r
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_line_breaks_and_nuls_in_the_name_and_subject_are_flattened_at_intake(app, intake):
+    # Encoded words may carry any character: a line break must not reach a stored name or subject
+    # (they go into notice subjects and exported cells), nor a NUL (PostgreSQL refuses it).
+    name = Header("李\r\n娜\x00\u2028", "utf-8").encode()
+    subject = Header("投诉\r\nBcc: x@example.com\x00\x85柜台", "utf-8").encode()
+    raw = (f"From: {name} <{CUSTOMER}>\r\nTo: {INTAKE}\r\nSubject: {subject}\r\n"
+           f"Message-ID: <nul-1@example.cn>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\n").encode() + base64.b64encode("多收了\x00手续费".encode()) + b"\r\n"
+    deliver(intake, raw)
+    complaint = only_complaint()
+    assert complaint.customer_name == "李 娜"
+    assert complaint.content == "投诉 Bcc: x@example.com 柜台\n\n多收了手续费"
+    assert db.session.scalar(select(InboundMail.subject)) == "投诉 Bcc: x@example.com 柜台"

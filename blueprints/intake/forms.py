@@ -11,7 +11,7 @@ from blueprints.forms import SeverityFields, customer_number
 from models import Channel, ComplaintKind, ComplaintNature
 from services import bounds, clock, identity, org_settings
 from services.choices import active_categories, all_units, colleagues
-from services.incidents import count_open_incidents, open_incidents
+from services.incidents import count_open_incidents, may_join, open_incidents
 from services.labels import CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
@@ -98,7 +98,9 @@ class RegisterForm(SeverityFields):
         concentrated = self.kind.data == ComplaintKind.CONCENTRATED.value
         if concentrated and not self.incident.data and not (field.data or "").strip():
             raise ValidationError(_l("A concentrated complaint belongs to an incident: choose one or name a new one."))
-        if self.incident.data and self.incident.data not in {i.id for i in open_incidents()}:
+        # Only an incident the user may open: another unit's id, posted, would let the user join it and
+        # then open its page. The message does not tell a closed incident from one the user may not see.
+        if self.incident.data and not may_join(current_user, self.incident.data):
             raise ValidationError(_l("That incident is closed or unknown."))
 
     def validate_on_spot_result(self, field):

@@ -84,8 +84,12 @@ def count():
 def export():
     """Small exports download at once; large ones become a background job shown on the ledger."""
     fmt = request.form.get("fmt")
-    form, _units = _filter_form()
-    if fmt not in ledger_export.FORMATS or not form.validate():
+    form, units = _filter_form()
+    if not form.validate():
+        # Filters the page itself would refuse (an address typed by hand, a year 9999): the page, saying why.
+        return render_template("ledger/index.html", form=form, units=units, args=form.query_args(), results=None,
+                               extra_columns=[], see_all=current_user.role in policy.SEE_ALL_ROLES), 400
+    if fmt not in ledger_export.FORMATS:
         abort(400)
     filters = form.filters()
     limit = current_app.config["LEDGER_EXPORT_SYNC_ROWS"]
