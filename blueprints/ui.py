@@ -19,7 +19,8 @@ from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, 
                     Unit, User)
 from services import bounds, clock, custom_fields, deadlines, identity, org_settings, policy
 from services.links import without_links
-from services.labels import (CAPA_STATE_LABELS, CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS,
+from services.labels import (CAPA_STATE_LABELS, CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, DETAIL_NAME_ACTIONS,
+                             DETAIL_NAMES, DETAIL_NOTE_ACTIONS, DETAIL_WITH_NOTE, EVENT_LABELS,
                              EVENT_SENTENCES, FIELD_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS, PLAN_STATE_LABELS,
                              ROLE_LABELS,
                              SATISFACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, VIEW_DETAIL_LABELS, WORK_GROUP_LABELS)
@@ -242,7 +243,16 @@ def event_detail(event) -> str:
         return str(CHANNEL_LABELS[_CHANNELS[event.detail]])
     if event.action == "viewed" and event.detail in VIEW_DETAIL_LABELS:
         return str(VIEW_DETAIL_LABELS[event.detail])
-    return event.detail or ""
+    detail = event.detail or ""
+    if event.action in DETAIL_NOTE_ACTIONS and ": " in detail:
+        who, note = detail.split(": ", 1)
+        return str(DETAIL_WITH_NOTE) % {"label": who, "value": note}
+    if event.action in DETAIL_NAME_ACTIONS and ", " in detail:
+        first, *others = detail.split(", ")
+        for name in others:
+            first = str(DETAIL_NAMES) % {"first": first, "next": name}
+        return first
+    return detail
 
 
 def event_sentence(event, longest: int | None = None) -> Markup | None:

@@ -112,6 +112,15 @@ for _kind in DeadlineKind:
     EVENT_LABELS[f"escalated_{_kind.value}"] = _l("Still overdue: %(deadline)s; escalated to",
                                                   deadline=DEADLINE_LABELS[_kind])
 
+# Details the code writes from parts (stored as "name: the words typed" and "name, name", so rows
+# written earlier read the same), joined when shown with the punctuation of the viewer's language
+# (blueprints.ui.event_detail): the first ": " of these, and every ", " of the lists of names.
+DETAIL_WITH_NOTE = _l("%(label)s: %(value)s")
+DETAIL_NOTE_ACTIONS = {"dispatched", "assigned", "escalated", "handed_over", "visited", "action_recorded"}
+DETAIL_NAMES = _l("%(first)s, %(next)s")
+DETAIL_NAME_ACTIONS = {"leaders_told", "major_reported"} | {f"{what}_{kind.value}" for kind in DeadlineKind
+                                                              for what in ("reminder", "overdue", "escalated")}
+
 # The events whose detail completes a sentence (who it went to, a number, a count, the customer's
 # words): the sentence with the detail in its place, so that each language puts it where it belongs
 # (blueprints.ui.event_sentence). Each with the other words it needs, such as the deadline's name.

@@ -122,8 +122,9 @@ class TencentSmsGateway(SmsGateway):
             response = self.client.SendSms(request)
         except TencentCloudSDKException as exc:
             code = exc.get_code() or "error"
-            raise SmsError(code, str(exc.get_message() or "")[:300],
-                           unreachable=code == "ClientNetworkError") from exc
+            if code == "ClientNetworkError":   # refused, timed out: the same code as the other providers'
+                raise SmsError("unreachable", str(exc.get_message() or "")[:300], unreachable=True) from exc
+            raise SmsError(code, str(exc.get_message() or "")[:300]) from exc
         status = response.SendStatusSet[0] if response.SendStatusSet else None
         if status is None or status.Code != "Ok":
             raise SmsError(status.Code if status else "error", status.Message if status else "no status")

@@ -196,9 +196,14 @@ def test_a_text_still_throttled_after_a_day_is_given_up(app, client_for, provide
     assert 24 <= len(provider.requests) <= 30, "no more than about one try an hour once it has waited"
 
 
+INVALID_CODES = {"aliyun": "isv.MOBILE_NUMBER_ILLEGAL", "tencent": "InvalidParameterValue.IncorrectPhoneNumber",
+                 "http": "BAD_NUMBER"}
+
+
+@pytest.mark.parametrize("kind", ["aliyun", "tencent", "http"])
 def test_an_invalid_number_fails_with_the_providers_code_and_holds_back_no_other_message(
-        app, client_for, provider, mailbox, clock):
-    use(app, provider, "tencent")
+        app, client_for, provider, mailbox, clock, kind):
+    use(app, provider, kind)
     acceptance_template("1234567")
     register(client_for("staff1"), customer_contact=MOBILE)
     notify.queue_message("dept1@example.com", "部门通知", "正文")
@@ -210,7 +215,7 @@ def test_an_invalid_number_fails_with_the_providers_code_and_holds_back_no_other
     assert mailbox.to("dept1@example.com")
     first, second = texts()
     assert first.state == OutboxState.PENDING and first.attempts == 1
-    assert first.provider_code == "InvalidParameterValue.IncorrectPhoneNumber"
+    assert first.provider_code == INVALID_CODES[kind]
     assert second.state == OutboxState.SENT
     for _ in range(notify.MAX_ATTEMPTS):
         provider.script[:] = ["invalid"]
@@ -219,16 +224,18 @@ def test_an_invalid_number_fails_with_the_providers_code_and_holds_back_no_other
     assert texts()[0].state == OutboxState.FAILED, "given up after the last attempt, for the administrator"
 
 
+@pytest.mark.parametrize("kind", ["aliyun", "tencent", "http"])
 def test_a_provider_too_slow_to_answer_holds_back_no_e_mail_and_the_text_waits(app, client_for, provider, mailbox,
-                                                                               clock):
-    use(app, provider, "aliyun")
+                                                                               clock, kind):
+    use(app, provider, kind)
     acceptance_template()
     register(client_for("staff1"), customer_contact=MOBILE)
     sms.queue_sms("13900139000", "第二条短信", "第二条", None, NoticeKind.ACCEPTANCE, {})
     notify.queue_message("dept1@example.com", "部门通知", "正文")
     db.session.commit()
     provider.script[:] = ["timeout"]
-    patient(app, 0.5)   # the server sleeps 1.5 s on "timeout"
+    # The server sleeps 1.5 s on "timeout"; Tencent's SDK waits whole seconds, at least one.
+    patient(app, 0.5)
 
     assert notify.deliver_due() == {"sent": 1, "failed": 1}
     assert mailbox.to("dept1@example.com"), "the e-mail went out"
@@ -405,5 +412,5 @@ def test_a_provider_that_refuses_connections_is_taken_for_down(app, provider, ki
     db.session.commit()
     assert notify.deliver_due() == {"sent": 0, "failed": 1}, "the second is not tried against a server that is down"
     first, second = texts()
-    assert first.provider_code in ("unreachable", "ClientNetworkError") and first.state == OutboxState.PENDING
+    assert first.provider_code == "unreachable" and first.state == OutboxState.PENDING
     assert second.attempts == 0

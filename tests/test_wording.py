@@ -57,7 +57,7 @@ def test_the_timeline_says_where_the_complaint_went_in_a_sentence_of_each_langua
     def timeline(page: str) -> str:
         return re.search(r'<ol class="timeline".*?</ol>', page, re.DOTALL).group(0)
     chinese = timeline(staff.get(f"/complaints/{complaint.id}").text)
-    assert '派单至<span class="detail">运营管理部: 请核实排队情况</span>' in chinese
+    assert '派单至<span class="detail">运营管理部：请核实排队情况</span>' in chinese
     staff.post("/language", data={"locale": "en"})
     english = timeline(staff.get(f"/complaints/{complaint.id}").text)
     assert 'Dispatched the complaint to <span class="detail">运营管理部: 请核实排队情况</span>' in english
@@ -67,14 +67,14 @@ def test_the_timeline_says_where_the_complaint_went_in_a_sentence_of_each_langua
     assert '<span class="field">处理部门</span>：— → 运营管理部' in chinese
     # The audit says it in the same words.
     audit = client_for("center1").get("/audit/?action=dispatched").text
-    assert '派单至<span class="detail">运营管理部: 请核实排队情况</span>' in audit
+    assert '派单至<span class="detail">运营管理部：请核实排队情况</span>' in audit
     assert "张敏（staff1）" in audit
 
 
 @pytest.mark.parametrize("locale, expected", [
     ("en", ('Reminded <span class="detail">陈晨, &lt;b&gt;刘洋&lt;/b&gt;</span> that the deadline '
             '“Department answer” is near')),
-    ("zh_CN", '已提醒<span class="detail">陈晨, &lt;b&gt;刘洋&lt;/b&gt;</span>：部门答复时限将至'),
+    ("zh_CN", '已提醒<span class="detail">陈晨、&lt;b&gt;刘洋&lt;/b&gt;</span>：部门答复时限将至'),
 ])
 def test_a_reminder_names_whom_it_went_to_and_the_deadline(app, locale, expected):
     from flask_babel import force_locale
@@ -84,6 +84,28 @@ def test_a_reminder_names_whom_it_went_to_and_the_deadline(app, locale, expected
     with app.test_request_context(), force_locale(locale):
         assert str(event_sentence(reminder)) == expected
         assert event_sentence(SimpleNamespace(action="registered", detail=None)) is None
+
+
+@pytest.mark.parametrize("action, detail, chinese", [
+    ("assigned", "陈晨 → 刘洋: 请今天回复", "陈晨 → 刘洋：请今天回复"),
+    ("escalated", "王芳: 客户要求见行长", "王芳：客户要求见行长"),
+    ("handed_over", "张敏 → 陈晨: 调岗。备注: 见附件", "张敏 → 陈晨：调岗。备注: 见附件"),   # the typed words kept
+    ("visited", "D: 等太久", "D：等太久"),
+    ("major_reported", "王芳, 李行长", "王芳、李行长"),
+    ("escalated_answer", "王芳, 李行长", "王芳、李行长"),
+    ("reclassified", "类别有误: 改为服务态度", "类别有误: 改为服务态度"),   # all the user's words
+])
+def test_the_details_the_code_writes_read_with_the_punctuation_of_each_language(app, action, detail, chinese):
+    """Stored as before (rows written earlier read the same), punctuated when shown."""
+    from flask_babel import force_locale
+
+    from blueprints.ui import event_detail
+    event = SimpleNamespace(action=action, detail=detail)
+    with app.test_request_context():
+        with force_locale("zh_CN"):
+            assert event_detail(event) == chinese
+        with force_locale("en"):
+            assert event_detail(event) == detail
 
 
 # A label glued to an ASCII colon or bracket in a template: the punctuation belongs in the translated string.

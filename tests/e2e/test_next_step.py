@@ -32,6 +32,16 @@ def _confirmed(page, *phrases):
     for phrase in phrases:
         expect(status).to_contain_text(phrase)
     assert status.bounding_box()["y"] < 768, "the confirmation is on the first screen"
+    # Announced: a status region already there when the page loads is not reliably read, the focused one is.
+    expect(status).to_be_focused()
+
+
+def _more(page, action):
+    """An action behind "more actions": the disclosure opened, its form."""
+    more = page.get_by_test_id("more-actions")
+    if more.get_attribute("open") is None:
+        more.locator("summary").click()
+    return more.locator(f"#action-{action}")
 
 
 def _plan(client, complaint):
@@ -113,6 +123,51 @@ def test_each_role_sees_its_step_first_and_a_confirmation_after_it(live_server, 
     _confirmed(page, "最终处理决定已记录，投诉已办结。")
     expect(page.get_by_test_id("waiting")).to_have_text("这件投诉已办结。")
     assert fresh(complaint).state == ComplaintState.CLOSED
+
+
+def test_the_owners_other_actions_confirm_what_they_did(live_server, page, sqlite_app):
+    """Reclassify, extend and escalate, one after the other on the owner's page."""
+    staff = Client(sqlite_app)
+    staff.login("staff1")
+    complaint = register(staff)
+
+    _open_as(page, live_server, "staff1", complaint)
+    form = _more(page, "reclassify")
+    form.get_by_label("等级").select_option(index=0)
+    form.get_by_label("调整分类的原因").fill("客户反映的问题比登记时更严重。")
+    form.get_by_role("button").click()
+    _confirmed(page, "分类已保存。")
+    form = _more(page, "extend")
+    form.get_by_label("延期原因").fill("需调取多方交易记录。")
+    form.get_by_label("已告知客户延期情况及原因").check()
+    form.get_by_role("button").click()
+    _confirmed(page, "最终处理决定的期限已延长。")
+    form = _more(page, "escalate")
+    form.get_by_label("上报原因").fill("客户要求大堂经理处理。")
+    form.get_by_role("button").click()
+    _confirmed(page, "已上报：现由", "处理。")
+
+
+def test_hand_over_and_assign_confirm_what_they_did(live_server, page, sqlite_app):
+    """The branch head hands the first responsibility over; the department head assigns the handler."""
+    staff = Client(sqlite_app)
+    staff.login("staff1")
+    complaint = register(staff)
+    dispatch(staff, complaint)
+
+    _open_as(page, live_server, "head1", complaint)
+    form = _more(page, "handover")
+    form.get_by_label("新的首问负责人").select_option(index=1)
+    form.get_by_label("原因（休假、离职等）").fill("张敏休假。")
+    form.get_by_role("button").click()
+    _confirmed(page, "首问责任已移交给")
+    sign_out(page)
+
+    _open_as(page, live_server, "depthead1", complaint)
+    form = page.locator("#action-assign")
+    form.get_by_label("经办人", exact=True).select_option(index=1)
+    form.get_by_role("button").click()
+    _confirmed(page, "已分派给")
 
 
 def test_a_form_with_errors_behind_more_actions_opens_it(live_server, browser, sqlite_app):

@@ -11,8 +11,9 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from itertools import chain
 from pathlib import Path
-from urllib.parse import urldefrag, urlparse
+from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -44,11 +45,12 @@ def tools():
         pytest.skip(reason)
 
 
-def some_of_everything(app) -> None:
-    """Complaints in several states, so the queues, lists and complaint pages have content."""
+def some_of_everything(app):
+    """Complaints in several states, so the queues, lists and complaint pages have content; returns
+    the first, registered by staff1 and not yet dispatched."""
     staff = Client(app)
     staff.login("staff1")
-    register(staff)
+    first = register(staff)
     dispatch(staff, register(staff, customer_name="李四"))
     major = register(staff, litigation="y", customer_name="赵六")
     staff.act(major.id, "plan", {"steps": "1. 调取录像\n2. 当面致歉", "responsible": "李强", "due_date": "2026-11-26",
@@ -59,6 +61,7 @@ def some_of_everything(app) -> None:
     for _user, channel, contact, content, about in WAVE:
         register(staff, channel=channel, customer_contact=contact, content=content, object_text=about)
     jobs.watch_waves()
+    return first
 
 
 def kind_of(url: str) -> str:
@@ -87,6 +90,39 @@ def crawl(page, base: str):
                 queue.append(href)
 
 
+def as_document(fragment: str) -> str:
+    """An HTMX fragment inside the least document the checker takes, so that only the fragment is judged."""
+    return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>fragment</title></head>'
+            f"<body><main>{fragment}</main></body></html>")
+
+
+def what_links_do_not_reach(page, base: str, complaint_id: int):
+    """The owner's pages no link leads to: the customer's earlier complaints under the register form
+    (an HTMX fragment, checked in its page) and the customer's page only that fragment links to; a
+    case page as it shows right after an action, its confirmation on top."""
+    page.goto(f"{base}/intake/new")
+    history = page.get_by_test_id("customer-history")
+    with page.expect_response(lambda r: "/intake/history" in r.url and "13800138000" in r.url) as fragment:
+        page.locator("#customer_contact").fill("13800138000")
+    expect(history.locator("a[href*='/ledger/customer']")).to_have_count(1)
+    yield fragment.value.url, as_document(fragment.value.text())
+    customer = history.locator("a[href*='/ledger/customer']").get_attribute("href")
+    response = page.goto(urljoin(page.url, customer))
+    assert response.status == 200, f"{page.url} answered {response.status}"
+    expect(page.get_by_test_id("customer-search")).to_be_visible()
+    yield page.url, response.text()
+
+    page.goto(f"{base}/complaints/{complaint_id}")
+    more = page.get_by_test_id("more-actions")
+    more.locator("summary").click()
+    form = more.locator("#action-contact")
+    form.get_by_label("沟通内容").fill("已电话联系客户，说明处理进度。")
+    with page.expect_navigation() as navigation:
+        form.get_by_role("button").click()
+    expect(page.get_by_role("status").filter(has_text="已记录")).to_be_focused()
+    yield page.url + "#confirmation", navigation.value.text()
+
+
 def axe_problems(page) -> list[str]:
     violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
         .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
@@ -95,7 +131,7 @@ def axe_problems(page) -> list[str]:
 
 
 def test_every_page_of_every_role_is_valid_accessible_html(tools, live_server, browser, sqlite_app, tmp_path):
-    some_of_everything(sqlite_app)
+    first = some_of_everything(sqlite_app)
     pages: dict[str, str] = {}
     problems: list[str] = []
     # Without an account: the sign-in page and the customer's pages (complaint form, tracking).
@@ -109,7 +145,10 @@ def test_every_page_of_every_role_is_valid_accessible_html(tools, live_server, b
             page.goto(f"{live_server}{username}")
         else:
             sign_in(page, live_server, username)
-        for n, (url, html) in enumerate(crawl(page, live_server)):
+        visits = crawl(page, live_server)
+        if username == "staff1":
+            visits = chain(visits, what_links_do_not_reach(page, live_server, first.id))
+        for n, (url, html) in enumerate(visits):
             name = f"{username.strip('/') if username.startswith('/') else username}-{n:02d}.html"
             pages[name] = url
             (tmp_path / name).write_text(html)
@@ -119,6 +158,8 @@ def test_every_page_of_every_role_is_valid_accessible_html(tools, live_server, b
                 problems.append(f"{username} {url}: {width} px wide at {OFFICE['width']} px")
         context.close()
     assert len(pages) >= 20, sorted(pages.values())
+    for unlinked in ("/intake/history?", "/ledger/customer?", "#confirmation"):
+        assert any(unlinked in url for url in pages.values()), f"{unlinked} not checked"
 
     # One run of the checker over every page (it takes seconds to start).
     result = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--format", "json", str(tmp_path)],
