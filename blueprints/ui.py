@@ -22,7 +22,8 @@ from services.links import without_links
 from services.labels import (CAPA_STATE_LABELS, CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, EVENT_LABELS,
                              EVENT_SENTENCES, FIELD_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS, PLAN_STATE_LABELS,
                              ROLE_LABELS,
-                             SATISFACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, VIEW_DETAIL_LABELS, WORK_GROUP_LABELS)
+                             REPEAT_ALIKE_DETAIL, SATISFACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, VIEW_DETAIL_LABELS,
+                             WORK_GROUP_LABELS)
 
 _ENUM_FIELDS = {"state": (ComplaintState, STATE_LABELS), "channel": (Channel, CHANNEL_LABELS),
                 "kind": (ComplaintKind, KIND_LABELS), "satisfaction": (Satisfaction, SATISFACTION_LABELS)}
@@ -242,6 +243,9 @@ def event_detail(event) -> str:
         return str(CHANNEL_LABELS[_CHANNELS[event.detail]])
     if event.action == "viewed" and event.detail in VIEW_DETAIL_LABELS:
         return str(VIEW_DETAIL_LABELS[event.detail])
+    if event.action == "repeat_alike" and event.detail and event.detail.count("|") == 2:
+        score, threshold, words = event.detail.split("|")
+        return str(REPEAT_ALIKE_DETAIL % {"score": score, "threshold": threshold, "words": words or "—"})
     return event.detail or ""
 
 
