@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -108,7 +108,7 @@ def repeat_rule():
     """How alike complaints must be written for the repeat rule (3 customers → major) to count them
     as the same issue, beside the same object complained about."""
     in_force = severity.repeat_similarity()
-    form = RepeatRuleForm(threshold=f"{in_force:.2f}")
+    form = RepeatRuleForm() if request.method == "POST" else RepeatRuleForm(threshold=f"{in_force:.2f}")
     if form.validate_on_submit():
         if form.value != round(in_force, 2):
             severity.set_repeat_similarity(form.value)
