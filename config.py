@@ -97,8 +97,8 @@ def from_environment(instance_path: str) -> dict:
         "WAVE_WINDOW_HOURS": float(env.get("WAVE_WINDOW_HOURS", "2")),
         "WAVE_MIN_COMPLAINTS": int(env.get("WAVE_MIN_COMPLAINTS", "5")),
         # The repeat rule (3 customers → major) also counts complaints of the same category written at
-        # least this alike (0-1); 0: the same object only.
-        "REPEAT_SIMILARITY": float(env.get("REPEAT_SIMILARITY", "0")),
+        # least this alike (0-1), until an administrator sets it (管理 → 重复投诉规则); 0: the same object only.
+        "REPEAT_SIMILARITY": float(env.get("REPEAT_SIMILARITY", "0.4")),
     }
 
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/warning.py --quality              # labelled set on SQLite, < 1 minute
     .venv/bin/python bench/warning.py --complaints 1000000   # lookup and check time on PostgreSQL
+    .venv/bin/python bench/warning.py --repeat-rule --seeds 20   # the repeat rule's threshold, no database
 
 --quality registers labelled sets (bench/wavedata.py: waves of differently worded complaints about
 one outage, among unrelated ones, through 3 units and many channels) over 100 simulated minutes,
@@ -111,7 +112,7 @@ def scale(count: int, lookups: int) -> None:
     from common import ensure_database
     count = ensure_database(count)
     os.environ["DATABASE_URL"] = DATABASE_URL
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
     from app import create_app
     from extensions import db
@@ -195,15 +196,51 @@ def _keep_terms(db, Complaint, ComplaintTerms, textsim) -> None:
         print(f"terms kept for {written} complaints in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def repeat_rule(seeds: list[int]) -> None:
+    """Which threshold the repeat rule can use: on the labelled sets (no database, the terms as
+    registration keeps them), for each threshold, the share of wave complaints the rule makes major
+    (3 customers counted with it: the same object or scoring the threshold or more with it, one
+    category as in the sets) and the unrelated complaints it makes major or counts in a wave."""
+    from services import textsim
+    sets = [labelled_set(seed=seed) for seed in seeds]
+    terms = [[textsim.terms(item.content, item.object_text) for item in items] for items in sets]
+    unrelated_max = max(textsim.score(found[a], found[b]) for items, found in zip(sets, terms)
+                        for a in range(len(items)) for b in range(a + 1, len(items))
+                        if items[a].label is None or items[a].label != items[b].label)
+    print(f"# warning --repeat-rule · {datetime.date.today()} · {len(seeds)} sets · "
+          f"the highest score of two unrelated complaints {unrelated_max:.3f}")
+    for threshold in (0.3, 0.35, 0.4, 0.45, 0.5):
+        made = in_waves = wrong_major = wrong_counted = 0
+        for items, found in zip(sets, terms):
+            major = [False] * len(items)
+            for a, item in enumerate(items):
+                counted = [b for b, other in enumerate(items) if b == a or other.object_text == item.object_text
+                           or textsim.score(found[a], found[b]) >= threshold]
+                if len(counted) >= 3:
+                    for b in counted:
+                        major[b] = True
+                    wrong_counted += sum(1 for b in counted if item.label is None or items[b].label != item.label)
+            in_waves += sum(1 for item in items if item.label)
+            made += sum(1 for item, flag in zip(items, major) if item.label and flag)
+            wrong_major += sum(1 for item, flag in zip(items, major) if not item.label and flag)
+        print(f"threshold {threshold:.2f}: wave complaints made major {made / in_waves:.3f}, "
+              f"unrelated made major {wrong_major}, unrelated counted with others {wrong_counted}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quality", action="store_true", help="precision and recall on the labelled sets (SQLite)")
     parser.add_argument("--seeds", type=int, default=5, help="labelled sets for --quality")
     parser.add_argument("--complaints", type=int, default=None, help="time the lookup at this many complaints")
     parser.add_argument("--lookups", type=int, default=200)
+    parser.add_argument("--repeat-rule", action="store_true",
+                        help="what each threshold of the repeat rule does on the labelled sets (no database)")
     args = parser.parse_args()
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
+    if args.repeat_rule:
+        repeat_rule(list(range(18, 18 + args.seeds)))
+        return
     if args.quality or args.complaints is None:
         quality(list(range(18, 18 + args.seeds)))
     if args.complaints:

@@ -23,7 +23,8 @@ from services.labels import (CAPA_STATE_LABELS, CHANNEL_LABELS, CONTACT_LABELS, 
                              DETAIL_NAMES, DETAIL_NOTE_ACTIONS, DETAIL_WITH_NOTE, EVENT_LABELS,
                              EVENT_SENTENCES, FIELD_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS, PLAN_STATE_LABELS,
                              ROLE_LABELS,
-                             SATISFACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, VIEW_DETAIL_LABELS, WORK_GROUP_LABELS)
+                             REPEAT_ALIKE_DETAIL, SATISFACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, VIEW_DETAIL_LABELS,
+                             WORK_GROUP_LABELS)
 
 _ENUM_FIELDS = {"state": (ComplaintState, STATE_LABELS), "channel": (Channel, CHANNEL_LABELS),
                 "kind": (ComplaintKind, KIND_LABELS), "satisfaction": (Satisfaction, SATISFACTION_LABELS)}
@@ -243,6 +244,9 @@ def event_detail(event) -> str:
         return str(CHANNEL_LABELS[_CHANNELS[event.detail]])
     if event.action == "viewed" and event.detail in VIEW_DETAIL_LABELS:
         return str(VIEW_DETAIL_LABELS[event.detail])
+    if event.action == "repeat_alike" and event.detail and event.detail.count("|") == 2:
+        score, threshold, words = event.detail.split("|")
+        return str(REPEAT_ALIKE_DETAIL % {"score": score, "threshold": threshold, "words": words or "—"})
     detail = event.detail or ""
     if event.action in DETAIL_NOTE_ACTIONS and ": " in detail:
         who, note = detail.split(": ", 1)

@@ -1,10 +1,11 @@
-"""Rules the administrator may change: deadline rules and the working-calendar overrides."""
+"""Rules the administrator may change: deadline rules, the working-calendar overrides and the
+settings of the rules that count (the repeat rule's similarity)."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Optional
 
-from sqlalchemy import Date, String, UniqueConstraint
+from sqlalchemy import Date, Float, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -30,3 +31,10 @@ class CalendarOverride(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     workday: Mapped[bool]
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RuleSetting(db.Model):
+    """A number an administrator sets for a rule, by its key (services.severity.REPEAT_SIMILARITY:
+    how alike complaints must be written for the repeat rule). No row: the deployment's default."""
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)

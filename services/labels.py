@@ -69,6 +69,8 @@ EVENT_LABELS = {
     "leader_decided": _l("Final decision by the leader"),
     "major_reported": _l("Major complaint reported to"),
     "repeat_detected": _l("Same complaint from 3 or more customers; major. Complaints counted together:"),
+    "repeat_same_object": _l("Counted together by the same object complained about:"),
+    "repeat_alike": _l("Counted together as written alike:"),
     "plan_submitted": _l("Submitted a plan for approval"), "plan_recorded": _l("Recorded the plan"),
     "withdrawn": _l("The customer withdrew the complaint"),
     "deadline_changed": _l("Moved a clock by hand"),
@@ -134,7 +136,11 @@ EVENT_SENTENCES = {
     "repeat_detected": (_l("Same complaint from 3 or more customers, so major: %(detail)s complaints counted "
                            "together"), {}),
     "customer_added": (_l("The customer added on the tracking page: %(detail)s"), {}),
+    "repeat_same_object": (_l("Counted together because it is about the same object: %(detail)s"), {}),
+    "repeat_alike": (_l("Counted together because it is written alike: %(detail)s"), {}),
 }
+# The detail of "repeat_alike" (stored as score|threshold|words, blueprints.ui.event_detail).
+REPEAT_ALIKE_DETAIL = _l("similarity %(score)s, at least %(threshold)s needed; words shared: %(words)s")
 for _kind in DeadlineKind:
     _deadline = {"deadline": DEADLINE_LABELS[_kind]}
     EVENT_SENTENCES[f"reminder_{_kind.value}"] = (_l("Reminded %(detail)s that the deadline “%(deadline)s” is "
@@ -199,6 +205,7 @@ ADMIN_ACTION_LABELS = {
     "custom_field_defined": _l("Defined an extra field"), "custom_field_changed": _l("Changed an extra field"),
     "custom_field_retired": _l("Retired an extra field"), "custom_field_restored": _l("Restored an extra field"),
     "survey_created": _l("Made a customer survey round"), "survey_sent": _l("Sent a customer survey round"),
+    "repeat_rule_changed": _l("Changed the repeat rule's similarity"),
 }
 
 # What the customer reads: the notices' kinds (for the administrator), the state of the complaint

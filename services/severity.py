@@ -16,8 +16,8 @@ from flask import current_app
 from sqlalchemy import distinct, func, or_, select
 
 from extensions import db
-from models import Complaint, ComplaintState, DeadlineKind, Role, User
-from services import audit, clock, deadlines, notify, org_settings, policy, similarity
+from models import Complaint, ComplaintState, DeadlineKind, Role, RuleSetting, User
+from services import audit, clock, deadlines, notify, org_settings, policy, similarity, textsim, txcache
 from services.recipients import leaders, unit_members
 from services.timeline import log_event
 
@@ -51,32 +51,88 @@ def announce_major(complaint: Complaint) -> None:
     log_event(complaint, None, "major_reported", ", ".join(u.name for u in recipients))
 
 
-def _same_complaint(complaint: Complaint) -> tuple:
-    """The conditions for complaints about the same object in the same category within the repeat
-    window around this one, left out those under an incident (their incident already links them).
-    With REPEAT_SIMILARITY set (0-1), complaints of the category written alike count too."""
+REPEAT_SIMILARITY = "repeat_similarity"   # the administrator's setting (models.RuleSetting)
+
+
+def repeat_similarity() -> float:
+    """How alike (0-1) complaints of the category must be written for the repeat rule to count them
+    as the same issue: the administrator's setting, else the deployment's REPEAT_SIMILARITY (0: the
+    same object only). Read once per transaction."""
+    def load():
+        row = db.session.get(RuleSetting, REPEAT_SIMILARITY)
+        return row.value if row is not None else None
+    stored = txcache.cached(REPEAT_SIMILARITY, RuleSetting, load)
+    return current_app.config["REPEAT_SIMILARITY"] if stored is None else stored
+
+
+def set_repeat_similarity(value: float) -> None:
+    """The administrator's threshold (0 < value <= 1; the caller validates, audits and commits)."""
+    row = db.session.get(RuleSetting, REPEAT_SIMILARITY)
+    if row is None:
+        db.session.add(RuleSetting(key=REPEAT_SIMILARITY, value=value))
+    else:
+        row.value = value
+    db.session.flush()
+
+
+def _alike(complaint: Complaint) -> dict[int, tuple]:
+    """The complaints written alike enough to count with this one (services.similarity): id → (score,
+    shared terms)."""
+    threshold = repeat_similarity()
+    if not threshold:
+        return {}
+    return similarity.alike(complaint, threshold, timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"]))
+
+
+def _same_complaint(complaint: Complaint, alike: Optional[dict] = None) -> tuple:
+    """The conditions for complaints about the same issue in the same category within the repeat
+    window around this one — the same object, or written alike (repeat_similarity) — left out those
+    under an incident (their incident already links them)."""
     window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
+    alike = _alike(complaint) if alike is None else alike
     same_issue = Complaint.object_text == complaint.object_text
-    if current_app.config["REPEAT_SIMILARITY"]:   # also what is written alike (services.similarity)
-        alike = similarity.alike_ids(complaint, current_app.config["REPEAT_SIMILARITY"], window)
-        same_issue = or_(same_issue, Complaint.id.in_(alike)) if alike else same_issue
+    if alike:
+        same_issue = or_(same_issue, Complaint.id.in_(list(alike)))
     return (Complaint.category_id == complaint.category_id, same_issue,
             Complaint.incident_id.is_(None), Complaint.registered_at >= complaint.registered_at - window,
             Complaint.registered_at <= complaint.registered_at + window)
 
 
+def _why(complaint: Complaint, other: Complaint, alike: dict, same: tuple) -> tuple[str, str]:
+    """Why `other` is counted with the complaint just registered, as its timeline says it: the same
+    object, or written alike (score, threshold and the words shared, from its own text). The complaint
+    itself: by the same object if another has it, else by the counted complaint most like it."""
+    if other.id == complaint.id:
+        if db.session.scalar(select(func.count()).select_from(Complaint).where(
+                *same, Complaint.id != complaint.id, Complaint.object_text == complaint.object_text)):
+            return "repeat_same_object", complaint.object_text
+        counted = set(db.session.scalars(select(Complaint.id).where(*same, Complaint.id != complaint.id)))
+        best = max((entry for entry in alike.items() if entry[0] in counted), key=lambda e: e[1][0], default=None)
+        if best is None:
+            return "repeat_same_object", complaint.object_text
+        score, shared = best[1]
+    elif other.object_text == complaint.object_text or other.id not in alike:
+        return "repeat_same_object", other.object_text
+    else:
+        score, shared = alike[other.id]
+    words = "、".join(textsim.shared_words(shared, other.object_text, other.content, limit=4))
+    return "repeat_alike", f"{score:.2f}|{repeat_similarity():.2f}|{words}"
+
+
 def detect_repeats(complaint: Complaint) -> list[Complaint]:
-    """The same complaint (object and category) from 3 or more different complainants within the
-    window makes every one of them major. Returns the complaints newly raised. Concentrated
-    complaints are left out: their incident already links them. The complainants are counted in
-    the database and only the complaints not yet marked are loaded: an object complained about
-    hundreds of times costs the same as one complained about three times."""
+    """The same complaint (the same object, or written alike, in the same category) from 3 or more
+    different complainants within the window makes every one of them major; each one's timeline says
+    why it was counted. Returns the complaints newly raised. Concentrated complaints are left out:
+    their incident already links them. The complainants are counted in the database and only the
+    complaints not yet marked are loaded: an object complained about hundreds of times costs the same
+    as one complained about three times."""
     if not applies("repeated"):
         return []   # the organisation does not count repeats as major
     if complaint.incident_id is not None or not complaint.object_text.strip():
         # No object yet (an e-mail, until the center assesses it): nothing to be the same as.
         return []
-    same = _same_complaint(complaint)
+    alike = _alike(complaint)
+    same = _same_complaint(complaint, alike)
     complainants = db.session.scalar(
         select(func.count(distinct(func.lower(Complaint.customer_contact)))).where(*same))
     if complainants < 3:
@@ -90,6 +146,7 @@ def detect_repeats(complaint: Complaint) -> list[Complaint]:
         audit.remember(other)   # so its timeline records the change (and the severity it makes)
         other.repeated = True
         log_event(other, None, "repeat_detected", str(counted))
+        log_event(other, None, *_why(complaint, other, alike, same))
         if not was_major:
             announce_major(other)
             raised.append(other)

@@ -18,12 +18,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 
 from extensions import db
-from models import Complaint, ComplaintKind, ComplaintTerms, Incident, Role, User
+from models import Complaint, ComplaintKind, ComplaintState, ComplaintTerms, Incident, Role, User
 from services import audit, clock, policy, sql, textsim
 from services.errors import Refused
 from services.timeline import log_event
 
 SHOWN = 8                 # similar complaints listed on a complaint's page
+OPEN_AMONG = 5            # ... the open ones among the best SHOWN × this (closed ones are left out)
 SCORED = 500              # complaints scored for a page at most (the newest candidates of the window)
 EVERYDAY = 0.01           # a term in more than this share of all complaints does not select candidates
 BIG_TABLE = 50_000        # ... once there are this many complaints
@@ -102,28 +103,33 @@ def everyday_terms() -> frozenset[str]:
 
 def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
                threshold: Optional[float] = None) -> list[Similar]:
-    """The complaints most like this one, within the window around it, that `viewer` may open."""
+    """The open complaints most like this one, within the window around it, that `viewer` may open.
+    Closed ones are left out (their handling is over: nothing to link or to handle together); the
+    best OPEN_AMONG ranked are looked at, so a page where most similar cases are closed lists fewer."""
     found = terms_of(complaint)
     if not found:
         return []
     threshold = current_app.config["SIMILARITY_THRESHOLD"] if threshold is None else threshold
-    ranked = _candidates(complaint, found, viewer, threshold, limit,
+    ranked = _candidates(complaint, found, viewer, threshold, limit * OPEN_AMONG,
                          timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"]))
     if not ranked:
         return []
-    loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_([i for i, *_r in ranked]))
+    loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_([i for i, *_r in ranked]),
+                                                                          Complaint.state != ComplaintState.CLOSED)
                                                   .options(selectinload(Complaint.unit),
                                                            selectinload(Complaint.incident)))}
     return [Similar(loaded[i], round(score, 2), textsim.shared_words(found & terms, complaint.object_text,
                                                                      complaint.content))
-            for i, score, terms in ranked if i in loaded]
+            for i, score, terms in ranked if i in loaded][:limit]
 
 
-def alike_ids(complaint: Complaint, threshold: float, window: timedelta, limit: int = 500) -> list[int]:
+def alike(complaint: Complaint, threshold: float, window: timedelta, limit: int = 500) -> dict[int, tuple]:
     """The complaints within `window` around this one scoring `threshold` or more, whoever may see them
-    (for the repeat rule, which counts them all)."""
+    (for the repeat rule, which counts them all): id → (score, the terms it shares with this one)."""
     found = terms_of(complaint)
-    return [i for i, *_rest in _candidates(complaint, found, None, threshold, limit, window)] if found else []
+    if not found:
+        return {}
+    return {i: (score, found & terms) for i, score, terms in _candidates(complaint, found, None, threshold, limit, window)}
 
 
 def can_link(user: User) -> bool:

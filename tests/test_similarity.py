@@ -1,12 +1,14 @@
 """Similar complaints (相似投诉) and the early warning of concentrated complaints (集中投诉预警)."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import ComplaintKind, Incident, OutboxMessage, WaveAlert, WaveAlertMember
+from models import AdminAuditEntry, ComplaintKind, ComplaintState, Incident, OutboxMessage, WaveAlert, WaveAlertMember
 from services import jobs, textsim
-from tests.helpers import all_at_once, fresh, register
+from tests.helpers import all_at_once, category_id, fresh, register
 
 # One outage (the mobile banking app), told by each customer in their own words.
 WAVE = [
@@ -193,20 +195,77 @@ def test_a_complaints_page_costs_the_same_with_2_or_8_similar_cases(app, client_
     assert statements(center, f"/complaints/{first.id}") == few
 
 
-def test_with_the_setting_the_repeat_rule_counts_complaints_written_alike(app, client_for):
-    from tests.helpers import category_id
+def timeline(page: str) -> str:
+    return re.search(r'<ol class="timeline".*?</ol>', page, re.DOTALL).group(0)
+
+
+def test_the_repeat_rule_counts_complaints_written_alike_and_says_why_on_each_case(app, client_for):
     category = {"category": str(category_id("system_app"))}
     staff = client_for("staff1")
-    different_objects = [register(staff, customer_contact=contact, content=content, object_text=about, **category)
-                         for _user, _channel, contact, content, about in WAVE[:3]]
-    assert not any(fresh(c).is_major for c in different_objects)   # by default: the same object only
-    app.config["REPEAT_SIMILARITY"] = 0.35
+    # Three customers, three differently named objects, one outage: by default the rule finds them alike.
     alike = [register(staff, customer_contact=contact, content=content, object_text=about, **category)
-             for _user, _channel, contact, content, about in WAVE[3:]]
-    assert all(fresh(c).repeated and fresh(c).is_major for c in different_objects + alike)
+             for _user, _channel, contact, content, about in WAVE[:3]]
+    assert all(fresh(c).repeated and fresh(c).is_major for c in alike)
     unrelated = register(staff, customer_contact="13900000009", content=UNRELATED[2][3], object_text=UNRELATED[2][4],
                          **category)
     assert not fresh(unrelated).is_major
+    # Each case says why it was counted: written alike, how alike against the threshold, the words shared
+    # (手机银行APP against the third's 手机银行); or the same object (the first and the third: 手机银行).
+    assert '按相同投诉对象合并计数：<span class="detail">手机银行</span>' in timeline(staff.get(f"/complaints/{alike[0].id}").text)
+    chinese = timeline(staff.get(f"/complaints/{alike[1].id}").text)
+    found = re.search(r'按相似措辞合并计数：<span class="detail">相似度 (0\.\d\d)（阈值 0\.40）；共同词语：([^<]+)</span>',
+                      chinese)
+    assert found, chinese
+    assert float(found.group(1)) >= 0.4 and "手机银行" in found.group(2) and "系统繁忙" in found.group(2)
+    staff.post("/language", data={"locale": "en"})
+    english = timeline(staff.get(f"/complaints/{alike[1].id}").text)
+    assert re.search(r'Counted together because it is written alike: <span class="detail">similarity 0\.\d\d, '
+                     r'at least 0\.40 needed; words shared: [^<]*手机银行', english), english
+
+
+def test_the_repeat_rule_says_when_it_counted_the_same_object(app, client_for):
+    category = {"category": str(category_id("system_app"))}
+    staff = client_for("staff1")
+    made = [register(staff, customer_contact=f"1380000000{n}", content=content, object_text="ATM 机吞卡", **category)
+            for n, content in enumerate(["取款时ATM机把卡吞了。", "柜员机吞卡，等了很久。", "自助设备吃卡不退。"])]
+    assert all(fresh(c).is_major for c in made)
+    for complaint in made:
+        page = timeline(staff.get(f"/complaints/{complaint.id}").text)
+        assert '按相同投诉对象合并计数：<span class="detail">ATM 机吞卡</span>' in page
+        assert "按相似措辞合并计数" not in page
+
+
+def test_the_administrator_sets_the_repeat_rules_similarity(app, client_for):
+    admin = client_for("admin")
+    page = admin.get("/admin/repeat-rule").text
+    assert 'value="0.40"' in page and "重复投诉规则" in page
+    for typed in ("1.5", "0", "-0.2", "abc", "nan", "", "０.５"):
+        response = admin.post("/admin/repeat-rule", data={"threshold": typed})
+        assert response.status_code == 422, typed
+        assert f'value="{typed}"' in response.text and "请输入大于 0、不超过 1 的数" in response.text
+    assert db.session.scalar(select(func.count()).select_from(AdminAuditEntry)) == 0
+    assert admin.post("/admin/repeat-rule", data={"threshold": "0.95"}).status_code == 303
+    entry = db.session.scalar(select(AdminAuditEntry))
+    assert entry.action == "repeat_rule_changed" and entry.changes == {"similarity": [0.4, 0.95]}
+    assert 'value="0.95"' in admin.get("/admin/repeat-rule").text
+    assert "修改重复投诉规则的相似度" in admin.get("/audit/?source=admin").text
+    # Now what is written alike is not alike enough: different objects are not the same complaint.
+    staff = client_for("staff1")
+    category = {"category": str(category_id("system_app"))}
+    made = [register(staff, customer_contact=contact, content=content, object_text=about, **category)
+            for _user, _channel, contact, content, about in WAVE[:3]]
+    assert not any(fresh(c).is_major for c in made)
+    assert client_for("staff1").get("/admin/repeat-rule").status_code == 403
+
+
+def test_the_similar_cases_are_the_open_ones(app, client_for, clock):
+    wave = file(client_for, WAVE[:3])
+    closed = fresh(wave[1])
+    closed.state = ComplaintState.CLOSED
+    db.session.commit()
+    section = client_for("center1").get(f"/complaints/{wave[0].id}").text.split('data-testid="similar"', 1)[1]
+    assert section.count('data-testid="similar-case"') == 1
+    assert wave[2].number in section and wave[1].number not in section
 
 
 def test_a_false_alarm_is_dismissed_and_stays_dismissed_as_its_wave_grows(app, client_for, clock):

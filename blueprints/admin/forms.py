@@ -146,3 +146,19 @@ class ObjectRuleForm(Form):
         if not self.object_unit.data and not (field.data or "").strip():
             raise ValidationError(_l("Name the unit complained about, a word of what the complaint is about, "
                                      "or both."))
+
+
+class RepeatRuleForm(Form):
+    """The repeat rule's similarity: a number above 0 and at most 1 (the typed text is kept when wrong)."""
+    threshold = StringField(_l("Similarity needed (above 0, at most 1)"),
+                            validators=[DataRequired(_l("Enter a number above 0 and at most 1, such as 0.4."))])
+
+    def validate_threshold(self, field):
+        text = (field.data or "").strip().replace("，", ".").replace(",", ".")
+        try:
+            value = float(text) if text.isascii() else None
+        except ValueError:
+            value = None
+        if value is None or not 0 < value <= 1:   # NaN fails too
+            raise ValidationError(_l("Enter a number above 0 and at most 1, such as 0.4."))
+        self.value = round(value, 2)

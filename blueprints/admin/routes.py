@@ -1,15 +1,15 @@
 from datetime import date, timedelta
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from blueprints.admin import bp
-from blueprints.admin.forms import CalendarOverrideForm, RuleForm, UnitHoursForm
+from blueprints.admin.forms import CalendarOverrideForm, RepeatRuleForm, RuleForm, UnitHoursForm
 from blueprints.ui import role_required
 from extensions import db
 from models import CalendarOverride, Category, DeadlineKind, Role, RoutingRule, Unit, User
-from services import audit, capa, deadlines
+from services import audit, capa, deadlines, severity
 from services.labels import COUNTING_LABELS
 from services.rules import DEFAULTS, Rule, rule, set_rule
 
@@ -100,6 +100,24 @@ def save_rule(kind: str, level: int):
     db.session.commit()
     flash(_("Saved. Clocks started from now on follow the new rule; running ones keep their time."), "info")
     return redirect(url_for("admin.rules"), 303)
+
+
+@bp.route("/repeat-rule", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def repeat_rule():
+    """How alike complaints must be written for the repeat rule (3 customers → major) to count them
+    as the same issue, beside the same object complained about."""
+    in_force = severity.repeat_similarity()
+    form = RepeatRuleForm() if request.method == "POST" else RepeatRuleForm(threshold=f"{in_force:.2f}")
+    if form.validate_on_submit():
+        if form.value != round(in_force, 2):
+            severity.set_repeat_similarity(form.value)
+            audit.record_admin("repeat_rule_changed", "repeat rule",
+                               audit.diff({"similarity": round(in_force, 2)}, {"similarity": form.value}))
+        db.session.commit()
+        flash(_("Saved. Complaints registered from now on are counted with the new similarity."), "info")
+        return redirect(url_for("admin.repeat_rule"), 303)
+    return render_template("admin/repeat_rule.html", form=form, in_force=in_force), 422 if form.errors else 200
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
