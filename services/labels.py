@@ -199,6 +199,7 @@ NOTICE_KIND_LABELS = {
     NoticeKind.RESULT: _l("Result"), NoticeKind.CLOSURE: _l("Closure"),
     NoticeKind.LINK: _l("One-time link to the tracking page"),
     NoticeKind.EXTENSION: _l("Extension of the final decision deadline"),
+    NoticeKind.SURVEY: _l("Invitation to the customers' opinion survey"),
 }
 CONTACT_KIND_LABELS = {
     ContactKind.MOBILE: _l("Mobile"), ContactKind.LANDLINE: _l("Landline"), ContactKind.EMAIL: _l("E-mail"),
