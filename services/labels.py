@@ -51,6 +51,7 @@ DEADLINE_LABELS = {
     DeadlineKind.PLAN_APPROVAL: _l("Plan approval"),
     DeadlineKind.AGREED: _l("Resolution date agreed with the customer"),
     DeadlineKind.CAPA_SIGNOFF: _l("Sign-off of the corrective and preventive action record"),
+    DeadlineKind.CAPA_RECORD: _l("Corrective and preventive action record from the department"),
 }
 # How a clock counts its period (services.deadlines.counting), as the deadline rules page says it.
 COUNTING_LABELS = {
