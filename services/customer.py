@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from config import LANGUAGES
 from extensions import db
-from models import (Attachment, Channel, Complaint, ComplaintState, ContactKind, CustomerAccess, CustomerMessage,
-                    DeadlineKind, MessageDirection, NoticeKind, NoticeTemplate, OutboxMessage, PlanState, Role,
+from models import (Attachment, Channel, Complaint, ComplaintNature, ComplaintState, ContactKind, CustomerAccess,
+                    CustomerMessage, DeadlineKind, MessageDirection, NoticeKind, NoticeTemplate, OutboxMessage, PlanState, Role,
                     Satisfaction, User)
 from services import attachments, clock, complaints, identity, notify, org_settings, signals, sms
 from services.errors import Refused
@@ -145,6 +145,7 @@ class WebComplaint:
     id_number: Optional[str] = None     # normalised (services.identity), like the phone's mobile number
     account: Optional[str] = None
     channel: Channel = Channel.WEB      # e-mail for a complaint sent to the complaints address
+    nature: ComplaintNature = ComplaintNature.COMPLAINT   # a suggestion, where the organisation keeps them
 
 
 def intake_owner() -> User:
@@ -166,7 +167,7 @@ def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optio
         content=data.content, demand=data.demand, object_text=data.object_text, category_id=data.category_id,
         level=current_app.config["WEB_COMPLAINT_LEVEL"], object_unit_id=data.object_unit_id,
         customer_mobile=identity.mobile_in(data.phone or ""), customer_id_number=data.id_number,
-        customer_account=data.account),
+        customer_account=data.account, nature=data.nature),
         filed_by_customer=True)
     if not created:
         return complaint, None
