@@ -94,6 +94,7 @@ class DeadlineKind(str, enum.Enum):
     PLAN_APPROVAL = "plan_approval"     # the approver decides on a major complaint's plan in 1 working day
     AGREED = "agreed"                   # the resolution date agreed with the customer in the plan
     CAPA_SIGNOFF = "capa_signoff"       # the 分管领导 signs off the department's 纠正及预防措施记录表
+    CAPA_RECORD = "capa_record"         # the department submits its 纠正及预防措施记录表 within 3 days of receipt
 
 
 class Category(db.Model):

@@ -20,6 +20,7 @@ class NoticeKind(str, enum.Enum):
     CLOSURE = "closure"         # the complaint is closed
     LINK = "link"               # a one-time link to the tracking page, asked for by the customer
     EXTENSION = "extension"     # the final decision deadline was extended, with the reason
+    SURVEY = "survey"           # an invitation to the customers' opinion survey (where the profile keeps it)
 
 
 class ContactKind(str, enum.Enum):

@@ -4,7 +4,7 @@ with a reason, and the customer is told the result only once it is signed off. E
 record's state happens here, on the complaint's timeline, with the sign-off's clock."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
@@ -80,6 +80,17 @@ def check_result(complaint: Complaint) -> None:
         raise Refused(refusal, "result")
 
 
+def start_record_clock(complaint: Complaint, now: datetime) -> None:
+    """The complaint is dispatched to a department: where the profile keeps
+    the record, the department has 3 days, non-working days included, to submit it. A clock of an
+    earlier dispatch stops; none starts once this round's record is in."""
+    if not enabled():
+        return
+    deadlines.meet_deadline(complaint, DeadlineKind.CAPA_RECORD, now)
+    if _department_handles(complaint) and record_of(complaint) is None:
+        deadlines.start_deadline(complaint, DeadlineKind.CAPA_RECORD, now)
+
+
 def submit_record(complaint: Complaint, actor: User, cause: str, correction: str, preventive: str,
                   responsible: str, due_date: date) -> CapaRecord:
     """The department submits (or, after a send-back, submits again) its record: it waits for the
@@ -97,6 +108,7 @@ def submit_record(complaint: Complaint, actor: User, cause: str, correction: str
     record.responsible, record.due_date = responsible, due_date
     record.state, record.submitted_at, record.submitted_by = CapaState.SUBMITTED, now, actor
     record.reviewed_at = record.reviewer_id = record.review_note = None
+    deadlines.meet_deadline(complaint, DeadlineKind.CAPA_RECORD, now)
     deadlines.start_deadline(complaint, DeadlineKind.CAPA_SIGNOFF, now)
     complaint.updated_at = now
     db.session.flush()

@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from extensions import db, savepoint
-from models import (ApiChannel, ApiFiling, ApiKey, Attachment, Category, Channel, Complaint, ComplaintState,
-                    CustomerMessage, NoticeKind, Unit, UnitKind)
-from services import api_keys, attachments, clock, customer, identity
+from models import (ApiChannel, ApiFiling, ApiKey, Attachment, Category, Channel, Complaint, ComplaintNature,
+                    ComplaintState, CustomerMessage, NoticeKind, Unit, UnitKind)
+from services import api_keys, attachments, clock, customer, identity, org_settings
 from services.errors import Refused
 from services.registration import Registration, register_complaint
 from services.timeline import log_event
@@ -48,6 +48,7 @@ class ApiComplaint:
     language: str
     id_number: Optional[str] = None
     account: Optional[str] = None
+    nature: ComplaintNature = ComplaintNature.COMPLAINT   # a suggestion, where the organisation keeps them
 
 
 def request_hash(body: dict) -> str:
@@ -80,6 +81,8 @@ def check_references(data: ApiComplaint) -> dict:
         unit = db.session.get(Unit, data.object_unit_id)
         if unit is None or unit.kind != UnitKind.BRANCH:
             errors["object_unit_id"] = _("No such branch.")
+    if data.nature == ComplaintNature.SUGGESTION and not org_settings.keeps("suggestions"):
+        errors["nature"] = _("This organisation takes complaints only, no suggestions.")
     return errors
 
 
@@ -98,7 +101,8 @@ def file_complaint(key: ApiKey, idempotency_key: str, body_hash: str, data: ApiC
         channel=CHANNELS[key.channel], received_at=now, content=data.content, demand=data.demand,
         object_text=data.object_text, category_id=data.category_id,
         level=current_app.config["WEB_COMPLAINT_LEVEL"], object_unit_id=data.object_unit_id,
-        customer_mobile=data.mobile, customer_id_number=data.id_number, customer_account=data.account),
+        customer_mobile=data.mobile, customer_id_number=data.id_number, customer_account=data.account,
+        nature=data.nature),
         filed_by_customer=True)
     if not created:   # the twin of a concurrent retry won (and wrote its filing in the same transaction)
         earlier = _earlier(key, idempotency_key, body_hash)

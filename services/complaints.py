@@ -78,6 +78,7 @@ def dispatch_complaint(complaint: Complaint, actor: User, unit: Unit, assignee: 
     complaint.dispatched_at = now
     deadlines.meet_deadline(complaint, DeadlineKind.DISPATCH, now)
     answer_deadline = deadlines.start_deadline(complaint, DeadlineKind.ANSWER, now)
+    capa.start_record_clock(complaint, now)
     detail = unit.name + (f" / {assignee.name}" if assignee else "") + (f": {note}" if note else "")
     log_event(complaint, actor, "dispatched", detail)
     for user in department_recipients(complaint):

@@ -22,10 +22,10 @@ from sqlalchemy import select
 
 from config import LANGUAGES
 from extensions import db
-from models import (Attachment, Channel, Complaint, ComplaintState, ContactKind, CustomerAccess, CustomerMessage,
-                    DeadlineKind, MessageDirection, NoticeKind, NoticeTemplate, OutboxMessage, PlanState, Role,
+from models import (Attachment, Channel, Complaint, ComplaintNature, ComplaintState, ContactKind, CustomerAccess,
+                    CustomerMessage, DeadlineKind, MessageDirection, NoticeKind, NoticeTemplate, OutboxMessage, PlanState, Role,
                     Satisfaction, User)
-from services import attachments, clock, complaints, identity, notify, signals, sms
+from services import attachments, clock, complaints, identity, notify, org_settings, signals, sms
 from services.errors import Refused
 from services.registration import Registration, register_complaint
 from services.timeline import log_event
@@ -145,6 +145,7 @@ class WebComplaint:
     id_number: Optional[str] = None     # normalised (services.identity), like the phone's mobile number
     account: Optional[str] = None
     channel: Channel = Channel.WEB      # e-mail for a complaint sent to the complaints address
+    nature: ComplaintNature = ComplaintNature.COMPLAINT   # a suggestion, where the organisation keeps them
 
 
 def intake_owner() -> User:
@@ -166,7 +167,7 @@ def file_web_complaint(token: str, data: WebComplaint) -> tuple[Complaint, Optio
         content=data.content, demand=data.demand, object_text=data.object_text, category_id=data.category_id,
         level=current_app.config["WEB_COMPLAINT_LEVEL"], object_unit_id=data.object_unit_id,
         customer_mobile=identity.mobile_in(data.phone or ""), customer_id_number=data.id_number,
-        customer_account=data.account),
+        customer_account=data.account, nature=data.nature),
         filed_by_customer=True)
     if not created:
         return complaint, None
@@ -217,11 +218,16 @@ DEFAULT_TEMPLATES = {(kind, language): (_read_default(f"{kind.value}.{language}.
                      for kind in NoticeKind for language in LANGUAGES}
 PLACEHOLDERS = ("customer_name", "number", "received_at", "state", "resolution_due", "final_due", "plan",
                 "result", "decision", "closed_at", "tracking_code", "track_url", "link", "link_hours",
-                "extension_reason", "matter")
+                "extension_reason", "matter", "organisation")
 _sandbox = SandboxedEnvironment(autoescape=False)
 # What a template the administrator wrote may raise when rendered: a syntax or sandbox error, or an
 # operation on the wrong type ("{{ number + 1 }}").
 TEMPLATE_ERRORS = (TemplateError, TypeError, ValueError, LookupError, ArithmeticError)
+
+
+def notice_kinds() -> list[NoticeKind]:
+    """The notices this organisation sends: the survey invitation only where the profile keeps surveys."""
+    return [kind for kind in NoticeKind if kind != NoticeKind.SURVEY or org_settings.keeps("survey")]
 
 
 def notice_template(kind: NoticeKind, language: str) -> tuple[str, str]:
@@ -268,6 +274,7 @@ def _context(complaint: Complaint, code: Optional[str], link: Optional[str]) -> 
         "link": link or "", "link_hours": int(current_app.config["TRACK_LINK_MAX_AGE"].total_seconds() // 3600),
         "extension_reason": complaint.extensions[-1].reason if complaint.extensions else "",
         "matter": str(MATTER_LABELS[complaint.nature]),   # 投诉, or 建议 where suggestions are kept
+        "organisation": org_settings.display_name(),
     }
 
 
@@ -284,9 +291,7 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
         if kind == NoticeKind.ACCEPTANCE:
             # First contact, to an address nobody has proven yet: nothing the sender typed goes in it.
             context["customer_name"] = ""
-        template = notice_template(kind, access.language)
-        if not _renders(template, context):   # broken since it was saved: the default still informs
-            template = DEFAULT_TEMPLATES[(kind, access.language)]
+        template = usable_template(kind, access.language, context)
         subject, body = render_notice(*template, context)
         notify.note_told(notify.CUSTOMER)
         if access.email:
@@ -300,6 +305,12 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
             db.session.add(CustomerMessage(complaint_id=complaint.id, at=clock.now(), direction=MessageDirection.OUT,
                                            channel="email" if access.email else "sms", subject=kept_subject,
                                            body=kept_body))
+
+
+def usable_template(kind: NoticeKind, language: str, context: dict) -> tuple[str, str]:
+    """The administrator's template of the notice, or the default when theirs broke since it was saved."""
+    template = notice_template(kind, language)
+    return template if _renders(template, context) else DEFAULT_TEMPLATES[(kind, language)]
 
 
 def _renders(template: tuple[str, str], context: dict) -> bool:

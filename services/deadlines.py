@@ -14,6 +14,8 @@ DISPATCH_AFTER_HOURS = timedelta(hours=1)
 # The clocks whose period is working time of the unit's working calendar; the return visit counts
 # working days, the dispatch working hours (with its own rule after hours); the others calendar time.
 WORKING_TIME = frozenset({DeadlineKind.PLAN_APPROVAL, DeadlineKind.PROGRESS, DeadlineKind.CAPA_SIGNOFF})
+# The clocks the handling department answers for (its people are reminded; its head is told when missed).
+DEPARTMENT_CLOCKS = (DeadlineKind.ANSWER, DeadlineKind.CAPA_RECORD)
 
 
 def counting(kind: DeadlineKind) -> str:
@@ -84,7 +86,7 @@ def _due(complaint: Complaint | None, kind: DeadlineKind, started_at: datetime, 
     if kind == DeadlineKind.AGREED:   # counted from the start of the day agreed in the plan: by default its end
         agreed = complaint.current_plan.due_date
         return clock.from_local(datetime.combine(agreed, time.min, tzinfo=local.tzinfo) + period)
-    if kind in (DeadlineKind.ANSWER, DeadlineKind.REVIEW):   # calendar time
+    if kind in (DeadlineKind.ANSWER, DeadlineKind.REVIEW, DeadlineKind.CAPA_RECORD):   # calendar time
         return started_at + period
     raise ValueError(kind)
 

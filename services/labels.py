@@ -51,6 +51,7 @@ DEADLINE_LABELS = {
     DeadlineKind.PLAN_APPROVAL: _l("Plan approval"),
     DeadlineKind.AGREED: _l("Resolution date agreed with the customer"),
     DeadlineKind.CAPA_SIGNOFF: _l("Sign-off of the corrective and preventive action record"),
+    DeadlineKind.CAPA_RECORD: _l("Corrective and preventive action record from the department"),
 }
 # How a clock counts its period (services.deadlines.counting), as the deadline rules page says it.
 COUNTING_LABELS = {
@@ -215,6 +216,7 @@ NOTICE_KIND_LABELS = {
     NoticeKind.RESULT: _l("Result"), NoticeKind.CLOSURE: _l("Closure"),
     NoticeKind.LINK: _l("One-time link to the tracking page"),
     NoticeKind.EXTENSION: _l("Extension of the final decision deadline"),
+    NoticeKind.SURVEY: _l("Invitation to the customers' opinion survey"),
 }
 CONTACT_KIND_LABELS = {
     ContactKind.MOBILE: _l("Mobile"), ContactKind.LANDLINE: _l("Landline"), ContactKind.EMAIL: _l("E-mail"),

@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from extensions import db, savepoint
-from models import (Attachment, Category, Channel, Complaint, ComplaintState, CustomerAccess, InboundMail,
-                    OutboxMessage)
-from services import attachments, clock, customer
+from models import (Attachment, Category, Channel, Complaint, ComplaintNature, ComplaintState, CustomerAccess,
+                    InboundMail, OutboxMessage)
+from services import attachments, clock, customer, org_settings
 from services.errors import Refused
 from services.mail_reading import NUMBER_RE, ReadMail, read_mail, without_quotation
 from services.timeline import log_event
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 COMPLAINT, REPLY, DROPPED, DUPLICATE = "complaint", "reply", "dropped", "duplicate"
 _OUR_MESSAGE_ID = re.compile(r"<outbox-(\d{1,18})@complaints>")   # services.notify's, on every notice
+# A subject that starts with 建议 (or "Suggestion"), bracketed or not: a suggestion, where they are kept.
+_SUGGESTION = re.compile(r"^\s*[【\[（(]?\s*(建议|suggestion\b)", re.IGNORECASE)
 
 
 @dataclass
@@ -114,10 +116,18 @@ def _file_complaint(read: ReadMail, key: str) -> Taken:
     # The token is also the number until the number is taken, so it fits the number's 32 characters.
     complaint, code = customer.file_web_complaint(f"mail-{key[:27]}", customer.WebComplaint(
         customer_name=name[:100], email=read.sender, phone=None, content=content, demand="", object_text="",
-        category_id=_intake_category(), object_unit_id=None, language="zh_CN", channel=Channel.EMAIL))
+        category_id=_intake_category(), object_unit_id=None, language="zh_CN", channel=Channel.EMAIL,
+        nature=nature_of(read.subject)))
     kept = _keep_files(complaint, read.files) if code is not None else []
     log.info("mail %s from %r filed as %s", read.message_id, read.sender, complaint.number)
     return Taken(COMPLAINT, complaint.id, kept=kept)
+
+
+def nature_of(subject: str) -> ComplaintNature:
+    """A suggestion when the subject starts with 建议 and the organisation keeps suggestions; else a complaint."""
+    if org_settings.keeps("suggestions") and _SUGGESTION.match(subject or ""):
+        return ComplaintNature.SUGGESTION
+    return ComplaintNature.COMPLAINT
 
 
 def _intake_category() -> int:

@@ -174,7 +174,7 @@ def _fix_record(user: User) -> Optional[Select]:
 K = DeadlineKind
 GROUPS = [
     Group("signoff", (K.CAPA_SIGNOFF,), _sign_off),
-    Group("capa", (K.ANSWER,), _fix_record),
+    Group("capa", (K.CAPA_RECORD,), _fix_record),
     Group("decide", (K.FINAL_DECISION, K.REVIEW), _decide),
     Group("approve", (K.PLAN_APPROVAL,), _approve),
     Group("dispatch", (K.DISPATCH, K.REVIEW), _dispatch),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from extensions import db
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role, User
-from services import calendar, clock, notify, sql
+from services import calendar, clock, deadlines, notify, sql
 from services.recipients import (center_staff, department_recipients, leaders, plan_approvers, reachable,
                                  unit_members)
 from services.timeline import log_event
@@ -28,7 +28,7 @@ def assignees(deadline: Deadline) -> list[User]:
 
 def _assignees(deadline: Deadline) -> list[User]:
     complaint = deadline.complaint
-    if deadline.kind == DeadlineKind.ANSWER or (
+    if deadline.kind in deadlines.DEPARTMENT_CLOCKS or (
             deadline.kind == DeadlineKind.PROGRESS and complaint.state == ComplaintState.DISPATCHED):
         return department_recipients(complaint)
     if deadline.kind == DeadlineKind.RETURN_VISIT:
@@ -48,7 +48,7 @@ def supervisors(deadline: Deadline) -> list[User]:
         return leaders()
     if deadline.kind == DeadlineKind.CAPA_SIGNOFF:   # the service center submits it to the 分管领导
         return center_staff()
-    unit_id = complaint.handling_unit_id if deadline.kind == DeadlineKind.ANSWER else complaint.unit_id
+    unit_id = complaint.handling_unit_id if deadline.kind in deadlines.DEPARTMENT_CLOCKS else complaint.unit_id
     return unit_members(unit_id, HEAD_ROLES)
 
 

@@ -43,6 +43,7 @@ DEFAULTS: dict[tuple[DeadlineKind, Optional[int]], Rule] = {
     (K.REVIEW, None): Rule(30 * D, 3 * D, 1 * D),
     (K.AGREED, None): Rule(1 * D, 1 * D, 1 * D),               # from the start of the plan's date: its end
     (K.CAPA_SIGNOFF, None): Rule(8 * H, 2 * H, 4 * H),          # working time: the 分管领导 signs off in a working day
+    (K.CAPA_RECORD, None): Rule(3 * D, 1 * D, 1 * D),           # calendar days: the department's record
 }
 
 

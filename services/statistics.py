@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 from extensions import db
 from models import (Category, CauseKind, Complaint, ComplaintKind, ComplaintNature, ComplaintState, CorrectiveAction,
                     Deadline, DeadlineKind, RoutingRule, Satisfaction, Unit, UnitKind)
-from services import clock, penalties
+from services import clock, deadlines, penalties
 from services.periods import Period, month_start, today
 from services.sql import as_date, bucket, count_if, dialect, hours
 
@@ -325,17 +325,18 @@ class Assessment:
 
 def assessment(period: Period, scope=None) -> list[Assessment]:
     """Branches (and the service center) for the complaints they received; departments for those
-    dispatched to them. The on-time rate counts the clocks each answers for: a department its answer
-    clock, a receiving unit every other clock."""
+    dispatched to them. The on-time rate counts the clocks each answers for: a department its answer (and
+    its record's) clock, a receiving unit every other clock."""
     scope = scope if scope is not None else true()
     _tune_session()
     now = clock.now()
     where = in_period(period, scope)
     result = []
     for unit_column, kinds_on, units in (
-            (Complaint.unit_id, Deadline.kind != DeadlineKind.ANSWER,
+            (Complaint.unit_id, Deadline.kind.not_in(deadlines.DEPARTMENT_CLOCKS),
              _units([UnitKind.BRANCH, UnitKind.SERVICE_CENTER])),
-            (Complaint.handling_unit_id, Deadline.kind == DeadlineKind.ANSWER, _units([UnitKind.DEPARTMENT]))):
+            (Complaint.handling_unit_id, Deadline.kind.in_(deadlines.DEPARTMENT_CLOCKS),
+             _units([UnitKind.DEPARTMENT]))):
         counts = {row[0]: row[1:] for row in db.session.execute(
             select(unit_column, func.count(), count_if(Complaint.round > 1),
                    count_if(Complaint.satisfaction.is_not(None)), count_if(IS_SATISFIED),

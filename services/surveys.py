@@ -20,9 +20,9 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import select, update
 
 from extensions import db
-from models import Complaint, SurveyItem, SurveyRecipient, SurveyRound, User
+from models import Complaint, NoticeKind, SurveyItem, SurveyRecipient, SurveyRound, User
 from models.survey import SCORES
-from services import audit, clock, identity, notify, org_settings, sms
+from services import audit, clock, customer, identity, notify, org_settings, sms
 from services.errors import Refused
 from services.recipients import center_staff
 
@@ -214,22 +214,31 @@ def send_round(survey: SurveyRound) -> int:
     db.session.refresh(survey)
     organisation = org_settings.display_name(english=False)
     with force_locale(CUSTOMER_LOCALE):
+        template = customer.usable_template(NoticeKind.SURVEY, CUSTOMER_LOCALE, _context("", organisation, ""))
         for recipient in survey.recipients:
             token = secrets.token_urlsafe(TOKEN_BYTES)
             recipient.token_hash = _hash(token)
             recipient.sent_at = now
-            link = f"{current_app.config['PUBLIC_URL']}/survey/{token}"
-            context = {"name": recipient.name, "organisation": organisation, "link": link, "survey": survey}
-            if recipient.email:
-                subject = render_template("email/survey.subject.txt", **context).strip()
-                notify.queue_message(recipient.email, subject, render_template("email/survey.txt", **context))
-            else:
-                sms.queue_sms(recipient.mobile, _("%(organisation)s: %(name)s, please tell us how our property "
-                                                  "service did this half-year: %(link)s",
-                                                  organisation=organisation, name=recipient.name, link=link))
+            _invite(recipient, template, _context(recipient.name, organisation,
+                                                  f"{current_app.config['PUBLIC_URL']}/survey/{token}"))
     notify.note_told(notify.CUSTOMER)
     audit.record_admin("survey_sent", survey.title, {"round": survey.id, "customers": len(survey.recipients)})
     return len(survey.recipients)
+
+
+def _context(name: str, organisation: str, link: str) -> dict:
+    return dict(dict.fromkeys(customer.PLACEHOLDERS, ""), customer_name=name, organisation=organisation, link=link)
+
+
+def _invite(recipient: SurveyRecipient, template: tuple[str, str], context: dict) -> None:
+    """The invitation from the survey notice the administrator wrote (notices page): an e-mail, or a text
+    carrying the provider's template code of the kind and its parameters."""
+    subject, body = customer.render_notice(*template, context)
+    if recipient.email:
+        notify.queue_message(recipient.email, subject, body,
+                             render_template("public/email.html", subject=subject, body=body))
+    else:
+        sms.queue_sms(recipient.mobile, f"{subject}. {body}", subject, None, NoticeKind.SURVEY, context)
 
 
 def _hash(token: str) -> str:

@@ -4,6 +4,7 @@ reminds the leader; the print shows the record and the sign-off. The bank keeps 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -146,6 +147,42 @@ def test_the_sign_off_clock_reminds_the_leader_and_escalates(client_for, clock):
     assert 'data-testid="work-signoff"' in work and 'data-testid="badge-overdue"' in work
 
 
+def test_the_department_has_3_days_from_dispatch_to_submit_its_record(client_for, clock):
+    """The seed: the department fills the record within 3 days of receiving the complaint, non-working
+    days included. Its people are reminded, the case shows the clock overdue, its head and then the
+    leaders are told; submitting the record meets the clock."""
+    _, complaint = hotline(client_for, answered=False)
+    deadline = fresh(complaint).open_deadline(DeadlineKind.CAPA_RECORD)
+    assert deadline is not None and deadline.due_at == fresh(complaint).dispatched_at + timedelta(days=3)
+    clock.set(deadline.remind_at)
+    clock.advance(minutes=1)
+    reminders.sweep()
+    assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "meter1@example.com")).all()
+    assert any(action == "reminder_capa_record" and "潘婷" in detail for action, detail in events(complaint))
+    meter = client_for("meter1")
+    assert answer(meter, complaint).status_code == 303
+    assert fresh(complaint).open_deadline(DeadlineKind.CAPA_RECORD) is not None   # the answer is not the record
+
+    clock.set(deadline.due_at)
+    clock.advance(minutes=1)
+    reminders.sweep()
+    assert "overdue_capa_record" in [a for a, _ in events(complaint)]
+    page = client_for("csdhead").get(f"/complaints/{complaint.id}").text
+    row = re.search(r'<tr class="overdue">\s*<td>责任部门提交《纠正及预防措施记录表》</td>.*?</tr>', page, re.S)
+    assert row and "超时" in row.group(0) and "潘婷" in row.group(0)
+    work = meter.get("/work/").text
+    assert complaint.number in section(work, "work-capa") and 'data-testid="badge-overdue"' in work
+    clock.set(deadline.escalate_at)
+    clock.advance(minutes=1)
+    assert reminders.sweep()["escalated"] >= 1
+    assert "escalated_capa_record" in [a for a, _ in events(complaint)]
+
+    assert submit(meter, complaint, due_date=f"{clock().date() + timedelta(days=30)}").status_code == 303
+    submitted = fresh(complaint)
+    record_clock = next(d for d in submitted.deadlines if d.kind == DeadlineKind.CAPA_RECORD)
+    assert record_clock.met_at is not None and submitted.open_deadline(DeadlineKind.CAPA_SIGNOFF) is not None
+
+
 def test_the_print_shows_the_record_and_the_sign_off(client_for):
     _, complaint = hotline(client_for)
     assert submit(client_for("meter1"), complaint).status_code == 303
@@ -195,6 +232,7 @@ def test_the_bank_needs_no_sign_off(client_for):
     assert 'data-testid="capa-records-link"' not in dept.get("/reports/actions").text
     assert give_result(staff, complaint).status_code == 303
     assert fresh(complaint).state == ComplaintState.AWAITING_VISIT
+    assert not [d for d in fresh(complaint).deadlines if d.kind == DeadlineKind.CAPA_RECORD]   # no record clock
 
 
 def test_absurd_input_to_the_record_and_the_review_is_refused_never_a_server_error(client_for):

@@ -414,3 +414,38 @@ def test_a_provider_that_refuses_connections_is_taken_for_down(app, provider, ki
     first, second = texts()
     assert first.provider_code == "unreachable" and first.state == OutboxState.PENDING
     assert second.attempts == 0
+
+
+def test_a_survey_invitation_reaches_alibaba_cloud_with_the_survey_template(app, client_for, provider):
+    """The survey's texts carry the provider template the administrator set for the survey notice:
+    without one, Alibaba Cloud and Tencent Cloud would refuse them."""
+    from services.demo import seed_demo
+    from tests.conftest import _wipe
+    _wipe()
+    seed_demo("real-estate")
+    admin = client_for("admin")
+    assert 'id="sms-survey"' in admin.get("/admin/notice-templates/").text
+    assert admin.post("/admin/notice-templates/sms/survey", data={
+        "sms-survey-code": "SMS_7710001", "sms-survey-params": "customer_name, link"}).status_code == 303
+    use(app, provider, "aliyun")
+    center = client_for("crc1")
+    made = center.post("/surveys/new", data={"title": "2026年下半年用户意见调查", "period_start": "2026-07-01",
+                                             "period_end": "2026-12-31", "customers": f"李娜，{MOBILE}"})
+    assert made.status_code == 303, made.text
+    assert center.post(made.location.replace("http://localhost", "") + "/send").status_code == 303
+
+    assert notify.deliver_due() == {"sent": 1, "failed": 0}
+    [request] = provider.requests
+    assert request["PhoneNumbers"] == MOBILE and request["TemplateCode"] == "SMS_7710001"
+    params = json.loads(request["TemplateParam"])
+    assert list(params) == ["customer_name", "link"] and params["customer_name"] == "李娜"
+    assert "/survey/" in params["link"]
+    [text] = texts()
+    assert text.state == OutboxState.SENT and text.template_code == "SMS_7710001"
+
+
+def test_the_bank_has_no_survey_notice(app, client_for):
+    admin = client_for("admin")
+    page = admin.get("/admin/notice-templates/").text
+    assert 'id="sms-acceptance"' in page and 'id="sms-survey"' not in page
+    assert admin.post("/admin/notice-templates/sms/survey", data={"sms-survey-code": "X"}).status_code == 404

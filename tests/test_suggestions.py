@@ -105,3 +105,98 @@ def test_the_bank_asks_no_such_question_and_ignores_a_forged_one(app, client_for
     assert ledger.status_code == 200 and complaint.number in ledger.text and 'name="nature"' not in ledger.text
     report = client_for("center1").get("/reports/?period=2026-11").text
     assert 'data-testid="suggestions"' not in report
+
+
+# ----------------------------------------------------------------------------- from the customer's side
+
+def test_a_hotline_customer_chooses_suggestion_on_the_public_form(app):
+    from tests.test_public import public_client, web_form
+    hotline()
+    customer = public_client(app)
+    form = customer.get("/complain").text
+    assert 'name="nature" type="radio" value="suggestion"' in form and "投诉/建议" in form
+    before = db.session.query(Complaint).count()
+    refused = customer.post("/complain", data=web_form(nature="praise", category=str(category_id("billing")),
+                                                       branch="0", object_text="建议开通线上缴费渠道"))
+    assert refused.status_code == 422 and "建议开通线上缴费渠道" in refused.text
+    assert db.session.query(Complaint).count() == before
+    filed = customer.post("/complain", data=web_form(nature="suggestion", category=str(category_id("billing")),
+                                                     branch="0", object_text="建议开通线上缴费渠道"))
+    assert filed.status_code == 200, filed.text
+    db.session.expire_all()
+    suggestion = db.session.scalar(select(Complaint).order_by(Complaint.id.desc()).limit(1))
+    assert suggestion.nature == ComplaintNature.SUGGESTION
+    assert notices(suggestion) == [f"96296热线已受理您的建议 {suggestion.number}"]
+
+
+def test_the_bank_public_form_asks_no_such_question_and_ignores_a_forged_one(app):
+    from tests.test_public import file_online, public_client
+    customer = public_client(app)
+    assert 'name="nature"' not in customer.get("/complain").text
+    complaint, _ = file_online(customer, nature="suggestion")
+    assert complaint.nature == ComplaintNature.COMPLAINT
+
+
+def _api(app, unit: str):
+    from services import api_keys
+    from models import ApiChannel, ApiScope, Unit
+    from tests.test_api import Api
+    _row, key = api_keys.create_key("热线系统", ApiChannel.HOTLINE, list(ApiScope),
+                                    db.session.scalar(select(Unit).where(Unit.code == unit)))
+    db.session.commit()
+    return Api(app, key)
+
+
+def test_the_channel_api_files_a_suggestion_where_they_are_kept(app):
+    from tests.test_api import body
+    hotline()
+    api = _api(app, "CSD")
+    wrong = api.file(body(category_id=category_id("billing"), nature="praise"), "call-0")
+    assert wrong.status_code == 422 and "nature" in wrong.json["fields"]
+    filed = api.file(body(category_id=category_id("billing"), nature="suggestion",
+                          object_text="建议开通线上缴费渠道"), "call-1")
+    assert filed.status_code == 201, filed.json
+    complaint = db.session.scalar(select(Complaint).where(Complaint.number == filed.json["number"]))
+    assert complaint.nature == ComplaintNature.SUGGESTION
+    plain = api.file(body(category_id=category_id("billing")), "call-2")
+    assert db.session.scalar(select(Complaint.nature).where(Complaint.number == plain.json["number"])) \
+        == ComplaintNature.COMPLAINT
+
+
+def test_the_bank_api_refuses_a_suggestion(app):
+    from tests.test_api import body
+    api = _api(app, "CSC")
+    before = db.session.query(Complaint).count()
+    refused = api.file(body(nature="suggestion"))
+    assert refused.status_code == 422 and refused.json["code"] == "validation_failed"
+    assert list(refused.json["fields"]) == ["nature"]
+    assert db.session.query(Complaint).count() == before
+    assert api.file(body(nature="complaint")).status_code == 201
+
+
+def _mail(subject: str, sender: str = "li.na@example.cn") -> bytes:
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, "complaints@example.com", subject
+    message["Message-ID"] = make_msgid(domain="example.cn")
+    message.set_content("希望增加网上缴费和电子发票。")
+    return message.as_bytes()
+
+
+def test_an_e_mail_whose_subject_starts_with_suggestion_is_a_suggestion_at_the_hotline(app):
+    from services import mail_intake
+    hotline()
+    taken = [mail_intake.take(_mail(subject)) for subject in ("建议：开通线上缴费", "【建议】增加电子发票",
+                                                              "燃气表走字过快，建议赔偿")]
+    db.session.commit()
+    natures = [db.session.get(Complaint, t.complaint_id).nature for t in taken]
+    assert natures == [ComplaintNature.SUGGESTION, ComplaintNature.SUGGESTION, ComplaintNature.COMPLAINT]
+
+
+def test_an_e_mail_starting_with_suggestion_is_a_complaint_at_the_bank(app):
+    from services import mail_intake
+    taken = mail_intake.take(_mail("建议：增开窗口"))
+    db.session.commit()
+    assert taken.outcome == mail_intake.COMPLAINT
+    assert db.session.get(Complaint, taken.complaint_id).nature == ComplaintNature.COMPLAINT

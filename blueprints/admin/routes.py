@@ -61,7 +61,7 @@ def _rule_forms(submitted: dict | None = None) -> list:
     """One form per clock (and level), filled with the rule in force, with how the clock counts."""
     rows = []
     for kind, level in DEFAULTS:
-        if kind == DeadlineKind.CAPA_SIGNOFF and not capa.enabled():   # a clock of the profile's own record
+        if kind in (DeadlineKind.CAPA_SIGNOFF, DeadlineKind.CAPA_RECORD) and not capa.enabled():   # a clock of the profile's own record
             continue
         key = f"{kind.value}-{level or 0}"
         form = (submitted or {}).get(key)

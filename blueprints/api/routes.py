@@ -15,7 +15,7 @@ from blueprints.api import bp, schemas
 from blueprints.api.errors import ApiError, error_response, field_messages
 from blueprints.api.openapi import OPERATIONS, document, operation
 from extensions import csrf, db, limiter
-from models import ApiKey, ApiScope, Complaint
+from models import ApiKey, ApiScope, Complaint, ComplaintNature
 from services import api_keys, audit, channel_api, clock, customer
 from services.errors import Refused
 from services.labels import CUSTOMER_STATE_LABELS
@@ -176,7 +176,8 @@ def create_complaint():
     filing = channel_api.ApiComplaint(
         customer_name=data.customer_name, mobile=data.mobile, email=data.email, content=data.content,
         demand=data.demand, object_text=data.object_text, category_id=data.category_id,
-        object_unit_id=data.object_unit_id, language=data.language, id_number=data.id_number, account=data.account)
+        object_unit_id=data.object_unit_id, language=data.language, id_number=data.id_number, account=data.account,
+        nature=ComplaintNature(data.nature))
     wrong = channel_api.check_references(filing)
     if wrong:
         raise ApiError(422, "validation_failed", fields={name: [message] for name, message in wrong.items()})

@@ -52,6 +52,9 @@ class ComplaintIn(_Strict):
     language: Literal["zh_CN", "en"] = Field("zh_CN", description="The language of the customer's notices.")
     id_number: Optional[StrictStr] = Field(None, max_length=24, description="Resident ID number.")
     account: Optional[StrictStr] = Field(None, max_length=24, description="Account or card number.")
+    nature: Literal["complaint", "suggestion"] = Field(
+        "complaint", description="A complaint (投诉) or a suggestion (建议); suggestions only where the "
+                                 "organisation takes them (else 422).")
 
     _nul = field_validator("customer_name", "mobile", "content", "demand", "object_text", "id_number", "account",
                            mode="before")(_no_nul)

@@ -12,8 +12,8 @@ from config import LANGUAGES
 from extensions import db
 from models import NoticeKind, NoticeTemplate, Role, SmsTemplate
 from services import clock, sms
-from services.customer import (DEFAULT_TEMPLATES, PLACEHOLDERS, TEMPLATE_ERRORS, notice_template, render_notice,
-                               sample_context)
+from services.customer import (DEFAULT_TEMPLATES, PLACEHOLDERS, TEMPLATE_ERRORS, notice_kinds, notice_template,
+                               render_notice, sample_context)
 from services.labels import LANGUAGE_LABELS, NOTICE_KIND_LABELS
 
 bp = Blueprint("notices", __name__)
@@ -58,12 +58,13 @@ def _example_length(form) -> tuple[int, int]:
 EXAMPLE = dict({name: "" for name in PLACEHOLDERS}, customer_name="王建国", number="TS-20261130-0001",
                received_at="2026-11-30 09:55", tracking_code="ABCDE-FGH23", state="处理中",
                resolution_due="2026-12-14 17:00", final_due="2026-12-30 17:00", closed_at="2026-12-10 16:00",
-               track_url="https://example.com/track?number=TS-20261130-0001", link_hours=24)
+               track_url="https://example.com/track?number=TS-20261130-0001", link_hours=24,
+               organisation="锦城置业有限公司")
 
 
 def _forms(submitted: dict | None = None) -> list:
     rows = []
-    for kind in NoticeKind:
+    for kind in notice_kinds():
         for language in LANGUAGES:
             key = f"{kind.value}-{language}"
             form = (submitted or {}).get(key)
@@ -76,7 +77,7 @@ def _forms(submitted: dict | None = None) -> list:
 
 def _sms_forms(submitted: dict | None = None) -> list:
     rows = []
-    for kind in NoticeKind:
+    for kind in notice_kinds():
         form = (submitted or {}).get(kind.value)
         if form is None:
             row = sms.sms_template(kind)
@@ -92,6 +93,17 @@ def _page(submitted: dict | None = None, status: int = 200, sms_submitted: dict 
                            placeholders=PLACEHOLDERS, segment=sms.SEGMENT, long_segment=sms.LONG_SEGMENT), status
 
 
+def _kind(value: str) -> NoticeKind:
+    """The kind named in the address, one this organisation sends (else 404)."""
+    try:
+        kind = NoticeKind(value)
+    except ValueError:
+        abort(404)
+    if kind not in notice_kinds():
+        abort(404)
+    return kind
+
+
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index():
@@ -101,10 +113,7 @@ def index():
 @bp.post("/<kind>/<language>")
 @role_required(Role.ADMIN)
 def save(kind: str, language: str):
-    try:
-        notice_kind = NoticeKind(kind)
-    except ValueError:
-        abort(404)
+    notice_kind = _kind(kind)
     if (notice_kind, language) not in DEFAULT_TEMPLATES:
         abort(404)
     key = f"{kind}-{language}"
@@ -126,10 +135,7 @@ def save(kind: str, language: str):
 @role_required(Role.ADMIN)
 def save_sms(kind: str):
     """The provider's template code for one kind of notice (empty: the kind is not texted by a provider)."""
-    try:
-        notice_kind = NoticeKind(kind)
-    except ValueError:
-        abort(404)
+    notice_kind = _kind(kind)
     form = SmsTemplateForm(prefix=f"sms-{kind}")
     if not form.validate():
         return _page(status=422, sms_submitted={kind: form})

@@ -8,11 +8,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from blueprints.forms import Form, customer_number
 from extensions import db
-from models import Satisfaction, Unit, UnitKind
-from services import attachments, identity
+from models import ComplaintNature, Satisfaction, Unit, UnitKind
+from services import attachments, identity, org_settings
 from services.choices import active_categories
 from services.errors import Refused
-from services.labels import SATISFACTION_LABELS
+from services.labels import NATURE_LABELS, SATISFACTION_LABELS
 
 
 def an_email(form, field):
@@ -30,6 +30,10 @@ def a_phone(form, field):
 
 class ComplaintForm(Form):
     submission_token = HiddenField()
+    # Only where the organisation keeps suggestions (客户投诉/建议信息登记处理单); removed elsewhere, so
+    # whatever a forged request sends, it files a complaint.
+    nature = RadioField(_l("Complaint or suggestion"), choices=[(n.value, NATURE_LABELS[n]) for n in ComplaintNature],
+                        default=ComplaintNature.COMPLAINT.value)
     customer_name = StringField(_l("Your name"), validators=[
         DataRequired(_l("Enter your name.")), Length(max=100, message=_l("At most 100 characters."))])
     email = StringField(_l("Your e-mail address"), validators=[
@@ -58,10 +62,15 @@ class ComplaintForm(Form):
 
     def __init__(self, *args, locale: str = "zh_CN", **kwargs):
         super().__init__(*args, **kwargs)
+        if not org_settings.keeps("suggestions"):
+            del self.nature
         self.category.choices = [(0, _l("Choose…"))] + [(c.id, c.display_name(locale)) for c in active_categories()]
         branches = db.session.scalars(select(Unit).where(Unit.kind == UnitKind.BRANCH).order_by(Unit.code).limit(500))
         self.branch.choices = [(0, "—")] + [(u.id, u.display_name(locale)) for u in branches]
         self.checked_evidence: list[attachments.Checked] = []
+
+    def chosen_nature(self) -> ComplaintNature:
+        return ComplaintNature(self.nature.data) if "nature" in self else ComplaintNature.COMPLAINT
 
     def validate_evidence(self, field):
         """Every file is checked (size, type, scanner) before anything is filed."""

@@ -59,7 +59,7 @@ def complain():
                 account=identity.account(form.account.data or ""), content=form.content.data.strip(),
                 demand=form.demand.data.strip(), object_text=form.object_text.data.strip(),
                 category_id=form.category.data, object_unit_id=form.branch.data or None,
-                language=current_locale(), evidence=form.checked_evidence))
+                language=current_locale(), evidence=form.checked_evidence, nature=form.chosen_nature()))
         except customer.NoIntake:
             abort(503)
         db.session.commit()
