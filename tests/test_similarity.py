@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import AdminAuditEntry, ComplaintKind, ComplaintState, Incident, OutboxMessage, WaveAlert, WaveAlertMember
-from services import jobs, textsim
+from services import jobs, org_settings, textsim
 from tests.helpers import all_at_once, category_id, fresh, register
 
 # One outage (the mobile banking app), told by each customer in their own words.
@@ -233,6 +233,17 @@ def test_the_repeat_rule_says_when_it_counted_the_same_object(app, client_for):
         page = timeline(staff.get(f"/complaints/{complaint.id}").text)
         assert '按相同投诉对象合并计数：<span class="detail">ATM 机吞卡</span>' in page
         assert "按相似措辞合并计数" not in page
+
+
+@pytest.mark.one_backend
+def test_the_repeat_rule_page_says_when_the_organisation_does_not_count_repeats(app, client_for):
+    admin = client_for("admin")
+    assert 'data-testid="repeat-rule-off"' not in admin.get("/admin/repeat-rule").text
+    org = org_settings.current()
+    org.records = {**org.records, "severity": [{"criterion": "media"}]}   # criteria without `repeated`
+    db.session.commit()
+    org_settings.forget()
+    assert "本单位认定重大投诉的标准不含重复投诉，此规则不适用。" in admin.get("/admin/repeat-rule").text
 
 
 def test_the_administrator_sets_the_repeat_rules_similarity(app, client_for):

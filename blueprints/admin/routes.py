@@ -117,7 +117,8 @@ def repeat_rule():
         db.session.commit()
         flash(_("Saved. Complaints registered from now on are counted with the new similarity."), "info")
         return redirect(url_for("admin.repeat_rule"), 303)
-    return render_template("admin/repeat_rule.html", form=form, in_force=in_force), 422 if form.errors else 200
+    return render_template("admin/repeat_rule.html", form=form, in_force=in_force,
+                           counts_repeats=severity.applies("repeated")), 422 if form.errors else 200
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
