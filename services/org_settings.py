@@ -13,6 +13,7 @@ from flask_babel import get_locale
 
 from extensions import db
 from models import Organisation
+from services import txcache
 
 ROW_ID = 1
 # A database set up before organisations had their own row was the bank's: read as the bank's.
@@ -21,8 +22,8 @@ BANK_NAME, BANK_NAME_EN = "示范银行股份有限公司", "Demo Bank"
 
 def current() -> Optional[Organisation]:
     """The organisation's row (None on a database set up before it had one). Within a request it comes
-    from the session's identity map after the first read."""
-    return db.session.get(Organisation, ROW_ID)
+    from the session's identity map after the first read, or (no row) from the transaction's cache."""
+    return txcache.cached("organisation", Organisation, lambda: db.session.get(Organisation, ROW_ID))
 
 
 SEVERITY = "severity"   # beside the `records:` keys: the profile's criteria of a major complaint (services.severity)
@@ -68,3 +69,27 @@ def record_setting(key: str) -> Any:
 
 def keeps(key: str) -> bool:
     return bool(record_setting(key))
+
+
+PLAN_APPROVAL = "plan_approval"   # beside the `records:` keys: the administrator's choice of plan approvers
+LEADERS_PLANS = ("center", "leader")   # a leader's own plan: the service center, or another leader
+
+
+def plan_approval() -> dict:
+    """Who approves a leader's own plan ("center", the default, or another "leader"), and the person
+    the administrator names for a plan nobody else may approve ("fallback": a user id, or None)."""
+    chosen = record_setting(PLAN_APPROVAL) or {}
+    leaders = chosen.get("leaders") if chosen.get("leaders") in LEADERS_PLANS else LEADERS_PLANS[0]
+    return {"leaders": leaders, "fallback": chosen.get("fallback")}
+
+
+def set_plan_approval(leaders: str, fallback: Optional[int]) -> dict:
+    """Store the administrator's choice (the caller audits and commits); returns the one before."""
+    before = plan_approval()
+    row = current()
+    if row is None:
+        row = save(BANK_NAME, BANK_NAME_EN, "bank", {})
+    records = dict(row.records or {})
+    records[PLAN_APPROVAL] = {"leaders": leaders, "fallback": fallback}
+    row.records = records
+    return before

@@ -116,6 +116,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("admin.unit_hours", "POST"): Rule("/admin/units/{unit}/hours", roles(Role.ADMIN), status=303,
                                        form_page="/admin/"),
     ("admin.rules", "GET"): Rule("/admin/rules", roles(Role.ADMIN)),
+    ("admin.save_plan_approval", "POST"): Rule("/admin/rules/plans", roles(Role.ADMIN), status=422,
+                                               form_page="/admin/rules"),
     ("admin.save_rule", "POST"): Rule("/admin/rules/dispatch/0", roles(Role.ADMIN), status=422,
                                       form_page="/admin/rules"),
     ("admin.calendar_overrides", "GET"): Rule("/admin/calendar", roles(Role.ADMIN)),

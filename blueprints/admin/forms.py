@@ -146,3 +146,9 @@ class ObjectRuleForm(Form):
         if not self.object_unit.data and not (field.data or "").strip():
             raise ValidationError(_l("Name the unit complained about, a word of what the complaint is about, "
                                      "or both."))
+
+
+class PlanApprovalForm(Form):
+    """Who approves a leader's own plan, and who approves a plan nobody else may (回避, sole holders)."""
+    leaders = RadioField(_l("A leader's own plan is approved by"), validators=[InputRequired()])
+    fallback = SelectField(_l("A plan nobody else may approve goes to"), coerce=int, default=0)
