@@ -33,12 +33,15 @@ def save(name: str, name_en: str, profile: str, records: dict, severity: Optiona
     """Set the organisation up from its profile (the caller commits): its `records:` section, and its
     `severity:` criteria kept with them under SEVERITY."""
     row = current()
-    if row is None:
+    created = row is None
+    if created:
         row = Organisation(id=ROW_ID)
-        db.session.add(row)
     row.name, row.name_en, row.profile, row.records = name, name_en, profile, dict(records)
     if severity is not None:
         row.records[SEVERITY] = list(severity)
+    if created:   # written now, so that current() (cached for the transaction) reads it back
+        db.session.add(row)
+        db.session.flush()
     return row
 
 
