@@ -1,5 +1,5 @@
 """Hand-over of first responsibility (leave, departure): the owner's head or the administrator gives
-a case to another active member of the owner's unit, with the reason; an account is disabled only
+a case to someone who may take it (colleagues: the owner's unit first), with the reason; an account is disabled only
 once nothing open rests on it."""
 from __future__ import annotations
 
@@ -25,13 +25,23 @@ def open_cases_of(user: User) -> list[Complaint]:
 
 
 def colleagues(user: User) -> list[User]:
-    """Who may take over `user`'s cases: the other active members of the same unit."""
-    return list(db.session.scalars(select(User).where(User.unit_id == user.unit_id, User.active.is_(True),
-                                                      User.id != user.id).order_by(User.id)))
+    """Who may take over `user`'s cases: only people who may own cases (policy.REGISTER_ROLES, never the
+    administrator), active, other than `user`. The other members of the same unit; where there are none,
+    the people of the same role elsewhere (they act on a case as `user` did) and those of the unit above
+    (it answers for the unit); where there are still none, the service center and the leaders, who
+    see every case. So the only member of a unit can still be handed over and disabled."""
+    def people(*conditions) -> list[User]:
+        return list(db.session.scalars(select(User).where(
+            User.active.is_(True), User.id != user.id, User.role.in_(policy.REGISTER_ROLES), *conditions)
+            .order_by(User.id)))
+    above = user.unit.parent_id if user.unit is not None else None
+    return (people(User.unit_id == user.unit_id)
+            or people(or_(User.role == user.role, User.unit_id == above) if above else User.role == user.role)
+            or people(User.role.in_(policy.SEE_ALL_ROLES)))
 
 
 def _check_successor(complaint: Complaint, to: User, leaving: User) -> None:
-    if to.id == leaving.id or not to.active or to.unit_id != leaving.unit_id:
+    if to.id == leaving.id or to not in colleagues(leaving):
         raise Refused(_l("Choose another active member of the same unit."), "new_owner")
     if to.id == complaint.object_user_id:
         raise Refused(_l("This complaint is about that person; choose someone else (回避)."), "new_owner")

@@ -284,3 +284,5 @@ REPORT_FIGURE_LABELS = {
     "collective": _l("Collective complaints"), "invalid": _l("Not valid"), "rated": _l("Rated by the customer"),
     "satisfied": _l("Satisfied (A–C)"),
 }
+# Who approves a leader's own handling plan (org_settings.plan_approval, set on the deadline rules page).
+LEADERS_PLANS_LABELS = {"center": _l("The customer service center"), "leader": _l("Another leader")}

@@ -94,7 +94,7 @@ def _answer(user: User) -> Optional[Select]:
 
 def _approve(user: User) -> Optional[Select]:
     """policy.can_review_plan, as the approvals page asks it."""
-    if user.role not in policy.PLAN_APPROVER_ROLES:
+    if not policy.reviews_plans(user):
         return None
     author, about = aliased(User), aliased(User)
     return (select(Complaint).join(Plan, and_(Plan.complaint_id == Complaint.id, Plan.round == Complaint.round))
@@ -102,7 +102,7 @@ def _approve(user: User) -> Optional[Select]:
             .outerjoin(about, about.id == Complaint.object_user_id)
             .where(Plan.state == PlanState.PENDING, Plan.author_id != user.id,
                    or_(Complaint.object_user_id.is_(None), Complaint.object_user_id != user.id),
-                   policy.plans_approved_by(user, author.role, about.role, about.unit_id)))
+                   policy.plans_approved_by(user, author, about, Unit)))
 
 
 def _result(user: User) -> Select:

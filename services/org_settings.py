@@ -6,8 +6,6 @@ A profile's `records:` section switches on the seeds' records beyond the product
 `record_setting(key)` and stays off where the profile does not name it."""
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass
 from typing import Any, Optional
 
 from flask import current_app
@@ -15,6 +13,7 @@ from flask_babel import get_locale
 
 from extensions import db
 from models import Organisation
+from services import txcache
 
 ROW_ID = 1
 # A database set up before organisations had their own row was the bank's: read as the bank's.
@@ -22,37 +21,10 @@ BANK_NAME, BANK_NAME_EN = "示范银行股份有限公司", "Demo Bank"
 
 
 def current() -> Optional[Organisation]:
-    """The organisation's row (None on a database set up before it had one). Within a request it comes
-    from the session's identity map after the first read."""
-    return db.session.get(Organisation, ROW_ID)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    name: str
-    name_en: str
-    profile: str
-    records: dict
-
-
-def _snapshot() -> Optional[Snapshot]:
-    """The row as this process last read it. Every page asks for it several times (the navigation,
-    the records' switches) and it changes only when a profile is set up, so it is read once per
-    process and forgotten by save(). A missing row is not kept: a process started before the seed
-    sees the organisation once it exists."""
-    kept = current_app.extensions.get("org_settings")
-    if kept is None:
-        row = current()
-        if row is None:
-            return None
-        kept = Snapshot(row.name, row.name_en, row.profile, copy.deepcopy(row.records or {}))
-        current_app.extensions["org_settings"] = kept
-    return kept
-
-
-def forget() -> None:
-    """Read the row again at the next question (after it changed)."""
-    current_app.extensions.pop("org_settings", None)
+    """The organisation's row (None on a database set up before it had one), read once per transaction:
+    every page asks for it several times (the navigation, the records' switches), and an
+    administrator's change made in another process is seen by the next transaction."""
+    return txcache.cached("organisation", Organisation, lambda: db.session.get(Organisation, ROW_ID))
 
 
 SEVERITY = "severity"   # beside the `records:` keys: the profile's criteria of a major complaint (services.severity)
@@ -61,14 +33,16 @@ SEVERITY = "severity"   # beside the `records:` keys: the profile's criteria of 
 def save(name: str, name_en: str, profile: str, records: dict, severity: Optional[list] = None) -> Organisation:
     """Set the organisation up from its profile (the caller commits): its `records:` section, and its
     `severity:` criteria kept with them under SEVERITY."""
-    forget()
     row = current()
-    if row is None:
+    created = row is None
+    if created:
         row = Organisation(id=ROW_ID)
-        db.session.add(row)
     row.name, row.name_en, row.profile, row.records = name, name_en, profile, dict(records)
     if severity is not None:
         row.records[SEVERITY] = list(severity)
+    if created:   # written now, so that current() (cached for the transaction) reads it back
+        db.session.add(row)
+        db.session.flush()
     return row
 
 
@@ -80,22 +54,46 @@ def display_name(english: Optional[bool] = None) -> str:
         return configured
     if english is None:
         english = str(get_locale() or "zh").startswith("en")
-    row = _snapshot()
+    row = current()
     if row is None:
         return BANK_NAME_EN if english else BANK_NAME
     return row.name_en if english else row.name
 
 
 def profile_name() -> str:
-    row = _snapshot()
+    row = current()
     return row.profile if row is not None else "bank"
 
 
 def record_setting(key: str) -> Any:
     """The profile's setting for the record `key` (None where the organisation does not keep it)."""
-    row = _snapshot()
-    return row.records.get(key) if row is not None else None
+    row = current()
+    return (row.records or {}).get(key) if row is not None else None
 
 
 def keeps(key: str) -> bool:
     return bool(record_setting(key))
+
+
+PLAN_APPROVAL = "plan_approval"   # beside the `records:` keys: the administrator's choice of plan approvers
+LEADERS_PLANS = ("center", "leader")   # a leader's own plan: the service center, or another leader
+
+
+def plan_approval() -> dict:
+    """Who approves a leader's own plan ("center", the default, or another "leader"), and the person
+    the administrator names for a plan nobody else may approve ("fallback": a user id, or None)."""
+    chosen = record_setting(PLAN_APPROVAL) or {}
+    leaders = chosen.get("leaders") if chosen.get("leaders") in LEADERS_PLANS else LEADERS_PLANS[0]
+    return {"leaders": leaders, "fallback": chosen.get("fallback")}
+
+
+def set_plan_approval(leaders: str, fallback: Optional[int]) -> dict:
+    """Store the administrator's choice (the caller audits and commits); returns the one before."""
+    before = plan_approval()
+    row = current()
+    if row is None:
+        row = save(BANK_NAME, BANK_NAME_EN, "bank", {})
+    records = dict(row.records or {})
+    records[PLAN_APPROVAL] = {"leaders": leaders, "fallback": fallback}
+    row.records = records
+    return before

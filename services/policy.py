@@ -6,9 +6,11 @@ from typing import Optional
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
+from sqlalchemy.orm import aliased
 
-from models import Complaint, ComplaintState, Incident, PlanState, Role, Unit, UnitKind, User
-from services import clock
+from models import Complaint, ComplaintState, Incident, Plan, PlanState, Role, Unit, UnitKind, User
+from extensions import db
+from services import clock, org_settings, txcache
 
 BRANCH_ROLES = {Role.STAFF, Role.LOBBY_MANAGER, Role.BRANCH_HEAD}
 DEPARTMENT_ROLES = {Role.DEPT_STAFF, Role.DEPT_HEAD}
@@ -29,10 +31,20 @@ def visible_complaints(user: User) -> ColumnElement[bool]:
     if user.role in BRANCH_ROLES | DEPARTMENT_ROLES:
         # received by the unit, handled by it, or the user's own. Never NULL (a complaint not yet
         # dispatched has no handling unit), so that NOT of it counts the complaints one may not see.
-        return or_(Complaint.unit_id == user.unit_id,
+        seen = or_(Complaint.unit_id == user.unit_id,
                    and_(Complaint.handling_unit_id.is_not(None), Complaint.handling_unit_id == user.unit_id),
                    Complaint.owner_id == user.id)
+        return or_(seen, _plan_waits_on(user)) if user.id == plan_fallback_id() else seen
     return false()
+
+
+def _plan_waits_on(user: User) -> ColumnElement[bool]:
+    """The person named for plans nobody else may approve sees the complaints whose plan waits on them."""
+    plan, author, about, unit = aliased(Plan), aliased(User), aliased(User), aliased(Unit)
+    return (select(plan.id).join(author, author.id == plan.author_id).join(unit, unit.id == Complaint.unit_id)
+            .outerjoin(about, about.id == Complaint.object_user_id)
+            .where(plan.complaint_id == Complaint.id, plan.state == PlanState.PENDING,
+                   plans_approved_by(user, author, about, unit)).exists())
 
 
 def visible_incidents(user: User) -> ColumnElement[bool]:
@@ -46,7 +58,9 @@ def can_view(user: User, complaint: Complaint) -> bool:
     if user.role in SEE_ALL_ROLES:
         return True
     if user.role in BRANCH_ROLES | DEPARTMENT_ROLES:
-        return user.unit_id in (complaint.unit_id, complaint.handling_unit_id) or complaint.owner_id == user.id
+        return (user.unit_id in (complaint.unit_id, complaint.handling_unit_id) or complaint.owner_id == user.id
+                or (user.id == plan_fallback_id() and complaint.current_plan is not None
+                    and complaint.current_plan.state == PlanState.PENDING and approves_plans_of(user, complaint)))
     return False
 
 
@@ -104,65 +118,108 @@ def can_submit_plan(user: User, complaint: Complaint) -> bool:
     return complaint.state == ComplaintState.REGISTERED and _answers_for_owner(user, complaint)
 
 
-def plan_approver(unit_kind: UnitKind, unit_id, author_role: Optional[Role] = None):
-    """Who approves a plan of a major complaint of a unit of this kind, written by someone of
-    `author_role`: (role, the unit the approver must belong to, or None for any). The branch head
-    approves the branch's plans, and the leader those of head-office units (service center,
-    departments) and the branch head's own; the service center a leader's own. Nobody approves
-    their own plan. The one statement of the rule: approves_plans_of, plans_approved_by (for SQL), PLAN_APPROVER_ROLES and
-    recipients.plan_approvers all ask here."""
-    if author_role == Role.LEADER:
-        return Role.CENTER, None     # a leader's own plan: the customer service center, which sees every case
-    if unit_kind == UnitKind.BRANCH and author_role != Role.BRANCH_HEAD:
-        return Role.BRANCH_HEAD, unit_id
-    return Role.LEADER, None
-
-
-# Every role that approves the plans of some kind of unit: theirs is the approvals page.
-PLAN_APPROVER_ROLES = frozenset(plan_approver(kind, None, author)[0] for kind in UnitKind for author in Role)
-
-
 def _instead_of(role: Role) -> Role:
-    """Who approves when the approver the rule names is the person complained about (回避)."""
+    """Who approves when nobody of the seat may (回避, or the plan's own author): leader ↔ center."""
     return Role.CENTER if role == Role.LEADER else Role.LEADER
 
 
-def plan_approver_of(complaint: Complaint):
-    """plan_approver for the complaint's plan waiting now (or the next one, written by its owner),
-    one level up when the approver it names is the person the complaint is about."""
+def plan_seats(unit_kind: UnitKind, unit_id, author_role: Optional[Role] = None, leaders: Optional[Role] = None):
+    """Who approves a plan of a major complaint of a unit of this kind, written by someone of `author_role`:
+    the seats (role, the unit the approver must belong to, or None for any) in the order they are asked.
+    The branch head approves the branch's plans, and the leader those of head-office units (service
+    center, departments) and the branch head's own; a leader's own plan goes to the service center or
+    another leader, as the administrator sets (`leaders`, read from org_settings when not given). A seat
+    whose every active holder wrote the plan or is the person complained about (回避) passes it one
+    level up (branch head → leader ↔ center), and past the last seat to the person the administrator
+    names (recipients.plan_approvers). Nobody approves their own plan. The one statement of the rule:
+    approves_plans_of, plans_approved_by (for SQL), PLAN_APPROVER_ROLES and recipients.plan_approvers."""
+    if author_role == Role.LEADER:
+        first = leaders or _leaders_plans()
+        return [(first, None), (_instead_of(first), None)]
+    if unit_kind == UnitKind.BRANCH and author_role != Role.BRANCH_HEAD:
+        return [(Role.BRANCH_HEAD, unit_id), (Role.LEADER, None), (Role.CENTER, None)]
+    return [(Role.LEADER, None), (Role.CENTER, None)]
+
+
+def plan_approver(unit_kind: UnitKind, unit_id, author_role: Optional[Role] = None):
+    """The first seat of plan_seats: who approves when nothing stands in the way."""
+    return plan_seats(unit_kind, unit_id, author_role)[0]
+
+
+def _leaders_plans() -> Role:
+    return Role.LEADER if org_settings.plan_approval()["leaders"] == "leader" else Role.CENTER
+
+
+def plan_fallback_id() -> Optional[int]:
+    """The person the administrator names for a plan no seat may approve (None: nobody named)."""
+    return org_settings.plan_approval()["fallback"]
+
+
+# Every role that approves the plans of some kind of unit: theirs is the approvals page.
+PLAN_APPROVER_ROLES = frozenset(role for kind in UnitKind for author in Role for leaders in (Role.CENTER, Role.LEADER)
+                                for role, _unit in plan_seats(kind, None, author, leaders))
+
+
+def reviews_plans(user: User) -> bool:
+    """The approvals page is for the approving roles and the person named for the plans nobody else may approve."""
+    return user.role in PLAN_APPROVER_ROLES or user.id == plan_fallback_id()
+
+
+def _seat_holders(role: Role, unit_id: Optional[int]) -> list[User]:
+    return txcache.cached(f"plan_seat:{role.value}:{unit_id}", User, lambda: list(db.session.scalars(
+        select(User).where(User.active.is_(True), User.role == role,
+                           true() if unit_id is None else User.unit_id == unit_id).order_by(User.id))))
+
+
+def plan_approvers(complaint: Complaint) -> list[User]:
+    """Who approves the complaint's plan waiting now (or the next one, written by its owner): the first
+    seat of plan_seats with an active holder who neither wrote the plan nor is complained about (回避);
+    past the last seat, the person the administrator names; nobody only when nobody is named."""
     plan = complaint.current_plan
     author = plan.author if plan is not None else complaint.owner
-    role, unit_id = plan_approver(complaint.unit.kind, complaint.unit_id, author.role)
-    about = complaint.object_user
-    if about is not None and about.role == role and unit_id in (None, about.unit_id):
-        return _instead_of(role), None
-    return role, unit_id
+    excluded = {author.id, complaint.object_user_id}
+    for role, unit_id in plan_seats(complaint.unit.kind, complaint.unit_id, author.role):
+        found = [u for u in _seat_holders(role, unit_id) if u.id not in excluded]
+        if found:
+            return found
+    fallback = plan_fallback_id()
+    named = db.session.get(User, fallback) if fallback is not None else None
+    return [named] if named is not None and named.active and named.id not in excluded else []
 
 
 def approves_plans_of(user: User, complaint: Complaint) -> bool:
-    role, unit_id = plan_approver_of(complaint)
-    return user.role == role and unit_id in (None, user.unit_id)
+    return user in plan_approvers(complaint)
 
 
-def plans_approved_by(user: User, author_role: ColumnElement, about_role: ColumnElement,
-                      about_unit_id: ColumnElement) -> ColumnElement[bool]:
-    """A SQL condition on Complaint joined with its Unit, the plan's author and (outer) the person
-    complained about (`author_role`, `about_role`, `about_unit_id` are their columns): the complaints
-    whose plans `user` approves. plan_approver is asked for every kind of unit and author, the
-    complaint's unit column standing for the unit; the escalation of plan_approver_of likewise."""
+def plans_approved_by(user: User, author, about, unit) -> ColumnElement[bool]:
+    """A SQL condition on Complaint joined with its unit (`unit`, Unit or an alias), the plan's author
+    (`author`, an alias of User) and, outer, the person complained about (`about`): the complaints
+    whose plans `user` approves. plan_seats is asked for every kind of unit and author, the complaint's
+    unit column standing for the unit; a seat counts when no earlier seat has an active holder who
+    neither wrote the plan nor is complained about, as recipients.plan_approvers reads it."""
+    leaders, fallback = _leaders_plans(), plan_fallback_id()
     cases = []
     for kind in UnitKind:
-        for author in Role:
-            role, unit_id = plan_approver(kind, Complaint.unit_id, author)
-            written = and_(Unit.kind == kind, author_role == author)
-            about_holds_the_seat = and_(about_role.is_not(None), about_role == role,
-                                        true() if unit_id is None else about_unit_id == unit_id)
-            if role == user.role:
-                cases.append(and_(written, not_(about_holds_the_seat),
-                                  true() if unit_id is None else unit_id == user.unit_id))
-            if _instead_of(role) == user.role:
-                cases.append(and_(written, about_holds_the_seat))
-    return or_(false(), *cases)
+        for author_role in Role:
+            seats = plan_seats(kind, Complaint.unit_id, author_role, leaders)
+            written = and_(unit.kind == kind, author.role == author_role)
+            for index, (role, unit_id) in enumerate(seats):
+                if role == user.role:
+                    cases.append(and_(written, true() if unit_id is None else unit_id == user.unit_id,
+                                      *[not_(_seat_held(seat, author, about)) for seat in seats[:index]]))
+            if fallback is not None and fallback == user.id:
+                cases.append(and_(written, *[not_(_seat_held(seat, author, about)) for seat in seats]))
+    return and_(author.id != user.id, or_(about.id.is_(None), about.id != user.id), or_(false(), *cases))
+
+
+def _seat_held(seat, author, about) -> ColumnElement[bool]:
+    """Someone active holds the seat who neither wrote the plan nor is the person complained about."""
+    role, unit_id = seat
+    holder = aliased(User)
+    return select(holder.id).where(holder.active.is_(True), holder.role == role,
+                                   true() if unit_id is None else holder.unit_id == unit_id,
+                                   holder.id != author.id,
+                                   or_(about.id.is_(None), holder.id != about.id)).exists()
 
 
 def can_review_plan(user: User, complaint: Complaint) -> bool:

@@ -35,9 +35,8 @@ def unit_members(unit_id: Optional[int], roles: set[Role]) -> list[User]:
 
 
 def plan_approvers(complaint: Complaint) -> list[User]:
-    """Whoever policy.plan_approver names for the complaint's unit."""
-    role, unit_id = policy.plan_approver_of(complaint)
-    return unit_members(unit_id, {role}) if unit_id is not None else with_role(role)
+    """Who approves the complaint's plan waiting now (policy.plan_approvers states the rule)."""
+    return policy.plan_approvers(complaint)
 
 
 def department_recipients(complaint: Complaint) -> list[User]:

@@ -21,7 +21,6 @@ from sqlalchemy import create_engine, make_url, text
 from app import create_app
 from extensions import db
 from models.audit import AUDIT_TABLES, SQLITE_EVENTS, sqlite_append_only_triggers, sqlite_trigger_name
-from services import org_settings
 from services.clock import FrozenClock
 from services.demo import DEMO_PASSWORD, seed_demo
 from services.redis_server import answers, start_embedded
@@ -143,7 +142,6 @@ _schemas_ready: set[str] = set()
 
 
 def _wipe() -> None:
-    org_settings.forget()
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)

@@ -94,6 +94,35 @@ def test_disabling_an_account_with_open_cases_needs_the_hand_over_first(client_f
     assert not user("staff1").active
 
 
+def test_successors_are_people_who_may_own_cases_and_a_sole_member_still_has_one(app):
+    names = lambda who: [u.username for u in handover.colleagues(user(who))]     # noqa: E731
+    assert names("staff1") == ["lobby1", "head1"]            # the unit first
+    assert names("leader1") == ["center1"]                   # never the administrator, who cannot act on cases
+    assert names("center1") == ["leader1"]                   # alone in its unit: the unit above (总行)
+    assert names("dept2") == ["dept1", "dept3", "leader1"]    # alone: the same role elsewhere, 总行 above
+    with app.test_request_context():
+        register_complaint(user("leader1"), os.urandom(8).hex(), registration())
+        db.session.commit()
+        with pytest.raises(Refused):
+            handover.hand_over_all(user("leader1"), user("admin"), user("admin"), "离职")
+
+
+def test_the_sole_member_of_a_unit_hands_over_and_is_disabled(client_for):
+    center, admin = client_for("center1"), client_for("admin")
+    complaint = register(center)
+    center1 = user("center1")
+    page = admin.get(f"/admin/users/{center1.id}").text
+    assert f'value="{user("leader1").id}"' in page and f'value="{user("admin").id}"' not in page
+    assert admin.post(f"/admin/users/{center1.id}/handover",
+                      data={"handover-new_owner": user("admin").id, "handover-reason": "离职"}).status_code == 422
+    assert admin.post(f"/admin/users/{center1.id}/handover",
+                      data={"handover-new_owner": user("leader1").id, "handover-reason": "离职"}).status_code == 303
+    assert fresh(complaint).owner == user("leader1")
+    assert admin.post(f"/admin/users/{center1.id}/active", data={"active": "0"}).status_code == 303
+    db.session.expire_all()
+    assert not user("center1").active
+
+
 def test_reminders_for_a_disabled_owner_go_to_the_unit_head(client_for):
     staff = client_for("staff1")
     complaint = register(staff)

@@ -7,8 +7,9 @@ from sqlalchemy import select
 from extensions import db
 from sqlalchemy.orm import aliased
 
-from models import Complaint, Plan, PlanState, Unit, User
+from models import AdminAuditEntry, Complaint, Plan, PlanState, Role, Unit, User
 from services import policy
+from services.demo import DEMO_PASSWORD
 from services.recipients import plan_approvers
 from services.queue import queue
 from tests.helpers import answer, dispatch, fresh, give_result, register, user, version_of
@@ -92,7 +93,7 @@ def test_the_approvals_query_the_notices_and_the_policy_name_the_same_approvers(
         by_sql = set(db.session.scalars(
             select(Complaint.id).join(Unit, Unit.id == Complaint.unit_id).join(Plan, Plan.complaint_id == Complaint.id)
             .join(author, author.id == Plan.author_id).outerjoin(about, about.id == Complaint.object_user_id)
-            .where(policy.plans_approved_by(approver, author.role, about.role, about.unit_id))))
+            .where(policy.plans_approved_by(approver, author, about, Unit))))
         by_policy = {c.id for c in made if policy.approves_plans_of(approver, c)}
         by_notice = {c.id for c in made if approver in plan_approvers(c)}
         assert by_sql == by_policy == by_notice, username
@@ -133,6 +134,80 @@ def test_every_plan_that_needs_approval_has_an_approver_who_is_not_its_author(
     assert complaint.number not in client_for(author).get("/branch/approvals").text   # never one's own
     assert review(approving, complaint, "approve").status_code == 303
     assert fresh(complaint).current_plan.state == PlanState.APPROVED
+
+
+def name_fallback(client_for, username, leaders="center"):
+    """The administrator names the person for plans nobody else may approve, on the rules page."""
+    admin = client_for("admin")
+    assert admin.post("/admin/rules/plans", data={"plans-leaders": leaders,
+                                                  "plans-fallback": user(username).id if username else 0}
+                      ).status_code == 303
+
+
+def disable(username):
+    user(username).active = False
+    db.session.commit()
+
+
+# Plans the first approving seat may not approve: the 回避 step-up lands on the author, or the seat is empty.
+STUCK_PLANS = [
+    # (who registers, about whom, dispatched to, who writes the plan, what happens first, who approves)
+    ("center1", "leader1", None, "center1", "fallback", "depthead1"),     # leader 回避 → center is the author
+    ("leader1", "center1", None, "leader1", "fallback", "depthead1"),     # center 回避 → leader is the author
+    ("leader1", "center1", None, "leader1", "fallback-leader", "depthead1"),
+    ("staff1", None, None, "staff1", "head1-disabled", "leader1"),        # the sole branch head is disabled
+    ("staff1", "head1", None, "lobby1", "leader1-disabled", "center1"),   # head 回避, no leader: the center
+    ("dept1", None, None, "dept1", None, "leader1"),                     # a department member registered it
+    ("center1", None, "BR02", "staff2", None, "leader1"),                # the handling branch's staff
+    ("staff2", None, "BR01", "staff1", None, "head2"),
+]
+
+
+@pytest.mark.parametrize("registrant, about, unit, author, first, approver", STUCK_PLANS)
+def test_a_plan_always_has_an_approver_who_is_active_not_its_author_nor_complained_about_and_sees_it(
+        client_for, registrant, about, unit, author, first, approver):
+    if first and first.startswith("fallback"):
+        name_fallback(client_for, "depthead1", "leader" if first.endswith("leader") else "center")
+    elif first:
+        disable(first.split("-")[0])
+    complaint = register(client_for(registrant), media="y")
+    if about:   # the form offers the registrant's own unit; the web form and the API may name anyone
+        complaint.object_user_id = user(about).id
+        db.session.commit()
+    if unit:
+        assert dispatch(client_for(registrant), complaint, unit).status_code == 303
+    assert plan(client_for(author), complaint).status_code == 303
+    complaint = fresh(complaint)
+    assert complaint.current_plan.state == PlanState.PENDING
+    approvers = plan_approvers(complaint)
+    assert [u.username for u in approvers] == [approver]
+    assert all(u.active and u.username not in (author, about) and policy.can_view(u, complaint) for u in approvers)
+    approving = client_for(approver)
+    assert complaint.number in approving.get("/work/").text                 # it waits on them
+    assert 'id="action-review"' in approving.get(f"/complaints/{complaint.id}").text
+    assert review(approving, complaint, "approve").status_code == 303
+    assert fresh(complaint).current_plan.state == PlanState.APPROVED
+
+
+def test_the_administrator_sends_a_leaders_plan_to_another_leader_audited(client_for):
+    leader2 = User(username="leader2", name="钱二", email="leader2@example.com", role=Role.LEADER,
+                   unit_id=user("leader1").unit_id)
+    leader2.set_password(DEMO_PASSWORD)
+    db.session.add(leader2)
+    db.session.commit()
+    complaint = register(client_for("leader1"), media="y")
+    assert plan(client_for("leader1"), complaint).status_code == 303
+    assert [u.username for u in plan_approvers(fresh(complaint))] == ["center1"]      # as before: the center
+    admin = client_for("admin")
+    assert admin.post("/admin/rules/plans", data={"plans-leaders": "nobody"}).status_code == 422
+    assert 'data-testid="plan-approval"' in admin.get("/admin/rules").text
+    name_fallback(client_for, None, "leader")
+    assert [u.username for u in plan_approvers(fresh(complaint))] == ["leader2"]      # another leader
+    assert complaint.number in client_for("leader2").get("/branch/approvals").text
+    assert complaint.number not in client_for("center1").get("/branch/approvals").text
+    assert complaint.number not in client_for("leader1").get("/branch/approvals").text
+    entry = db.session.scalars(select(AdminAuditEntry).where(AdminAuditEntry.action == "plan_approval_changed")).all()
+    assert entry and entry[-1].changes == {"leaders": ["center", "leader"]}
 
 
 def test_only_the_approver_reviews_and_two_reviews_do_not_both_count(client_for):

@@ -87,7 +87,6 @@ def test_repeats_make_no_complaint_major_where_the_profile_does_not_count_them(a
     org = org_settings.current()
     org.records = {**org.records, "severity": [{"criterion": "litigation"}]}   # an organisation without repeats
     db.session.commit()
-    org_settings.forget()
     client = signed_in(app, "mkt1")
     made = [register(client, category=str(category_id("product_quality")), object_text="同一批次压缩机异响",
                      customer_contact=f"1380013800{n}", **required_fields("manufacturer")) for n in range(4)]

@@ -242,7 +242,6 @@ def test_the_repeat_rule_page_says_when_the_organisation_does_not_count_repeats(
     org = org_settings.current()
     org.records = {**org.records, "severity": [{"criterion": "media"}]}   # criteria without `repeated`
     db.session.commit()
-    org_settings.forget()
     assert "本单位认定重大投诉的标准不含重复投诉，此规则不适用。" in admin.get("/admin/repeat-rule").text
 
 

@@ -162,3 +162,7 @@ class RepeatRuleForm(Form):
         if value is None or not 0 < value <= 1:   # NaN fails too
             raise ValidationError(_l("Enter a number above 0 and at most 1, such as 0.4."))
         self.value = round(value, 2)
+class PlanApprovalForm(Form):
+    """Who approves a leader's own plan, and who approves a plan nobody else may (回避, sole holders)."""
+    leaders = RadioField(_l("A leader's own plan is approved by"), validators=[InputRequired()])
+    fallback = SelectField(_l("A plan nobody else may approve goes to"), coerce=int, default=0)

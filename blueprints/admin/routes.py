@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from blueprints.admin import bp
-from blueprints.admin.forms import CalendarOverrideForm, RepeatRuleForm, RuleForm, UnitHoursForm
+from blueprints.admin.forms import CalendarOverrideForm, PlanApprovalForm, RepeatRuleForm, RuleForm, UnitHoursForm
 from blueprints.ui import role_required
 from extensions import db
 from models import CalendarOverride, Category, DeadlineKind, Role, RoutingRule, Unit, User
-from services import audit, capa, deadlines, severity
-from services.labels import COUNTING_LABELS
+from services import audit, capa, deadlines, org_settings, policy, severity
+from services.labels import COUNTING_LABELS, LEADERS_PLANS_LABELS
 from services.rules import DEFAULTS, Rule, rule, set_rule
 
 MINUTE = timedelta(minutes=1)
@@ -71,10 +71,41 @@ def _rule_forms(submitted: dict | None = None) -> list:
     return rows
 
 
+def _plan_approval_form(submitted: bool = False) -> PlanApprovalForm:
+    """The administrator's choice of plan approvers; the named person is anyone who may hold cases."""
+    chosen = org_settings.plan_approval()
+    form = PlanApprovalForm(prefix="plans") if submitted else PlanApprovalForm(
+        formdata=None, prefix="plans", leaders=chosen["leaders"], fallback=chosen["fallback"] or 0)
+    form.leaders.choices = list(LEADERS_PLANS_LABELS.items())
+    people = db.session.scalars(select(User).where(User.active.is_(True), User.role.in_(policy.REGISTER_ROLES))
+                                .order_by(User.unit_id, User.username))
+    form.fallback.choices = [(0, _("Nobody named"))] + [(u.id, f"{u.name} ({u.username})") for u in people]
+    return form
+
+
+def _render_rules(rows: list, plans: PlanApprovalForm | None = None, status: int = 200):
+    return render_template("admin/rules.html", rows=rows, COUNTING_LABELS=COUNTING_LABELS,
+                           plans=plans or _plan_approval_form()), status
+
+
 @bp.get("/rules")
 @role_required(Role.ADMIN)
 def rules():
-    return render_template("admin/rules.html", rows=_rule_forms(), COUNTING_LABELS=COUNTING_LABELS)
+    return _render_rules(_rule_forms())
+
+
+@bp.post("/rules/plans")
+@role_required(Role.ADMIN)
+def save_plan_approval():
+    """A leader's own plan goes to the center or another leader; a plan no seat may approve, to the named person."""
+    form = _plan_approval_form(submitted=True)
+    if not form.validate():
+        return _render_rules(_rule_forms(), form, 422)
+    before = org_settings.set_plan_approval(form.leaders.data, form.fallback.data or None)
+    audit.record_admin("plan_approval_changed", "plan approvers", audit.diff(before, org_settings.plan_approval()))
+    db.session.commit()
+    flash(_("Saved. Plans waiting now and from now on go to the approvers you chose."), "info")
+    return redirect(url_for("admin.rules"), 303)
 
 
 @bp.post("/rules/<kind>/<int:level>")
@@ -89,8 +120,7 @@ def save_rule(kind: str, level: int):
         abort(404)
     form = RuleForm(prefix=f"{kind}-{level}")
     if not form.validate():
-        return render_template("admin/rules.html", rows=_rule_forms({f"{kind}-{level}": form}),
-                               COUNTING_LABELS=COUNTING_LABELS), 422
+        return _render_rules(_rule_forms({f"{kind}-{level}": form}), status=422)
     before = rule(deadline_kind, level or None)
     typed = form.minutes()
     after = Rule(typed["period"] * MINUTE, typed["remind_before"] * MINUTE, typed["escalate_after"] * MINUTE)

@@ -45,7 +45,7 @@ def approvals(submitted: dict | None = None, status: int = 200):
              .join(author, author.id == Plan.author_id)
              .outerjoin(about, about.id == Complaint.object_user_id)
              .where(Plan.state == PlanState.PENDING, Plan.author_id != current_user.id,
-                    policy.plans_approved_by(current_user, author.role, about.role, about.unit_id))
+                    policy.plans_approved_by(current_user, author, about, Unit))
              .options(contains_eager(Plan.complaint).contains_eager(Complaint.unit))
              .order_by(Plan.submitted_at, Plan.id))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
