@@ -2,21 +2,27 @@
 bare page in the same app and the same run (issue 20): a page that gets twice as slow fails here,
 whatever the machine, while noise does not.
 
-The bare page is the shape of bench/baseline.py's: signed in like the others, one row read through
+The bare page has bench/baseline.py's shape: signed in like the others, one row read through
 SQLAlchemy, a one-line template. time.process_time() counts this process's CPU only (the test
-client, the app and SQLite all run in it), so other work on the machine barely moves a ratio.
+client, the app and SQLite all run in it), and the pages are requested in turn, one request each,
+so a busy machine slows the bare page as much as the others and the ratios hold.
 
-Ratios measured on the 2-core CI machine, 2026-12-01 (SQLite, 20 complaints, 10 of them
-dispatched; median of 5 rounds × 10 requests), lowest–highest over 8 runs, 2 of them while
-another test run shared the cores:
+Ratios measured on the 2-core CI machine on 2026-12-01 (SQLite, 20 complaints, 10 of them
+dispatched; the median of 5 rounds), lowest–highest over 7 runs at load averages 5–10, one of them
+beside another test run:
 
-    page                         ratio today   budget (~2× the highest)
-    department queue /department/   4.9–5.3       10.5
-    branch queue /branch/           4.6–5.0       10.0
-    center overview /center/        4.6–5.0       10.0
-    待我处理 /work/                   4.1–4.4        9.0
-    ledger /ledger/                 6.2–6.7       13.5
-    complaint page /complaints/<id> 7.6–8.3       16.5
+    page                              ratio today   budget
+    department queue  /department/     4.21–4.35      7.0
+    branch queue      /branch/         3.93–4.22      6.8
+    center overview   /center/         4.61–4.99      8.0
+    待我处理          /work/           6.29–6.93     11.1
+    ledger            /ledger/         5.01–5.34      8.5
+    complaint page    /complaints/<id> 11.48–12.02   19.2
+
+Each budget is 1.6× the highest ratio seen, not 2×: the test client and the sign-in check cost the
+same in a page as in the bare page, so a page whose own work doubles moves its ratio by 1.8–2.0×
+(checked by running each view twice in a request), and a budget at 2× would let that through. The
+runs above spread by less than 10%, far inside the 60% margin.
 """
 from __future__ import annotations
 
@@ -34,14 +40,14 @@ from tests.helpers import dispatch, register
 
 ROUNDS, REQUESTS, WARM_UP = 5, 6, 2
 
-# The page's CPU as a multiple of the bare page's: ~2× the highest ratio measured (table above).
+# The page's CPU as a multiple of the bare page's: 1.6× the highest ratio measured (table above).
 BUDGETS = {
-    "department queue": 10.5,
-    "branch queue": 10.0,
-    "center overview": 10.0,
-    "待我处理": 9.0,
-    "ledger": 13.5,
-    "complaint page": 16.5,
+    "department queue": 7.0,
+    "branch queue": 6.8,
+    "center overview": 8.0,
+    "待我处理": 11.1,
+    "ledger": 8.5,
+    "complaint page": 19.2,
 }
 
 
@@ -58,7 +64,6 @@ def add_bare_page(app) -> None:
 @pytest.mark.one_backend
 def test_pages_stay_within_their_cpu_budget_against_a_bare_page(app, client_for):
     add_bare_page(app)
-    _t0 = time.perf_counter(); _c0 = time.process_time()
     staff = client_for("staff1")
     complaints = [register(staff, customer_contact=f"1380013{n:04d}") for n in range(20)]
     for complaint in complaints[:10]:
@@ -73,7 +78,6 @@ def test_pages_stay_within_their_cpu_budget_against_a_bare_page(app, client_for)
         "ledger": (center, "/ledger/"),
         "complaint page": (center, f"/complaints/{complaints[0].id}"),
     }
-    print("setup", time.perf_counter() - _t0, time.process_time() - _c0)
     for client, url in pages.values():
         for _ in range(WARM_UP):
             assert client.get(url).status_code == 200, url
@@ -98,7 +102,6 @@ def test_pages_stay_within_their_cpu_budget_against_a_bare_page(app, client_for)
     ratios = {name: statistics.median(page / bare for page, bare in zip(times[name], times["bare page"]))
               for name in BUDGETS}
     bare = statistics.median(times["bare page"])
-    print({k: [round(x * 100, 1) for x in v] for k, v in times.items()})
     print(f"\nbare page: {bare / REQUESTS * 1000:.2f} ms CPU a request")
     for name, ratio in ratios.items():
         print(f"{name:18} {statistics.median(times[name]) / REQUESTS * 1000:6.2f} ms  ratio {ratio:5.2f}"
