@@ -8,8 +8,8 @@ client, the app and SQLite all run in it), and the pages are requested in turn, 
 so a busy machine slows the bare page as much as the others and the ratios hold.
 
 Ratios measured on the 2-core CI machine on 2026-12-01 (SQLite, 20 complaints, 10 of them
-dispatched; 5 rounds of 4 requests a page, the median round), lowest–highest over 7 runs at load
-averages 5.9–6.9 (other people's test suites), one of them beside another test run of ours:
+dispatched; 5 rounds of 4 requests a page, the median round), lowest–highest over 8 runs at load
+averages 5.9–6.9 (other people's test suites), two of them beside another test run of ours:
 
     page                               ratio today   budget
     department queue  /department/      4.00–4.46      7.0
@@ -17,7 +17,7 @@ averages 5.9–6.9 (other people's test suites), one of them beside another test
     center overview   /center/          4.54–4.75      7.6
     待我处理          /work/            6.41–6.78     10.8
     ledger            /ledger/          4.89–5.66      8.5
-    complaint page    /complaints/<id> 11.04–12.52     19.4
+    complaint page    /complaints/<id> 11.04–12.85     19.4
 
 Each budget is 1.5–1.6× the highest ratio seen, not 2×: the test client and the sign-in check cost the
 same in a page as in the bare page, so a page whose own work doubles moves its ratio by 1.8–2.0×
