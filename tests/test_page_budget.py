@@ -22,7 +22,7 @@ averages 5.9–6.9 (other people's test suites), two of them beside another test
 Each budget is 1.5–1.6× the highest ratio seen, not 2×: the test client and the sign-in check cost the
 same in a page as in the bare page, so a page whose own work doubles moves its ratio by 1.8–2.0×
 (checked by running each view twice in a request), and a budget at 2× would let that through. The
-runs above spread by 16% at most (the ledger), inside the 50–60% margin.
+runs above spread by about 16% at most (ledger, complaint page), inside the 50–60% margin.
 """
 from __future__ import annotations
 
