@@ -8,7 +8,7 @@ from tests.helpers import answer, dispatch, give_result, register, visit
 
 
 def _flash(page: str) -> str:
-    found = re.search(r'<p class="flash success" role="status" data-testid="flash">(.*?)</p>', page, re.S)
+    found = re.search(r'<p class="flash success" role="status" data-testid="flash"[^>]*>(.*?)</p>', page, re.S)
     assert found, "no confirmation on the page"
     return found.group(1)
 
