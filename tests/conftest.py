@@ -144,11 +144,16 @@ _schemas_ready: set[str] = set()
 def _wipe() -> None:
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(db.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # TRUNCATE takes 60–120 ms however few rows there are. Deleting the rows of the tables that
+        # hold any is a few milliseconds, with triggers off for the wipe (the audit tables refuse
+        # DELETE; replica mode also skips the foreign-key checks), and every sequence starts again.
+        probe = " UNION ALL ".join(f"""SELECT '"{t.name}"' WHERE EXISTS (SELECT 1 FROM "{t.name}")""" for t in tables)
+        deletes = "".join(f"DELETE FROM {name};" for name in db.session.scalars(db.text(probe)))
+        db.session.execute(db.text(
+            f"SET LOCAL session_replication_role = replica; {deletes}"
+            "SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"))
     else:
         # The audit tables refuse DELETE (append-only): their triggers step aside for the wipe only.
-        # (TRUNCATE on PostgreSQL fires no row trigger.)
         for table in AUDIT_TABLES:
             for statement in SQLITE_EVENTS:
                 db.session.execute(db.text(f"DROP TRIGGER IF EXISTS {sqlite_trigger_name(table.name, statement)}"))
