@@ -127,6 +127,14 @@ def test_the_administrator_cannot_register(client_for):
 
 
 @pytest.mark.one_backend
+@pytest.mark.parametrize("username, channel", [("staff1", "counter"), ("head1", "counter"), ("center1", "hotline"),
+                                               ("dept1", "phone"), ("leader1", "phone")])
+def test_the_form_starts_with_the_channel_the_user_usually_hears_from(client_for, username, channel):
+    form = client_for(username).get("/intake/new").text
+    assert re.search(rf'<option selected value="{channel}">|<option value="{channel}" selected>', form), channel
+
+
+@pytest.mark.one_backend
 def test_the_service_center_registers_too(client_for):
     complaint = register(client_for("center1"), channel="hotline")
     assert complaint.unit.code == "CSC"

@@ -10,10 +10,10 @@ from blueprints.intake import bp
 from blueprints.intake.forms import RegisterForm
 from blueprints.ui import current_locale, is_htmx, paginate, role_required
 from extensions import db
-from models import Channel, Complaint, ComplaintKind
+from models import Channel, Complaint, ComplaintKind, Role
 from services import clock, custom_fields, history, identity, notify
 from services.registration import Registration, register_complaint
-from services.policy import REGISTER_ROLES
+from services.policy import BRANCH_ROLES, REGISTER_ROLES
 
 FORM_NUMBER_FIELDS = {kind: f"customer_{kind}" for kind in identity.KINDS}
 
@@ -31,6 +31,14 @@ def mine():
     return render_template(template, page=page)
 
 
+def _usual_channel(user) -> Channel:
+    """How complaints usually reach the registering user: a branch at its counter, the service center
+    (a hotline's agents) by the hotline, everyone else by phone. The form offers every channel."""
+    if user.role in BRANCH_ROLES:
+        return Channel.COUNTER
+    return Channel.HOTLINE if user.role == Role.CENTER else Channel.PHONE
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*REGISTER_ROLES)
 def register():
@@ -38,7 +46,7 @@ def register():
     if request.method == "GET":
         form.submission_token.data = uuid.uuid4().hex
         form.received_at.data = clock.to_local(clock.now()).replace(tzinfo=None, second=0, microsecond=0)
-        form.channel.data = Channel.COUNTER.value
+        form.channel.data = _usual_channel(current_user).value
     valid = request.method == "POST" and form.validate_on_submit()
     extra, extra_errors = (custom_fields.validate(custom_fields.typed(request.form), form.category.data)
                            if request.method == "POST" else ({}, {}))
