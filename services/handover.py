@@ -40,22 +40,22 @@ def colleagues(user: User) -> list[User]:
             or people(User.role.in_(policy.SEE_ALL_ROLES)))
 
 
-def _check_successor(complaint: Complaint, to: User, leaving: User) -> None:
+def _check_successor(to: User, leaving: User) -> None:
     if to.id == leaving.id or to not in colleagues(leaving):
         raise Refused(_l("Choose another active member of the same unit."), "new_owner")
-    if to.id == complaint.object_user_id:
-        raise Refused(_l("This complaint is about that person; choose someone else (回避)."), "new_owner")
 
 
 def hand_over_complaint(complaint: Complaint, actor: User, to: User, reason: str,
                         expected_version: Optional[int] = None) -> None:
     """The owner changes; the branch handling goes along when the owner held it. The unit stays."""
     _check(policy.can_hand_over(actor, complaint), complaint, expected_version)
+    _check_successor(to, complaint.owner)
     _pass(complaint, actor, complaint.owner, to, reason)
 
 
 def _pass(complaint: Complaint, actor: User, leaving: User, to: User, reason: str) -> None:
-    _check_successor(complaint, to, leaving)
+    if to.id == complaint.object_user_id:
+        raise Refused(_l("This complaint is about that person; choose someone else (回避)."), "new_owner")
     if complaint.owner_id == leaving.id:
         complaint.owner, complaint.owner_id = to, to.id
     if complaint.handler_id == leaving.id:
@@ -72,6 +72,8 @@ def hand_over_all(leaving: User, actor: User, to: User, reason: str) -> int:
     if not policy.can_hand_over_all(actor):
         raise Refused()
     cases = open_cases_of(leaving)
+    if cases:   # who may succeed `leaving` is the same for every case: asked once
+        _check_successor(to, leaving)
     for complaint in cases:
         _check(True, complaint, None)
         _pass(complaint, actor, leaving, to, reason)
