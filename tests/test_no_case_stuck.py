@@ -84,14 +84,7 @@ def test_disabling_an_account_with_open_cases_needs_the_hand_over_first(client_f
     assert user("staff1").active
     page = admin.get(f"/admin/users/{staff1.id}").text
     assert complaint.number in page and 'id="handover-all"' in page
-    assert admin.post(f"/admin/users/{staff1.id}/handover",
-                      data={"handover-new_owner": user("staff2").id, "handover-reason": "离职"}).status_code == 422
-    assert admin.post(f"/admin/users/{staff1.id}/handover",
-                      data={"handover-new_owner": user("lobby1").id, "handover-reason": "离职"}).status_code == 303
-    assert fresh(complaint).owner == user("lobby1")
-    assert admin.post(f"/admin/users/{staff1.id}/active", data={"active": "0"}).status_code == 303
-    db.session.expire_all()
-    assert not user("staff1").active
+    hand_over_all_and_disable(admin, "staff1", complaint, refused="staff2", successor="lobby1")
 
 
 def test_successors_are_people_who_may_own_cases_and_a_sole_member_still_has_one(app):
@@ -113,14 +106,21 @@ def test_the_sole_member_of_a_unit_hands_over_and_is_disabled(client_for):
     center1 = user("center1")
     page = admin.get(f"/admin/users/{center1.id}").text
     assert f'value="{user("leader1").id}"' in page and f'value="{user("admin").id}"' not in page
-    assert admin.post(f"/admin/users/{center1.id}/handover",
-                      data={"handover-new_owner": user("admin").id, "handover-reason": "离职"}).status_code == 422
-    assert admin.post(f"/admin/users/{center1.id}/handover",
-                      data={"handover-new_owner": user("leader1").id, "handover-reason": "离职"}).status_code == 303
-    assert fresh(complaint).owner == user("leader1")
-    assert admin.post(f"/admin/users/{center1.id}/active", data={"active": "0"}).status_code == 303
+    hand_over_all_and_disable(admin, "center1", complaint, refused="admin", successor="leader1")
+
+
+def hand_over_all_and_disable(admin, leaving: str, complaint, refused: str, successor: str) -> None:
+    """The administrator's hand-over of every case of `leaving`: refused to `refused`, done to
+    `successor`, after which the account is disabled."""
+    leaving_id = user(leaving).id
+    assert admin.post(f"/admin/users/{leaving_id}/handover",
+                      data={"handover-new_owner": user(refused).id, "handover-reason": "离职"}).status_code == 422
+    assert admin.post(f"/admin/users/{leaving_id}/handover",
+                      data={"handover-new_owner": user(successor).id, "handover-reason": "离职"}).status_code == 303
+    assert fresh(complaint).owner == user(successor)
+    assert admin.post(f"/admin/users/{leaving_id}/active", data={"active": "0"}).status_code == 303
     db.session.expire_all()
-    assert not user("center1").active
+    assert not user(leaving).active
 
 
 def test_reminders_for_a_disabled_owner_go_to_the_unit_head(client_for):
