@@ -19,7 +19,7 @@ from config import LANGUAGES
 from extensions import db
 from models import (Category, DeadlineKind, NoticeKind, NoticeTemplate, ObjectRoutingRule, Role,
                     RoutingRule, Unit, UnitKind, User)
-from services import custom_fields, org_settings, profile_records, rules
+from services import custom_fields, org_settings, policy, profile_records, rules
 from services.organisation import ROLE_UNIT_KINDS, one_time_password
 from services.passwords import password_problems
 
@@ -28,9 +28,12 @@ PROFILES = ("bank", "manufacturer", "real-estate", "retail", "hotline", "insurer
 # The product's criteria of a major complaint (models.Complaint.is_major); a profile names those it uses.
 SEVERITY_CRITERIA = ("collective", "litigation", "media", "compensation", "repeated")
 FIELD_TYPES = ("text", "number", "money", "date", "choice")
-SECTIONS = {"organisation": True, "units": True, "users": False, "categories": True, "routing": False,
-            "severity": False, "deadlines": False, "notice_templates": False, "extra_fields": False,
+SECTIONS = {"organisation": True, "units": True, "users": False, "plan_approval": False, "categories": True,
+            "routing": False, "severity": False, "deadlines": False, "notice_templates": False, "extra_fields": False,
             "records": False}
+# Who may be named for the plans no seat may approve: never a leader nor the service center, the last
+# seats (services.policy.plan_seats), who are asked before the named person and so never reach it.
+FALLBACK_ROLES = frozenset(policy.REGISTER_ROLES - {Role.LEADER, Role.CENTER})
 
 
 class ProfileError(ValueError):
@@ -169,6 +172,7 @@ def validate(reader: _Reader) -> dict:
     _text(reader, organisation, ("organisation",), "name_en")
     units = _check_units(reader, data)
     _check_users(reader, data, units)
+    _check_plan_approval(reader, data)
     departments = sorted(code for code, unit in units.items() if unit["kind"] == UnitKind.DEPARTMENT.value)
     categories = _check_categories(reader, data, units, departments)
     _check_rules(reader, data)
@@ -215,6 +219,25 @@ def _check_users(reader: _Reader, data: dict, units: dict[str, dict]) -> None:
         if UnitKind(kind) not in ROLE_UNIT_KINDS[Role(user["role"])]:
             reader.fail(where + ("unit",), f"a {user['role']} account cannot sit in {user['unit']} (a {kind})")
     _unique(reader, users, "users", "username")
+
+
+def _check_plan_approval(reader: _Reader, data: dict) -> None:
+    """`plan_approval: {fallback: USERNAME, leaders: center|leader}`: the administrator's choice on 时限规则,
+    seeded: the person named for a plan no seat may approve, and who approves a leader's own plan."""
+    chosen = data.get("plan_approval")
+    if chosen is None:
+        return
+    if not isinstance(chosen, dict):
+        reader.fail(("plan_approval",), "'plan_approval' must be a mapping with fallback (and leaders)")
+    for key in chosen:
+        if key not in ("fallback", "leaders"):
+            reader.fail(("plan_approval", key), f"unknown key '{key}' in plan_approval (known: fallback, leaders)")
+    _one_of(reader, chosen, ("plan_approval",), "leaders", org_settings.LEADERS_PLANS, required=False)
+    users = {user["username"]: user for user in data.get("users") or []}
+    name = _one_of(reader, chosen, ("plan_approval",), "fallback", sorted(users))
+    if Role(users[name]["role"]) not in FALLBACK_ROLES:
+        reader.fail(("plan_approval", "fallback"), f"{name} is a {users[name]['role']}: a leader and the service "
+                    "center are asked before the person named here; name someone else who may hold cases")
 
 
 def _check_categories(reader: _Reader, data: dict, units: dict[str, dict], departments: list[str]) -> set[str]:
@@ -309,14 +332,17 @@ def apply(profile: dict, with_accounts: bool, password: Optional[str] = None) ->
         units[item["code"]] = Unit(code=item["code"], name=item["name"], name_en=item["name_en"],
                                    kind=UnitKind(item["kind"]), parent=units.get(item.get("parent")))
         db.session.add(units[item["code"]])
+    accounts: dict[str, User] = {}
     if with_accounts:
         for item in profile.get("users") or []:
-            user = User(username=item["username"], name=item["name"], role=Role(item["role"]),
+            user = accounts[item["username"]] = User(username=item["username"], name=item["name"], role=Role(item["role"]),
                         email=item.get("email") or f"{item['username']}@example.com", unit=units[item["unit"]],
                         title=item.get("title"), locale="zh_CN")
             user.set_password(password)
             user.must_change_password = not current_app.config.get("DEMO_ACCOUNTS", True)
             db.session.add(user)
+    if profile.get("plan_approval"):
+        _apply_plan_approval(profile["plan_approval"], accounts)
     categories: dict[str, Category] = {}
     for item in profile["categories"]:
         categories[item["code"]] = Category(code=item["code"], name=item["name"], name_en=item["name_en"])
@@ -343,6 +369,16 @@ def apply(profile: dict, with_accounts: bool, password: Optional[str] = None) ->
     apply_extra_fields(profile)
     db.session.flush()
     return units
+
+
+def _apply_plan_approval(chosen: dict, accounts: dict[str, User]) -> None:
+    """The administrator's choice of plan approvers as the profile sets it; without the demo accounts
+    nobody is named (the administrator is warned of a plan waiting on nobody: services.stuck_plans)."""
+    named = accounts.get(chosen["fallback"])
+    if named is not None:
+        db.session.flush()   # its id
+    org_settings.set_plan_approval(chosen.get("leaders") or org_settings.LEADERS_PLANS[0],
+                                   named.id if named is not None else None)
 
 
 def _severity(profile: dict) -> list[dict]:

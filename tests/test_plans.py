@@ -1,5 +1,9 @@
 """Handling plans: a major complaint's plan must be approved by the branch head (or the leader for
 head-office cases) before the case moves on."""
+import os
+from datetime import date
+from itertools import product
+
 import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
@@ -7,12 +11,14 @@ from sqlalchemy import select
 from extensions import db
 from sqlalchemy.orm import aliased
 
-from models import AdminAuditEntry, Complaint, Plan, PlanState, Role, Unit, User
-from services import policy
-from services.demo import DEMO_PASSWORD
+from models import AdminAuditEntry, Category, Complaint, Plan, PlanState, Role, Unit, User
+from services import complaints, org_settings, policy, profiles, recipients, severity
+from services.demo import DEMO_PASSWORD, seed_demo
 from services.recipients import plan_approvers
 from services.queue import queue
-from tests.helpers import answer, dispatch, fresh, give_result, register, user, version_of
+from services.registration import register_complaint
+from tests.conftest import _wipe
+from tests.helpers import answer, dispatch, fresh, give_result, register, registration, user, version_of
 
 
 def plan(client, complaint, **changes):
@@ -201,7 +207,7 @@ def test_the_administrator_sends_a_leaders_plan_to_another_leader_audited(client
     admin = client_for("admin")
     assert admin.post("/admin/rules/plans", data={"plans-leaders": "nobody"}).status_code == 422
     assert 'data-testid="plan-approval"' in admin.get("/admin/rules").text
-    name_fallback(client_for, None, "leader")
+    name_fallback(client_for, "depthead1", "leader")                                 # the fallback as seeded
     assert [u.username for u in plan_approvers(fresh(complaint))] == ["leader2"]      # another leader
     assert complaint.number in client_for("leader2").get("/branch/approvals").text
     assert complaint.number not in client_for("center1").get("/branch/approvals").text
@@ -229,3 +235,21 @@ def test_only_the_approver_reviews_and_two_reviews_do_not_both_count(client_for)
 def test_the_approvals_page_fits_a_phone(client_for):
     page = client_for("head1").get("/branch/approvals")
     assert page.status_code == 200 and 'name="viewport"' in page.text
+
+
+@pytest.mark.parametrize("name", profiles.PROFILES)
+def test_every_profile_seeds_someone_for_the_plan_of_the_center_about_the_leader_and_the_mirror(app, name):
+    _wipe()
+    seed_demo(name)
+    assert org_settings.plan_approval()["fallback"] is not None
+    leaders, centers = recipients.with_role(Role.LEADER), recipients.center_staff()
+    applied = next(criterion for criterion in ("litigation", "media") if severity.applies(criterion))
+    with app.test_request_context():
+        for author, about in [*product(centers, leaders), *product(leaders, centers)]:
+            complaint, _ = register_complaint(author, os.urandom(8).hex(), registration(
+                category_id=db.session.scalar(select(Category.id)), object_user_id=about.id, **{applied: True}))
+            complaints.submit_plan(complaint, author, "1. 核实；2. 致歉。", "主管", date(2026, 11, 30), None)
+            assert complaint.current_plan.state == PlanState.PENDING
+            approvers = plan_approvers(complaint)
+            assert approvers and all(u.active and u not in (author, about) for u in approvers), \
+                (author.username, about.username)

@@ -222,6 +222,9 @@ def test_a_yaml_syntax_error_is_refused_with_its_line(tmp_path):
     ("type: money}", "type: currency}", "name: amount", "'type' is 'currency'"),
     ("type: date}", "type: choice}", "name: purchase_date", "a choice field needs 'choices'"),
     ("routing:", "routes:", "routing:", "unknown section 'routes'"),
+    ("fallback: opshead", "fallback: nobody9", "fallback: opshead", "'fallback' is 'nobody9'; it must be one of:"),
+    ("fallback: opshead", "fallback: director", "fallback: opshead",   # the leader: asked before the fallback
+     "director is a leader: a leader and the service center are asked before the person named here"),
 ])
 def test_a_schema_error_is_refused_with_the_line_of_the_key(tmp_path, old, new, where, reason):
     error = broken(tmp_path, old, new)
@@ -333,6 +336,10 @@ def test_the_organisation_is_named_and_keeps_the_records_of_its_profile(app, nam
     # Beside them, the profile's criteria of a major complaint (services.severity), as the profile lists them.
     assert [item["criterion"] for item in records.pop("severity")] \
         == [item["criterion"] for item in profiles.load(name)["severity"]]
+    # And the administrator's choice of plan approvers, as the profile seeds it.
+    chosen = records.pop("plan_approval")
+    assert chosen["leaders"] == "center"
+    assert db.session.get(User, chosen["fallback"]).username == profiles.load(name)["plan_approval"]["fallback"]
     assert org_settings.profile_name() == name and records == keeps
     assert org_settings.keeps("capa_signoff") is (name == "hotline")
 
