@@ -456,6 +456,8 @@ class Plan(db.Model):
     reviewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[Optional[datetime]]
     review_comment: Mapped[Optional[str]] = mapped_column(Text)
+    # When the administrators were told that nobody may approve it (services.stuck_plans): once per plan.
+    admins_told_at: Mapped[Optional[datetime]]
 
     complaint: Mapped[Complaint] = relationship(back_populates="plans")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")

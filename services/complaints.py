@@ -14,7 +14,7 @@ from sqlalchemy import select
 from extensions import db
 from models import (Answer, Complaint, ComplaintState, ContactChannel, ContactLog, DeadlineKind, Extension, Plan,
                     ComplaintEvent, PlanState, ProgressNote, ReturnVisit, Role, Satisfaction, Unit, User)
-from services import audit, capa, clock, deadlines, notify, org_settings, policy, signals
+from services import audit, capa, clock, deadlines, notify, org_settings, policy, signals, stuck_plans
 from services.errors import Refused
 from services.numbering import next_number
 from services.recipients import department_recipients, leaders, plan_approvers, unit_members
@@ -139,6 +139,7 @@ def submit_plan(complaint: Complaint, actor: User, steps: str, responsible: str,
         log_event(complaint, actor, "plan_submitted", steps)
         for user in plan_approvers(complaint):
             notify.queue_email(user, "plan_submitted", complaint_id=complaint.id, complaint=complaint, plan=plan)
+        stuck_plans.tell_admins(complaint)   # when there was nobody to tell
     else:
         plan.state = PlanState.APPROVED
         deadlines.start_agreed(complaint, now)

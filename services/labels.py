@@ -96,6 +96,7 @@ EVENT_LABELS = {
     "penalty_proposed": _l("Proposed a penalty"), "penalty_accepted": _l("Penalty proposal accepted"),
     "penalty_rejected": _l("Penalty proposal rejected"), "penalty_executed": _l("Penalty executed"),
     "leaders_told": _l("New complaint reported to"), "extra_corrected": _l("Corrected the extra fields"),
+    "plan_without_approver": _l("Nobody may approve the plan; reported to"),
 }
 # The detail of a view (services.timeline.record_view), as the audit shows it.
 VIEW_DETAIL_LABELS = {"full_numbers": _l("with the customer's full mobile, ID or account number")}
@@ -121,7 +122,7 @@ for _kind in DeadlineKind:
 DETAIL_WITH_NOTE = _l("%(label)s: %(value)s")
 DETAIL_NOTE_ACTIONS = {"dispatched", "assigned", "escalated", "handed_over", "visited", "action_recorded"}
 DETAIL_NAMES = _l("%(first)s, %(next)s")
-DETAIL_NAME_ACTIONS = {"leaders_told", "major_reported"} | {f"{what}_{kind.value}" for kind in DeadlineKind
+DETAIL_NAME_ACTIONS = {"leaders_told", "major_reported", "plan_without_approver"} | {f"{what}_{kind.value}" for kind in DeadlineKind
                                                               for what in ("reminder", "overdue", "escalated")}
 
 # The events whose detail completes a sentence (who it went to, a number, a count, the customer's
@@ -131,6 +132,7 @@ EVENT_SENTENCES = {
     "dispatched": (_l("Dispatched the complaint to %(detail)s"), {}),
     "major_reported": (_l("Reported the major complaint to %(detail)s"), {}),
     "leaders_told": (_l("Reported the new complaint to %(detail)s"), {}),
+    "plan_without_approver": (_l("Nobody may approve the plan: reported to %(detail)s, who can name someone"), {}),
     "escalated": (_l("Escalated the handling to %(detail)s"), {}),
     "review_opened": (_l("Opened as the review of complaint %(detail)s"), {}),
     "review_requested": (_l("The customer asked for a review, handled as %(detail)s"), {}),

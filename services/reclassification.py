@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import Category, Complaint, ComplaintKind, DeadlineKind, PlanState, User
-from services import clock, deadlines, notify, policy
+from services import clock, deadlines, notify, policy, stuck_plans
 from services.complaints import _check
 from services.errors import Refused
 from services.recipients import plan_approvers
@@ -79,3 +79,4 @@ def _became_major(complaint: Complaint, now) -> None:
         deadlines.start_deadline(complaint, DeadlineKind.PLAN_APPROVAL, now)
         for user in plan_approvers(complaint):
             notify.queue_email(user, "plan_submitted", complaint_id=complaint.id, complaint=complaint, plan=plan)
+        stuck_plans.tell_admins(complaint)

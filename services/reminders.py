@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from extensions import db
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role, User
-from services import calendar, clock, deadlines, notify, sql
+from services import calendar, clock, deadlines, notify, sql, stuck_plans
 from services.recipients import (center_staff, department_recipients, leaders, plan_approvers, reachable,
                                  unit_members)
 from services.timeline import log_event
@@ -120,3 +120,5 @@ def _notify(deadline: Deadline, template: str, recipients) -> None:
             message.next_attempt_at = calendar.next_working_moment(message.next_attempt_at, user.unit)
         names.append(user.name)
     log_event(complaint, None, f"{template}_{deadline.kind.value}", ", ".join(names))
+    if deadline.kind == DeadlineKind.PLAN_APPROVAL:   # a plan nobody may approve: the administrators, once
+        stuck_plans.tell_admins(complaint)

@@ -11,14 +11,15 @@ from sqlalchemy import select
 from extensions import db
 from sqlalchemy.orm import aliased
 
-from models import AdminAuditEntry, Category, Complaint, Plan, PlanState, Role, Unit, User
-from services import complaints, org_settings, policy, profiles, recipients, severity
+from models import AdminAuditEntry, Category, Complaint, ComplaintEvent, DeadlineKind, OutboxMessage, Plan, PlanState, Role, Unit, User
+from services import complaints, org_settings, policy, profiles, recipients, reminders, severity, stuck_plans
 from services.demo import DEMO_PASSWORD, seed_demo
 from services.recipients import plan_approvers
 from services.queue import queue
 from services.registration import register_complaint
 from tests.conftest import _wipe
-from tests.helpers import answer, dispatch, fresh, give_result, register, registration, user, version_of
+from tests.helpers import (all_at_once, answer, dispatch, fresh, give_result, register, registration, user,
+                           version_of)
 
 
 def plan(client, complaint, **changes):
@@ -253,3 +254,70 @@ def test_every_profile_seeds_someone_for_the_plan_of_the_center_about_the_leader
             approvers = plan_approvers(complaint)
             assert approvers and all(u.active and u not in (author, about) for u in approvers), \
                 (author.username, about.username)
+
+
+def mail_to_admin(complaint) -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "admin@example.com",
+                                                               OutboxMessage.complaint_id == complaint.id)))
+
+
+def plan_of_center_about_leader(client_for):
+    """center1 writes the plan of a major complaint about leader1: no seat may approve it (回避, its author)."""
+    center = client_for("center1")
+    complaint = register(center, media="y")
+    complaint.object_user_id = user("leader1").id
+    db.session.commit()
+    assert plan(center, complaint).status_code == 303
+    return fresh(complaint)
+
+
+def test_a_plan_nobody_may_approve_is_mailed_to_the_administrators_once_and_waits_on_their_home_page(
+        client_for, clock):
+    name_fallback(client_for, None)                        # the administrator cleared the seeded person
+    admin = client_for("admin")
+    assert 'data-testid="plans-nobody-approves"' not in admin.get("/admin/").text
+    complaint = plan_of_center_about_leader(client_for)
+    assert plan_approvers(complaint) == []
+    (mail,) = mail_to_admin(complaint)                       # at once, on the submission
+    assert complaint.number in mail.subject and "无人可审批" in mail.subject
+    assert "http://complaints.test/admin/rules#plan-approval" in mail.body_text and "时限规则" in mail.body_text
+    home = admin.get("/admin/").text
+    assert 'data-testid="plans-nobody-approves"' in home and complaint.number in home and "孙悦" in home
+    assert 'href="/admin/rules#plan-approval"' in home
+    assert db.session.scalar(select(ComplaintEvent.detail).where(
+        ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.action == "plan_without_approver")) == "系统管理员"
+    for _day in range(3):                                    # its reminder, overdue notice, escalation: no repeat
+        clock.advance(days=1)
+        reminders.sweep()
+    assert fresh(complaint).open_deadline(DeadlineKind.PLAN_APPROVAL).escalated_at is not None
+    assert len(mail_to_admin(complaint)) == 1
+    name_fallback(client_for, "depthead1")
+    assert 'data-testid="plans-nobody-approves"' not in admin.get("/admin/").text
+    assert complaint.number in client_for("depthead1").get("/work/").text
+
+
+def test_a_plan_whose_approver_was_disabled_is_reported_when_its_clock_falls_due_once_by_two_workers(
+        app, client_for, clock):
+    complaint = plan_of_center_about_leader(client_for)
+    assert [u.username for u in plan_approvers(complaint)] == ["depthead1"] and not mail_to_admin(complaint)
+    disable("depthead1")
+    clock.advance(days=2)                                    # overdue and escalated: two notices, one tick
+    all_at_once(app, reminders.sweep, 2)
+    db.session.expire_all()
+    assert len(mail_to_admin(complaint)) == 1
+    clock.advance(days=1)
+    reminders.sweep()
+    assert len(mail_to_admin(complaint)) == 1
+
+
+def test_two_workers_claim_the_report_of_a_plan_once(app, client_for):
+    complaint = plan_of_center_about_leader(client_for)     # to the seeded person, who is then no longer named
+    name_fallback(client_for, None)
+    complaint_id = complaint.id
+
+    def tell():
+        told = stuck_plans.tell_admins(db.session.get(Complaint, complaint_id))
+        db.session.commit()
+        return told
+    assert sorted(all_at_once(app, tell, 2)) == [False, True]
+    assert len(mail_to_admin(complaint)) == 1

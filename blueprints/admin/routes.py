@@ -9,7 +9,7 @@ from blueprints.admin.forms import CalendarOverrideForm, PlanApprovalForm, Repea
 from blueprints.ui import role_required
 from extensions import db
 from models import CalendarOverride, Category, DeadlineKind, Role, RoutingRule, Unit, User
-from services import audit, capa, deadlines, org_settings, policy, severity
+from services import audit, capa, deadlines, org_settings, policy, severity, stuck_plans
 from services.labels import COUNTING_LABELS, LEADERS_PLANS_LABELS
 from services.rules import DEFAULTS, Rule, rule, set_rule
 
@@ -23,7 +23,8 @@ def _minutes(value: Rule) -> dict:
 
 
 def _render_index(status: int = 200, submitted: dict | None = None):
-    """The organisation as configured: units (with their working hours), users, categories, routing."""
+    """The organisation as configured: units (with their working hours), users, categories, routing; first,
+    the plans nobody may approve, which only the administrator can unblock."""
     units = db.session.scalars(select(Unit).order_by(Unit.code)).all()
     users = db.paginate(select(User).order_by(User.unit_id, User.username), per_page=50, error_out=False)
     categories = db.session.scalars(select(Category).order_by(Category.id)).all()
@@ -31,7 +32,7 @@ def _render_index(status: int = 200, submitted: dict | None = None):
     hours = {u.id: (submitted or {}).get(u.id) or UnitHoursForm(
         formdata=None, prefix=f"unit{u.id}", work_start=u.work_start, work_end=u.work_end) for u in units}
     return render_template("admin/index.html", units=units, users=users, categories=categories, rules=rules,
-                           hours=hours), status
+                           hours=hours, stuck=stuck_plans.waiting_on_nobody()), status
 
 
 @bp.get("/")
