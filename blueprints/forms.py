@@ -4,12 +4,18 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
-from services import identity, severity
+from services import bounds, identity, severity
 from services.notify import one_line
 
 
 def _one_line(value):
     return one_line(value) if isinstance(value, str) else value
+
+
+def an_id(value) -> int:
+    """A chosen id (a SelectField's coerce with validate_choice=False), 0 for none or nonsense: the
+    service the choice goes to says what is wrong with it, in words the form's "not a valid choice" lacks."""
+    return value if isinstance(value, int) else (bounds.database_id(str(value)) or 0)
 
 
 def head_count_of_a_collective(form, field) -> None:

@@ -15,6 +15,11 @@ from services.complaints import _check
 from services.errors import Refused
 from services.timeline import log_event
 
+# Who colleagues() offers, as the refusal of anyone else says it.
+NOT_A_SUCCESSOR = _l("Choose one of the people offered: an active colleague of the same unit; for the only member "
+                     "of a unit, someone of the same role or of the unit above (failing those, the service center "
+                     "or a leader).")
+
 
 def open_cases_of(user: User) -> list[Complaint]:
     """The open complaints `user` owns, handles in the branch or is assigned in a department."""
@@ -42,7 +47,7 @@ def colleagues(user: User) -> list[User]:
 
 def _check_successor(to: User, leaving: User) -> None:
     if to.id == leaving.id or to not in colleagues(leaving):
-        raise Refused(_l("Choose another active member of the same unit."), "new_owner")
+        raise Refused(NOT_A_SUCCESSOR, "new_owner")
 
 
 def hand_over_complaint(complaint: Complaint, actor: User, to: User, reason: str,

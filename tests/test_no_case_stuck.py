@@ -27,6 +27,10 @@ def _clock(complaint, kind):
     return [d for d in fresh(complaint).deadlines if d.kind == kind]
 
 
+# The refusal of a successor says whom colleagues() offers: a sole member reaches the same role and the unit above.
+SUCCESSORS_SAID = "本单位的在岗同事；单位仅有一人时，可选同岗位的其他人员或上级单位的人员"
+
+
 def hand_over(client, complaint, to, reason="张敏休产假"):
     return client.act(complaint.id, "handover", {"new_owner": user(to).id if to else 0, "reason": reason,
                                                  "version": version_of(client, complaint.id)})
@@ -50,7 +54,8 @@ def test_the_branch_head_hands_a_case_over_and_the_new_owner_is_told(client_for)
                                                 "version": version_of(lobby, complaint.id)}).status_code == 403
     missing = hand_over(head, complaint, "lobby1", reason="")
     assert missing.status_code == 422
-    assert hand_over(head, complaint, "staff2").status_code == 422          # another branch's person
+    refused = hand_over(head, complaint, "staff2")                            # another branch's person
+    assert refused.status_code == 422 and SUCCESSORS_SAID in refused.text
     assert fresh(complaint).owner == user("staff1")
     assert hand_over(head, complaint, "lobby1").status_code == 303
     complaint = fresh(complaint)
@@ -113,8 +118,9 @@ def hand_over_all_and_disable(admin, leaving: str, complaint, refused: str, succ
     """The administrator's hand-over of every case of `leaving`: refused to `refused`, done to
     `successor`, after which the account is disabled."""
     leaving_id = user(leaving).id
-    assert admin.post(f"/admin/users/{leaving_id}/handover",
-                      data={"handover-new_owner": user(refused).id, "handover-reason": "离职"}).status_code == 422
+    refusal = admin.post(f"/admin/users/{leaving_id}/handover",
+                         data={"handover-new_owner": user(refused).id, "handover-reason": "离职"})
+    assert refusal.status_code == 422 and SUCCESSORS_SAID in refusal.text   # what is allowed, not "the same unit" only
     assert admin.post(f"/admin/users/{leaving_id}/handover",
                       data={"handover-new_owner": user(successor).id, "handover-reason": "离职"}).status_code == 303
     assert fresh(complaint).owner == user(successor)

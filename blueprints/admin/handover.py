@@ -1,5 +1,5 @@
-"""The administrator hands every open case of an account to a colleague of the same unit (before
-disabling it: services.organisation.set_user_active refuses while cases rest on it)."""
+"""The administrator hands every open case of an account to someone who may take it (services.handover.colleagues)
+before disabling it: services.organisation.set_user_active refuses while cases rest on it."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -39,7 +39,7 @@ def hand_over_all(user_id: int):
         successor = db.session.get(User, form.new_owner.data)
         try:
             if successor is None:
-                raise Refused(_("Choose another active member of the same unit."), "new_owner")
+                raise Refused(handover.NOT_A_SUCCESSOR, "new_owner")
             count = handover.hand_over_all(user, current_user, successor, form.reason.data.strip())
             db.session.commit()
             flash(_("%(count)s open cases handed over to %(name)s.", count=count, name=successor.name), "info")

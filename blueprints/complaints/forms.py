@@ -3,7 +3,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, 
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from blueprints.forms import Form, SeverityFields
+from blueprints.forms import Form, SeverityFields, an_id
 from blueprints.ui import within_bounds
 from models import ComplaintKind, ContactChannel, Satisfaction
 from services.labels import CONTACT_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS
@@ -167,7 +167,8 @@ class ReclassifyForm(SeverityFields, VersionedForm):
 
 
 class HandOverFields(Form):
-    new_owner = SelectField(_l("New first-responsible owner"), coerce=int,
+    # Checked by services.handover, whose refusal says whom it allows.
+    new_owner = SelectField(_l("New first-responsible owner"), coerce=an_id, validate_choice=False,
                             validators=[DataRequired(_l("Choose the colleague who takes the case over."))])
     reason = TextAreaField(_l("Why (leave, departure …)"), validators=[
         DataRequired(_l("Enter the reason.")), Length(max=2000)])

@@ -103,7 +103,7 @@ def _handover_form(complaint: Complaint, submitted: bool = False) -> HandOverFor
 def _handover(complaint, form):
     successor = db.session.get(User, form.new_owner.data)
     if successor is None:
-        raise FieldRefused("new_owner", _("Choose another active member of the same unit."))
+        raise FieldRefused("new_owner", str(handover.NOT_A_SUCCESSOR))
     handover.hand_over_complaint(complaint, current_user, successor, form.reason.data.strip(),
                                  expected_version=form.version.data)
 

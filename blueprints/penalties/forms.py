@@ -2,16 +2,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from blueprints.forms import Form
+from blueprints.forms import Form, an_id
 from blueprints.ui import within_bounds
-from services import bounds
 
 TEXT = Length(max=2000)
-
-
-def an_id(value) -> int:
-    """A chosen id, 0 for none or nonsense: services.penalties says what is wrong with it."""
-    return value if isinstance(value, int) else (bounds.database_id(str(value)) or 0)
 
 
 class ProposeForm(Form):
