@@ -158,6 +158,9 @@ def plan_fallback_id() -> Optional[int]:
 # Every role that approves the plans of some kind of unit: theirs is the approvals page.
 PLAN_APPROVER_ROLES = frozenset(role for kind in UnitKind for author in Role for leaders in (Role.CENTER, Role.LEADER)
                                 for role, _unit in plan_seats(kind, None, author, leaders))
+# Who may be named for the plans no seat may approve: never a leader nor the service center (SEE_ALL_ROLES),
+# the last seats of every plan, asked before the named person: one of them named could approve nothing more.
+PLAN_FALLBACK_ROLES = frozenset(REGISTER_ROLES - SEE_ALL_ROLES)
 
 
 def reviews_plans(user: User) -> bool:

@@ -31,9 +31,6 @@ FIELD_TYPES = ("text", "number", "money", "date", "choice")
 SECTIONS = {"organisation": True, "units": True, "users": False, "plan_approval": False, "categories": True,
             "routing": False, "severity": False, "deadlines": False, "notice_templates": False, "extra_fields": False,
             "records": False}
-# Who may be named for the plans no seat may approve: never a leader nor the service center, the last
-# seats (services.policy.plan_seats), who are asked before the named person and so never reach it.
-FALLBACK_ROLES = frozenset(policy.REGISTER_ROLES - {Role.LEADER, Role.CENTER})
 
 
 class ProfileError(ValueError):
@@ -235,7 +232,7 @@ def _check_plan_approval(reader: _Reader, data: dict) -> None:
     _one_of(reader, chosen, ("plan_approval",), "leaders", org_settings.LEADERS_PLANS, required=False)
     users = {user["username"]: user for user in data.get("users") or []}
     name = _one_of(reader, chosen, ("plan_approval",), "fallback", sorted(users))
-    if Role(users[name]["role"]) not in FALLBACK_ROLES:
+    if Role(users[name]["role"]) not in policy.PLAN_FALLBACK_ROLES:
         reader.fail(("plan_approval", "fallback"), f"{name} is a {users[name]['role']}: a leader and the service "
                     "center are asked before the person named here; name someone else who may hold cases")
 

@@ -1,6 +1,7 @@
 """Handling plans: a major complaint's plan must be approved by the branch head (or the leader for
 head-office cases) before the case moves on."""
 import os
+import re
 from datetime import date
 from itertools import product
 
@@ -149,6 +150,18 @@ def name_fallback(client_for, username, leaders="center"):
     assert admin.post("/admin/rules/plans", data={"plans-leaders": leaders,
                                                   "plans-fallback": user(username).id if username else 0}
                       ).status_code == 303
+
+
+@pytest.mark.one_backend
+def test_the_person_for_plans_nobody_else_may_approve_is_neither_a_leader_nor_the_center(client_for):
+    """They are the last seats of every plan, asked before the named person: naming one changes nothing."""
+    admin = client_for("admin")
+    page = admin.get("/admin/rules").text
+    offered = re.findall(r'<option[^>]*value="(\d+)"', page[page.index('id="plans-fallback"'):].split("</select>")[0])
+    assert str(user("depthead1").id) in offered and str(user("head1").id) in offered
+    assert str(user("leader1").id) not in offered and str(user("center1").id) not in offered
+    assert admin.post("/admin/rules/plans", data={"plans-leaders": "center", "plans-fallback": user("leader1").id}
+                      ).status_code == 422
 
 
 def disable(username):

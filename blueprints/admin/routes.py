@@ -73,12 +73,13 @@ def _rule_forms(submitted: dict | None = None) -> list:
 
 
 def _plan_approval_form(submitted: bool = False) -> PlanApprovalForm:
-    """The administrator's choice of plan approvers; the named person is anyone who may hold cases."""
+    """The administrator's choice of plan approvers; the named person is anyone who may hold cases but a
+    leader or the service center, who are asked before (policy.PLAN_FALLBACK_ROLES)."""
     chosen = org_settings.plan_approval()
     form = PlanApprovalForm(prefix="plans") if submitted else PlanApprovalForm(
         formdata=None, prefix="plans", leaders=chosen["leaders"], fallback=chosen["fallback"] or 0)
     form.leaders.choices = list(LEADERS_PLANS_LABELS.items())
-    people = db.session.scalars(select(User).where(User.active.is_(True), User.role.in_(policy.REGISTER_ROLES))
+    people = db.session.scalars(select(User).where(User.active.is_(True), User.role.in_(policy.PLAN_FALLBACK_ROLES))
                                 .order_by(User.unit_id, User.username))
     form.fallback.choices = [(0, _("Nobody named"))] + [(u.id, f"{u.name} ({u.username})") for u in people]
     return form
