@@ -122,8 +122,8 @@ for _kind in DeadlineKind:
 DETAIL_WITH_NOTE = _l("%(label)s: %(value)s")
 DETAIL_NOTE_ACTIONS = {"dispatched", "assigned", "escalated", "handed_over", "visited", "action_recorded"}
 DETAIL_NAMES = _l("%(first)s, %(next)s")
-DETAIL_NAME_ACTIONS = {"leaders_told", "major_reported", "plan_without_approver"} | {f"{what}_{kind.value}" for kind in DeadlineKind
-                                                              for what in ("reminder", "overdue", "escalated")}
+DETAIL_NAME_ACTIONS = {"leaders_told", "major_reported", "plan_without_approver"} | {
+    f"{what}_{kind.value}" for kind in DeadlineKind for what in ("reminder", "overdue", "escalated")}
 
 # The events whose detail completes a sentence (who it went to, a number, a count, the customer's
 # words): the sentence with the detail in its place, so that each language puts it where it belongs

@@ -332,12 +332,13 @@ def apply(profile: dict, with_accounts: bool, password: Optional[str] = None) ->
     accounts: dict[str, User] = {}
     if with_accounts:
         for item in profile.get("users") or []:
-            user = accounts[item["username"]] = User(username=item["username"], name=item["name"], role=Role(item["role"]),
+            user = User(username=item["username"], name=item["name"], role=Role(item["role"]),
                         email=item.get("email") or f"{item['username']}@example.com", unit=units[item["unit"]],
                         title=item.get("title"), locale="zh_CN")
             user.set_password(password)
             user.must_change_password = not current_app.config.get("DEMO_ACCOUNTS", True)
             db.session.add(user)
+            accounts[user.username] = user
     if profile.get("plan_approval"):
         _apply_plan_approval(profile["plan_approval"], accounts)
     categories: dict[str, Category] = {}

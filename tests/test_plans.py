@@ -12,7 +12,8 @@ from sqlalchemy import select
 from extensions import db
 from sqlalchemy.orm import aliased
 
-from models import AdminAuditEntry, Category, Complaint, ComplaintEvent, DeadlineKind, OutboxMessage, Plan, PlanState, Role, Unit, User
+from models import (AdminAuditEntry, Category, Complaint, ComplaintEvent, DeadlineKind, OutboxMessage, Plan, PlanState,
+                    Role, Unit, User)
 from services import complaints, org_settings, policy, profiles, recipients, reminders, severity, stuck_plans
 from services.demo import DEMO_PASSWORD, seed_demo
 from services.recipients import plan_approvers
