@@ -18,11 +18,14 @@ from common import DATABASE_URL, ensure_database, machine
 logging.getLogger("services.queue").setLevel(logging.ERROR)   # no Redis here on purpose: no delivery jobs
 
 
-def _drain(results) -> None:
-    """One worker process: sweep until a sweep finds less than a full batch."""
+def _drain(ready, go, results) -> None:
+    """One worker process: sweep until a sweep finds less than a full batch. The clock starts once
+    every worker has started (a fresh interpreter importing the app takes seconds of its own)."""
     from app import create_app
     from services import reminders
     with create_app({"REDIS_URL": "redis://127.0.0.1:1/0"}).app_context():
+        ready.release()
+        go.wait()
         ticks, sent = [], 0
         while True:
             started = time.perf_counter()
@@ -66,19 +69,22 @@ def main() -> None:
         ids = db.session.scalars(select(func.min(ComplaintEvent.complaint_id)).group_by(ComplaintEvent.complaint_id)
                                  .limit(args.due)).all()
         db.session.execute(insert(Deadline.__table__), [
-            dict(id=first_id + n, complaint_id=cid, kind=DeadlineKind.FIRST_RESPONSE.value, round=1,
-                 started_at=now, due_at=now + datetime.timedelta(hours=1),
-                 remind_at=now - datetime.timedelta(minutes=1), escalate_at=now + datetime.timedelta(hours=2))
+            {"id": first_id + n, "complaint_id": cid, "kind": DeadlineKind.FIRST_RESPONSE.value, "round": 1,
+             "started_at": now, "due_at": now + datetime.timedelta(hours=1),
+             "remind_at": now - datetime.timedelta(minutes=1), "escalate_at": now + datetime.timedelta(hours=2)}
             for n, cid in enumerate(ids)])
         db.session.commit()
         outbox_before = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
         # Each worker sweeps again while its sweep was full, as the tick job does (services/jobs.py).
         spawn = multiprocessing.get_context("spawn")     # fresh processes, no inherited connections
-        results = spawn.Queue()
-        started = time.perf_counter()
-        workers = [spawn.Process(target=_drain, args=(results,)) for _ in range(args.workers)]
+        results, ready, go = spawn.Queue(), spawn.Semaphore(0), spawn.Event()
+        workers = [spawn.Process(target=_drain, args=(ready, go, results)) for _ in range(args.workers)]
         for worker in workers:
             worker.start()
+        for _ in workers:
+            ready.acquire()
+        started = time.perf_counter()
+        go.set()
         ticks, sent = [], 0
         for _ in workers:
             worker_ticks, worker_sent = results.get()
@@ -87,9 +93,10 @@ def main() -> None:
         for worker in workers:
             worker.join()
         total = time.perf_counter() - started
+        each = f"{1000 * statistics.median(ticks):.0f} ms each (median)" if ticks else "none"
         print(f"{len(ids)} reminders due, {args.workers} worker(s): {len(ticks)} full sweeps of "
-              f"{reminders.BATCH} notices, {1000 * statistics.median(ticks):.0f} ms each (median); all {sent} "
-              f"in {total:.1f} s, {sent / total:.0f} notices/s (claim + e-mail rendered into the outbox + timeline)")
+              f"{reminders.BATCH} notices, {each}; all {sent} "
+              f"in {total:.1f} s, {sent / total:.0f} notices/s (claim + outbox + timeline)")
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > outbox_before))
         # The reminders' timeline entries stay: the audit tables refuse DELETE (append-only).
         db.session.execute(delete(Deadline).where(Deadline.id >= first_id))
