@@ -1,8 +1,9 @@
 """Outbox delivery at scale: N e-mails due at once, sent to a local aiosmtpd server by W delivery
 processes side by side (each claims its own chunks). Prints e-mails per second and how long after
-falling due the last one left.
+falling due the last one left. The e-mails are the sweep's reminders, rendered as they are sent
+(each about another complaint and deadline of the database); --prerendered queues rendered ones.
 
-    .venv/bin/python bench/delivery.py [--messages 10000] [--workers 2]
+    .venv/bin/python bench/delivery.py [--messages 10000] [--workers 2] [--prerendered]
 """
 from __future__ import annotations
 
@@ -50,25 +51,38 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2, help="delivery processes side by side")
+    parser.add_argument("--prerendered", action="store_true", help="e-mails rendered when queued")
     args = parser.parse_args()
     ensure_database(0)
     os.environ["DATABASE_URL"] = DATABASE_URL
-    from sqlalchemy import delete, insert
+    from sqlalchemy import delete, insert, select
 
     from app import create_app
     from extensions import db
-    from models import OutboxMessage, OutboxState
-    from services import clock
+    from models import Deadline, OutboxMessage, OutboxState, User
+    from services import clock, notify
 
     app = create_app({"REDIS_URL": "redis://127.0.0.1:1/0"})   # no delivery jobs: this script delivers
     with app.app_context():
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.state != OutboxState.SENT))
         now = clock.now()
-        db.session.execute(insert(OutboxMessage), [
-            {"to_addr": f"staff{n % 50}@example.com", "subject": f"提醒：投诉 TS-BENCH-{n:05d} 派单将到期",
-             "body_text": "投诉 TS-BENCH 的派单期限将到，请及时处理。\n" * 8, "body_html": None,
-             "state": OutboxState.PENDING, "created_at": now, "next_attempt_at": now, "attempts": 0}
-            for n in range(args.messages)])
+        if args.prerendered:
+            db.session.execute(insert(OutboxMessage), [
+                {"to_addr": f"staff{n % 50}@example.com", "subject": f"提醒：投诉 TS-BENCH-{n:05d} 派单将到期",
+                 "body_text": "投诉 TS-BENCH 的派单期限将到，请及时处理。\n" * 8, "body_html": None,
+                 "state": OutboxState.PENDING, "created_at": now, "next_attempt_at": now, "attempts": 0}
+                for n in range(args.messages)])
+        else:
+            people = db.session.execute(select(User.id, User.email, User.locale).where(User.active)).all()
+            clocks = db.session.execute(select(Deadline.id, Deadline.complaint_id).order_by(Deadline.id.desc())
+                                        .limit(args.messages)).all()
+            if len(clocks) < args.messages:
+                raise SystemExit(f"only {len(clocks)} deadlines in the database (bench-data makes more)")
+            notify.queue_later([
+                {"address": person.email, "locale": person.locale, "template": "reminder",
+                 "complaint_id": complaint_id, "next_attempt_at": now,
+                 "context": {"complaint_id": complaint_id, "deadline_id": deadline_id, "user_id": person.id}}
+                for n, (deadline_id, complaint_id) in enumerate(clocks) for person in [people[n % len(people)]]])
         db.session.commit()
         db.engine.dispose()
 
@@ -88,7 +102,8 @@ def main() -> None:
         worker.join()
     time.sleep(0.2)
     sink.terminate()
-    print(f"# delivery · {datetime.date.today()} · {machine()} · {DATABASE_URL.split('://')[0]}")
+    kind = "rendered when queued" if args.prerendered else "rendered when sent"
+    print(f"# delivery · {datetime.date.today()} · {machine()} · {DATABASE_URL.split('://')[0]} · {kind}")
     print(f"messages={args.messages} workers={args.workers} sent={sent} received={counter.value}")
     print(f"elapsed={elapsed:.2f}s rate={sent / elapsed:.0f} e-mails/s last_left_after={elapsed:.1f}s")
     if sent != args.messages or counter.value != args.messages:

@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -46,6 +46,12 @@ class OutboxMessage(db.Model):
     template_params: Mapped[Optional[str]] = mapped_column(Text)
     # The provider's code of the last failure (e.g. isv.MOBILE_NUMBER_ILLEGAL), or of the sent message's id.
     provider_code: Mapped[Optional[str]] = mapped_column(String(100))
+    # An e-mail rendered when it is sent (notify.queue_later; subject and bodies empty until then):
+    # templates/email/<template>.*, in the recipient's language `locale`, reading the objects whose
+    # ids template_context holds ({"complaint_id": 1, "deadline_id": 2, "user_id": 3}).
+    template: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    template_context: Mapped[dict | None] = mapped_column(JSON)
 
     __table_args__ = (
         # The delivery job reads only what is unsent and due; sent mail stays for the record.

@@ -1,12 +1,13 @@
 """E-mail (and texts, services.sms) through the outbox: queue_email() writes a row in the current
-transaction; after the commit a delivery job is enqueued; deliver_due() sends, claiming each row so
-it goes out once."""
+transaction (queue_later() many at once, rendered when sent); after the commit a delivery job is
+enqueued; deliver_due() sends, claiming each row so it goes out once."""
 from __future__ import annotations
 
 import json
 import logging
 import re
 import smtplib
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
@@ -16,7 +17,7 @@ from sqlalchemy import event, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from extensions import db, parsed_locale
-from models import OutboxChannel, OutboxMessage, OutboxState, User
+from models import Complaint, Deadline, OutboxChannel, OutboxMessage, OutboxState, User
 from services import clock, queue, sms_gateways, sql
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ CUSTOMER = "customer"  # in told(): the customer, by e-mail or text
 UNREACHABLE = (ConnectionError, TimeoutError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
 # Every character Python's e-mail library (or a mail server) could take for the end of a header line.
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
+# What an e-mail rendered when sent reads: each id of its template_context, the object it names.
+LATER_CONTEXT = {"complaint_id": ("complaint", Complaint), "deadline_id": ("deadline", Deadline),
+                 "user_id": ("user", User)}
 
 
 def one_line(text: str) -> str:
@@ -52,13 +56,74 @@ def queue_email(user: User, template: str, complaint_id: int | None = None, **co
 
 def queue_email_to(address: str, locale: str, template: str, complaint_id: int | None = None,
                    **context) -> OutboxMessage:
+    subject, text, html = _render(template, locale, complaint_id, context)
+    return queue_message(address, subject, text, html, complaint_id)
+
+
+def _render(template: str, locale: str, complaint_id: int | None, context: dict) -> tuple[str, str, str]:
     context.setdefault("link", f"{current_app.config['PUBLIC_URL']}/complaints/{complaint_id}"
                        if complaint_id else current_app.config["PUBLIC_URL"])
     with force_locale(parsed_locale(locale)):
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         text = render_template(f"email/{template}.txt", **context)
         html = render_template("email/layout.html", subject=subject, text=text, **context)
-    return queue_message(address, subject, text, html, complaint_id)
+    return subject, text, html
+
+
+def queue_later(mails: list[dict]) -> None:
+    """Queue many e-mails in one multi-row INSERT, each rendered only when it is sent (the sweep's
+    thousands of notices: rendering them here cost most of its time). Each mail is a dict of
+    address, locale, template, context (the ids its template reads, keys of LATER_CONTEXT),
+    complaint_id and next_attempt_at."""
+    if not mails:
+        return
+    now = clock.now()
+    sql.insert_rows(OutboxMessage.__table__, [
+        {"to_addr": one_line(mail["address"])[:254], "subject": "", "body_text": "", "body_html": None,
+         "state": OutboxState.PENDING, "created_at": now, "next_attempt_at": mail["next_attempt_at"],
+         "attempts": 0, "complaint_id": mail["complaint_id"], "channel": OutboxChannel.EMAIL,
+         "template": mail["template"], "locale": mail["locale"], "template_context": mail["context"]}
+        for mail in mails])
+    db.session.info[_PENDING_FLAG] = True
+
+
+def render_later(messages) -> dict[int, tuple[str, str, str] | Exception]:
+    """Render the messages queued by queue_later (rows or objects with id, template, locale,
+    template_context and complaint_id): the objects their templates read loaded at once, a query
+    per kind, each message in its recipient's language. A message that cannot be rendered (what it
+    names is gone, its template fails) gets its exception instead, to fail alone."""
+    wanted: dict[str, set] = {}
+    for message in messages:
+        for key, value in message.template_context.items():
+            wanted.setdefault(key, set()).add(value)
+    found: dict[str, dict] = {}
+    for key, ids in wanted.items():
+        if key in LATER_CONTEXT:
+            model = LATER_CONTEXT[key][1]
+            found[key] = {obj.id: obj for obj in db.session.scalars(select(model).where(sql.among(model.id, ids)))}
+    rendered: dict[int, tuple[str, str, str] | Exception] = {}
+    for message in messages:
+        try:
+            context = {}
+            for key, value in message.template_context.items():
+                if value not in found.get(key, {}):
+                    raise LookupError(f"{key} {value} not found")
+                context[LATER_CONTEXT[key][0]] = found[key][value]
+            rendered[message.id] = _render(message.template, message.locale, message.complaint_id, context)
+        except Exception as exc:  # noqa: BLE001 - the message fails alone when sent
+            rendered[message.id] = exc
+    return rendered
+
+
+def subjects(messages) -> dict[int, str]:
+    """Each message's subject as it goes out (the administrator's outbox page)."""
+    later = render_later([m for m in messages if _rendered_when_sent(m)])
+    return {m.id: later[m.id][0] if isinstance(later.get(m.id), tuple) else m.subject or m.template or ""
+            for m in messages}
+
+
+def _rendered_when_sent(message) -> bool:
+    return message.template is not None and not message.body_text
 
 
 def queue_message(address: str, subject: str, text: str, html: str | None = None,
@@ -120,13 +185,38 @@ def _claim_chunk(now, size: int) -> list[int]:
     return sorted(claimed)
 
 
-def _send(message, smtp: "Connection") -> None:
-    """Build one message from its outbox row and hand it to the open SMTP session."""
+@dataclass(slots=True)
+class _Mail:
+    """An e-mail of the chunk as _send builds it: its row's, or rendered now (queue_later)."""
+    id: int
+    to_addr: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    failure: Exception | None = None    # it could not be rendered: it fails alone
+
+
+def _mails(rows) -> list[_Mail]:
+    rendered = render_later([row for row in rows if _rendered_when_sent(row)])
+    mails = []
+    for row in rows:
+        done = rendered.get(row.id)
+        if isinstance(done, tuple):
+            mails.append(_Mail(row.id, row.to_addr, *done))
+        else:
+            mails.append(_Mail(row.id, row.to_addr, row.subject, row.body_text, row.body_html, done))
+    return mails
+
+
+def _send(message: _Mail, smtp: "Connection") -> None:
+    """Build one message and hand it to the open SMTP session."""
+    if message.failure is not None:
+        raise message.failure
     cfg = current_app.config
     email = EmailMessage()
     email["From"] = one_line(cfg["MAIL_DEFAULT_SENDER"])
     email["To"] = one_line(message.to_addr)
-    email["Subject"] = one_line(message.subject)
+    email["Subject"] = one_line(message.subject)[:300]
     email["Message-ID"] = f"<outbox-{message.id}@complaints>"
     # RFC 3834: a customer's out-of-office reply need not answer a notice (and is dropped if it does).
     email["Auto-Submitted"] = "auto-generated"
@@ -194,11 +284,14 @@ def deliver_due(limit: int = 1000) -> dict:
         rows = db.session.execute(
             select(OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.subject, OutboxMessage.body_text,
                    OutboxMessage.body_html, OutboxMessage.channel, OutboxMessage.template_code,
-                   OutboxMessage.template_params).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)).all()
+                   OutboxMessage.template_params, OutboxMessage.complaint_id, OutboxMessage.template,
+                   OutboxMessage.locale, OutboxMessage.template_context)
+            .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)).all()
         # Texts first and on their own: a provider that fails or is away holds back no e-mail.
         texts_sent, texts_failed = _deliver_texts([m for m in rows if m.channel == OutboxChannel.SMS], now)
         sent, failed = sent + texts_sent, failed + texts_failed
-        messages = [m for m in rows if m.channel != OutboxChannel.SMS]
+        # Those rendered when sent are rendered here, before the first commit below expires what they read.
+        messages = _mails([m for m in rows if m.channel != OutboxChannel.SMS])
         done: list[int] = []
         with Connection() as smtp:
             for position, message in enumerate(messages):

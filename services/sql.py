@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, case, func, update
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, case, func, insert, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from extensions import db
 from services import clock
@@ -52,20 +53,53 @@ def count_if(condition) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def claim(model, due: Select, still_claimable: ColumnElement, values: dict) -> list[int]:
-    """Claim the rows of `model` whose ids `due` selects (with its LIMIT), in one conditional UPDATE
-    setting `values`; returns the ids this transaction got. On PostgreSQL rows another worker is
-    claiming are skipped, not waited for; on SQLite writers take turns. Either way a row is claimed
-    by exactly one transaction."""
+def claim(model, due: Select, still_claimable: ColumnElement, values: dict, returning: tuple = ()) -> list:
+    """Claim the rows of `model` whose ids `due` selects (with its LIMIT), in one conditional
+    UPDATE … RETURNING setting `values`; returns the ids this transaction got (or, given
+    `returning`, those columns of each row it got), in no particular order. On PostgreSQL rows
+    another worker is claiming are skipped, not waited for; on SQLite writers take turns. Either
+    way a row is claimed by exactly one transaction."""
     if dialect() == "postgresql":
-        # Lock the chunk first: inside the UPDATE's IN (...) PostgreSQL may rescan the LIMIT subquery
-        # and claim every due row in one transaction (350 instead of 100, measured).
-        ids = list(db.session.scalars(due.with_for_update(skip_locked=True)))
-        if not ids:
-            return []
-        chosen = model.id.in_(ids)
+        # The chunk is locked in a CTE evaluated once (MATERIALIZED): inside the UPDATE's IN (...)
+        # PostgreSQL may rescan the LIMIT subquery and claim every due row in one transaction (350
+        # instead of 100, measured).
+        chunk = due.with_for_update(skip_locked=True).cte("chunk").prefix_with("MATERIALIZED")
+        chosen = model.id == chunk.c.id
     else:
         chosen = model.id.in_(due.scalar_subquery())
-    return list(db.session.scalars(
+    result = db.session.execute(
         update(model).where(chosen, still_claimable).values(values)
-        .returning(model.id).execution_options(synchronize_session=False)))
+        .returning(*(returning or (model.id,))).execution_options(synchronize_session=False))
+    return list(result) if returning else list(result.scalars())
+
+
+def insert_rows(table: Table, rows: list[dict]) -> None:
+    """Insert many rows (each with the same keys) at once, in the session's transaction. On
+    PostgreSQL through COPY, its bulk path: executemany sends a statement per row and an INSERT …
+    SELECT unnest(arrays) spends its time escaping them, each 3–4 times the client's CPU of COPY
+    (500 outbox rows: 5 ms against 15–22 ms, measured). SQLite's executemany reuses one prepared
+    statement in-process and is fast as it is. Triggers and foreign keys apply either way."""
+    if not rows:
+        return
+    if dialect() != "postgresql":
+        db.session.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    # The column types' own conversions (an enum to its value, JSON to its text), as an INSERT would do.
+    processors = [table.c[name].type.dialect_impl(db.engine.dialect).bind_processor(db.engine.dialect)
+                  for name in names]
+    quote = db.engine.dialect.identifier_preparer
+    columns = ", ".join(quote.quote(name) for name in names)
+    driver = db.session.connection().connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY {quote.format_table(table)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([value if process is None or value is None else process(value)
+                            for value, process in zip(row.values(), processors)])
+
+
+def among(column, values) -> ColumnElement[bool]:
+    """column IN (values): on PostgreSQL as = ANY(one array), not a placeholder per value, which
+    the driver parses each time (a chunk's 500 ids cost more to send than to find)."""
+    if dialect() == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

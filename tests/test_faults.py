@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 
 from extensions import db
 from models import Channel, Deadline, DeadlineKind, OutboxChannel, OutboxMessage, OutboxState
+from services import reminders
 from services.registration import Registration, register_complaint
 from tests.conftest import POSTGRES_URL, START, make_app
 from tests.faults import Cluster, RedisServer, SmtpServer, kill_tree, run_load
@@ -52,13 +53,13 @@ def _file_directly(count: int) -> None:
     db.session.commit()
 
 
-BLOCK_AFTER_150 = """
-CREATE OR REPLACE FUNCTION block_after_150() RETURNS trigger AS $$
+BLOCK_AFTER = """
+CREATE OR REPLACE FUNCTION block_after() RETURNS trigger AS $$
 BEGIN
-  IF NEW.id > {first} + 150 THEN PERFORM pg_advisory_xact_lock(4242); END IF;
+  IF NEW.id > {first} + {after} THEN PERFORM pg_advisory_xact_lock(4242); END IF;
   RETURN NEW;
 END $$ LANGUAGE plpgsql;
-CREATE TRIGGER block_after_150 BEFORE INSERT ON outbox_message FOR EACH ROW EXECUTE FUNCTION block_after_150();
+CREATE TRIGGER block_after BEFORE INSERT ON outbox_message FOR EACH ROW EXECUTE FUNCTION block_after();
 """
 
 
@@ -74,16 +75,17 @@ def test_a_worker_killed_in_the_middle_of_a_sweep_leaves_nothing_missed_and_noth
     redis = RedisServer(tmp_path / "redis")
     redis.start()
     app = make_app(POSTGRES_URL, redis.url, smtp)
-    due = 350
+    due = reminders.CHUNK + 150                                     # a full chunk, then part of one
     reminded = select(func.count()).select_from(Deadline).where(
         Deadline.kind == DeadlineKind.DISPATCH, Deadline.reminded_at.is_not(None))
     with app.app_context():
         _file_directly(due)
-        # The sweep's 151st e-mail (after the acceptance texts of the complaints filed) waits for a lock the
-        # test holds: the worker stops in the middle of its second chunk, after the first was committed.
+        # The sweep's 51st e-mail after its first chunk's (the acceptance texts of the complaints filed come
+        # before) waits for a lock the test holds: the worker stops in the middle of its second chunk,
+        # after the first was committed.
         first = db.session.scalar(select(func.coalesce(func.max(OutboxMessage.id), 0)))
         blocker = db.engine.connect()
-        blocker.execute(text(BLOCK_AFTER_150.format(first=first)))
+        blocker.execute(text(BLOCK_AFTER.format(first=first, after=reminders.CHUNK + 50)))
         blocker.execute(text("SELECT pg_advisory_lock(4242)"))
         blocker.commit()
         cluster = Cluster(POSTGRES_URL, redis.url, smtp.port, tmp_path, web=0, workers=1)
@@ -95,11 +97,11 @@ def test_a_worker_killed_in_the_middle_of_a_sweep_leaves_nothing_missed_and_noth
                 assert time.monotonic() < deadline, "the worker did not sweep"
                 time.sleep(0.05)
             committed = _count(reminded)
-            assert 100 <= committed < due                            # chunks done, one waiting, more to do
+            assert committed == reminders.CHUNK                      # a chunk done, one waiting
             kill_tree(cluster.workers[0].pid)                       # the worker and its job
             cluster.workers[0].wait()
             blocker.execute(text("SELECT pg_advisory_unlock(4242)"))
-            blocker.execute(text("DROP TRIGGER block_after_150 ON outbox_message"))
+            blocker.execute(text("DROP TRIGGER block_after ON outbox_message"))
             blocker.commit()
             assert _count(reminded) == committed                     # the killed chunk left nothing
 
@@ -114,9 +116,10 @@ def test_a_worker_killed_in_the_middle_of_a_sweep_leaves_nothing_missed_and_noth
             time.sleep(2)                                           # more ticks: nothing more
         finally:
             cluster.stop()
+            db.session.rollback()          # after a failure its read of the outbox would hold the DROP below
             blocker.rollback()
             blocker.execute(text("SELECT pg_advisory_unlock_all()"))
-            blocker.execute(text("DROP TRIGGER IF EXISTS block_after_150 ON outbox_message"))
+            blocker.execute(text("DROP TRIGGER IF EXISTS block_after ON outbox_message"))
             blocker.commit()
             blocker.close()
             db.session.remove()

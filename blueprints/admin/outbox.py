@@ -22,7 +22,8 @@ def outbox():
              .order_by(case((OutboxMessage.state == OutboxState.FAILED, 0), else_=1),
                        OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc()))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
-    return render_template("admin/outbox.html", page=page, max_attempts=notify.MAX_ATTEMPTS)
+    return render_template("admin/outbox.html", page=page, subjects=notify.subjects(page.items),
+                           max_attempts=notify.MAX_ATTEMPTS)
 
 
 @bp.post("/outbox/<int:message_id>/retry")
@@ -33,7 +34,7 @@ def retry_message(message_id: int):
         abort(404)
     notify.retry(message)
     audit.record_admin("outbox_retried", f"outbox {message.id} to {message.to_addr}",
-                       {"subject": message.subject, "last_error": message.last_error})
+                       {"subject": notify.subjects([message])[message.id], "last_error": message.last_error})
     db.session.commit()
     flash(_("The message to %(address)s is queued again and goes out within a minute.",
             address=mask_contact(message.to_addr) if message.channel == OutboxChannel.SMS else message.to_addr),
