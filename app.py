@@ -77,8 +77,8 @@ def init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from models import User
-        user = db.session.get(User, int(user_id))
+        from services.sessions import signed_in_user
+        user = signed_in_user(int(user_id), session.get("sid"))
         return user if user is not None and user.active else None   # a disabled account is signed out at once
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
