@@ -55,12 +55,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 def init_extensions(app: Flask) -> None:
     import models  # noqa: F401  (the metadata must be complete before migrations look at it)
     import services.customer  # noqa: F401  (connects the customer's notices to the transitions' signals)
+    from extensions import install_gettext
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(BASE_DIR / "translations"))
+    install_gettext(app.jinja_env)   # after babel's: the templates' strings through the request's catalogue
     # One limiter for every rate-limited page, counting in Redis. Set before init_app, which reads
     # them once: when Redis fails, the limits count in memory, and an error of the limiter's own
     # never fails a page (it did: the second init_app of two kept the first one's "raise").

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import wraps
 
 from flask import abort, current_app, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import Select, and_, case, select
@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
-from extensions import db
+from extensions import db, gettext as _, lazy_gettext as _l, ngettext
 from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, Incident, ComplaintKind, Role, Satisfaction,
                     Unit, User)
 from services import bounds, clock, custom_fields, deadlines, identity, org_settings, policy

@@ -1,5 +1,4 @@
 from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
@@ -8,7 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from blueprints.branch import bp
 from blueprints.branch.forms import ApprovalForm
 from blueprints.ui import is_htmx, paginate, role_required, unassigned_first
-from extensions import db
+from extensions import db, gettext as _
 from models import Complaint, ComplaintState, Plan, PlanState, Role, Unit, User
 from services import clock, complaints, policy
 

@@ -3,9 +3,8 @@ told after an action (what happened, who was told, what comes next and by when).
 complaint as the action left it, so it says what is now stored."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from blueprints.ui import current_locale, local_datetime, time_left, waits_on
+from extensions import gettext as _
 from models import Complaint, ComplaintState, DeadlineKind
 from services import notify
 from services.labels import DEADLINE_LABELS

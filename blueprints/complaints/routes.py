@@ -1,5 +1,4 @@
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -16,7 +15,7 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
 from blueprints.complaints import extra_fields
 from blueprints.complaints.similar import similar_cases
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
-from extensions import db
+from extensions import db, gettext as _
 from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Incident, Satisfaction, Unit, User
 from services import (choices, clock, complaints, deadlines, handover, incidents, notify, org_settings, policy,
                       routing, severity, timeline)
