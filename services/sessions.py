@@ -12,8 +12,8 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, delete, or_, select
 
 from extensions import db
-from models import User, UserSession
-from services import clock
+from models import Organisation, User, UserSession
+from services import clock, org_settings
 
 # Writing last_seen_at on every request would cost a write per page; once a minute is precise enough.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -51,21 +51,24 @@ def start_session(user: User, address: str = "") -> str:
 
 _READ_WITH_USER = "session_read_with_user"   # db.session.info: the row signed_in_user read for check_session
 # Built once: the statement's construction would cost as much as the query it saves.
-_USER_AND_SESSION = (select(User, UserSession)
-                     .outerjoin(UserSession, and_(UserSession.id == bindparam("key"), UserSession.user_id == User.id))
-                     .where(User.id == bindparam("user_id")))
+_SIGNED_IN = (select(User, UserSession, Organisation)
+              .outerjoin(UserSession, and_(UserSession.id == bindparam("key"), UserSession.user_id == User.id))
+              .outerjoin(Organisation, Organisation.id == org_settings.ROW_ID)
+              .where(User.id == bindparam("user_id")))
 
 
 def signed_in_user(user_id: int, token: str | None) -> User | None:
-    """The user a signed-in request is for, read in one statement with the session behind `token`,
-    which check_session, next, takes from here instead of asking the database again."""
+    """The user a signed-in request is for, read in one statement with what the request reads next:
+    the session behind `token` (check_session takes it from here) and the organisation's settings
+    (org_settings.current, which the navigation and the policy ask on every page)."""
     if not token:
         return db.session.get(User, user_id)
-    row = db.session.execute(_USER_AND_SESSION, {"key": _key(token), "user_id": user_id}).first()
+    row = db.session.execute(_SIGNED_IN, {"key": _key(token), "user_id": user_id}).first()
     if row is None:
         return None
-    db.session.info[_READ_WITH_USER] = row[1]
-    return row[0]
+    user, db.session.info[_READ_WITH_USER], organisation = row
+    org_settings.remember(organisation)
+    return user
 
 
 @dataclass
