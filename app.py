@@ -107,8 +107,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def select_locale() -> Locale:
     languages = list(current_app.config["LANGUAGES"])
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return parsed_locale(current_user.locale)
+    user = current_user._get_current_object()
+    if user and user.is_authenticated and user.locale in languages:
+        return parsed_locale(user.locale)
     if session.get("locale") in languages:
         return parsed_locale(session["locale"])
     return parsed_locale(languages[0])

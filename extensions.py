@@ -4,7 +4,7 @@ import functools
 from babel import Locale
 from babel.support import NullTranslations
 from flask import g
-from flask_babel import Babel, get_translations
+from flask_babel import Babel, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -57,6 +57,21 @@ def translations() -> NullTranslations:
         if g:
             g._flask_babel.babel_translations = found
     return found
+
+
+def locale_code() -> str:
+    """The request's language as a code (zh_Hans_CN, en): str(flask_babel.get_locale()) without its
+    lookups, which a list page made for every row."""
+    try:
+        locale = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):
+        locale = None
+    return _code(locale if locale is not None else get_locale())
+
+
+@functools.cache
+def _code(locale: Locale | None) -> str:
+    return str(locale)
 
 
 # The app's gettext functions (as flask_babel's, through translations()): `_`, `_l` and ngettext.
