@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, SelectField
 
@@ -207,9 +208,10 @@ def _blank(key: str, complaint: Complaint):
 
 def _forms(complaint: Complaint, submitted: dict) -> dict:
     """The action forms the current user may use on this complaint now; a submitted one is kept."""
+    user = current_user._get_current_object()   # once, not a proxy lookup per check
     forms = {key: submitted.get(key) or _blank(key, complaint)
              for key, (allowed, *_rest) in ACTIONS.items()
-             if allowed(current_user, complaint)}
+             if allowed(user, complaint)}
     for form in forms.values():
         if hasattr(form, "version") and form.version.data is None:
             form.version.data = complaint.version
@@ -275,7 +277,8 @@ def _posted_form(action: str, complaint: Complaint):
 @bp.get("/<int:complaint_id>")
 @login_required
 def show(complaint_id: int):
-    complaint = visible_complaint_or_404(complaint_id)
+    # The unit handling it in the same statement (its own unit comes with its owner's).
+    complaint = visible_complaint_or_404(complaint_id, joinedload(Complaint.handling_unit))
     timeline.record_view(complaint, current_user, full_numbers=True)   # the page shows them whole
     page = _render(complaint)
     # After rendering: the page goes out only once its view is recorded, and the commit's expiry
