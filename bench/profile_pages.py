@@ -152,7 +152,7 @@ def main() -> None:
     with app.app_context():
         count = db.session.scalar(select(func.max(Complaint.id)))
         OPEN.extend(db.session.scalars(select(Complaint.id).where(Complaint.state == "registered")
-                                       .order_by(Complaint.id.desc()).limit(100)))
+                                       .order_by(Complaint.id).limit(100)))
     rng = random.Random(1)
     clients = {"_bare": (signed_in(app, "center1"), PAGES["bare"][1])}
     for name in args.page or [page for page in PAGES if page != "bare"]:
