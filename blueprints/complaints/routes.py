@@ -206,12 +206,18 @@ def _blank(key: str, complaint: Complaint):
     return _new(make, key, submitted=False)
 
 
-def _forms(complaint: Complaint, submitted: dict) -> dict:
-    """The action forms the current user may use on this complaint now; a submitted one is kept."""
+def _actions(complaint: Complaint) -> tuple[list[str], list[str]]:
+    """The actions the current user may take on this complaint now: those that lead the page, and
+    the others, behind "more actions"."""
     user = current_user._get_current_object()   # once, not a proxy lookup per check
-    forms = {key: submitted.get(key) or _blank(key, complaint)
-             for key, (allowed, *_rest) in ACTIONS.items()
-             if allowed(user, complaint)}
+    allowed = [key for key, (may, *_rest) in ACTIONS.items() if may(user, complaint)]
+    leading = leading_actions(complaint, allowed)
+    return leading, [key for key in allowed if key not in leading]
+
+
+def _forms(complaint: Complaint, keys: list[str], submitted: dict) -> dict:
+    """The forms of these actions; a submitted one is kept."""
+    forms = {key: submitted.get(key) or _blank(key, complaint) for key in keys}
     for form in forms.values():
         if hasattr(form, "version") and form.version.data is None:
             form.version.data = complaint.version
@@ -222,14 +228,18 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
     events = db.session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id,
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
-    forms = _forms(complaint, submitted or {})
-    leading = leading_actions(complaint, forms)
-    # The disclosure opens by itself when the form the user sent is behind it (its errors must show).
-    more_open = any(key not in leading for key in (submitted or {}))
+    submitted = submitted or {}
+    leading, others = _actions(complaint)
+    # The disclosure opens by itself when the form the user sent is behind it (its errors must show),
+    # or when asked to (its link without JavaScript). Otherwise its forms are built when it is opened
+    # (more_actions): most readers act on the leading ones, and building every form cost more than
+    # the rest of the page.
+    more_open = any(key not in leading for key in submitted) or request.args.get("actions") == "all"
+    forms = _forms(complaint, leading + (others if more_open else []), submitted)
     return render_template("complaints/show.html", complaint=complaint, events=events,
                            changes=describe_changes(events),
                            similar=similar_cases(complaint), forms=forms,
-                           leading=leading, others=[key for key in forms if key not in leading], more_open=more_open,
+                           leading=leading, others=others, more_open=more_open,
                            waiting=next_deadline(complaint), conflict=conflict), status
 
 
@@ -283,6 +293,19 @@ def show(complaint_id: int):
     page = _render(complaint)
     # After rendering: the page goes out only once its view is recorded, and the commit's expiry
     # does not make the page read the complaint again.
+    db.session.commit()
+    return page
+
+
+@bp.get("/<int:complaint_id>/actions")
+@login_required
+def more_actions(complaint_id: int):
+    """The forms behind "more actions", asked for by the page (HTMX) when its reader opens them."""
+    complaint = visible_complaint_or_404(complaint_id)
+    timeline.record_view(complaint, current_user)   # they show some of it (deadlines, the own fields)
+    _leading, others = _actions(complaint)
+    page = render_template("complaints/_more_actions.html", complaint=complaint, others=others,
+                           forms=_forms(complaint, others, {}))
     db.session.commit()
     return page
 
