@@ -142,7 +142,7 @@ def role_required(*roles: Role):
 
 def visible_complaint_or_404(complaint_id: int, *options) -> Complaint:
     """The complaint, if the current user may see it; otherwise 404, so nothing is revealed.
-    `options`: loader options for what the caller reads of it (joinedload(Complaint.unit), …)."""
+    `options`: loader options for what the caller reads of it (joinedload(Complaint.handling_unit), …)."""
     complaint = db.session.get(Complaint, complaint_id, options=options)
     if complaint is None or not policy.can_view(current_user, complaint):
         abort(404)
@@ -164,7 +164,8 @@ def unassigned_first() -> tuple:
 
 def paginate(query: Select):
     """A page of `query`, restricted to what the current user may see, with whom the complaint table
-    names (complaints/_table.html: who holds each case now) loaded in one query each."""
+    names (complaints/_table.html: who holds each case now) joined into it; not their units, which
+    the table does not name."""
     query = query.where(policy.visible_complaints(current_user._get_current_object())).options(
         *(joinedload(person).lazyload(User.unit) for person in (Complaint.owner, Complaint.handler, Complaint.assignee)),
         joinedload(Complaint.handling_unit))

@@ -66,7 +66,8 @@ def signed_in_user(user_id: int, token: str | None) -> User | None:
     row = db.session.execute(_SIGNED_IN, {"key": _key(token), "user_id": user_id}).first()
     if row is None:
         return None
-    user, db.session.info[_READ_WITH_USER], organisation = row
+    user, session_row, organisation = row
+    db.session.info[_READ_WITH_USER] = session_row
     org_settings.remember(organisation)
     return user
 
