@@ -55,12 +55,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 def init_extensions(app: Flask) -> None:
     import models  # noqa: F401  (the metadata must be complete before migrations look at it)
     import services.customer  # noqa: F401  (connects the customer's notices to the transitions' signals)
+    from extensions import install_gettext
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(BASE_DIR / "translations"))
+    install_gettext(app.jinja_env)   # after babel's: the templates' strings through the request's catalogue
     # One limiter for every rate-limited page, counting in Redis. Set before init_app, which reads
     # them once: when Redis fails, the limits count in memory, and an error of the limiter's own
     # never fails a page (it did: the second init_app of two kept the first one's "raise").
@@ -77,8 +79,8 @@ def init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from models import User
-        user = db.session.get(User, int(user_id))
+        from services.sessions import signed_in_user
+        user = signed_in_user(int(user_id), session.get("sid"))
         return user if user is not None and user.active else None   # a disabled account is signed out at once
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -105,8 +107,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def select_locale() -> Locale:
     languages = list(current_app.config["LANGUAGES"])
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return parsed_locale(current_user.locale)
+    user = current_user._get_current_object()
+    if user and user.is_authenticated and user.locale in languages:
+        return parsed_locale(user.locale)
     if session.get("locale") in languages:
         return parsed_locale(session["locale"])
     return parsed_locale(languages[0])

@@ -2,7 +2,10 @@
 import functools
 
 from babel import Locale
-from flask_babel import Babel
+from babel.support import NullTranslations
+from flask import g
+from flask_babel import Babel, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -38,6 +41,64 @@ def parsed_locale(code: str) -> Locale:
     """A language code as Babel's Locale, parsed once per process: Babel parses "zh_CN" by listing its
     locale data files, which cost about a millisecond on every page and every e-mail."""
     return Locale.parse(code)
+
+
+def translations() -> NullTranslations:
+    """The catalogue of this request's language, found once a request. flask_babel looks the locale
+    and the catalogue up again for every string (nine context-local lookups each, hundreds of
+    strings a page); the one it found is kept beside the locale it chose (`g._flask_babel`), where
+    flask_babel's refresh() and force_locale() (an e-mail in the customer's language) reset it."""
+    try:
+        found = g._flask_babel.babel_translations
+    except (AttributeError, RuntimeError):   # not looked up yet in this request; or no app at all
+        found = None
+    if found is None:
+        found = get_translations()   # flask_babel's: selects the locale, makes g._flask_babel
+        if g:
+            g._flask_babel.babel_translations = found
+    return found
+
+
+def locale_code() -> str:
+    """The request's language as a code (zh_Hans_CN, en): str(flask_babel.get_locale()) without its
+    lookups, which a list page made for every row."""
+    try:
+        locale = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):
+        locale = None
+    return _code(locale if locale is not None else get_locale())
+
+
+@functools.cache
+def _code(locale: Locale | None) -> str:
+    return str(locale)
+
+
+# The app's gettext functions (as flask_babel's, through translations()): `_`, `_l` and ngettext.
+def gettext(string: str, **variables) -> str:
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """A label translated when shown, in the language of the request showing it."""
+    return LazyString(gettext, string, **variables)
+
+
+def install_gettext(jinja_env) -> None:
+    """The templates' _() and ngettext() through translations() too (flask_babel installs its own)."""
+    jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n), newstyle=True)
+
+
 # Rate limits (login, public forms), counted in Redis: REDIS_URL, set in create_app().
 limiter = Limiter(key_func=get_remote_address)
 

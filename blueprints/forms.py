@@ -1,9 +1,9 @@
 """The base of every form of the app: Flask-WTF's (CSRF) with single-line text kept on one line."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
+from extensions import lazy_gettext as _l
 from services import bounds, identity, severity
 from services.notify import one_line
 

@@ -6,15 +6,14 @@ from datetime import datetime
 from functools import wraps
 
 from flask import abort, current_app, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import Select, and_, case, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
-from extensions import db
+from extensions import db, gettext as _, lazy_gettext as _l, locale_code, ngettext
 from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, Incident, ComplaintKind, Role, Satisfaction,
                     Unit, User)
 from services import bounds, clock, custom_fields, deadlines, identity, org_settings, policy
@@ -141,9 +140,10 @@ def role_required(*roles: Role):
     return decorator
 
 
-def visible_complaint_or_404(complaint_id: int) -> Complaint:
-    """The complaint, if the current user may see it; otherwise 404, so nothing is revealed."""
-    complaint = db.session.get(Complaint, complaint_id)
+def visible_complaint_or_404(complaint_id: int, *options) -> Complaint:
+    """The complaint, if the current user may see it; otherwise 404, so nothing is revealed.
+    `options`: loader options for what the caller reads of it (joinedload(Complaint.handling_unit), …)."""
+    complaint = db.session.get(Complaint, complaint_id, options=options)
     if complaint is None or not policy.can_view(current_user, complaint):
         abort(404)
     return complaint
@@ -164,9 +164,11 @@ def unassigned_first() -> tuple:
 
 def paginate(query: Select):
     """A page of `query`, restricted to what the current user may see, with whom the complaint table
-    names (complaints/_table.html: who holds each case now) loaded in one query each."""
-    query = query.where(policy.visible_complaints(current_user)).options(
-        selectinload(Complaint.handler), selectinload(Complaint.assignee), selectinload(Complaint.handling_unit))
+    names (complaints/_table.html: who holds each case now) joined into it; not their units, which
+    the table does not name."""
+    query = query.where(policy.visible_complaints(current_user._get_current_object())).options(
+        *(joinedload(person).lazyload(User.unit) for person in (Complaint.owner, Complaint.handler, Complaint.assignee)),
+        joinedload(Complaint.handling_unit))
     return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
 
 
@@ -197,14 +199,14 @@ def time_left(due, now=None) -> str:
     return _("%(amount)s overdue", amount=amount) if seconds > 0 else _("%(amount)s left", amount=amount)
 
 
-def holder_of(complaint) -> str:
+def holder_of(complaint, locale: str | None = None) -> str:
     """Who holds the case now: the handling unit's assignee (or the unit, while nobody is assigned),
     the service center for the return visit, the leader for the final decision, otherwise the
-    branch handler (the owner, until it went up the ladder)."""
+    branch handler (the owner, until it went up the ladder). A list passes its `locale` once."""
     if complaint.state == ComplaintState.DISPATCHED:
         if complaint.assignee is not None:
             return complaint.assignee.name
-        return complaint.handling_unit.display_name(current_locale()) if complaint.handling_unit else ""
+        return complaint.handling_unit.display_name(locale or current_locale()) if complaint.handling_unit else ""
     if complaint.state == ComplaintState.AWAITING_VISIT:
         return str(ROLE_LABELS[Role.CENTER])
     if complaint.state == ComplaintState.WITH_LEADER:
@@ -215,7 +217,7 @@ def holder_of(complaint) -> str:
 
 
 def current_locale() -> str:
-    return str(get_locale())
+    return locale_code()
 
 
 def local_datetime(value) -> str:

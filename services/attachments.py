@@ -12,11 +12,11 @@ from typing import Optional
 
 import filetype
 from flask import current_app
-from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import import_string
 
 from extensions import db
+from extensions import gettext as _
 from models import Attachment, Complaint, User
 from services import clock
 from services.errors import Refused

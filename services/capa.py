@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, select
 
-from extensions import db
+from extensions import db, lazy_gettext as _l
 from models import (CapaRecord, CapaState, Complaint, ComplaintState, DeadlineKind, Role, Unit, UnitKind, User)
 from services import clock, deadlines, org_settings, policy
 from services.errors import Refused

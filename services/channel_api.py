@@ -72,7 +72,7 @@ def _earlier(key: ApiKey, idempotency_key: str, body_hash: str) -> Optional[Comp
 
 def check_references(data: ApiComplaint) -> dict:
     """{field: message} for a category or unit that does not exist or cannot be chosen."""
-    from flask_babel import gettext as _
+    from extensions import gettext as _
     errors = {}
     category = db.session.get(Category, data.category_id)
     if category is None or not category.active:

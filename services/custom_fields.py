@@ -9,11 +9,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Iterable, Mapping, Optional
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 from extensions import db
+from extensions import lazy_gettext as _l
 from models import Category, Complaint, CustomField, FieldType
 from services import audit, bounds, clock
 

@@ -345,10 +345,9 @@ def _tell_extension(complaint: Complaint) -> None:
 
 # ----------------------------------------------------------------------------- the tracking page
 
-def needs_phone_call(complaint: Complaint) -> bool:
-    """No notice can reach the customer by itself: they left a landline (or WeChat…), no mobile
-    number or e-mail address, so whoever handles the case tells them by phone."""
-    access = access_for(complaint.id)
+def needs_phone_call(access: CustomerAccess | None) -> bool:
+    """No notice can reach the customer of this access (access_for) by itself: they left a landline
+    (or WeChat…), no mobile number or e-mail address, so whoever handles the case tells them by phone."""
     return access is not None and not (access.email or access.phone)
 
 
@@ -361,9 +360,9 @@ def to_tell_by_phone(limit: int = 10) -> list[Complaint]:
         .order_by(Complaint.next_due_at, Complaint.id).limit(limit + 1)))
 
 
-def deliveries(complaint: Complaint) -> list[OutboxMessage]:
-    """The e-mails and texts to the customer about this complaint, with how each went (newest first)."""
-    access = access_for(complaint.id)
+def deliveries(complaint: Complaint, access: CustomerAccess | None) -> list[OutboxMessage]:
+    """The e-mails and texts to the customer about this complaint (its access: access_for), with how
+    each went (newest first)."""
     addresses = [address for address in (access.email, access.phone) if address] if access else []
     if not addresses:
         return []

@@ -218,6 +218,7 @@ def _refresh_next_due(complaint: Complaint) -> None:
     complaint.next_due_at = min(open_dues) if open_dues else None
 
 
-def is_overdue(complaint: Complaint) -> bool:
-    return complaint.next_due_at is not None and complaint.next_due_at < clock.now()
+def is_overdue(complaint: Complaint, now: datetime | None = None) -> bool:
+    """A clock of the complaint has run out; `now` once for a whole list."""
+    return complaint.next_due_at is not None and complaint.next_due_at < (now or clock.now())
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from extensions import db
+from extensions import lazy_gettext as _l
 from models import Complaint, ComplaintState, User
 from services import notify, policy
 from services.complaints import _check

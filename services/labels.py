@@ -1,9 +1,8 @@
 """The words for every code the product shows: the labels of the domain's enums and of the recorded
 actions, in the user's language. One home below the services, so that pages, exports, e-mails and
 reports all say the same. Every label is lazy: the language is chosen when it is rendered."""
-from flask_babel import lazy_gettext as _l
-
 from config import LANGUAGES
+from extensions import lazy_gettext as _l
 from models import (ApiChannel, ApiScope, CapaState, CauseKind, Channel, ComplaintKind, ComplaintNature, ComplaintState,
                     ContactChannel, ContactKind, DeadlineKind, FieldType, NoticeKind, OutboxChannel, OutboxState,
                     PenaltyState, PlanState, ReportKind, Role, Satisfaction, SurveyItem, UnitKind)

@@ -16,13 +16,13 @@ from typing import Callable, Optional
 
 import xlsxwriter
 from flask import current_app
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
 from rq import get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select
 
-from extensions import db
+from extensions import db, lazy_gettext as _l
 from models import Unit, User
 from services import clock, custom_fields, ledger, org_settings
 from services.identity import mask_contact, masked_numbers

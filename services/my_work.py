@@ -215,20 +215,21 @@ class Listing:
         return self.total - len(self.rows)
 
 
-def applicable(user: User) -> list[Group]:
-    """The groups that can ever hold a complaint for this user."""
+def applicable(user: User) -> list[tuple[Group, Select]]:
+    """The groups that can ever hold a complaint for this user, each with its query (built once:
+    building one costs about what running it does)."""
     if user.role == Role.ADMIN:
         return []
-    return [group for group in GROUPS if group.query(user) is not None]
+    return [(group, query) for group, query in ((group, group.query(user)) for group in GROUPS) if query is not None]
 
 
 def listings(user: User, limit: Optional[int] = None) -> list[Listing]:
     """Every group that has something for the user: up to `limit` rows each, most urgent first, with
     the group's total. One statement per group, the people on the rows joined in."""
     found = []
-    for group in applicable(user):
+    for group, query in applicable(user):
         due = _due(group).label("due")
-        statement = (group.query(user).add_columns(due, func.count().over().label("total"))
+        statement = (query.add_columns(due, func.count().over().label("total"))
                      .options(joinedload(Complaint.handler), joinedload(Complaint.assignee),
                               joinedload(Complaint.handling_unit))
                      .order_by(due.asc().nulls_last(), Complaint.id).limit(limit or LIMIT))
@@ -247,14 +248,14 @@ def counts(user: User) -> dict[str, int]:
     groups = applicable(user)
     if not groups:
         return {}
-    ids = [group.query(user).with_only_columns(Complaint.id).order_by(None).correlate(None) for group in groups]
+    ids = [query.with_only_columns(Complaint.id).order_by(None).correlate(None) for _group, query in groups]
     per_group = [select(func.count()).select_from(one.subquery()).correlate(None).scalar_subquery() for one in ids]
     all_of_them = select(func.count()).select_from(union(*ids).subquery()).correlate(None).scalar_subquery()
     *totals, total = db.session.execute(select(*per_group, all_of_them)).one()
-    return {**{group.key: n for group, n in zip(groups, totals)}, TOTAL: total}
+    return {**{group.key: n for (group, _query), n in zip(groups, totals)}, TOTAL: total}
 
 
 def keys(user: User) -> dict[str, set[int]]:
     """Per group, the ids of every complaint in it for the user (for tests and checks; unlimited)."""
-    return {group.key: set(db.session.scalars(group.query(user).with_only_columns(Complaint.id)))
-            for group in applicable(user)}
+    return {group.key: set(db.session.scalars(query.with_only_columns(Complaint.id)))
+            for group, query in applicable(user)}

@@ -18,13 +18,19 @@ from services import txcache
 ROW_ID = 1
 # A database set up before organisations had their own row was the bank's: read as the bank's.
 BANK_NAME, BANK_NAME_EN = "示范银行股份有限公司", "Demo Bank"
+_CACHED = "organisation"   # the row's name in txcache
 
 
 def current() -> Optional[Organisation]:
     """The organisation's row (None on a database set up before it had one), read once per transaction:
     every page asks for it several times (the navigation, the records' switches), and an
     administrator's change made in another process is seen by the next transaction."""
-    return txcache.cached("organisation", Organisation, lambda: db.session.get(Organisation, ROW_ID))
+    return txcache.cached(_CACHED, Organisation, lambda: db.session.get(Organisation, ROW_ID))
+
+
+def remember(row: Organisation | None) -> None:
+    """The row as another statement of this transaction read it (services.sessions, with the user)."""
+    txcache.put(_CACHED, Organisation, row)
 
 
 SEVERITY = "severity"   # beside the `records:` keys: the profile's criteria of a major complaint (services.severity)

@@ -8,10 +8,9 @@ from email.message import EmailMessage
 from typing import Optional
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 
-from extensions import db
+from extensions import db, lazy_gettext as _l
 from models import Category, Complaint, ObjectRoutingRule, Role, RoutingRule, Unit, UnitKind, User
 from services import audit, handover, notify, policy
 from services.errors import Refused

@@ -10,8 +10,9 @@ import functools
 import string
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from extensions import lazy_gettext as _l
 
 MIN_LENGTH = 10
 # The start of every guessing list, plus the obvious local ones (the bank's own words, pinyin).

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from extensions import db
+from extensions import lazy_gettext as _l
 from models import Complaint, Penalty, PenaltyState, Role, Unit, UnitKind, User
 from services import clock, org_settings, policy
 from services.errors import Refused

@@ -14,11 +14,11 @@ from datetime import date, timedelta
 from typing import Optional
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, false, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db, savepoint
+from extensions import lazy_gettext as _l
 from models import PeriodicReport, ReportKind, Role, Unit, User
 from services import calendar, clock, notify, org_settings, periods, policy, sql
 from services.errors import Refused

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l
-
 from extensions import db
+from extensions import lazy_gettext as _l
 from models import Category, Complaint, ComplaintKind, DeadlineKind, PlanState, User
 from services import clock, deadlines, notify, policy, stuck_plans
 from services.complaints import _check

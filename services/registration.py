@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from extensions import db, savepoint
+from extensions import db, lazy_gettext as _l, savepoint
 from models import Channel, Complaint, ComplaintKind, ComplaintNature, ComplaintState, DeadlineKind, Incident, User
 from services import clock, complaints, deadlines, notify, org_settings, policy, severity, signals, similarity
 from services.errors import Refused

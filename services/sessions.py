@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, bindparam, delete, or_, select
 
 from extensions import db
-from models import User, UserSession
-from services import clock
+from models import Organisation, User, UserSession
+from services import clock, org_settings
 
 # Writing last_seen_at on every request would cost a write per page; once a minute is precise enough.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -49,6 +49,29 @@ def start_session(user: User, address: str = "") -> str:
     return token
 
 
+_READ_WITH_USER = "session_read_with_user"   # db.session.info: the row signed_in_user read for check_session
+# Built once: the statement's construction would cost as much as the query it saves.
+_SIGNED_IN = (select(User, UserSession, Organisation)
+              .outerjoin(UserSession, and_(UserSession.id == bindparam("key"), UserSession.user_id == User.id))
+              .outerjoin(Organisation, Organisation.id == org_settings.ROW_ID)
+              .where(User.id == bindparam("user_id")))
+
+
+def signed_in_user(user_id: int, token: str | None) -> User | None:
+    """The user a signed-in request is for, read in one statement with what the request reads next:
+    the session behind `token` (check_session takes it from here) and the organisation's settings
+    (org_settings.current, which the navigation and the policy ask on every page)."""
+    if not token:
+        return db.session.get(User, user_id)
+    row = db.session.execute(_SIGNED_IN, {"key": _key(token), "user_id": user_id}).first()
+    if row is None:
+        return None
+    user, session_row, organisation = row
+    db.session.info[_READ_WITH_USER] = session_row
+    org_settings.remember(organisation)
+    return user
+
+
 @dataclass
 class SessionState:
     alive: bool
@@ -60,7 +83,10 @@ class SessionState:
 def check_session(token: str | None, user_id: int, activity: bool = True) -> SessionState:
     """Whether the session behind `token` belongs to `user_id` and is still alive; an activity
     (any request but the page's own status poll) restarts the idle clock."""
-    row = db.session.get(UserSession, _key(token)) if token else None
+    key = _key(token) if token else None
+    row = db.session.info.pop(_READ_WITH_USER, None)
+    if row is None or row.id != key:
+        row = db.session.get(UserSession, key) if key else None
     if row is None or row.user_id != user_id:
         return SessionState(alive=False, reason="ended")
     now = clock.now()

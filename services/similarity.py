@@ -12,12 +12,11 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 
-from extensions import db
+from extensions import db, lazy_gettext as _l
 from models import Complaint, ComplaintKind, ComplaintState, ComplaintTerms, Incident, Role, User
 from services import audit, clock, policy, sql, textsim
 from services.errors import Refused

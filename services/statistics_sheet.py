@@ -18,11 +18,11 @@ from typing import Any, Optional
 
 import xlsxwriter
 from flask import current_app
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
-from extensions import db, savepoint
+from extensions import db, lazy_gettext as _l, savepoint
 from models import Complaint, CustomField, FieldType, StatisticsSheetMailing, Unit, User
 from services import clock, custom_fields, handling_form, notify, org_settings, periods, policy
 from services.labels import SATISFACTION_LABELS, STATE_LABELS

@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 
 import xlsxwriter
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
 
+from extensions import gettext as _
 from models import SurveyItem, SurveyRound
 from models.survey import SCORES
 from services import clock, identity

@@ -16,10 +16,10 @@ from typing import Optional
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
-from extensions import db
+from extensions import db, gettext as _
 from models import Complaint, NoticeKind, SurveyItem, SurveyRecipient, SurveyRound, User
 from models.survey import SCORES
 from services import audit, clock, customer, identity, notify, org_settings, sms

@@ -26,6 +26,13 @@ def cached(name: str, model: type, load: Callable[[], T]) -> T:
     return store[name]
 
 
+def put(name: str, model: type, value: T) -> T:
+    """Keep a value read by another statement of this transaction, as cached() would have read it."""
+    _TABLES[name] = model
+    db.session.info.setdefault(_KEY, {})[name] = value
+    return value
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _transaction_ended(session: Session) -> None:

@@ -159,7 +159,7 @@ def _tell_the_center(alert: WaveAlert) -> None:
 
 @dataclass
 class Facts:
-    complaints: list[Complaint]     # the alert's complaints not in an incident yet
+    complaints: list                # the alert's complaints not in an incident yet: rows (id, number, …)
     units: list[Unit]
     channels: list[Channel]
 
@@ -172,9 +172,12 @@ class Facts:
 
 
 def alert_facts(alert: WaveAlert, limit: int = 500) -> Facts:
-    complaints = list(db.session.scalars(
-        select(Complaint).join(WaveAlertMember, WaveAlertMember.complaint_id == Complaint.id)
-        .where(WaveAlertMember.alert_id == alert.id).order_by(Complaint.id).limit(limit)))
+    """The columns the banner and the e-mail show, not the complaints: the center's home shows five
+    alerts of up to `limit` complaints each."""
+    complaints = db.session.execute(
+        select(Complaint.id, Complaint.number, Complaint.unit_id, Complaint.channel, Complaint.incident_id)
+        .join(WaveAlertMember, WaveAlertMember.complaint_id == Complaint.id)
+        .where(WaveAlertMember.alert_id == alert.id).order_by(Complaint.id).limit(limit)).all()
     unit_ids = sorted({c.unit_id for c in complaints})
     units = list(db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.id)))
     return Facts([c for c in complaints if c.incident_id is None], units, sorted({c.channel for c in complaints}, key=lambda ch: ch.value))
@@ -195,7 +198,8 @@ def open_incident(alert: WaveAlert, actor: User) -> Incident:
     it is open, the same click adds those come since."""
     if not similarity.can_link(actor) or alert.dismissed_at is not None:
         raise Refused()
-    waiting = alert_facts(alert).complaints
+    waiting = list(db.session.scalars(select(Complaint).where(
+        Complaint.id.in_([c.id for c in alert_facts(alert).complaints])).order_by(Complaint.id)))
     if not waiting:   # all linked meanwhile
         raise Refused()
     if alert.incident is not None:

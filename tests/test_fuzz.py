@@ -174,7 +174,7 @@ QUERY_PARAMETERS = {
                                 "customer_contact"], "branch.queue": ["page"],
     "branch.approvals": ["page"], "department.queue": ["page"], "center.overview": ["page"],
     "center.incidents": ["page"], "center.visits": ["page"], "work.index": [], "work.counts": [],
-    "complaints.show": [], "complaints.notice": [], "complaints.incident": [],
+    "complaints.show": ["actions"], "complaints.more_actions": [], "complaints.notice": [], "complaints.incident": [],
     "admin.index": [], "admin.rules": [], "admin.repeat_rule": [], "admin.calendar_overrides": ["page"],
     "admin.units": [],
     "admin.edit_unit": [], "admin.users": ["q", "page"], "admin.edit_user": [], "admin.categories": [],

@@ -97,10 +97,12 @@ TABLE: dict[tuple[str, str], Rule] = {
                                           status=404),
 
     ("complaints.show", "GET"): Rule("/complaints/{complaint}", ALL_ROLES, unit_matters=True),
+    # The forms behind "more actions", fetched when the page's reader opens them.
+    ("complaints.more_actions", "GET"): Rule("/complaints/{complaint}/actions", ALL_ROLES, unit_matters=True),
     ("complaints.notice", "GET"): Rule("/complaints/{complaint}/notice", ALL_ROLES, unit_matters=True),
     # Logging a contact with the customer: the owner's side and the handling department, not the leader.
     ("complaints.act", "POST"): Rule("/complaints/{complaint}/contact", roles(OWNER_SIDE, DEPARTMENT),
-                                     unit_matters=True, status=422, form_page="/complaints/{complaint}"),
+                                     unit_matters=True, status=422, form_page="/complaints/{complaint}?actions=all"),
     # Linking a similar complaint: the center and the leader; these two share an incident already,
     # which the page says after the redirect.
     ("complaints.link_similar", "POST"): Rule("/complaints/{complaint}/similar/{waiting}/link",
@@ -438,7 +440,7 @@ def test_a_lobby_manager_of_a_branch_a_complaint_is_sent_to_assigns_its_handler(
     center, lobby = client_for("center1"), client_for("lobby1")
     complaint = register(center)
     assert dispatch(center, complaint, "BR01").status_code == 303
-    assert 'id="action-assign"' in lobby.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-assign"' in lobby.get(f"/complaints/{complaint.id}?actions=all").text
     assert lobby.act(complaint.id, "assign", {"assignee": owner_user("staff1").id, "note": "请跟进",
                                               "version": version_of(lobby, complaint.id)}).status_code == 303
     db.session.expire_all()

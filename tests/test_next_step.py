@@ -51,8 +51,16 @@ def test_the_page_leads_with_what_waits_on_the_user_and_keeps_the_rest_behind_mo
     complaint = register(staff)
     owner_page = staff.get(f"/complaints/{complaint.id}").text
     assert _leading(owner_page) == ["dispatch"]
+    # Behind "more actions": the forms come when the user opens it (htmx asks for them), or with the
+    # page the link asks for without JavaScript.
     more = owner_page.split('data-testid="more-actions"', 1)[1]
-    assert 'id="action-contact"' in more and 'id="action-withdraw"' in more and 'id="action-dispatch"' not in more
+    assert f'data-hx-get="/complaints/{complaint.id}/actions"' in more and 'id="action-contact"' not in more
+    assert f'href="/complaints/{complaint.id}?actions=all#more-actions"' in more
+    opened = staff.get(f"/complaints/{complaint.id}/actions").text
+    without_script = staff.get(f"/complaints/{complaint.id}?actions=all").text
+    assert _leading(without_script) == ["dispatch"]
+    for more in (opened, without_script.split('data-testid="more-actions" open', 1)[1]):
+        assert 'id="action-contact"' in more and 'id="action-withdraw"' in more and 'id="action-dispatch"' not in more
     assert "等待：</strong> 派单 · 张敏" in owner_page
 
     dispatch(staff, complaint)

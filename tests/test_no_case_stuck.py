@@ -48,8 +48,8 @@ def reclassify(client, complaint, reason="客户补充说明后重新评估", **
 def test_the_branch_head_hands_a_case_over_and_the_new_owner_is_told(client_for):
     staff, head, lobby = client_for("staff1"), client_for("head1"), client_for("lobby1")
     complaint = register(staff)
-    assert 'id="action-handover"' not in staff.get(f"/complaints/{complaint.id}").text   # not the owner's own
-    assert 'id="action-handover"' not in lobby.get(f"/complaints/{complaint.id}").text   # only the owner's head
+    assert 'id="action-handover"' not in staff.get(f"/complaints/{complaint.id}?actions=all").text   # not the owner's own
+    assert 'id="action-handover"' not in lobby.get(f"/complaints/{complaint.id}?actions=all").text   # only the owner's head
     assert lobby.act(complaint.id, "handover", {"new_owner": user("lobby1").id, "reason": "x",
                                                 "version": version_of(lobby, complaint.id)}).status_code == 403
     missing = hand_over(head, complaint, "lobby1", reason="")
@@ -75,7 +75,7 @@ def test_a_closed_case_is_not_handed_over(client_for):
     center = client_for("center1")
     assert center.act(complaint.id, "visit", {"rating": "A", "version": version_of(center, complaint.id)}
                       ).status_code == 303
-    assert 'id="action-handover"' not in head.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-handover"' not in head.get(f"/complaints/{complaint.id}?actions=all").text
     assert head.act(complaint.id, "handover", {"new_owner": user("lobby1").id, "reason": "休假",
                                                "version": fresh(complaint).version}).status_code == 403
 
@@ -173,9 +173,9 @@ def test_a_missed_clock_stays_missed_when_the_level_gets_milder(client_for, cloc
 def test_the_owner_reclassifies_only_before_dispatch(client_for):
     staff, center = client_for("staff1"), client_for("center1")
     complaint = register(staff)
-    assert 'id="action-reclassify"' in staff.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-reclassify"' in staff.get(f"/complaints/{complaint.id}?actions=all").text
     assert dispatch(staff, complaint).status_code == 303
-    assert 'id="action-reclassify"' not in staff.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-reclassify"' not in staff.get(f"/complaints/{complaint.id}?actions=all").text
     assert reclassify(center, complaint, category=str(category_id("fees"))).status_code == 303
     assert fresh(complaint).category_id == category_id("fees")
     other_head = client_for("head2")                   # another branch's case: not even seen
@@ -197,7 +197,7 @@ def test_becoming_major_does_what_registration_as_major_does(client_for):
     assert complaint.open_deadline(DeadlineKind.PROGRESS) is not None
     assert complaint.open_deadline(DeadlineKind.PLAN_APPROVAL) is not None
     assert _mail_to("head1@example.com", complaint) and _mail_to("leader1@example.com", complaint)
-    assert 'id="action-review"' in head.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-review"' in head.get(f"/complaints/{complaint.id}?actions=all").text
     event = db.session.scalar(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id,
                                                            ComplaintEvent.action == "reclassified"))
     assert event.changes["severity"] == ["general", "major"] and event.changes["media"] == [False, True]

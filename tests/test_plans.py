@@ -40,7 +40,7 @@ def test_a_major_complaint_moves_on_only_with_an_approved_plan(client_for, mailb
     staff, dept, head = client_for("staff1"), client_for("dept1"), client_for("head1")
     complaint = register(staff, litigation="y")
     dispatch(staff, complaint)
-    page = dept.get(f"/complaints/{complaint.id}").text
+    page = dept.get(f"/complaints/{complaint.id}?actions=all").text
     assert 'data-testid="plan-needed"' in page and 'id="action-answer"' not in page
     refused = dept.act(complaint.id, "answer", {
         "cause": "x", "result": "x", "corrective_action": "x", "preventive_action": "x",
@@ -59,7 +59,7 @@ def test_a_major_complaint_moves_on_only_with_an_approved_plan(client_for, mailb
     assert review(head, complaint, "reject").status_code == 422          # a rejection needs its reason
     assert review(head, complaint, "reject", "补偿方案不明确").status_code == 303
     assert fresh(complaint).current_plan.state == PlanState.REJECTED
-    assert 'id="action-answer"' not in dept.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-answer"' not in dept.get(f"/complaints/{complaint.id}?actions=all").text
 
     assert plan(dept, complaint, compensation="50.00").status_code == 303
     assert review(head, complaint, "approve").status_code == 303
@@ -205,7 +205,7 @@ def test_a_plan_always_has_an_approver_who_is_active_not_its_author_nor_complain
     assert all(u.active and u.username not in (author, about) and policy.can_view(u, complaint) for u in approvers)
     approving = client_for(approver)
     assert complaint.number in approving.get("/work/").text                 # it waits on them
-    assert 'id="action-review"' in approving.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-review"' in approving.get(f"/complaints/{complaint.id}?actions=all").text
     assert review(approving, complaint, "approve").status_code == 303
     assert fresh(complaint).current_plan.state == PlanState.APPROVED
 

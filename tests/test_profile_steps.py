@@ -70,7 +70,7 @@ def test_the_reclassification_offers_and_refuses_as_the_profile_says(app):
     complaint = register(signed_in(app, "mkt1"), category=str(category_id("product_quality")),
                          object_text="压缩机异响", **required_fields("manufacturer"))
     manager = signed_in(app, "mkt_mgr")
-    page = manager.get(f"/complaints/{complaint.id}").text
+    page = manager.get(f"/complaints/{complaint.id}?actions=all").text
     assert reclassify_boxes(page) == ["litigation", "compensation"]
     assert "客户提出索赔或退货赔偿" in page   # the organisation's own words for the criterion
     data = {"level": complaint.level, "category": complaint.category_id, "kind": "routine",
@@ -101,7 +101,7 @@ def test_the_extra_fields_are_corrected_on_the_case_page_and_the_timeline_says_o
     counter = signed_in(app, "counter1")
     complaint = register(counter, category=str(category_id("claims")), object_text="住院理赔迟迟未到账",
                          x_policy_number="P-100", x_claim_number="C-1")
-    page = counter.get(f"/complaints/{complaint.id}").text
+    page = counter.get(f"/complaints/{complaint.id}?actions=all").text
     assert 'id="action-fields"' in page and 'name="fields-x_policy_number" value="P-100"' in page
     version = version_of(counter, complaint.id)
     # Checked as at registration: the required policy number cannot be blanked; the typed text stays.
@@ -129,12 +129,12 @@ def test_only_the_registering_unit_and_the_center_correct_the_fields_while_the_c
     complaint = register(signed_in(app, "counter1"), category=str(category_id("claims")),
                          object_text="理赔金额有误", x_policy_number="P-1")
     center = signed_in(app, "center1")
-    assert 'id="action-fields"' in center.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-fields"' in center.get(f"/complaints/{complaint.id}?actions=all").text
     assert center.act(complaint.id, "fields", {"x_policy_number": "P-2", "version": version_of(center, complaint.id)}
                       ).status_code == 303
     dispatch(center, complaint, "CLAIMS")
     claims = signed_in(app, "claims1")
-    assert 'id="action-fields"' not in claims.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-fields"' not in claims.get(f"/complaints/{complaint.id}?actions=all").text
     assert claims.act(complaint.id, "fields", {"x_policy_number": "P-3", "version": fresh(complaint).version}
                       ).status_code == 403
     assert fresh(complaint).extra["policy_number"] == "P-2"
@@ -143,7 +143,7 @@ def test_only_the_registering_unit_and_the_center_correct_the_fields_while_the_c
 def test_the_bank_without_fields_offers_no_correction(client_for):
     staff = client_for("staff1")
     complaint = register(staff)
-    assert 'id="action-fields"' not in staff.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-fields"' not in staff.get(f"/complaints/{complaint.id}?actions=all").text
 
 
 # 3. The real estate's general manager told of every complaint

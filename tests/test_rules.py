@@ -49,7 +49,7 @@ def test_three_unanswered_return_visit_calls_close_the_complaint(client_for):
 def test_the_handler_does_not_record_the_return_visit(client_for):
     staff = client_for("staff1")
     complaint = register(staff, solved_on_spot="y", on_spot_result="当场解决")
-    assert 'id="action-visit"' not in staff.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-visit"' not in staff.get(f"/complaints/{complaint.id}?actions=all").text
     assert visit(client_for("center1"), complaint, "A").status_code == 303
 
 
@@ -59,7 +59,7 @@ def test_nobody_approves_their_own_plan_and_the_approver_has_a_clock(client_for,
     head.act(complaint.id, "plan", {"steps": "致歉并说明", "responsible": "王芳", "due_date": "2026-11-26",
                                     "version": version_of(head, complaint.id)})
     assert fresh(complaint).current_plan.state == PlanState.PENDING
-    assert 'id="action-review"' not in head.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-review"' not in head.get(f"/complaints/{complaint.id}?actions=all").text
     approval = fresh(complaint).open_deadline(DeadlineKind.PLAN_APPROVAL)
     assert approval.due_at - clock() == timedelta(hours=24)   # one working day: Tuesday 10:00 → Wednesday 10:00
     tick()
@@ -122,7 +122,7 @@ def test_moving_one_cases_clock_needs_the_role_and_a_reason_and_shows_in_the_his
     staff, center = client_for("staff1"), client_for("center1")
     complaint = register(staff)
     answer_clock = next(d for d in complaint.deadlines if d.kind == DeadlineKind.FIRST_RESPONSE)
-    assert 'id="action-adjust"' not in staff.get(f"/complaints/{complaint.id}").text
+    assert 'id="action-adjust"' not in staff.get(f"/complaints/{complaint.id}?actions=all").text
     no_reason = center.act(complaint.id, "adjust", {"deadline": answer_clock.id, "new_due": "2026-11-24T15:00",
                                                     "reason": "", "version": version_of(center, complaint.id)})
     assert no_reason.status_code == 422

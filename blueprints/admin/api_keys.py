@@ -1,8 +1,6 @@
 """The channels' API keys: the administrator makes one per caller (hotline system, app,
 mini-program, partner), sees it once, and revokes it. Only its hash is kept."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
@@ -12,6 +10,8 @@ from blueprints.admin import bp
 from blueprints.forms import Form
 from blueprints.ui import current_locale, role_required
 from extensions import db
+from extensions import gettext as _
+from extensions import lazy_gettext as _l
 from models import ApiChannel, ApiKey, ApiScope, Role, Unit, UnitKind
 from services import api_keys
 from services.labels import API_CHANNEL_LABELS, API_SCOPE_LABELS

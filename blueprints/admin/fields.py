@@ -1,8 +1,6 @@
 """The organisation's own fields: the administrator defines them (for some categories or all), changes
 them, and retires them; a field once defined is never deleted, so old complaints keep its values."""
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -10,7 +8,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from blueprints.admin import bp
 from blueprints.forms import Form
 from blueprints.ui import current_locale, role_required
-from extensions import db
+from extensions import db, gettext as _, lazy_gettext as _l
 from models import CustomField, FieldType, Role
 from services import bounds, custom_fields
 from services.choices import active_categories

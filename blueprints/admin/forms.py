@@ -1,10 +1,10 @@
 import wtforms
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, FormField, RadioField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from blueprints.forms import Form
 from blueprints.ui import within_bounds
+from extensions import lazy_gettext as _l
 
 MAX_MINUTES = 400 * 24 * 60
 MINUTES = {"days": 24 * 60, "hours": 60, "minutes": 1}

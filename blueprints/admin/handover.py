@@ -1,7 +1,6 @@
 """The administrator hands every open case of an account to someone who may take it (services.handover.colleagues)
 before disabling it: services.organisation.set_user_active refuses while cases rest on it."""
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.admin import bp
@@ -9,7 +8,7 @@ from blueprints.admin.organisation import _user_choices
 from blueprints.admin.forms import UserFields
 from blueprints.complaints.forms import HandOverFields
 from blueprints.ui import role_required
-from extensions import db
+from extensions import db, gettext as _
 from models import Role, User
 from services import handover
 from services.errors import Refused

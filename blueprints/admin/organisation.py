@@ -3,7 +3,6 @@
 from contextlib import contextmanager
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -11,7 +10,7 @@ from blueprints.admin import bp
 from blueprints.admin.forms import (CategoryFields, CategoryForm, MailCheckForm, ObjectRuleForm, UnitFields, UnitForm,
                                    UserFields, UserForm)
 from blueprints.ui import current_locale, role_required
-from extensions import db
+from extensions import db, gettext as _
 from models import Category, ObjectRoutingRule, Role, RoutingRule, Unit, UnitKind, User
 from services import organisation
 from services.labels import ROLE_LABELS, UNIT_KIND_LABELS

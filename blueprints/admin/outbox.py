@@ -2,12 +2,12 @@
 (and the SMS provider's code), and a retry. A message given up after notify.MAX_ATTEMPTS waits here;
 nothing is dropped silently."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy import case, select
 
 from blueprints.admin import bp
 from blueprints.ui import role_required
 from extensions import db
+from extensions import gettext as _
 from models import OutboxChannel, OutboxMessage, OutboxState, Role
 from services import audit, notify
 from services.identity import mask_contact

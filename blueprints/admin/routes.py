@@ -1,13 +1,12 @@
 from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from blueprints.admin import bp
 from blueprints.admin.forms import CalendarOverrideForm, PlanApprovalForm, RepeatRuleForm, RuleForm, UnitHoursForm
 from blueprints.ui import role_required
-from extensions import db
+from extensions import db, gettext as _
 from models import CalendarOverride, Category, DeadlineKind, Role, RoutingRule, Unit, User
 from services import audit, capa, deadlines, org_settings, policy, severity, stuck_plans
 from services.labels import COUNTING_LABELS, LEADERS_PLANS_LABELS

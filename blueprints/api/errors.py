@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import gettext as _
 from pydantic import ValidationError
+
+from extensions import gettext as _
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "validation_failed",

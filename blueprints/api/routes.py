@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from flask import current_app, g, jsonify, render_template, request, session
-from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -15,6 +14,7 @@ from blueprints.api import bp, schemas
 from blueprints.api.errors import ApiError, error_response, field_messages
 from blueprints.api.openapi import OPERATIONS, document, operation
 from extensions import csrf, db, limiter
+from extensions import gettext as _
 from models import ApiKey, ApiScope, Complaint, ComplaintNature
 from services import api_keys, audit, channel_api, clock, customer
 from services.errors import Refused

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, Optional
 
-from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, StrictStr, field_validator
 
+from extensions import gettext as _
 from services import identity
 from services.notify import one_line
 

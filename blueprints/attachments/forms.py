@@ -1,7 +1,7 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 
 from blueprints.forms import Form
+from extensions import lazy_gettext as _l
 
 
 class UploadForm(Form):

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from blueprints.forms import Form
 from blueprints.ui import within_bounds
+from extensions import lazy_gettext as _l
 
 
 class AuditFilterForm(Form):

@@ -5,13 +5,13 @@ import io
 import json
 
 from flask import Response, abort, render_template, request, stream_with_context
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.audit import bp
 from blueprints.audit.forms import AuditFilterForm
 from blueprints.ui import describe_changes, local_datetime, role_required
 from extensions import db
+from extensions import gettext as _
 from models import Role
 from services import audit, bounds
 from services.labels import ADMIN_ACTION_LABELS, EVENT_LABELS

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from blueprints.forms import Form
 from config import LANGUAGES
+from extensions import lazy_gettext as _l
 
 
 class LoginForm(Form):

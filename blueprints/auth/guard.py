@@ -3,12 +3,12 @@ login page with the reason) and an initial or reset password has been changed.""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, make_response, redirect, request, session, url_for
-from flask_babel import gettext as _, refresh
+from flask_babel import refresh
 from flask_login import current_user, logout_user
 
 from blueprints.auth import bp
 from blueprints.ui import is_htmx
-from extensions import db, login_manager
+from extensions import db, gettext as _, login_manager
 from services.sessions import check_session, end_session
 
 # What a user who must change the password can still reach.

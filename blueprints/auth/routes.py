@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
@@ -9,7 +8,7 @@ from blueprints.auth import bp
 from blueprints.auth.forms import LanguageForm, LoginForm, PasswordForm
 from blueprints.auth.guard import sign_out
 from blueprints.ui import home_url
-from extensions import db, limiter
+from extensions import db, gettext as _, limiter
 from models import User
 from services import clock
 from services.passwords import check_sign_in, password_problems

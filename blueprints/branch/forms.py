@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
 from blueprints.forms import Form
+from extensions import lazy_gettext as _l
 
 
 class ApprovalForm(Form):

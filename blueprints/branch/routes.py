@@ -1,14 +1,13 @@
 from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.branch import bp
 from blueprints.branch.forms import ApprovalForm
 from blueprints.ui import is_htmx, paginate, role_required, unassigned_first
-from extensions import db
+from extensions import db, gettext as _
 from models import Complaint, ComplaintState, Plan, PlanState, Role, Unit, User
 from services import clock, complaints, policy
 
@@ -19,7 +18,6 @@ def queue():
     """Every open complaint of the branch, those dispatched to it and not yet assigned first (the head
     assigns them), then the most urgent deadline first."""
     query = (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
-             .options(selectinload(Complaint.assignee))
              .order_by(*unassigned_first(), Complaint.next_due_at.asc().nulls_last(), Complaint.id))
     page = paginate(query)
     return render_template("complaints/_table.html" if is_htmx() else "branch/queue.html", page=page,

@@ -1,13 +1,13 @@
 """The early warnings on the center's home (集中投诉预警): open the incident linking a wave's
 complaints in one click, or dismiss a false alarm."""
 from flask import abort, flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.center import bp
 from blueprints.ui import role_required
 from extensions import db
+from extensions import gettext as _
 from models import Role, WaveAlert
 from services import waves
 from services.errors import Refused

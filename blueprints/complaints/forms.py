@@ -1,10 +1,10 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, IntegerField, RadioField,
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from blueprints.forms import Form, SeverityFields, an_id
 from blueprints.ui import within_bounds
+from extensions import lazy_gettext as _l
 from models import ComplaintKind, ContactChannel, Satisfaction
 from services.labels import CONTACT_LABELS, KIND_LABELS, LEVEL_LABELS, SATISFACTION_LABELS
 from wtforms.widgets import HiddenInput

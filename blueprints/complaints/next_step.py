@@ -3,9 +3,8 @@ told after an action (what happened, who was told, what comes next and by when).
 complaint as the action left it, so it says what is now stored."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from blueprints.ui import current_locale, local_datetime, time_left, waits_on
+from extensions import gettext as _
 from models import Complaint, ComplaintState, DeadlineKind
 from services import notify
 from services.labels import DEADLINE_LABELS
@@ -20,14 +19,14 @@ _FORWARD = ("review", "decide", "answer", "assign", "plan", "dispatch", "result"
 _LEADING = 3
 
 
-def leading_actions(complaint: Complaint, forms: dict) -> list[str]:
+def leading_actions(complaint: Complaint, allowed: list[str]) -> list[str]:
     def expected(key: str) -> bool:
         if key == "plan":        # a plan is the next step only where one must be approved before the case moves
             return complaint.is_major and not complaint.plan_cleared
         if key == "note":        # a progress note, when its 30-minute clock runs on this major case
             return complaint.open_deadline(DeadlineKind.PROGRESS) is not None
         return True
-    return [key for key in _FORWARD if key in forms and expected(key)][:_LEADING]
+    return [key for key in _FORWARD if key in allowed and expected(key)][:_LEADING]
 
 
 def _unit_and_person(complaint: Complaint) -> str:

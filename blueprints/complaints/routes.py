@@ -1,7 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, SelectField
 
@@ -16,7 +16,7 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
 from blueprints.complaints import extra_fields
 from blueprints.complaints.similar import similar_cases
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
-from extensions import db
+from extensions import db, gettext as _
 from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Incident, Satisfaction, Unit, User
 from services import (choices, clock, complaints, deadlines, handover, incidents, notify, org_settings, policy,
                       routing, severity, timeline)
@@ -206,11 +206,18 @@ def _blank(key: str, complaint: Complaint):
     return _new(make, key, submitted=False)
 
 
-def _forms(complaint: Complaint, submitted: dict) -> dict:
-    """The action forms the current user may use on this complaint now; a submitted one is kept."""
-    forms = {key: submitted.get(key) or _blank(key, complaint)
-             for key, (allowed, *_rest) in ACTIONS.items()
-             if allowed(current_user, complaint)}
+def _actions(complaint: Complaint) -> tuple[list[str], list[str]]:
+    """The actions the current user may take on this complaint now: those that lead the page, and
+    the others, behind "more actions"."""
+    user = current_user._get_current_object()   # once, not a proxy lookup per check
+    allowed = [key for key, (may, *_rest) in ACTIONS.items() if may(user, complaint)]
+    leading = leading_actions(complaint, allowed)
+    return leading, [key for key in allowed if key not in leading]
+
+
+def _forms(complaint: Complaint, keys: list[str], submitted: dict) -> dict:
+    """The forms of these actions; a submitted one is kept."""
+    forms = {key: submitted.get(key) or _blank(key, complaint) for key in keys}
     for form in forms.values():
         if hasattr(form, "version") and form.version.data is None:
             form.version.data = complaint.version
@@ -221,14 +228,18 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
     events = db.session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id,
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
-    forms = _forms(complaint, submitted or {})
-    leading = leading_actions(complaint, forms)
-    # The disclosure opens by itself when the form the user sent is behind it (its errors must show).
-    more_open = any(key not in leading for key in (submitted or {}))
+    submitted = submitted or {}
+    leading, others = _actions(complaint)
+    # The disclosure opens by itself when the form the user sent is behind it (its errors must show),
+    # or when asked to (its link without JavaScript). Otherwise its forms are built when it is opened
+    # (more_actions): most readers act on the leading ones, and building every form cost more than
+    # the rest of the page.
+    more_open = any(key not in leading for key in submitted) or request.args.get("actions") == "all"
+    forms = _forms(complaint, leading + (others if more_open else []), submitted)
     return render_template("complaints/show.html", complaint=complaint, events=events,
                            changes=describe_changes(events),
                            similar=similar_cases(complaint), forms=forms,
-                           leading=leading, others=[key for key in forms if key not in leading], more_open=more_open,
+                           leading=leading, others=others, more_open=more_open,
                            waiting=next_deadline(complaint), conflict=conflict), status
 
 
@@ -276,11 +287,25 @@ def _posted_form(action: str, complaint: Complaint):
 @bp.get("/<int:complaint_id>")
 @login_required
 def show(complaint_id: int):
-    complaint = visible_complaint_or_404(complaint_id)
+    # The unit handling it in the same statement (its own unit comes with its owner's).
+    complaint = visible_complaint_or_404(complaint_id, joinedload(Complaint.handling_unit))
     timeline.record_view(complaint, current_user, full_numbers=True)   # the page shows them whole
     page = _render(complaint)
     # After rendering: the page goes out only once its view is recorded, and the commit's expiry
     # does not make the page read the complaint again.
+    db.session.commit()
+    return page
+
+
+@bp.get("/<int:complaint_id>/actions")
+@login_required
+def more_actions(complaint_id: int):
+    """The forms behind "more actions", asked for by the page (HTMX) when its reader opens them."""
+    complaint = visible_complaint_or_404(complaint_id)
+    timeline.record_view(complaint, current_user)   # they show some of it (deadlines, the own fields)
+    _leading, others = _actions(complaint)
+    page = render_template("complaints/_more_actions.html", complaint=complaint, others=others,
+                           forms=_forms(complaint, others, {}))
     db.session.commit()
     return page
 

@@ -1,12 +1,12 @@
 """相似投诉 on a complaint's page: linking a similar complaint to this one's incident in one click."""
 from flask import abort, flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.complaints import bp
 from blueprints.ui import visible_complaint_or_404
 from extensions import db
+from extensions import gettext as _
 from models import Complaint
 from services import severity, similarity
 from services.errors import Refused

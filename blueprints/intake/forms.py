@@ -2,12 +2,12 @@ import re
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.forms import SeverityFields, customer_number
+from extensions import lazy_gettext as _l
 from models import Channel, ComplaintKind, ComplaintNature
 from services import bounds, clock, identity, org_settings
 from services.choices import active_categories, all_units, colleagues

@@ -1,11 +1,11 @@
 """The ledger's filter: a GET form read from the URL, so a filtered ledger is a link to share."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from blueprints.ui import within_bounds
+from extensions import lazy_gettext as _l
 from services import custom_fields, identity, ledger, org_settings
 from services.labels import (CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS, SATISFACTION_LABELS,
                              SEVERITY_LABELS, STATE_LABELS)

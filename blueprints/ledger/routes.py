@@ -3,7 +3,6 @@ its Excel and CSV exports; the printable complaint handling form (客户投诉�
 from __future__ import annotations
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from blueprints.forms import NUMBER_MESSAGES
 from blueprints.ledger import bp
 from blueprints.ledger.forms import LedgerFilterForm
 from blueprints.ui import current_locale, paginate, role_required, visible_complaint_or_404
-from extensions import db
+from extensions import db, gettext as _
 from models import Category, Role, Unit
 from services import custom_fields, handling_form, history, identity, ledger, ledger_export, org_settings, policy
 from services.timeline import record_view

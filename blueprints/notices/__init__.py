@@ -1,7 +1,6 @@
 """The administrator's page for the notices customers receive (subject and body per kind and language,
 with the length of the text message they make), and the SMS provider's template of each kind."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
@@ -9,7 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from blueprints.forms import Form
 from blueprints.ui import role_required
 from config import LANGUAGES
-from extensions import db
+from extensions import db, gettext as _, lazy_gettext as _l
 from models import NoticeKind, NoticeTemplate, Role, SmsTemplate
 from services import clock, sms
 from services.customer import (DEFAULT_TEMPLATES, PLACEHOLDERS, TEMPLATE_ERRORS, notice_kinds, notice_template,

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.forms import Form, an_id
 from blueprints.ui import within_bounds
+from extensions import lazy_gettext as _l
 
 TEXT = Length(max=2000)
 

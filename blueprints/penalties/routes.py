@@ -3,13 +3,12 @@ does, the center and the departments propose, and only the assessment unit decid
 from functools import wraps
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from blueprints.penalties import bp
 from blueprints.penalties.forms import DecideForm, ExecuteForm, ProposeForm
 from blueprints.ui import current_locale, visible_complaint_or_404
-from extensions import db
+from extensions import db, gettext as _, lazy_gettext as _l
 from models import Penalty, PenaltyState
 from services import clock, penalties, policy
 from services.errors import Refused

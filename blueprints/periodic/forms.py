@@ -1,8 +1,8 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.forms import Form
+from extensions import lazy_gettext as _l
 from services.labels import REPORT_PART_LABELS
 from services.periodic import MAX_ANNUAL, MAX_COMMENT, MAX_PART, PARTS
 

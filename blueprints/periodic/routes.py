@@ -2,14 +2,13 @@
 generated figures (and the reports under it), its submission and its reading. Off (404, no menu
 entry) where the organisation's profile keeps no such reports."""
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.periodic import bp
 from blueprints.periodic.forms import AnalysisForm, AnnualForm, MonthlyForm, ReadForm
 from blueprints.ui import role_required
-from extensions import db
+from extensions import db, gettext as _
 from models import PeriodicReport, ReportKind, Role, Unit
 from services import periodic, periods
 from services.errors import Refused

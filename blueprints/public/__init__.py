@@ -15,16 +15,23 @@ def customer_messages(complaint):
 
 
 @bp.app_template_global()
-def customer_deliveries(complaint):
-    """For the staff complaint page: how each e-mail and text to the customer went."""
-    from services.customer import deliveries
-    return deliveries(complaint)
+def customer_access(complaint):
+    """For the staff complaint page: the customer's access, read once for the two below."""
+    from services.customer import access_for
+    return access_for(complaint.id)
 
 
 @bp.app_template_global()
-def customer_needs_phone_call(complaint):
+def customer_deliveries(complaint, access):
+    """For the staff complaint page: how each e-mail and text to the customer went."""
+    from services.customer import deliveries
+    return deliveries(complaint, access)
+
+
+@bp.app_template_global()
+def customer_needs_phone_call(access):
     from services.customer import needs_phone_call
-    return needs_phone_call(complaint)
+    return needs_phone_call(access)
 
 
 from blueprints.public import routes  # noqa: E402,F401

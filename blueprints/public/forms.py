@@ -1,5 +1,4 @@
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _, lazy_gettext as _l
 from flask import current_app
 from flask_wtf.file import MultipleFileField
 from sqlalchemy import select
@@ -7,7 +6,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from blueprints.forms import Form, customer_number
-from extensions import db
+from extensions import db, gettext as _, lazy_gettext as _l
 from models import ComplaintNature, Satisfaction, Unit, UnitKind
 from services import attachments, identity, org_settings
 from services.choices import active_categories

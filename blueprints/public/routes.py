@@ -3,12 +3,11 @@ import uuid
 from datetime import datetime, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 
 from blueprints.public import bp
 from blueprints.public.forms import ComplaintForm, InformationForm, LinkForm, SurveyForm, TrackForm
 from blueprints.ui import current_locale
-from extensions import db, limiter
+from extensions import db, gettext as _, limiter
 from models import Complaint, ComplaintState, Satisfaction
 from services import clock, customer, identity, queue
 from services.errors import Refused

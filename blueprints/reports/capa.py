@@ -4,14 +4,13 @@ Every look at a record is a view of its complaint (its timeline)."""
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.reports import bp
 from blueprints.reports.forms import CapaForm, SendBackForm, SignOffForm
 from blueprints.reports.routes import REPORT_ROLES
 from blueprints.ui import role_required, visible_complaint_or_404
-from extensions import db
+from extensions import db, gettext as _
 from services import capa, clock, org_settings, timeline
 from services.errors import Refused
 from services.labels import CAPA_STATE_LABELS, CAPA_STATUS_LABELS as STATUS_LABELS

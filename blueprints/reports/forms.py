@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from blueprints.forms import Form
 from blueprints.ui import within_bounds
+from extensions import lazy_gettext as _l
 from services import clock
 from services.labels import CAUSE_LABELS
 

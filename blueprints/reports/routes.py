@@ -1,5 +1,5 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from flask_babel import force_locale
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 
@@ -8,7 +8,7 @@ from blueprints.reports.tables import DIMENSIONS, assessment_table, labels, repo
 from blueprints.reports.excel import workbook
 from blueprints.reports.forms import ActionForm, DoneForm
 from blueprints.ui import bounds_message, current_locale, role_required, visible_complaint_or_404
-from extensions import db
+from extensions import db, gettext as _, lazy_gettext as _l
 from models import CauseKind, Complaint, Role, Unit, UnitKind, User
 from services import bounds, clock, improvement, org_settings, penalties, periods, policy
 from services import statistics as stats

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from flask_babel import format_date, lazy_gettext as _l
+from flask_babel import format_date
 
+from extensions import lazy_gettext as _l
 from services import statistics as stats
 from services.labels import (CAUSE_LABELS, CHANNEL_LABELS, DEADLINE_LABELS, KIND_LABELS, LEVEL_LABELS,
                              SATISFACTION_LABELS, SEVERITY_LABELS)

@@ -1,10 +1,10 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.forms import Form
 from blueprints.ui import within_bounds
+from extensions import lazy_gettext as _l
 from models import SurveyItem
 from models.survey import SCORES
 from services.labels import SURVEY_ITEM_LABELS, SURVEY_SCORE_LABELS

@@ -1,13 +1,13 @@
 """The service center's survey rounds (用户意见调查表) and their summary (汇总表); the customer's
 answer page behind a personal link."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.surveys import bp
 from blueprints.surveys.forms import AnswerForm, RoundForm
 from blueprints.ui import role_required
 from extensions import db, limiter
+from extensions import gettext as _
 from models import Role, SurveyRound
 from services import bounds, survey_export, surveys
 from services.errors import Refused
