@@ -7,12 +7,11 @@ from wtforms import BooleanField, SelectField
 
 from blueprints.complaints import bp
 from blueprints.complaints.next_step import confirmation, leading_actions, next_deadline
-from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, AnswerFields, AnswerForm, ContactForm,
-                                         DispatchForm, EscalateForm, ExtendForm, HandOverForm, IncidentDispatchForm,
-                                         InvalidForm, ReclassifyForm,
-                                         LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultFields, ResultForm,
-                                         ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
-                                         WithdrawForm, AssignForm)
+from blueprints.complaints.forms import (
+    NOT_REACHED, AdjustDeadlineForm, AnswerFields, AnswerForm, AssignForm, ContactForm, DispatchForm, EscalateForm,
+    ExtendForm, HandOverForm, IncidentDispatchForm, InvalidForm, LeaderDecisionForm, NoteForm, NoticeForm, PlanForm,
+    ReclassifyForm, ResultFields, ResultForm, ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
+    WithdrawForm)
 from blueprints.complaints import extra_fields
 from blueprints.complaints.similar import similar_cases
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
@@ -207,8 +206,7 @@ def _blank(key: str, complaint: Complaint):
 
 
 def _actions(complaint: Complaint) -> tuple[list[str], list[str]]:
-    """The actions the current user may take on this complaint now: those that lead the page, and
-    the others, behind "more actions"."""
+    """The actions the current user may take now: those leading the page, the others behind "more"."""
     user = current_user._get_current_object()   # once, not a proxy lookup per check
     allowed = [key for key, (may, *_rest) in ACTIONS.items() if may(user, complaint)]
     leading = leading_actions(complaint, allowed)
@@ -230,10 +228,8 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
     submitted = submitted or {}
     leading, others = _actions(complaint)
-    # The disclosure opens by itself when the form the user sent is behind it (its errors must show),
-    # or when asked to (its link without JavaScript). Otherwise its forms are built when it is opened
-    # (more_actions): most readers act on the leading ones, and building every form cost more than
-    # the rest of the page.
+    # "More actions" opens by itself for a form sent from behind it (its errors show) or when asked
+    # (no JavaScript); otherwise its forms are built when opened (more_actions), as few readers need them.
     more_open = any(key not in leading for key in submitted) or request.args.get("actions") == "all"
     forms = _forms(complaint, leading + (others if more_open else []), submitted)
     return render_template("complaints/show.html", complaint=complaint, events=events,
@@ -303,9 +299,8 @@ def more_actions(complaint_id: int):
     """The forms behind "more actions", asked for by the page (HTMX) when its reader opens them."""
     complaint = visible_complaint_or_404(complaint_id)
     timeline.record_view(complaint, current_user)   # they show some of it (deadlines, the own fields)
-    _leading, others = _actions(complaint)
-    page = render_template("complaints/_more_actions.html", complaint=complaint, others=others,
-                           forms=_forms(complaint, others, {}))
+    others = _actions(complaint)[1]
+    page = render_template("complaints/_more_actions.html", complaint=complaint, others=others, forms=_forms(complaint, others, {}))
     db.session.commit()
     return page
 
