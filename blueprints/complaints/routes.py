@@ -5,14 +5,13 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, SelectField
 
-from blueprints.complaints import bp
+from blueprints.complaints import bp, extra_fields
 from blueprints.complaints.next_step import confirmation, leading_actions, next_deadline
 from blueprints.complaints.forms import (
     NOT_REACHED, AdjustDeadlineForm, AnswerFields, AnswerForm, AssignForm, ContactForm, DispatchForm, EscalateForm,
     ExtendForm, HandOverForm, IncidentDispatchForm, InvalidForm, LeaderDecisionForm, NoteForm, NoticeForm, PlanForm,
     ReclassifyForm, ResultFields, ResultForm, ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
     WithdrawForm)
-from blueprints.complaints import extra_fields
 from blueprints.complaints.similar import similar_cases
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db, gettext as _
