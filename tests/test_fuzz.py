@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from markupsafe import escape
 
-from blueprints.complaints.routes import ACTIONS, INCIDENT_ACTIONS
+from blueprints.complaints.incident import INCIDENT_ACTIONS
+from blueprints.complaints.routes import ACTIONS
 from models import Role
 from services import custom_fields
 from services.demo import seed_demo

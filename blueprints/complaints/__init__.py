@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("complaints", __name__)
 
-from blueprints.complaints import routes, similar  # noqa: E402,F401
+from blueprints.complaints import incident, routes, similar  # noqa: E402,F401

@@ -5,18 +5,20 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, SelectField
 
-from blueprints.complaints import bp, extra_fields
+from blueprints.complaints import bp
 from blueprints.complaints.next_step import confirmation, leading_actions, next_deadline
-from blueprints.complaints.forms import (
-    NOT_REACHED, AdjustDeadlineForm, AnswerFields, AnswerForm, AssignForm, ContactForm, DispatchForm, EscalateForm,
-    ExtendForm, HandOverForm, IncidentDispatchForm, InvalidForm, LeaderDecisionForm, NoteForm, NoticeForm, PlanForm,
-    ReclassifyForm, ResultFields, ResultForm, ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
-    WithdrawForm)
+from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, AnswerForm, ContactForm,
+                                         DispatchForm, EscalateForm, ExtendForm, HandOverForm,
+                                         InvalidForm, ReclassifyForm,
+                                         LeaderDecisionForm, NoteForm, NoticeForm, PlanForm, ResultForm,
+                                         ReturnForm, ReviewForm, ReviewRequestForm, TakeOverForm, VisitForm,
+                                         WithdrawForm, AssignForm)
+from blueprints.complaints import extra_fields
 from blueprints.complaints.similar import similar_cases
 from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
 from extensions import db, gettext as _
-from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Incident, Satisfaction, Unit, User
-from services import (choices, clock, complaints, deadlines, handover, incidents, notify, org_settings, policy,
+from models import Complaint, ComplaintEvent, ComplaintKind, ContactChannel, Satisfaction, Unit, User
+from services import (choices, clock, complaints, deadlines, handover, notify, org_settings, policy,
                       routing, severity, timeline)
 from services.errors import Refused
 from services.reclassification import Classification, reclassify_complaint
@@ -205,7 +207,8 @@ def _blank(key: str, complaint: Complaint):
 
 
 def _actions(complaint: Complaint) -> tuple[list[str], list[str]]:
-    """The actions the current user may take now: those leading the page, the others behind "more"."""
+    """The actions the current user may take on this complaint now: those that lead the page, and
+    the others, behind "more actions"."""
     user = current_user._get_current_object()   # once, not a proxy lookup per check
     allowed = [key for key, (may, *_rest) in ACTIONS.items() if may(user, complaint)]
     leading = leading_actions(complaint, allowed)
@@ -227,8 +230,10 @@ def _render(complaint: Complaint, status: int = 200, submitted: dict | None = No
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
     submitted = submitted or {}
     leading, others = _actions(complaint)
-    # "More actions" opens by itself for a form sent from behind it (its errors show) or when asked
-    # (no JavaScript); otherwise its forms are built when opened (more_actions), as few readers need them.
+    # The disclosure opens by itself when the form the user sent is behind it (its errors must show),
+    # or when asked to (its link without JavaScript). Otherwise its forms are built when it is opened
+    # (more_actions): most readers act on the leading ones, and building every form cost more than
+    # the rest of the page.
     more_open = any(key not in leading for key in submitted) or request.args.get("actions") == "all"
     forms = _forms(complaint, leading + (others if more_open else []), submitted)
     return render_template("complaints/show.html", complaint=complaint, events=events,
@@ -298,8 +303,9 @@ def more_actions(complaint_id: int):
     """The forms behind "more actions", asked for by the page (HTMX) when its reader opens them."""
     complaint = visible_complaint_or_404(complaint_id)
     timeline.record_view(complaint, current_user)   # they show some of it (deadlines, the own fields)
-    others = _actions(complaint)[1]
-    page = render_template("complaints/_more_actions.html", complaint=complaint, others=others, forms=_forms(complaint, others, {}))
+    _leading, others = _actions(complaint)
+    page = render_template("complaints/_more_actions.html", complaint=complaint, others=others,
+                           forms=_forms(complaint, others, {}))
     db.session.commit()
     return page
 
@@ -361,90 +367,3 @@ def notice(complaint_id: int):
     db.session.commit()
     return render_template("complaints/notice.html", complaint=complaint,
                            organisation=org_settings.display_name())
-
-
-# Who may take an incident's bulk action: whoever may take it on at least one of its complaints.
-INCIDENT_POLICY = {"dispatch": policy.can_dispatch, "answer": policy.can_answer, "result": policy.can_give_result}
-
-
-def _incident_allows(action: str, complaints: list[Complaint]) -> bool:
-    return any(INCIDENT_POLICY[action](current_user, c) for c in complaints)
-
-
-def _incident_forms(incident: Incident, complaints: list[Complaint], submitted: dict) -> dict:
-    """The bulk actions the user may take on some complaint of the incident."""
-    return {action: submitted.get(action) or _incident_form(action, submitted=False)
-            for action in INCIDENT_POLICY if _incident_allows(action, complaints)}
-
-
-def _incident_form(action: str, submitted: bool):
-    form = _new(INCIDENT_ACTIONS[action][0], action, submitted)
-    if action == "dispatch":
-        form.unit.choices = _department_choices(choices.department_choices(excluding=current_user.unit_id))
-    return form
-
-
-INCIDENT_ACTIONS = {
-    "dispatch": (IncidentDispatchForm, lambda i, f: incidents.dispatch_incident(
-        i, current_user, db.session.get(Unit, f.unit.data) or abort(400))),
-    "answer": (AnswerFields, lambda i, f: incidents.answer_incident(
-        i, current_user, f.cause.data.strip(), f.result.data.strip(), f.corrective_action.data.strip(),
-        f.preventive_action.data.strip())),
-    "result": (ResultFields, lambda i, f: incidents.give_incident_result(
-        i, current_user, f.result.data.strip(), ContactChannel(f.channel.data))),
-}
-
-
-def _incident_or_404(incident_id: int) -> tuple[Incident, list[Complaint]]:
-    incident = db.session.get(Incident, incident_id)
-    complaints = incidents.incident_complaints(incident, current_user) if incident else []
-    if not complaints:
-        abort(404)
-    return incident, complaints
-
-
-def _render_incident(incident_id: int, status: int = 200, submitted: dict | None = None):
-    incident, complaints = _incident_or_404(incident_id)
-    return render_template("complaints/incident.html", incident=incident, complaints=complaints[:200],
-                           total=len(complaints), forms=_incident_forms(incident, complaints, submitted or {})), status
-
-
-@bp.get("/incidents/<int:incident_id>")
-@login_required
-def incident(incident_id: int):
-    return _render_incident(incident_id)
-
-
-@bp.post("/incidents/<int:incident_id>/<action>")
-@login_required
-def incident_act(incident_id: int, action: str):
-    """One action for all the incident's complaints the user may act on, in one transaction."""
-    if action not in INCIDENT_ACTIONS:
-        abort(404)
-    incident, complaints = _incident_or_404(incident_id)
-    if not _incident_allows(action, complaints):
-        abort(403)   # like a single complaint's action: refused before its form is read
-    transition = INCIDENT_ACTIONS[action][1]
-    form = _incident_form(action, submitted=True)
-    if not form.validate():
-        return _render_incident(incident_id, 422, {action: form})
-    try:
-        count = transition(incident, form)
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("Someone else changed one of these complaints meanwhile; nothing was saved. Please try again."),
-              "error")
-        return _render_incident(incident_id, 409, {action: form})   # what was typed stays in the form
-    except ConflictOfInterest:
-        db.session.rollback()
-        form.unit.errors = [_conflict_message()]
-        return _render_incident(incident_id, 422, {action: form})
-    except Refused as refusal:   # one of the complaints may not take this step yet (its own message)
-        db.session.rollback()
-        if not (refusal.field and hasattr(form, refusal.field)):
-            raise
-        getattr(form, refusal.field).errors = [str(refusal.message)]
-        return _render_incident(incident_id, 422, {action: form})
-    flash(_("Done for %(count)s complaints.", count=count), "info")
-    return redirect(url_for("complaints.incident", incident_id=incident_id), 303)
