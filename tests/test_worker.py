@@ -191,9 +191,9 @@ def test_bench_data_adds_realistic_complaints_in_bulk(app):
 
 
 def test_bench_data_complaints_are_each_told_in_their_own_words(app):
+    from models import Category, Complaint
     from services import textsim
     from services.benchdata import generate
-    from models import Category, Complaint
     generate(400)
     rows = db.session.execute(select(Complaint.content, Complaint.object_text, Category.code).join(Category)).all()
     assert len({content for content, *_rest in rows}) == 400          # no two written alike
