@@ -173,20 +173,28 @@ def scale(count: int, lookups: int) -> None:
 
 def _keep_terms(db, Complaint, ComplaintTerms, textsim) -> None:
     """The terms of the generated complaints (bench-data writes rows directly, not through registration)."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import func, insert, select
+
+    from services.benchdata import REBUILD_FROM, drop_indexes, restore_indexes
     last, written, started = 0, 0, time.perf_counter()
-    while True:
-        rows = db.session.execute(
-            select(Complaint.id, Complaint.registered_at, Complaint.content, Complaint.object_text)
-            .outerjoin(ComplaintTerms, ComplaintTerms.complaint_id == Complaint.id)
-            .where(Complaint.id > last, ComplaintTerms.complaint_id.is_(None)).order_by(Complaint.id).limit(10_000)).all()
-        if not rows:
-            break
-        db.session.execute(insert(ComplaintTerms), [
-            {"complaint_id": r.id, "registered_at": r.registered_at, "terms": textsim.terms(r.content, r.object_text)}
-            for r in rows])
-        db.session.commit()
-        last, written = rows[-1].id, written + len(rows)
+    missing = db.session.scalar(select(func.count()).select_from(Complaint).outerjoin(
+        ComplaintTerms, ComplaintTerms.complaint_id == Complaint.id).where(ComplaintTerms.complaint_id.is_(None)))
+    dropped = drop_indexes(("complaint_terms",)) if missing >= REBUILD_FROM else []
+    try:
+        while True:
+            rows = db.session.execute(
+                select(Complaint.id, Complaint.registered_at, Complaint.content, Complaint.object_text)
+                .outerjoin(ComplaintTerms, ComplaintTerms.complaint_id == Complaint.id)
+                .where(Complaint.id > last, ComplaintTerms.complaint_id.is_(None)).order_by(Complaint.id).limit(10_000)).all()
+            if not rows:
+                break
+            db.session.execute(insert(ComplaintTerms), [
+                {"complaint_id": r.id, "registered_at": r.registered_at, "terms": textsim.terms(r.content, r.object_text)}
+                for r in rows])
+            db.session.commit()
+            last, written = rows[-1].id, written + len(rows)
+    finally:
+        restore_indexes(dropped)
     if written and db.engine.dialect.name == "postgresql":
         # Registration writes a complaint's terms as it comes: in time order, as CLUSTER puts them
         # (bench-data's ids are not in time order). Then the statistics of the everyday words.

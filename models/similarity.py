@@ -2,10 +2,10 @@
 and the early warnings of concentrated complaints (集中投诉预警) with the complaints of each."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import DDL, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -35,6 +35,23 @@ class TermSet(TypeDecorator):
         return frozenset(value) if dialect.name == "postgresql" else frozenset(value.split())
 
 
+# On PostgreSQL the GIN index holds each term with the 10 days it was written in (2891:银行): a lookup
+# asks for its terms in the days of its window only, and reads what those days hold, not what every
+# complaint of the years before sharing a word does (its cost stays that of a window, at any table size).
+KEY_DAYS = 10
+KEY_EPOCH = date(2000, 1, 1)
+TERM_KEYS = f"""CREATE OR REPLACE FUNCTION complaint_term_keys(registered timestamp, terms text[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT array(SELECT floor((registered::date - date '{KEY_EPOCH}') / {KEY_DAYS}.0)::int::text || ':' || term
+                FROM unnest(terms) AS term) $$"""
+
+
+def term_keys(terms, since: datetime, until: datetime) -> list[str]:
+    """The keys of the index for `terms` written between `since` and `until` (complaint_term_keys)."""
+    first, last = ((moment.date() - KEY_EPOCH).days // KEY_DAYS for moment in (since, until))
+    return [f"{days}:{term}" for days in range(first, last + 1) for term in sorted(terms)]
+
+
 class ComplaintTerms(db.Model):
     """The terms of a complaint's content and object, written at registration. Beside the complaint,
     not in it: the similar-complaints lookup reads this narrow table and its indexes only."""
@@ -44,8 +61,14 @@ class ComplaintTerms(db.Model):
 
     __table_args__ = (
         Index("ix_complaint_terms_registered", "registered_at", "complaint_id"),
-        Index("ix_complaint_terms_gin", "terms", postgresql_using="gin").ddl_if(dialect="postgresql"),
+        # Without GIN's pending list (fastupdate): every lookup would read all of it, for each of its
+        # keys (2,000 complaints waiting there made a lookup of 350 keys 137 ms instead of 0.7).
+        Index("ix_complaint_terms_keys", text("complaint_term_keys(registered_at, terms)"),
+              postgresql_using="gin", postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"),
     )
+
+
+event.listen(ComplaintTerms.__table__, "before_create", DDL(TERM_KEYS).execute_if(dialect="postgresql"))
 
 
 class WaveAlert(db.Model):

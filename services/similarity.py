@@ -12,12 +12,14 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import select, text, type_coerce
+from sqlalchemy import func, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.types import NullType
 
 from extensions import db, lazy_gettext as _l
 from models import Complaint, ComplaintKind, ComplaintState, ComplaintTerms, Incident, Role, User
+from models.similarity import term_keys
 from services import audit, clock, policy, sql, textsim
 from services.errors import Refused
 from services.timeline import log_event
@@ -27,6 +29,7 @@ OPEN_AMONG = 5            # ... the open ones among the best SHOWN × this (clos
 SCORED = 500              # complaints scored for a page at most (the newest candidates of the window)
 EVERYDAY = 0.01           # a term in more than this share of all complaints does not select candidates
 BIG_TABLE = 50_000        # ... once there are this many complaints
+COMMONEST = 8             # a complaint told in everyday terms only: the newest sharing one of its 8 commonest
 LINK_ROLES = {Role.CENTER, Role.LEADER}
 
 
@@ -60,42 +63,75 @@ def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[Us
     may open (without a viewer: all), best first. At most SCORED complaints are scored, the newest
     first: on PostgreSQL those sharing a word with this one that not every hundredth complaint uses
     (the GIN index finds them), on SQLite the newest of the window."""
-    query = (select(ComplaintTerms.complaint_id, ComplaintTerms.terms)
-             .where(ComplaintTerms.complaint_id != complaint.id,
-                    ComplaintTerms.registered_at >= complaint.registered_at - window,
-                    ComplaintTerms.registered_at <= complaint.registered_at + window))
+    since, until = complaint.registered_at - window, complaint.registered_at + window
+    query = select(ComplaintTerms.complaint_id, ComplaintTerms.registered_at, ComplaintTerms.terms)
     if viewer is not None and viewer.role not in policy.SEE_ALL_ROLES:
         query = query.where(select(Complaint.id).where(
             Complaint.id == ComplaintTerms.complaint_id, policy.visible_complaints(viewer)).exists())
-    if sql.dialect() == "postgresql":
-        telling = (found - everyday_terms()) or found
-        query = query.where(ComplaintTerms.terms.op("&&")(type_coerce(sorted(telling), ARRAY(db.Text))))
-        # psycopg prepares a statement run 5 times; PostgreSQL's generic plan for it, blind to how
-        # many complaints share these words, reads them all and sorts them (110 ms instead of 4 at
-        # 1,000,000 complaints, measured). Planned for its values each time, within this transaction.
-        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    rows = db.session.execute(query.order_by(ComplaintTerms.registered_at.desc()).limit(SCORED))
-    scored = [(row.complaint_id, textsim.score(found, row.terms), row.terms) for row in rows]
-    scored = [entry for entry in scored if entry[1] >= threshold]
-    return sorted(scored, key=lambda entry: (-entry[1], -entry[0]))[:limit]
+    found_in = _sharing(query, found, since, until) if sql.dialect() == "postgresql" else query.subquery()
+    # The terms as the driver gives them (PostgreSQL's list, SQLite's text), not as sets: fetching
+    # 500 candidates through TermSet took longer than finding them.
+    stored = type_coerce(found_in.c.terms, NullType()).label("terms")
+    rows = db.session.execute(select(found_in.c.complaint_id, stored)
+                              .where(found_in.c.complaint_id != complaint.id,
+                                     found_in.c.registered_at >= since, found_in.c.registered_at <= until)
+                              .order_by(found_in.c.registered_at.desc()).limit(SCORED))
+    scored = []
+    for complaint_id, terms in rows:
+        terms = terms.split() if isinstance(terms, str) else terms
+        score = textsim.score_stored(found, terms)
+        if score >= threshold:
+            scored.append((complaint_id, score, terms))
+    best = sorted(scored, key=lambda entry: (-entry[1], -entry[0]))[:limit]
+    return [(complaint_id, score, frozenset(terms)) for complaint_id, score, terms in best]
 
 
-_everyday: dict = {"at": 0.0, "terms": frozenset()}
+def _sharing(query, found: frozenset[str], since, until):
+    """The complaints of the query sharing a term with `found`, on PostgreSQL.
+
+    With telling terms (not everyday ones), the GIN index finds the complaints of the window's days
+    sharing one, all of them (the CTE is materialized), and the newest of the window are taken
+    after: asked for the newest directly, PostgreSQL may read the window backwards in time testing
+    every complaint, its statistics unable to tell a rare word from a missing one (240 ms instead
+    of 2 at 1,000,000 complaints, measured); and ANDing the index of dates (52,000 complaints of
+    the window) costs more than reading the complaints of its 10-day edges. With everyday terms
+    only, the newest sharing one are near: the window is read backwards in time."""
+    shares = everyday_terms()
+    telling = found.difference(shares)
+    # psycopg prepares a statement run 5 times; PostgreSQL's generic plan for it, blind to how
+    # many complaints share these words, is the wrong one: planned for its values each time. And
+    # PostgreSQL, counting on thousands of complaints where a few hundred share a word, would start
+    # parallel workers, which cost more than the lookup (32 ms instead of 7, measured). For this
+    # transaction, in one round trip.
+    db.session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+                            "set_config('max_parallel_workers_per_gather', '0', true)"))
+    if not telling:
+        # Tested against each complaint of the window, term by term: its most common ones find
+        # as many, at a fraction of the cost (4 ms instead of 15 with 37 terms, measured).
+        commonest = sorted(found, key=lambda term: (-shares[term], term))[:COMMONEST]
+        return query.where(ComplaintTerms.terms.op("&&")(type_coerce(commonest, ARRAY(db.Text)))).subquery()
+    keys = func.complaint_term_keys(ComplaintTerms.registered_at, ComplaintTerms.terms, type_=ARRAY(db.Text))
+    return (query.where(keys.op("&&")(type_coerce(term_keys(telling, since, until), ARRAY(db.Text))))
+            .cte("sharing").prefix_with("MATERIALIZED"))
 
 
-def everyday_terms() -> frozenset[str]:
-    """The terms in more than EVERYDAY of all complaints, from PostgreSQL's statistics of the column
-    (ANALYZE keeps them; read again every 10 minutes): searching by them would find a good part
-    of the table, scoring them all would take the time. None while the table is small: its
-    statistics may be of other rows (a wiped test database), and reading it all costs little."""
+_everyday: dict = {"at": 0.0, "terms": {}}
+
+
+def everyday_terms() -> dict[str, float]:
+    """The terms in more than EVERYDAY of all complaints, with their share, from PostgreSQL's
+    statistics of the column (ANALYZE keeps them; read again every 10 minutes): searching by them
+    would find a good part of the table, scoring them all would take the time. None while the
+    table is small: its statistics may be of other rows (a wiped test database), and reading it
+    all costs little."""
     if time.monotonic() - _everyday["at"] > 600:
         row = db.session.execute(text(
             "SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs, c.reltuples "
             "FROM pg_stats s JOIN pg_class c ON c.oid = to_regclass('complaint_terms') "
             "WHERE s.tablename = 'complaint_terms' AND s.attname = 'terms' AND s.schemaname = current_schema()")).first()
-        common = frozenset()
+        common = {}
         if row is not None and row.elems and row.reltuples >= BIG_TABLE:
-            common = frozenset(term for term, share in zip(row.elems, row.freqs) if share > EVERYDAY)
+            common = {term: share for term, share in zip(row.elems, row.freqs) if share > EVERYDAY}
         _everyday.update(at=time.monotonic(), terms=common)
     return _everyday["terms"]
 
@@ -113,10 +149,10 @@ def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
                          timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"]))
     if not ranked:
         return []
+    # One query: the unit and incident each case shows come joined, not after.
     loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_([i for i, *_r in ranked]),
                                                                           Complaint.state != ComplaintState.CLOSED)
-                                                  .options(selectinload(Complaint.unit),
-                                                           selectinload(Complaint.incident)))}
+                                                  .options(joinedload(Complaint.unit), joinedload(Complaint.incident)))}
     return [Similar(loaded[i], round(score, 2), textsim.shared_words(found & terms, complaint.object_text,
                                                                      complaint.content))
             for i, score, terms in ranked if i in loaded][:limit]

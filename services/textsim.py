@@ -60,6 +60,14 @@ def score(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / math.sqrt(len(a) * len(b))
 
 
+def score_stored(a: frozenset[str], stored: list[str]) -> float:
+    """score() against terms as stored (distinct, in a list): a lookup scores hundreds of
+    candidates, and building a set of each costs more than the scoring."""
+    if not a or not stored:
+        return 0.0
+    return len(a.intersection(stored)) / math.sqrt(len(a) * len(stored))
+
+
 def pack(found: Iterable[str]) -> str:
     """Terms as stored: sorted, space-separated (no term holds a space)."""
     return " ".join(sorted(found))

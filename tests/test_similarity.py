@@ -1,9 +1,10 @@
 """Similar complaints (相似投诉) and the early warning of concentrated complaints (集中投诉预警)."""
 
 import re
+from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from extensions import db
 from models import AdminAuditEntry, ComplaintKind, ComplaintState, Incident, OutboxMessage, WaveAlert, WaveAlertMember
@@ -266,6 +267,52 @@ def test_the_administrator_sets_the_repeat_rules_similarity(app, client_for):
             for _user, _channel, contact, content, about in WAVE[:3]]
     assert not any(fresh(c).is_major for c in made)
     assert client_for("staff1").get("/admin/repeat-rule").status_code == 403
+
+
+def test_the_similar_cases_are_those_of_the_30_days_around_a_complaint(app, client_for, clock):
+    too_old = file(client_for, WAVE[1:2])[0]
+    clock.advance(days=2)
+    inside = file(client_for, WAVE[2:3])[0]
+    clock.advance(days=29)                      # 31 days after the first, 29 after the second
+    complaint = file(client_for, WAVE[:1])[0]
+    section = client_for("center1").get(f"/complaints/{complaint.id}").text.split('data-testid="similar"', 1)[1]
+    assert inside.number in section and too_old.number not in section
+    # ... and the second's page, 2 days after the first and 29 before the last, lists both.
+    assert client_for("center1").get(f"/complaints/{inside.id}").text.count('data-testid="similar-case"') == 2
+
+
+def test_the_similar_cases_are_found_through_the_index_of_the_days_of_their_window(app, client_for, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    from services import similarity
+    first, *_others = file(client_for, WAVE[:3])
+    seen = []
+
+    def remember(_conn, _cursor, statement, parameters, *_args):
+        if "complaint_term_keys" in statement:
+            seen.append((statement, parameters))
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        assert client_for("center1").get(f"/complaints/{first.id}").text.count('data-testid="similar-case"') == 2
+        assert seen
+        # A complaint told only in words every hundredth complaint uses: the newest of the window sharing one.
+        monkeypatch.setattr(similarity, "everyday_terms", lambda: dict.fromkeys(similarity.terms_of(fresh(first)), 0.02))
+        keyed = len(seen)
+        assert client_for("center1").get(f"/complaints/{first.id}").text.count('data-testid="similar-case"') == 2
+        assert len(seen) == keyed
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    # The keys asked for (a term with its 10 days, counted from 2000-01-01) are the index's own.
+    statement, parameters = seen[0]
+    keys = next(value for value in parameters.values() if isinstance(value, list))
+    days = (fresh(first).registered_at.date() - date(2000, 1, 1)).days // 10
+    assert f"{days}:繁忙" in keys and f"{days - 3}:繁忙" in keys and f"{days + 4}:繁忙" not in keys and "complaint_term_keys(complaint_terms.registered_at, complaint_terms.terms) &&" in statement
+    db.session.execute(db.text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(db.session.scalars(db.text(
+        "EXPLAIN SELECT complaint_id FROM complaint_terms WHERE complaint_term_keys(registered_at, terms) && :keys"),
+        {"keys": keys}))
+    assert "ix_complaint_terms_keys" in plan, plan
+    db.session.rollback()
 
 
 def test_the_similar_cases_are_the_open_ones(app, client_for, clock):

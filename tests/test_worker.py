@@ -190,6 +190,23 @@ def test_bench_data_adds_realistic_complaints_in_bulk(app):
     assert old_open == 0                         # complaints of past years are closed, as in life
 
 
+def test_bench_data_complaints_are_each_told_in_their_own_words(app):
+    from models import Category, Complaint
+    from services import textsim
+    from services.benchdata import generate
+    generate(400)
+    rows = db.session.execute(select(Complaint.content, Complaint.object_text, Category.code).join(Category)).all()
+    assert len({content for content, *_rest in rows}) == 400          # no two written alike
+    assert len({about for _c, about, _k in rows}) > 100
+    assert len({code for *_rest, code in rows}) >= 7                   # the category follows what it is about
+    # Many words, few of them in every complaint: the similar-complaints lookup meets what it would in life.
+    counts = {}
+    for content, about, _code in rows:
+        for term in textsim.terms(content, about):
+            counts[term] = counts.get(term, 0) + 1
+    assert len(counts) > 1500 and max(counts.values()) < 0.5 * len(rows)
+
+
 def test_a_backlog_bigger_than_one_sweep_drains_at_once_not_one_batch_a_minute(app, mailbox, client_for, clock,
                                                                                 monkeypatch):
     monkeypatch.setattr(reminders, "BATCH", 2)
