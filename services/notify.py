@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from extensions import db, parsed_locale
 from models import Complaint, Deadline, OutboxChannel, OutboxMessage, OutboxState, User
-from services import clock, queue, sms_gateways, sql
+from services import clock, mail_format, queue, sms_gateways, sql
 
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
@@ -212,13 +212,16 @@ def _send(message: _Mail, smtp: "Connection") -> None:
     """Build one message and hand it to the open SMTP session."""
     if message.failure is not None:
         raise message.failure
-    cfg = current_app.config
+    sender = one_line(current_app.config["MAIL_DEFAULT_SENDER"])
+    to_addr, subject = one_line(message.to_addr), one_line(message.subject)[:300]
+    message_id = f"<outbox-{message.id}@complaints>"
+    raw = mail_format.message_bytes(sender, to_addr, subject, message.body_text, message.body_html, message_id)
+    if raw is not None:
+        smtp.send_bytes(mail_format.envelope_sender(sender), to_addr, raw)
+        return
+    # An address that is not ASCII: EmailMessage and smtplib ask the server for SMTPUTF8.
     email = EmailMessage()
-    email["From"] = one_line(cfg["MAIL_DEFAULT_SENDER"])
-    email["To"] = one_line(message.to_addr)
-    email["Subject"] = one_line(message.subject)[:300]
-    email["Message-ID"] = f"<outbox-{message.id}@complaints>"
-    # RFC 3834: a customer's out-of-office reply need not answer a notice (and is dropped if it does).
+    email["From"], email["To"], email["Subject"], email["Message-ID"] = sender, to_addr, subject, message_id
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body_text)
     if message.body_html:
@@ -234,6 +237,12 @@ class Connection:
         self._smtp: smtplib.SMTP | None = None
 
     def send(self, email: EmailMessage) -> None:
+        self._session().send_message(email)
+
+    def send_bytes(self, envelope_from: str, to_addr: str, raw: bytes) -> None:
+        self._session().sendmail(envelope_from, [to_addr], raw)
+
+    def _session(self) -> smtplib.SMTP:
         if self._smtp is None:
             cfg = current_app.config
             smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["SMTP_TIMEOUT"])
@@ -246,7 +255,7 @@ class Connection:
                 smtp.close()
                 raise
             self._smtp = smtp
-        self._smtp.send_message(email)
+        return self._smtp
 
     def close(self) -> None:
         if self._smtp is not None:

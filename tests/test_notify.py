@@ -119,6 +119,39 @@ def test_while_the_server_is_unreachable_a_message_waits_and_is_never_given_up(a
 
 
 
+def test_a_long_chinese_subject_a_named_sender_and_both_parts_arrive_as_written(app, mailbox):
+    """The outbox writes its messages itself (services.mail_format): a mail program must read back
+    exactly what was queued, and every header line stays within 78 characters."""
+    app.config["MAIL_DEFAULT_SENDER"] = "投诉处理中心 <complaints@localhost>"
+    subject = "提醒：投诉 TS-20261201-0001 的派单期限将到，请营业部在今日下班前处理完毕" * 2
+    text = "投诉 TS-20261201-0001 的派单期限将到。\n\n.以句点开头的一行\n" * 40
+    notify.queue_message("dept1@example.com", subject, text, "<p>派单将到</p>")
+    db.session.commit()
+    raw_sizes = []
+    real = notify.Connection.send_bytes
+    notify.Connection.send_bytes = lambda self, sender, to, raw: (raw_sizes.append(
+        max(len(line) for line in raw.split(b"\r\n")[:raw.split(b"\r\n").index(b"")])), real(self, sender, to, raw))
+    try:
+        assert notify.deliver_due() == {"sent": 1, "failed": 0}
+    finally:
+        notify.Connection.send_bytes = real
+    [message] = mailbox.messages
+    assert message["Subject"] == subject and str(message["From"]) == "投诉处理中心 <complaints@localhost>"
+    assert message.get_body(("plain",)).get_content() == text
+    assert message.get_body(("html",)).get_content() == "<p>派单将到</p>"
+    assert message["Auto-Submitted"] == "auto-generated" and message["Date"] is not None
+    assert raw_sizes and raw_sizes[0] <= 78                         # the longest header line
+
+
+def test_an_address_that_is_not_ascii_goes_through_the_mail_library(app, mailbox, monkeypatch):
+    """Such an address needs the server's SMTPUTF8: smtplib asks for it (aiosmtpd grants it)."""
+    sent = []
+    monkeypatch.setattr(notify.Connection, "send", lambda self, email: sent.append(email))
+    _queued("张三@例子.中国", "非 ASCII 地址")
+    assert notify.deliver_due() == {"sent": 1, "failed": 0}
+    assert [str(email["To"]) for email in sent] == ["张三@例子.中国"] and sent[0]["Subject"] == "非 ASCII 地址"
+
+
 def test_a_batch_goes_over_one_connection_and_side_by_side_deliveries_send_each_message_once(
         app, mailbox, monkeypatch):
     ids = [_queued(f"staff{n}@example.com", f"提醒 {n}") for n in range(notify.CHUNK + 30)]
