@@ -61,14 +61,13 @@ def _encoded(value: str, name: str) -> bytes:
         if len(value) + len(name) < 76:
             return value.encode()
         return Header(value, header_name=name).encode(linesep="\r\n").encode()
-    words, chunk = [], b""
-    for character in value:
-        encoded = character.encode("utf-8")
-        if len(chunk) + len(encoded) > WORD_BYTES:
-            words.append(chunk)
-            chunk = b""
-        chunk += encoded
-    words.append(chunk)
+    encoded, words, start = value.encode("utf-8"), [], 0
+    while start < len(encoded):
+        end = start + WORD_BYTES
+        while end < len(encoded) and encoded[end] & 0xC0 == 0x80:   # not inside a character
+            end -= 1
+        words.append(encoded[start:end])
+        start = end
     return b"\r\n ".join(b"=?utf-8?b?" + base64.b64encode(word) + b"?=" for word in words)
 
 
