@@ -1,15 +1,16 @@
-"""A <select> rendered as WTForms renders it, for less: the same HTML, byte for byte, as
-wtforms.widgets.Select (tests/test_widgets.py compares them), built as plain strings.
+"""A <select> and an <input> rendered as WTForms renders them, for less: the same HTML, byte for
+byte, as wtforms.widgets.Select and Input (tests/test_widgets.py compares them), as plain strings.
 
 WTForms builds every attribute of every option with Markup.format (Python's string.Formatter, a few
 dozen function calls each) and asks inspect.signature about its own render_option on every select;
 the ledger's filter (about 70 options) spent a third of the page there. Forms get this through their
 Meta (blueprints.forms.Form, the ledger's filter): a field whose widget is exactly WTForms' Select,
-single-choice and without option groups, is rendered here; any other goes to WTForms as before."""
+single-choice and without option groups, or an input whose widget renders as Input does (text,
+search, hidden, e-mail...), is rendered here; any other goes to WTForms as before."""
 from __future__ import annotations
 
 from markupsafe import Markup, escape
-from wtforms.widgets import Select
+from wtforms.widgets import Input, Select
 from wtforms.widgets.core import clean_key
 
 
@@ -46,17 +47,40 @@ def render_select(field, attrs: dict) -> Markup | None:
     return Markup("".join(html))
 
 
+def render_input(widget, field, attrs: dict) -> Markup:
+    """Input.__call__(field, **attrs) for a widget that keeps it (TextInput, DateInput's min/max aside)."""
+    attrs.setdefault("id", field.id)
+    attrs.setdefault("type", widget.input_type)
+    if "value" not in attrs:
+        attrs["value"] = field._value()
+    datalist = getattr(field, "_datalist", None)
+    if datalist is not None and "list" not in attrs:
+        attrs["list"] = datalist if isinstance(datalist, str) else datalist.id
+    flags = getattr(getattr(field, "flags", None), "__dict__", {})
+    for flag in widget.validation_attrs:
+        if flag in flags and flag not in attrs:
+            value = flags[flag]
+            attrs[flag] = value() if callable(value) else value
+    return Markup(f"<input {html_params({'name': field.name, **attrs})}>")
+
+
 class FastSelectMeta:
-    """A form Meta mixin: single-choice selects through render_select, everything else as WTForms does."""
+    """A form Meta mixin: single-choice selects through render_select, the plain inputs through
+    render_input, everything else as WTForms does."""
 
     def render_field(self, field, render_kw):
         widget = field.widget
-        if type(widget) is Select and not widget.multiple:
+        kind = type(widget)
+        select = kind is Select and not widget.multiple
+        # An Input subclass that renders as Input: its own __call__ and html_params untouched.
+        plain_input = (not select and isinstance(widget, Input) and kind.__call__ is Input.__call__
+                       and kind.html_params is Input.html_params)
+        if select or plain_input:
             attrs = {clean_key(k): v for k, v in render_kw.items()}
             own = getattr(field, "render_kw", None)
             if own is not None:
                 attrs = {**{clean_key(k): v for k, v in own.items()}, **attrs}
-            html = render_select(field, attrs)
+            html = render_select(field, attrs) if select else render_input(widget, field, attrs)
             if html is not None:
                 return html
         return super().render_field(field, render_kw)
