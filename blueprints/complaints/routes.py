@@ -1,7 +1,10 @@
+import functools
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect as sa_inspect, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, SelectField
 
@@ -224,7 +227,31 @@ def _forms(complaint: Complaint, keys: list[str], submitted: dict) -> dict:
     return forms
 
 
+# The complaint's lists the page shows (and the policy asks about): most are empty for most complaints.
+SHOWN_LISTS = ("answers", "plans", "extensions", "notes", "contacts", "visits", "reviews")
+
+
+def _known_empty_lists(complaint: Complaint) -> None:
+    """Which of SHOWN_LISTS hold nothing, in one statement: those are set empty, so the page loads
+    only the others (a statement each, as before), not seven."""
+    names = tuple(name for name in SHOWN_LISTS if name in sa_inspect(complaint).unloaded)
+    if not names:
+        return
+    held = db.session.execute(_any_in(names), {"complaint_id": complaint.id}).one()
+    for name, any_of_them in zip(names, held):
+        if not any_of_them:
+            set_committed_value(complaint, name, [])
+
+
+@functools.cache
+def _any_in(names: tuple):
+    """SELECT EXISTS(...) for each list, built once (building seven EXISTS cost more than running them)."""
+    return select(*(getattr(Complaint, name).any() for name in names)).where(
+        Complaint.id == bindparam("complaint_id"))
+
+
 def _render(complaint: Complaint, status: int = 200, submitted: dict | None = None, conflict: dict | None = None):
+    _known_empty_lists(complaint)
     events = db.session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id,
                                      ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
