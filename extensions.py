@@ -12,6 +12,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -97,6 +99,19 @@ def install_gettext(jinja_env) -> None:
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n), newstyle=True)
+    # `_()` straight to the catalogue. Jinja's `_` looks `gettext` up in the context and calls it,
+    # which calls the function above: three calls through the context for each string, about 50 a
+    # page. This does what that newstyle `gettext` does, in one.
+    jinja_env.globals["_"] = _template_gettext
+
+
+@pass_eval_context
+def _template_gettext(eval_context, string: str, **variables):
+    """Jinja's newstyle gettext: translated, safe in an autoescaped template, always %-formatted."""
+    text = translations().ugettext(string)
+    if eval_context.autoescape:
+        text = Markup(text)
+    return text % variables
 
 
 # Rate limits (login, public forms), counted in Redis: REDIS_URL, set in create_app().

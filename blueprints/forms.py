@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
+from blueprints.widgets import FastSelectMeta
 from extensions import lazy_gettext as _l
 from services import bounds, identity, severity
 from services.notify import one_line
@@ -38,7 +39,7 @@ class Form(FlaskForm):
     reaches e-mail subjects and exported cells, where a line break would start a new header or
     row. Text areas keep theirs; a password is taken exactly as typed."""
 
-    class Meta(FlaskForm.Meta):
+    class Meta(FastSelectMeta, FlaskForm.Meta):   # the selects rendered as WTForms does, for less
         def bind_field(self, form, unbound_field, options):
             field_class = unbound_field.field_class
             if issubclass(field_class, StringField) and not issubclass(field_class, (TextAreaField, PasswordField)):

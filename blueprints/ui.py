@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import wraps
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, g, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import Select, and_, case, select
@@ -170,6 +170,12 @@ def paginate(query: Select):
         *(joinedload(person).lazyload(User.unit) for person in (Complaint.owner, Complaint.handler, Complaint.assignee)),
         joinedload(Complaint.handling_unit))
     return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
+
+
+def known_empty(complaint, what: str) -> bool:
+    """Whether this request found the complaint's `what` empty already (the complaint page asks once
+    for all its lists: blueprints/complaints/routes.py), so its look-up can be skipped."""
+    return what in g.get("empty_lists", {}).get(complaint.id, ())
 
 
 def is_htmx() -> bool:

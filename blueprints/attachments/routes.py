@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from blueprints.attachments import bp
 from blueprints.attachments.forms import UploadForm
-from blueprints.ui import visible_complaint_or_404
+from blueprints.ui import known_empty, visible_complaint_or_404
 from extensions import db
 from models import Attachment
 from services import attachments, policy
@@ -13,6 +13,8 @@ from services.errors import Refused
 
 @bp.app_template_global()
 def attachments_of(complaint) -> list[Attachment]:
+    if known_empty(complaint, "attachments"):
+        return []
     return list(db.session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id)
                                    .order_by(Attachment.id).limit(200)))
 

@@ -5,6 +5,7 @@ from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from blueprints.ui import within_bounds
+from blueprints.widgets import FastSelectMeta
 from extensions import lazy_gettext as _l
 from services import custom_fields, identity, ledger, org_settings
 from services.labels import (CHANNEL_LABELS, KIND_LABELS, LEVEL_LABELS, NATURE_LABELS, SATISFACTION_LABELS,
@@ -19,6 +20,9 @@ SORT_CHOICES = [
 
 
 class LedgerFilterForm(Form):
+    class Meta(FastSelectMeta):   # its 13 selects rendered as WTForms does, for less (blueprints.widgets)
+        pass
+
     q = StringField(_l("Search number, customer, content"), [Optional(), Length(max=100)])
     customer = StringField(_l("Customer's mobile, ID or account number"), [Optional(), Length(max=30)])
     date_from = DateField(_l("Registered from"), [Optional(), within_bounds])

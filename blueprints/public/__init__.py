@@ -1,6 +1,7 @@
 """The customer's pages, without login: the complaint form and the tracking page."""
 from flask import Blueprint
 
+from blueprints.ui import known_empty
 from services.labels import OUTBOX_CHANNEL_LABELS
 
 bp = Blueprint("public", __name__)
@@ -11,14 +12,14 @@ bp.add_app_template_global(OUTBOX_CHANNEL_LABELS, "OUTBOX_CHANNEL_LABELS")
 def customer_messages(complaint):
     """For the staff complaint page: what the customer was sent and added (templates/public/_staff_panel.html)."""
     from services.customer import messages
-    return messages(complaint)
+    return [] if known_empty(complaint, "customer_messages") else messages(complaint)
 
 
 @bp.app_template_global()
 def customer_access(complaint):
     """For the staff complaint page: the customer's access, read once for the two below."""
     from services.customer import access_for
-    return access_for(complaint.id)
+    return None if known_empty(complaint, "customer_access") else access_for(complaint.id)
 
 
 @bp.app_template_global()

@@ -7,7 +7,7 @@ from blueprints.reports import bp
 from blueprints.reports.tables import DIMENSIONS, assessment_table, labels, report_tables
 from blueprints.reports.excel import workbook
 from blueprints.reports.forms import ActionForm, DoneForm
-from blueprints.ui import bounds_message, current_locale, role_required, visible_complaint_or_404
+from blueprints.ui import bounds_message, current_locale, known_empty, role_required, visible_complaint_or_404
 from extensions import db, gettext as _, lazy_gettext as _l
 from models import CauseKind, Complaint, Role, Unit, UnitKind, User
 from services import bounds, clock, improvement, org_settings, penalties, periods, policy
@@ -27,7 +27,7 @@ ACTION_STATUSES = {"open": _l("Open"), "overdue": _l("Overdue"), "done": _l("Don
 
 @bp.app_template_global()
 def corrective_actions_of(complaint):
-    return improvement.actions_of(complaint)
+    return [] if known_empty(complaint, "corrective_actions") else improvement.actions_of(complaint)
 
 
 @bp.app_template_global()
