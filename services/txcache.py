@@ -26,6 +26,16 @@ def cached(name: str, model: type, load: Callable[[], T]) -> T:
     return store[name]
 
 
+def has(name: str) -> bool:
+    """Whether this transaction keeps a value under `name` (None included)."""
+    return name in db.session.info.get(_KEY, {})
+
+
+def get(name: str):
+    """What this transaction keeps under `name` (cached or put), else None."""
+    return db.session.info.get(_KEY, {}).get(name)
+
+
 def put(name: str, model: type, value: T) -> T:
     """Keep a value read by another statement of this transaction, as cached() would have read it."""
     _TABLES[name] = model
