@@ -2,7 +2,7 @@
 the similarity index's key function as the planner should count it
 
 Revision ID: a7d2e4f6b813
-Revises: f1c7a3e9b250
+Revises: c4e8a1f2b7d3
 Create Date: 2026-12-01 11:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'a7d2e4f6b813'
-down_revision = 'f1c7a3e9b250'
+down_revision = 'c4e8a1f2b7d3'
 branch_labels = None
 depends_on = None
 
