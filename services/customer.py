@@ -21,7 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
 from config import LANGUAGES
-from extensions import db
+from extensions import db, parsed_locale
 from models import (Attachment, Channel, Complaint, ComplaintNature, ComplaintState, ContactKind, CustomerAccess,
                     CustomerMessage, DeadlineKind, MessageDirection, NoticeKind, NoticeTemplate, OutboxMessage, PlanState, Role,
                     Satisfaction, User)
@@ -298,7 +298,7 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
     mobile = identity.mobile_in(access.phone or "") if access else None   # a landline kept before contacts were typed
     if access is None or not (access.email or mobile):
         return
-    with force_locale(access.language):
+    with force_locale(parsed_locale(access.language)):   # parsed once per process
         context = _context(complaint, code, link)
         if kind == NoticeKind.ACCEPTANCE:
             # First contact, to an address nobody has proven yet: nothing the sender typed goes in it.

@@ -1,11 +1,12 @@
 """What every request reads and an administrator rarely changes (the deadline rules, the calendar
-overrides, the notice templates, the repeat rule's setting, the organisation's name and records),
-kept in each process between requests behind one version number.
+overrides, the notice and SMS templates, the repeat rule's setting), kept in each process between
+requests behind one version number.
 
 The number is one row (models.SettingsVersion). A flush that writes a row of a kept table raises it
 in its own transaction, so the other processes see the new number when the change commits, and not
-before; each transaction reads the number once (without flushing), and a process whose kept values
-are of another number drops them all and reads them again. A transaction that wrote a kept table
+before; each transaction reads the number once (without flushing; like services.txcache, it sees a
+change another committed meanwhile in its next transaction), and a process whose kept values are of
+another number drops them all and reads them again. A transaction that wrote a kept table
 reads its own values (per transaction, services.txcache) and keeps none of them for the others: it
 may still roll back. The values kept are plain ones (no ORM rows): they outlive the session."""
 from __future__ import annotations
@@ -19,11 +20,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from extensions import db
-from models import CalendarOverride, DeadlineRule, NoticeTemplate, Organisation, RuleSetting, SettingsVersion, SmsTemplate
+from models import CalendarOverride, DeadlineRule, NoticeTemplate, RuleSetting, SettingsVersion, SmsTemplate
 from services import txcache
 
 T = TypeVar("T")
-KEPT_TABLES = (DeadlineRule, CalendarOverride, RuleSetting, NoticeTemplate, SmsTemplate, Organisation)
+KEPT_TABLES = (DeadlineRule, CalendarOverride, RuleSetting, NoticeTemplate, SmsTemplate)
 _VERSION = "kept_version"      # the number as this transaction read it (session.info)
 _WRITTEN = "kept_written"      # this transaction wrote a kept table (session.info)
 _STORE = "kept"                # the process's values, by app (app.extensions)
@@ -62,8 +63,8 @@ def _settings_written(session: Session, _context) -> None:
         session.info[_WRITTEN] = True
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _transaction_ended(session: Session) -> None:
-    session.info.pop(_VERSION, None)
-    session.info.pop(_WRITTEN, None)
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction) -> None:
+    if transaction.parent is None:   # a savepoint's end is not the transaction's: what it wrote may yet roll back
+        session.info.pop(_VERSION, None)
+        session.info.pop(_WRITTEN, None)

@@ -13,7 +13,7 @@ from flask_babel import get_locale
 
 from extensions import db
 from models import Organisation
-from services import kept, txcache
+from services import txcache
 
 ROW_ID = 1
 # A database set up before organisations had their own row was the bank's: read as the bank's.
@@ -26,20 +26,6 @@ def current() -> Optional[Organisation]:
     every page asks for it several times (the navigation, the records' switches), and an
     administrator's change made in another process is seen by the next transaction."""
     return txcache.cached(_CACHED, Organisation, lambda: db.session.get(Organisation, ROW_ID))
-
-
-def _settings() -> Optional[tuple[str, str, str, dict]]:
-    """(name, name_en, profile, records) of the organisation: from its row where this transaction
-    read it already (it may be changing it), else as kept between requests (services.kept)."""
-    if txcache.has(_CACHED):
-        row = current()
-    else:
-        return kept.kept("organisation_settings", Organisation, lambda: _plain(db.session.get(Organisation, ROW_ID)))
-    return _plain(row)
-
-
-def _plain(row: Organisation | None) -> Optional[tuple[str, str, str, dict]]:
-    return None if row is None else (row.name, row.name_en, row.profile, row.records or {})
 
 
 def remember(row: Organisation | None) -> None:
@@ -74,21 +60,21 @@ def display_name(english: Optional[bool] = None) -> str:
         return configured
     if english is None:
         english = str(get_locale() or "zh").startswith("en")
-    settings = _settings()
-    if settings is None:
+    row = current()
+    if row is None:
         return BANK_NAME_EN if english else BANK_NAME
-    return settings[1] if english else settings[0]
+    return row.name_en if english else row.name
 
 
 def profile_name() -> str:
-    settings = _settings()
-    return settings[2] if settings is not None else "bank"
+    row = current()
+    return row.profile if row is not None else "bank"
 
 
 def record_setting(key: str) -> Any:
     """The profile's setting for the record `key` (None where the organisation does not keep it)."""
-    settings = _settings()
-    return settings[3].get(key) if settings is not None else None
+    row = current()
+    return (row.records or {}).get(key) if row is not None else None
 
 
 def keeps(key: str) -> bool:
