@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import random
 import re
 import threading
 import uuid
@@ -39,11 +40,19 @@ class Clerk(Session):
         return "/intake/new", {
             "csrf_token": self.csrf, "submission_token": uuid.uuid4().hex, "customer_name": f"压测客户{n}",
             "customer_contact": f"139{n:08d}"[-11:], "channel": "counter", "received_at": received,
-            "content": "排队等候时间过长，窗口开放不足，无人解释原因。", "demand": "希望改进排队管理。",
-            # Routine complaints, each about its own object: not repeats, which would make each one major.
-            "object_text": f"营业厅窗口{n}", "category": self.categories[n % len(self.categories)], "level": "3",
+            "content": own_words() + "。", "demand": "希望改进排队管理。",
+            # Routine complaints, each about its own object and in its own words: not repeats, which would
+            # make each one major (the repeat rule counts complaints written alike, services.similarity).
+            "object_text": f"{own_words(6)}{n}", "category": self.categories[n % len(self.categories)], "level": "3",
             "kind": "routine",
         }
+
+
+def own_words(length: int = 40) -> str:
+    """What a customer writes, in words no other customer uses: `length` characters drawn at random
+    (the same sentence, or the same object, for all would make every complaint a repeat of the others,
+    and have the similarity lookup score its 500 newest candidates for each one)."""
+    return "".join(chr(random.randint(0x4E00, 0x9FA5)) for _ in range(length))
 
 
 def _stored(engine) -> int:

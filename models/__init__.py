@@ -17,7 +17,7 @@ from models.penalty import Penalty, PenaltyState
 from models.periodic import PeriodicReport, ReportKind
 from models.records import StatisticsSheetMailing
 from models.outbox import OutboxChannel, OutboxMessage, OutboxState
-from models.rules import CalendarOverride, DeadlineRule, RuleSetting
+from models.rules import CalendarOverride, DeadlineRule, RuleSetting, SettingsVersion
 from models.session import UserSession
 from models.survey import SurveyItem, SurveyRecipient, SurveyRound
 from models.similarity import ComplaintTerms, WaveAlert, WaveAlertMember
@@ -28,7 +28,7 @@ __all__ = [
     "ContactLog", "DailyCounter", "Deadline", "DeadlineKind", "Extension", "Incident", "Kind", "ComplaintNature", "Level", "Plan", "PlanState",
     "ObjectRoutingRule", "ProgressNote", "ReturnVisit", "RoutingRule",
     "Satisfaction", "Organisation", "Role", "Unit", "UnitKind", "User",
-    "OutboxChannel", "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "RuleSetting", "UserSession",
+    "OutboxChannel", "OutboxMessage", "OutboxState", "CalendarOverride", "DeadlineRule", "RuleSetting", "SettingsVersion", "UserSession",
     "ContactKind", "CustomerAccess", "CustomerMessage", "MessageDirection", "NoticeKind", "NoticeTemplate", "SmsTemplate",
     "StatisticsSheetMailing", "CauseKind", "CustomField", "FieldType", "CorrectiveAction", "InboundMail", "ComplaintTerms", "WaveAlert", "WaveAlertMember",
     "SurveyItem", "SurveyRecipient", "SurveyRound",

@@ -38,3 +38,11 @@ class RuleSetting(db.Model):
     how alike complaints must be written for the repeat rule). No row: the deployment's default."""
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[float] = mapped_column(Float)
+
+
+class SettingsVersion(db.Model):
+    """One row: a number raised by every transaction that writes a setting each process keeps between
+    requests (services.kept). No row yet: version 0."""
+    __tablename__ = "settings_version"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(db.BigInteger, default=0)

@@ -41,7 +41,7 @@ class TermSet(TypeDecorator):
 KEY_DAYS = 10
 KEY_EPOCH = date(2000, 1, 1)
 TERM_KEYS = f"""CREATE OR REPLACE FUNCTION complaint_term_keys(registered timestamp, terms text[]) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 10000 AS
 $$ SELECT array(SELECT floor((registered::date - date '{KEY_EPOCH}') / {KEY_DAYS}.0)::int::text || ':' || term
                 FROM unnest(terms) AS term) $$"""
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import CalendarOverride, Unit
-from services import clock, txcache
+from services import clock, kept
 
 
 def is_workday(day: date) -> bool:
@@ -27,8 +27,8 @@ def is_workday(day: date) -> bool:
 
 
 def _overrides() -> dict[date, bool]:
-    """The override list, read once per transaction (a deadline may look at many days)."""
-    return txcache.cached("calendar_overrides", CalendarOverride, lambda: dict(
+    """The override list, kept between requests until a setting changes (services.kept)."""
+    return kept.kept("calendar_overrides", CalendarOverride, lambda: dict(
         db.session.execute(select(CalendarOverride.day, CalendarOverride.workday)).all()))
 
 

@@ -21,11 +21,11 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
 from config import LANGUAGES
-from extensions import db
+from extensions import db, parsed_locale
 from models import (Attachment, Channel, Complaint, ComplaintNature, ComplaintState, ContactKind, CustomerAccess,
                     CustomerMessage, DeadlineKind, MessageDirection, NoticeKind, NoticeTemplate, OutboxMessage, PlanState, Role,
                     Satisfaction, User)
-from services import attachments, clock, complaints, identity, notify, org_settings, signals, sms
+from services import attachments, clock, complaints, identity, kept, notify, org_settings, signals, sms, txcache
 from services.errors import Refused
 from services.registration import Registration, register_complaint
 from services.timeline import log_event
@@ -60,7 +60,14 @@ _NO_HASH = _hash_code("no such complaint")
 
 
 def access_for(complaint_id: int) -> Optional[CustomerAccess]:
+    granted = txcache.get(_granted(complaint_id))   # granted in this transaction, not yet written
+    if granted is not None:
+        return granted
     return db.session.scalar(select(CustomerAccess).where(CustomerAccess.complaint_id == complaint_id))
+
+
+def _granted(complaint_id: int) -> str:
+    return f"customer_access:{complaint_id}"
 
 
 def find_by_code(number: str, code: str) -> Optional[Complaint]:
@@ -76,9 +83,13 @@ def grant_access(complaint: Complaint, email: Optional[str], phone: Optional[str
                  language: str = "zh_CN") -> str:
     """A new tracking code for the complaint; only its hash is kept, so it is shown once."""
     code = new_code()
-    db.session.add(CustomerAccess(complaint_id=complaint.id, code_hash=_hash_code(code), email=email,
-                                  phone=phone, language=language if language in LANGUAGES else "zh_CN",
-                                  link_nonce=secrets.token_hex(16), created_at=clock.now()))
+    access = CustomerAccess(complaint_id=complaint.id, code_hash=_hash_code(code), email=email,
+                            phone=phone, language=language if language in LANGUAGES else "zh_CN",
+                            link_nonce=secrets.token_hex(16), created_at=clock.now())
+    db.session.add(access)
+    # Found by access_for until a flush writes it (then it is read back): the notice that follows
+    # needs neither a flush of its own nor a query.
+    txcache.put(_granted(complaint.id), CustomerAccess, access)
     return code
 
 
@@ -198,7 +209,6 @@ def accept(complaint: Complaint, filed_by_customer: bool = False) -> None:
     email = contact if sms.contact_kind(contact) == ContactKind.EMAIL else None
     phone = identity.mobile_in(contact) or complaint.customer_mobile
     code = grant_access(complaint, email, phone)
-    db.session.flush()
     send_notice(complaint, NoticeKind.ACCEPTANCE, code=code)
 
 
@@ -231,9 +241,11 @@ def notice_kinds() -> list[NoticeKind]:
 
 
 def notice_template(kind: NoticeKind, language: str) -> tuple[str, str]:
-    row = db.session.scalar(select(NoticeTemplate).where(NoticeTemplate.kind == kind,
-                                                         NoticeTemplate.language == language))
-    return (row.subject, row.body) if row else DEFAULT_TEMPLATES[(kind, language)]
+    def load():
+        row = db.session.scalar(select(NoticeTemplate).where(NoticeTemplate.kind == kind,
+                                                             NoticeTemplate.language == language))
+        return (row.subject, row.body) if row else DEFAULT_TEMPLATES[(kind, language)]
+    return kept.kept(f"notice_template:{kind.value}:{language}", NoticeTemplate, load)
 
 
 def render_notice(subject: str, body: str, context: dict) -> tuple[str, str]:
@@ -286,7 +298,7 @@ def send_notice(complaint: Complaint, kind: NoticeKind, code: Optional[str] = No
     mobile = identity.mobile_in(access.phone or "") if access else None   # a landline kept before contacts were typed
     if access is None or not (access.email or mobile):
         return
-    with force_locale(access.language):
+    with force_locale(parsed_locale(access.language)):   # parsed once per process
         context = _context(complaint, code, link)
         if kind == NoticeKind.ACCEPTANCE:
             # First contact, to an address nobody has proven yet: nothing the sender typed goes in it.

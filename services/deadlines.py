@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 
 from flask import current_app
 
+from extensions import db
 from models import Complaint, Deadline, DeadlineKind, Unit
 from services import calendar, clock
 from services.rules import Rule, rule
@@ -98,14 +99,17 @@ def start_deadlines(complaint: Complaint, kinds: list[DeadlineKind], now: dateti
     local = clock.to_local(now)
     unit = complaint.unit
     started = []
-    for kind in kinds:
-        current = rule(kind, complaint.level)
-        deadline = Deadline(kind=kind, started_at=now, round=complaint.round)
-        if kind == DeadlineKind.REGISTRATION:
-            deadline.started_at, deadline.met_at = complaint.received_at, now
-        _set_due(deadline, _due(complaint, kind, now, local, current.period, unit), current)
-        complaint.deadlines.append(deadline)
-        started.append(deadline)
+    # The rules and the calendar read on the way do not depend on the new clocks: read without
+    # flushing them one by one, so that they are written together, in one statement.
+    with db.session.no_autoflush:
+        for kind in kinds:
+            current = rule(kind, complaint.level)
+            deadline = Deadline(kind=kind, started_at=now, round=complaint.round)
+            if kind == DeadlineKind.REGISTRATION:
+                deadline.started_at, deadline.met_at = complaint.received_at, now
+            _set_due(deadline, _due(complaint, kind, now, local, current.period, unit), current)
+            complaint.deadlines.append(deadline)
+            started.append(deadline)
     _refresh_next_due(complaint)
     return started
 

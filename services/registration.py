@@ -84,7 +84,7 @@ def register_complaint(actor: User, token: str, data: Registration,
         regulator_forwarded=data.regulator_forwarded, object_unit_id=data.object_unit_id,
         object_user_id=data.object_user_id, extra=data.extra or None,
         # A new complaint has none of these: saying so spares a query for each when they are read.
-        deadlines=[], plans=[], answers=[],
+        deadlines=[], plans=[], answers=[], extensions=[], round=1,
     )
     if data.kind == ComplaintKind.CONCENTRATED:
         complaint.incident = _incident_for(data, actor, now)
@@ -122,8 +122,8 @@ def register_complaint(actor: User, token: str, data: Registration,
             notify.queue_email(leader, "new_complaint", complaint_id=complaint.id, complaint=complaint)
         if told:
             log_event(complaint, None, "leaders_told", ", ".join(u.name for u in told))
-    similarity.index_complaint(complaint)
-    detect_repeats(complaint)
+    terms = similarity.index_complaint(complaint)
+    detect_repeats(complaint, terms)
     return complaint, True
 
 

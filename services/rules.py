@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import DeadlineKind, DeadlineRule
-from services import txcache
+from services import kept
 
 K = DeadlineKind
 M = timedelta(minutes=1)
@@ -53,12 +53,12 @@ def rule(kind: DeadlineKind, level: Optional[int] = None) -> Rule:
 
 
 def _stored_rules() -> dict[tuple, Rule]:
-    """The administrator's rules, read once per transaction (a registration computes several clocks)."""
+    """The administrator's rules, kept between requests until a setting changes (services.kept)."""
     def load():
         return {(row.kind, row.level): Rule(row.period_minutes * M, row.remind_before_minutes * M,
                                             row.escalate_after_minutes * M)
                 for row in db.session.scalars(select(DeadlineRule))}
-    return txcache.cached("deadline_rules", DeadlineRule, load)
+    return kept.kept("deadline_rules", DeadlineRule, load)
 
 
 def set_rule(kind: DeadlineKind, level: Optional[int], new: Rule) -> DeadlineRule:

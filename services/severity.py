@@ -17,7 +17,7 @@ from sqlalchemy import distinct, func, or_, select
 
 from extensions import db
 from models import Complaint, ComplaintState, DeadlineKind, Role, RuleSetting, User
-from services import audit, clock, deadlines, notify, org_settings, policy, similarity, textsim, txcache
+from services import audit, clock, deadlines, kept, notify, org_settings, policy, similarity, textsim
 from services.recipients import leaders, unit_members
 from services.timeline import log_event
 
@@ -57,11 +57,11 @@ REPEAT_SIMILARITY = "repeat_similarity"   # the administrator's setting (models.
 def repeat_similarity() -> float:
     """How alike (0-1) complaints of the category must be written for the repeat rule to count them
     as the same issue: the administrator's setting, else the deployment's REPEAT_SIMILARITY (0: the
-    same object only). Read once per transaction."""
+    same object only). Kept between requests until a setting changes (services.kept)."""
     def load():
         row = db.session.get(RuleSetting, REPEAT_SIMILARITY)
         return row.value if row is not None else None
-    stored = txcache.cached(REPEAT_SIMILARITY, RuleSetting, load)
+    stored = kept.kept(REPEAT_SIMILARITY, RuleSetting, load)
     return current_app.config["REPEAT_SIMILARITY"] if stored is None else stored
 
 
@@ -75,13 +75,14 @@ def set_repeat_similarity(value: float) -> None:
     db.session.flush()
 
 
-def _alike(complaint: Complaint) -> dict[int, tuple]:
+def _alike(complaint: Complaint, terms: Optional[frozenset[str]] = None) -> dict[int, tuple]:
     """The complaints written alike enough to count with this one (services.similarity): id → (score,
-    shared terms)."""
+    shared terms); `terms`, the complaint's, when the caller has them."""
     threshold = repeat_similarity()
     if not threshold:
         return {}
-    return similarity.alike(complaint, threshold, timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"]))
+    return similarity.alike(complaint, threshold, timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"]),
+                            found=terms)
 
 
 def _same_complaint(complaint: Complaint, alike: Optional[dict] = None) -> tuple:
@@ -119,7 +120,7 @@ def _why(complaint: Complaint, other: Complaint, alike: dict, same: tuple) -> tu
     return "repeat_alike", f"{score:.2f}|{repeat_similarity():.2f}|{words}"
 
 
-def detect_repeats(complaint: Complaint) -> list[Complaint]:
+def detect_repeats(complaint: Complaint, terms: Optional[frozenset[str]] = None) -> list[Complaint]:
     """The same complaint (the same object, or written alike, in the same category) from 3 or more
     different complainants within the window makes every one of them major; each one's timeline says
     why it was counted. Returns the complaints newly raised. Concentrated complaints are left out:
@@ -131,7 +132,7 @@ def detect_repeats(complaint: Complaint) -> list[Complaint]:
     if complaint.incident_id is not None or not complaint.object_text.strip():
         # No object yet (an e-mail, until the center assesses it): nothing to be the same as.
         return []
-    alike = _alike(complaint)
+    alike = _alike(complaint, terms)
     same = _same_complaint(complaint, alike)
     complainants = db.session.scalar(
         select(func.count(distinct(func.lower(Complaint.customer_contact)))).where(*same))

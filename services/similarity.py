@@ -46,10 +46,12 @@ def complaint_terms(complaint: Complaint) -> frozenset[str]:
     return textsim.terms(complaint.content, complaint.object_text)
 
 
-def index_complaint(complaint: Complaint) -> None:
-    """Keep the complaint's terms for the lookups (at registration, in its transaction)."""
-    db.session.add(ComplaintTerms(complaint_id=complaint.id, registered_at=complaint.registered_at,
-                                  terms=complaint_terms(complaint)))
+def index_complaint(complaint: Complaint) -> frozenset[str]:
+    """Keep the complaint's terms for the lookups (at registration, in its transaction); returns them,
+    so that the repeat check of the same registration need not read them back."""
+    terms = complaint_terms(complaint)
+    db.session.add(ComplaintTerms(complaint_id=complaint.id, registered_at=complaint.registered_at, terms=terms))
+    return terms
 
 
 def terms_of(complaint: Complaint) -> frozenset[str]:
@@ -158,10 +160,12 @@ def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
             for i, score, terms in ranked if i in loaded][:limit]
 
 
-def alike(complaint: Complaint, threshold: float, window: timedelta, limit: int = 500) -> dict[int, tuple]:
+def alike(complaint: Complaint, threshold: float, window: timedelta, limit: int = 500,
+          found: Optional[frozenset[str]] = None) -> dict[int, tuple]:
     """The complaints within `window` around this one scoring `threshold` or more, whoever may see them
-    (for the repeat rule, which counts them all): id → (score, the terms it shares with this one)."""
-    found = terms_of(complaint)
+    (for the repeat rule, which counts them all): id → (score, the terms it shares with this one).
+    `found`: the complaint's terms when the caller has them (its registration)."""
+    found = terms_of(complaint) if found is None else found
     if not found:
         return {}
     return {i: (score, found & terms) for i, score, terms in _candidates(complaint, found, None, threshold, limit, window)}

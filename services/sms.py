@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import ContactKind, NoticeKind, OutboxChannel, OutboxMessage, SmsTemplate
-from services import identity, notify
+from services import identity, kept, notify
 from services.sms_gateways import GATEWAYS, THROTTLE_CODES, SmsError, SmsGateway, gateway  # noqa: F401 - its API
 
 SEGMENT = 70          # characters of one SMS in UCS-2 (any Chinese text)
@@ -45,6 +45,15 @@ def sms_template(kind: NoticeKind) -> Optional[SmsTemplate]:
     return db.session.scalar(select(SmsTemplate).where(SmsTemplate.kind == kind))
 
 
+def _template_in_use(kind: NoticeKind) -> tuple[Optional[str], list[str]]:
+    """The provider's template code of the kind and its parameters' names, kept between requests
+    until a setting changes (services.kept)."""
+    def load():
+        template = sms_template(kind)
+        return (template.code if template else None), param_names(template)
+    return kept.kept(f"sms_template:{kind.value}", SmsTemplate, load)
+
+
 def param_names(template: Optional[SmsTemplate]) -> list[str]:
     return [name.strip() for name in (template.params if template else "").split(",") if name.strip()]
 
@@ -53,10 +62,10 @@ def queue_sms(phone: str, text: str, subject: str = "", complaint_id: int | None
               kind: NoticeKind | None = None, context: dict | None = None) -> OutboxMessage:
     """Queue one text. With `kind`, the provider's template of that kind is used, its parameters
     filled from `context` (the notice's placeholders) in the order the administrator gave."""
-    template = sms_template(kind) if kind else None
-    params = {name: str((context or {}).get(name, "")) for name in param_names(template)}
+    code, names = _template_in_use(kind) if kind else (None, [])
+    params = {name: str((context or {}).get(name, "")) for name in names}
     message = notify.queue_message(phone, subject or text[:60], text, None, complaint_id)
     message.channel = OutboxChannel.SMS
-    message.template_code = template.code if template else None
+    message.template_code = code
     message.template_params = json.dumps(params, ensure_ascii=False)
     return message

@@ -26,6 +26,11 @@ def cached(name: str, model: type, load: Callable[[], T]) -> T:
     return store[name]
 
 
+def get(name: str):
+    """What this transaction keeps under `name` (cached or put), else None."""
+    return db.session.info.get(_KEY, {}).get(name)
+
+
 def put(name: str, model: type, value: T) -> T:
     """Keep a value read by another statement of this transaction, as cached() would have read it."""
     _TABLES[name] = model
@@ -33,10 +38,18 @@ def put(name: str, model: type, value: T) -> T:
     return value
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _transaction_ended(session: Session) -> None:
-    session.info.pop(_KEY, None)
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction) -> None:
+    # Only the outermost transaction's end: a savepoint released (registration's) or a flush is not the
+    # end of the transaction; what was read before holds after it, and a row written inside it was
+    # dropped by the flush that wrote it.
+    if transaction.parent is None:
+        session.info.pop(_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, _previous) -> None:
+    session.info.pop(_KEY, None)   # a savepoint's too: what was read inside it may be undone
 
 
 @event.listens_for(Session, "after_flush")

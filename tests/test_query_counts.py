@@ -75,3 +75,40 @@ def test_registering_a_much_repeated_complaint_costs_no_more_than_a_fourth_repea
     for n in range(4, 24):
         register_costs(n)
     assert register_costs(24) == fourth == (fourth[0], 0)
+
+
+# What registering one complaint through the form costs at most, in SQL statements (34 on PostgreSQL
+# before issue 20): the user, the form's categories and custom fields, the token check, the complaint
+# (in a savepoint), the settings' version (services.kept), the day's number, the similarity lookup and
+# the repeat count, and on PostgreSQL one multi-row statement per table written (clocks, timeline,
+# tracking access, customer message, outbox, terms) and the number's update. SQLite writes the five
+# clocks one by one and begins its transaction by a statement.
+REGISTRATION_STATEMENTS = {"sqlite": 24, "postgresql": 19}
+WRITTEN_ONCE = ("complaint_event", "deadline", "customer_access", "customer_message", "outbox_message",
+                "complaint_terms")
+
+
+def test_registering_a_complaint_takes_a_fixed_few_statements(app, client_for):
+    """Every row of a registration goes in with the others of its table (a statement per table, not
+    per row), and the settings every registration reads come from the process, not the database."""
+    from tests.conftest import complaint_form
+    staff = client_for("staff1")
+    assert staff.post("/intake/new", data=complaint_form()).status_code == 303   # the settings are read once
+    executed = []
+
+    def keep(_conn, _cursor, statement, *_args):
+        executed.append(" ".join(statement.split()))
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        response = staff.post("/intake/new", data=complaint_form(customer_contact="13900139000",
+                                                                 object_text="城西支行自助银行"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    assert response.status_code == 303
+    dialect = db.engine.dialect.name
+    for table in WRITTEN_ONCE if dialect == "postgresql" else ():
+        # (SQLite's driver gives back the ids of several rows in order only one row at a time.)
+        inserts = [s for s in executed if s.startswith(f"INSERT INTO {table} ")]
+        assert len(inserts) == 1, f"{len(inserts)} statements insert into {table}"
+    budget = REGISTRATION_STATEMENTS[dialect]
+    assert len(executed) <= budget, "\n".join([f"{len(executed)} statements, at most {budget}:", *executed])

@@ -115,17 +115,42 @@ class RegisterForm(SeverityFields):
         return {f"customer_{kind}": identity.NORMALISE[kind](getattr(self, f"customer_{kind}").data or "")
                 for kind in identity.KINDS}
 
-    def __init__(self, *args, locale: str = "zh_CN", **kwargs):
+    def __init__(self, *args, locale: str = "zh_CN", for_validation: bool = False, **kwargs):
+        """`for_validation`: only the choices validation needs (a form posted is most often
+        registered, not shown again); offer_all() adds the others before the form is shown."""
         super().__init__(*args, **kwargs)
+        self.locale = locale
         if not org_settings.keeps("suggestions"):
             del self.nature
         self.category.choices = [(0, _l("Choose…"))] + [
             (c.id, c.display_name(locale)) for c in active_categories()]
+        self.incident.choices, self.incidents_not_shown = [(0, "—")], 0   # checked by may_join, not by its choices
+        self.object_unit.choices = self.object_user.choices = [(0, "—")]
+        self._offered = False
+        if not for_validation:
+            self.offer_all()
+        else:   # none chosen (as most often): the list of them is not needed to check that
+            if self.object_unit.data:
+                self._offer_units()
+            if self.object_user.data:
+                self._offer_colleagues()
+
+    def offer_all(self) -> None:
+        """Every choice of the form, as it is shown."""
+        if self._offered:
+            return
+        self._offered = True
         # Only the incidents this user may open are named; the others are counted (a complaint is
         # linked to one of them through the service center, which sees them all).
         offered = open_incidents(current_user)
         self.incident.choices = [(0, "—")] + [(i.id, i.title) for i in offered]
         self.incidents_not_shown = count_open_incidents() - len(offered)
-        self.object_unit.choices = [(0, "—")] + [(u.id, u.display_name(locale)) for u in all_units()]
-        self.object_user.choices = [(0, "—")] + [(u.id, f"{u.name} · {u.unit.display_name(locale)}")
+        self._offer_units()
+        self._offer_colleagues()
+
+    def _offer_units(self) -> None:
+        self.object_unit.choices = [(0, "—")] + [(u.id, u.display_name(self.locale)) for u in all_units()]
+
+    def _offer_colleagues(self) -> None:
+        self.object_user.choices = [(0, "—")] + [(u.id, f"{u.name} · {u.unit.display_name(self.locale)}")
                                                  for u in colleagues(current_user)]

@@ -42,7 +42,7 @@ def _usual_channel(user) -> Channel:
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*REGISTER_ROLES)
 def register():
-    form = RegisterForm(locale=current_locale())
+    form = RegisterForm(locale=current_locale(), for_validation=request.method == "POST")
     if request.method == "GET":
         form.submission_token.data = uuid.uuid4().hex
         form.received_at.data = clock.to_local(clock.now()).replace(tzinfo=None, second=0, microsecond=0)
@@ -67,10 +67,13 @@ def register():
             solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None,
             object_unit_id=form.object_unit.data or None, object_user_id=form.object_user.data or None,
             extra=extra, **form.customer_numbers(), **_incident_choice(form)))
-        complaint_id, told = complaint.id, notify.told()   # read before the commit (it expires and forgets them)
+        # Read before the commit, which expires the complaint (reading it after would load it again)
+        # and forgets who was told; said only once the commit holds.
+        complaint_id, confirmation = complaint.id, registration_confirmation(complaint, notify.told(), created)
         db.session.commit()
-        flash(registration_confirmation(complaint, told, created), "success")
+        flash(confirmation, "success")
         return redirect(url_for("complaints.show", complaint_id=complaint_id), 303)
+    form.offer_all()
     status = 422 if form.errors or extra_errors else 200
     return render_template("intake/register.html", form=form, **_extra_fields(form.category.data, request.form,
                                                                               extra_errors)), status
