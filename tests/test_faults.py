@@ -8,7 +8,6 @@ from sqlalchemy import func, select, text
 
 from extensions import db
 from models import Channel, Deadline, DeadlineKind, OutboxChannel, OutboxMessage, OutboxState
-from services import reminders
 from services.registration import Registration, register_complaint
 from tests.conftest import POSTGRES_URL, START, make_app
 from tests.faults import Cluster, RedisServer, SmtpServer, kill_tree, run_load
@@ -69,13 +68,15 @@ def _count(query) -> int:
 
 
 def test_a_worker_killed_in_the_middle_of_a_sweep_leaves_nothing_missed_and_nothing_twice(
-        database_urls, redis_url, tmp_path):
+        database_urls, redis_url, tmp_path, monkeypatch):
     smtp = SmtpServer()
     smtp.start()
     redis = RedisServer(tmp_path / "redis")
     redis.start()
     app = make_app(POSTGRES_URL, redis.url, smtp)
-    due = reminders.CHUNK + 150                                     # a full chunk, then part of one
+    chunk = 200                                                     # the worker's (SWEEP_CHUNK), not production's
+    monkeypatch.setenv("SWEEP_CHUNK", str(chunk))
+    due = chunk + 150                                               # a full chunk, then part of one
     reminded = select(func.count()).select_from(Deadline).where(
         Deadline.kind == DeadlineKind.DISPATCH, Deadline.reminded_at.is_not(None))
     with app.app_context():
@@ -85,7 +86,7 @@ def test_a_worker_killed_in_the_middle_of_a_sweep_leaves_nothing_missed_and_noth
         # after the first was committed.
         first = db.session.scalar(select(func.coalesce(func.max(OutboxMessage.id), 0)))
         blocker = db.engine.connect()
-        blocker.execute(text(BLOCK_AFTER.format(first=first, after=reminders.CHUNK + 50)))
+        blocker.execute(text(BLOCK_AFTER.format(first=first, after=chunk + 50)))
         blocker.execute(text("SELECT pg_advisory_lock(4242)"))
         blocker.commit()
         cluster = Cluster(POSTGRES_URL, redis.url, smtp.port, tmp_path, web=0, workers=1)
@@ -97,7 +98,7 @@ def test_a_worker_killed_in_the_middle_of_a_sweep_leaves_nothing_missed_and_noth
                 assert time.monotonic() < deadline, "the worker did not sweep"
                 time.sleep(0.05)
             committed = _count(reminded)
-            assert committed == reminders.CHUNK                      # a chunk done, one waiting
+            assert committed == chunk                                # a chunk done, one waiting
             kill_tree(cluster.workers[0].pid)                       # the worker and its job
             cluster.workers[0].wait()
             blocker.execute(text("SELECT pg_advisory_unlock(4242)"))
