@@ -136,7 +136,7 @@ def _cases(ids: set[int]) -> dict[int, _Case]:
         Complaint.id, Complaint.state, Complaint.level, Complaint.is_major.label("is_major"), Complaint.unit_id,
         Complaint.handling_unit_id, Complaint.owner_id, Complaint.handler_id, Complaint.assignee_id,
         Complaint.object_user_id)
-        .where(sql.among(Complaint.id, ids))).tuples().all()
+        .where(sql.among(Complaint.id, ids))).all()
     people_ids = {i for row in rows for i in row[6:9] if i is not None}   # owner, handler, assignee
     people = {u.id: u for u in db.session.scalars(select(User).where(sql.among(User.id, people_ids)))}
     return {complaint_id: _Case(complaint_id, state, level, bool(major), unit_id, handling_unit_id, owner_id,
