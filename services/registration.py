@@ -108,7 +108,9 @@ def register_complaint(actor: User, token: str, data: Registration,
     deadlines.start_deadlines(complaint, clocks, now)
     # The number is taken this late so that what fails before it (the losing twin of a double
     # click, a database lost while the row and its clocks are written) leaves no gap in the day's
-    # numbers; the notices from here on quote it.
+    # numbers; the notices from here on quote it. Hence the flush: the row's history and clocks
+    # are written before the number is taken, not with the rows that follow.
+    db.session.flush()
     complaint.number = next_number(clock.to_local(now).date())
     signals.complaint_registered.send(complaint, filed_by_customer=filed_by_customer)
     if data.solved_on_spot:
