@@ -11,7 +11,7 @@ from typing import Optional
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Select, event, select
+from sqlalchemy import Select, event, false, select
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -142,7 +142,8 @@ def _common(query: Select, model, filters: Filters) -> Select:
         query = query.where(model.at < _day_start(filters.date_to + timedelta(days=1)))
     if filters.username:
         user_id = db.session.scalar(select(User.id).where(User.username == filters.username.strip()))
-        query = query.where(model.actor_id == user_id)   # an unknown name matches nothing
+        # An unknown name matches nothing (`actor_id == None` would match the system's entries).
+        query = query.where(model.actor_id == user_id) if user_id is not None else query.where(false())
     return query
 
 

@@ -151,6 +151,17 @@ def test_the_audit_page_filters_and_pages(client_for, clock):
     assert center.get("/audit/?action=viewed&page=3").text.count(first.number) == 0
 
 
+def test_a_name_nobody_has_finds_nothing_not_the_systems_entries(client_for, clock):
+    from services import reminders
+    staff, center = client_for("staff1"), client_for("center1")
+    complaint = register(staff)
+    clock.advance(days=10)
+    assert reminders.sweep()["overdue"] >= 1          # entries by the system: no one's name
+    assert complaint.number in center.get("/audit/").text
+    assert complaint.number not in center.get("/audit/?username=nobody").text
+    assert complaint.number not in center.get("/audit/?username=nobody&action=viewed").text
+
+
 @pytest.mark.one_backend
 def test_who_may_see_the_audit(client_for):
     client_for("admin").post("/admin/calendar", data={"day": "2026-11-27", "workday": "0", "note": "运动会"})
