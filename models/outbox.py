@@ -19,6 +19,7 @@ class OutboxState(str, enum.Enum):
     SENDING = "sending"   # claimed by one worker until claimed_until (machine time, not the business clock)
     SENT = "sent"
     FAILED = "failed"     # given up after notify.MAX_ATTEMPTS; the administrator's outbox page can retry it
+    DROPPED = "dropped"   # no longer needed when its turn came (a reminder of a deadline met meanwhile)
 
 
 class OutboxChannel(str, enum.Enum):
@@ -54,7 +55,8 @@ class OutboxMessage(db.Model):
     template_context: Mapped[dict | None] = mapped_column(JSON)
 
     __table_args__ = (
-        # The delivery job reads only what is unsent and due; sent mail stays for the record.
+        # The delivery job reads only what is unsent and due; sent and dropped mail stays for the record.
         Index("ix_outbox_unsent_due", "next_attempt_at",
-              sqlite_where=db.text("state != 'sent'"), postgresql_where=db.text("state != 'sent'")),
+              sqlite_where=db.text("state NOT IN ('sent', 'dropped')"),
+              postgresql_where=db.text("state NOT IN ('sent', 'dropped')")),
     )

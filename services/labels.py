@@ -226,7 +226,7 @@ CONTACT_KIND_LABELS = {
 OUTBOX_CHANNEL_LABELS = {OutboxChannel.EMAIL: _l("E-mail"), OutboxChannel.SMS: _l("Text message")}
 OUTBOX_STATE_LABELS = {
     OutboxState.PENDING: _l("Waiting"), OutboxState.SENDING: _l("Sending"), OutboxState.SENT: _l("Sent"),
-    OutboxState.FAILED: _l("Given up"),
+    OutboxState.FAILED: _l("Given up"), OutboxState.DROPPED: _l("No longer needed"),
 }
 CUSTOMER_STATE_LABELS = {
     ComplaintState.REGISTERED: _l("Received: we are looking into your complaint."),

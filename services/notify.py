@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from extensions import db, parsed_locale
 from models import Complaint, Deadline, OutboxChannel, OutboxMessage, OutboxState, User
 from services import clock, mail_format, queue, sms_gateways, sql
+from services.mail_format import Connection
 
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
@@ -40,6 +41,14 @@ _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
 # What an e-mail rendered when sent reads: each id of its template_context, the object it names.
 LATER_CONTEXT = {"complaint_id": ("complaint", Complaint), "deadline_id": ("deadline", Deadline),
                  "user_id": ("user", User)}
+# A reminder asks for something before its deadline: held for the recipient's working hours while
+# the deadline was met, it is dropped, not sent. Overdue and escalation notices report a miss,
+# which stays true: they go out.
+DROPPED_WHEN_MET = {"reminder"}
+
+
+class NoLongerNeeded(Exception):
+    """What an e-mail rendered when sent asks for was done before it went out (DROPPED_WHEN_MET)."""
 
 
 def one_line(text: str) -> str:
@@ -124,6 +133,8 @@ def render_later(messages) -> dict[int, tuple[str, str, str] | Exception]:
                 if value not in found.get(key, {}):
                     raise LookupError(f"{key} {value} not found")
                 context[LATER_CONTEXT[key][0]] = found[key][value]
+            if message.template in DROPPED_WHEN_MET and context["deadline"].met_at is not None:
+                raise NoLongerNeeded(f"deadline {context['deadline'].id} met")
             rendered[message.id] = _render(message.template, message.locale, message.complaint_id, context)
         except Exception as exc:  # noqa: BLE001 - the message fails alone when sent
             rendered[message.id] = exc
@@ -191,7 +202,8 @@ def _claim_chunk(now, size: int) -> list[int]:
     claimable = or_(OutboxMessage.state == OutboxState.PENDING,
                     (OutboxMessage.state == OutboxState.SENDING) & (OutboxMessage.claimed_until < leased_at))
     due = (select(OutboxMessage.id)
-           .where(OutboxMessage.state != OutboxState.SENT, OutboxMessage.state != OutboxState.FAILED,
+           .where(OutboxMessage.state != OutboxState.SENT, OutboxMessage.state != OutboxState.DROPPED,
+                  OutboxMessage.state != OutboxState.FAILED,
                   OutboxMessage.next_attempt_at <= now, claimable)
            .order_by(OutboxMessage.next_attempt_at).limit(size))
     claimed = sql.claim(OutboxMessage, due, claimable,
@@ -244,49 +256,6 @@ def _send(message: _Mail, smtp: "Connection") -> None:
     smtp.send(email)
 
 
-class Connection:
-    """One SMTP session for a whole chunk, opened at the first message: a connection (and its TLS
-    handshake and login) per message held delivery to about 100 e-mails a second."""
-
-    def __init__(self):
-        self._smtp: smtplib.SMTP | None = None
-
-    def send(self, email: EmailMessage) -> None:
-        self._session().send_message(email)
-
-    def send_bytes(self, envelope_from: str, to_addr: str, raw: bytes) -> None:
-        self._session().sendmail(envelope_from, [to_addr], raw)
-
-    def _session(self) -> smtplib.SMTP:
-        if self._smtp is None:
-            cfg = current_app.config
-            smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["SMTP_TIMEOUT"])
-            try:
-                if cfg["MAIL_USE_TLS"]:
-                    smtp.starttls()
-                if cfg["MAIL_USERNAME"]:
-                    smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
-            except BaseException:
-                smtp.close()
-                raise
-            self._smtp = smtp
-        return self._smtp
-
-    def close(self) -> None:
-        if self._smtp is not None:
-            try:
-                self._smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                self._smtp.close()
-            self._smtp = None
-
-    def __enter__(self) -> "Connection":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
 def smtp_send(email: EmailMessage) -> None:
     """Hand one message to the configured SMTP server; raises OSError (smtplib's errors) on failure."""
     with Connection() as smtp:
@@ -299,9 +268,9 @@ def deliver_due(limit: int = 1000) -> dict:
     it with a growing back-off, and after MAX_ATTEMPTS it is given up for the administrator to see;
     the others go on. An unreachable server stops the run: the rest waits for the next tick."""
     now = clock.now()
-    sent = failed = 0
-    while sent + failed < limit:
-        ids = _claim_chunk(now, min(CHUNK, limit - sent - failed))
+    sent = failed = dropped = 0
+    while sent + failed + dropped < limit:
+        ids = _claim_chunk(now, min(CHUNK, limit - sent - failed - dropped))
         if not ids:
             break
         # Plain rows, not ORM objects: the group commits below would expire objects and cost a reload each.
@@ -316,6 +285,11 @@ def deliver_due(limit: int = 1000) -> dict:
         sent, failed = sent + texts_sent, failed + texts_failed
         # Those rendered when sent are rendered here, before the first commit below expires what they read.
         messages = _mails([m for m in rows if m.channel != OutboxChannel.SMS])
+        needless = [m.id for m in messages if isinstance(m.failure, NoLongerNeeded)]
+        if needless:
+            _drop(needless)
+            dropped += len(needless)
+            messages = [m for m in messages if not isinstance(m.failure, NoLongerNeeded)]
         done: list[int] = []
         with Connection() as smtp:
             for position, message in enumerate(messages):
@@ -329,7 +303,7 @@ def deliver_due(limit: int = 1000) -> dict:
                     if server_down:
                         _release([later.id for later in messages[position + 1:]])
                         db.session.commit()
-                        return {"sent": sent, "failed": failed}
+                        return {"sent": sent, "failed": failed, "dropped": dropped}
                     db.session.commit()
                     smtp.close()   # after an error mid-message the session may be in any state
                     continue
@@ -340,7 +314,7 @@ def deliver_due(limit: int = 1000) -> dict:
             _mark_sent(done)
         if len(ids) < CHUNK:
             break
-    return {"sent": sent, "failed": failed}
+    return {"sent": sent, "failed": failed, "dropped": dropped}
 
 
 def _deliver_texts(messages: list, now) -> tuple[int, int]:
@@ -386,6 +360,14 @@ def _mark_sent(ids: list[int]) -> None:
                        .execution_options(synchronize_session=False))
     db.session.commit()
     ids.clear()
+
+
+def _drop(ids: list[int]) -> None:
+    """Messages no longer needed (NoLongerNeeded): kept for the record, never sent."""
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                       .values(state=OutboxState.DROPPED, claimed_until=None)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def _without_waiting_for_disk() -> None:

@@ -40,7 +40,7 @@ def test_a_line_break_in_a_subject_is_flattened_and_the_mail_goes_out(app, mailb
     fresh = _queued("leader2@example.com", f"重大投诉: {POISON}")
     assert "\n" not in _state(fresh).subject
 
-    assert notify.deliver_due() == {"sent": 2, "failed": 0}
+    assert notify.deliver_due() == {"sent": 2, "failed": 0, "dropped": 0}
     assert sorted(m["To"] for m in mailbox.messages) == ["leader1@example.com", "leader2@example.com"]
     for message in mailbox.messages:
         assert message["X-Probe"] is None and message["Subject"] == "重大投诉: 手机银行 X-Probe: 1"
@@ -74,7 +74,7 @@ def test_a_message_that_fails_for_any_reason_does_not_hold_back_the_next(app, ma
         real_send(message, smtp)
     monkeypatch.setattr(notify, "_send", send)
 
-    assert notify.deliver_due() == {"sent": 1, "failed": 1}
+    assert notify.deliver_due() == {"sent": 1, "failed": 1, "dropped": 0}
     assert [m["To"] for m in mailbox.messages] == ["dept2@example.com"]
     poisoned = _state(bad)
     assert poisoned.state == OutboxState.PENDING and poisoned.attempts == 1
@@ -92,7 +92,7 @@ def test_after_the_last_attempt_a_message_is_given_up_and_the_administrator_retr
         clock.advance(hours=1)
     assert _state(bad).state == OutboxState.FAILED and _state(bad).attempts == notify.MAX_ATTEMPTS
     clock.advance(days=1)
-    assert notify.deliver_due() == {"sent": 0, "failed": 0}        # given up: no more tries on its own
+    assert notify.deliver_due() == {"sent": 0, "failed": 0, "dropped": 0}        # given up: no more tries on its own
 
     admin = client_for("admin")
     page = admin.get("/admin/outbox")
@@ -134,7 +134,7 @@ def test_a_long_chinese_subject_a_named_sender_and_both_parts_arrive_as_written(
         header_lines.extend(raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))
         send_bytes(self, sender, to, raw)
     monkeypatch.setattr(notify.Connection, "send_bytes", keep_headers)
-    assert notify.deliver_due() == {"sent": 1, "failed": 0}
+    assert notify.deliver_due() == {"sent": 1, "failed": 0, "dropped": 0}
     [message] = mailbox.messages
     assert message["Subject"] == subject and str(message["From"]) == "投诉处理中心 <complaints@localhost>"
     assert message.get_body(("plain",)).get_content() == text
@@ -148,7 +148,7 @@ def test_an_address_that_is_not_ascii_goes_through_the_mail_library(app, mailbox
     sent = []
     monkeypatch.setattr(notify.Connection, "send", lambda self, email: sent.append(email))
     _queued("张三@例子.中国", "非 ASCII 地址")
-    assert notify.deliver_due() == {"sent": 1, "failed": 0}
+    assert notify.deliver_due() == {"sent": 1, "failed": 0, "dropped": 0}
     assert [str(email["To"]) for email in sent] == ["张三@例子.中国"] and sent[0]["Subject"] == "非 ASCII 地址"
 
 
@@ -184,8 +184,8 @@ def test_a_chunk_being_sent_stays_with_its_worker_when_the_business_clock_jumps(
         real_send(message, smtp)
     monkeypatch.setattr(notify, "_send", send)
 
-    assert notify.deliver_due() == {"sent": 3, "failed": 0}
-    assert during == [{"sent": 0, "failed": 0}]
+    assert notify.deliver_due() == {"sent": 3, "failed": 0, "dropped": 0}
+    assert during == [{"sent": 0, "failed": 0, "dropped": 0}]
     assert len(mailbox.messages) == len({m["Message-ID"] for m in mailbox.messages}) == 3
     assert {_state(i).state for i in ids} == {OutboxState.SENT}
 

@@ -140,7 +140,7 @@ def test_the_acceptance_notice_of_a_mobile_only_customer_reaches_alibaba_cloud(a
     complaint = register(client_for("staff1"), customer_contact="+86 138 0013 8000")
     assert provider.requests == [], "nothing is sent before the delivery job runs"
 
-    assert notify.deliver_due() == {"sent": 1, "failed": 0}
+    assert notify.deliver_due() == {"sent": 1, "failed": 0, "dropped": 0}
     [request] = provider.requests
     assert request["PhoneNumbers"] == MOBILE and request["SignName"] == "示范银行"
     assert request["TemplateCode"] == "SMS_4650001"
@@ -148,7 +148,7 @@ def test_the_acceptance_notice_of_a_mobile_only_customer_reaches_alibaba_cloud(a
     assert params["number"] == complaint.number and len(params["tracking_code"]) == 11
     [text] = texts()
     assert text.state == OutboxState.SENT and text.provider_code == "900619746936498440^0"
-    assert notify.deliver_due() == {"sent": 0, "failed": 0} and len(provider.requests) == 1   # once
+    assert notify.deliver_due() == {"sent": 0, "failed": 0, "dropped": 0} and len(provider.requests) == 1   # once
 
 
 def test_the_acceptance_notice_of_a_mobile_only_customer_reaches_tencent_cloud(app, client_for, provider):
@@ -156,7 +156,7 @@ def test_the_acceptance_notice_of_a_mobile_only_customer_reaches_tencent_cloud(a
     acceptance_template("1234567")
     complaint = register(client_for("staff1"), customer_contact=MOBILE)
 
-    assert notify.deliver_due() == {"sent": 1, "failed": 0}
+    assert notify.deliver_due() == {"sent": 1, "failed": 0, "dropped": 0}
     [request] = provider.requests
     assert request["PhoneNumberSet"] == [f"+86{MOBILE}"] and request["SmsSdkAppId"] == "1400000001"
     assert request["TemplateId"] == "1234567" and request["TemplateParamSet"][0] == complaint.number
@@ -171,14 +171,14 @@ def test_a_throttled_text_is_retried_later_without_counting_and_delivered_once(a
     provider.script[:] = ["throttled"]
     register(client_for("staff1"), customer_contact=MOBILE)
 
-    assert notify.deliver_due() == {"sent": 0, "failed": 1}
+    assert notify.deliver_due() == {"sent": 0, "failed": 1, "dropped": 0}
     [text] = texts()
     assert text.state == OutboxState.PENDING and text.attempts == 0, "throttling is no fault of the text"
     assert text.provider_code in sms.THROTTLE_CODES
-    assert notify.deliver_due() == {"sent": 0, "failed": 0}, "it waits its pause"
+    assert notify.deliver_due() == {"sent": 0, "failed": 0, "dropped": 0}, "it waits its pause"
     clock.advance(minutes=1)
-    assert notify.deliver_due() == {"sent": 1, "failed": 0}
-    assert notify.deliver_due() == {"sent": 0, "failed": 0}
+    assert notify.deliver_due() == {"sent": 1, "failed": 0, "dropped": 0}
+    assert notify.deliver_due() == {"sent": 0, "failed": 0, "dropped": 0}
     assert [r["outcome"] for r in provider.requests] == ["throttled", "ok"] and len(provider.sent()) == 1
     assert texts()[0].state == OutboxState.SENT and texts()[0].attempts == 1
 
@@ -211,7 +211,7 @@ def test_an_invalid_number_fails_with_the_providers_code_and_holds_back_no_other
     db.session.commit()
     provider.script[:] = ["invalid"]
 
-    assert notify.deliver_due() == {"sent": 2, "failed": 1}
+    assert notify.deliver_due() == {"sent": 2, "failed": 1, "dropped": 0}
     assert mailbox.to("dept1@example.com")
     first, second = texts()
     assert first.state == OutboxState.PENDING and first.attempts == 1
@@ -237,21 +237,21 @@ def test_a_provider_too_slow_to_answer_holds_back_no_e_mail_and_the_text_waits(a
     # The server sleeps 1.5 s on "timeout"; Tencent's SDK waits whole seconds, at least one.
     patient(app, 0.5)
 
-    assert notify.deliver_due() == {"sent": 1, "failed": 1}
+    assert notify.deliver_due() == {"sent": 1, "failed": 1, "dropped": 0}
     assert mailbox.to("dept1@example.com"), "the e-mail went out"
     first, second = texts()
     assert first.state == OutboxState.PENDING and first.provider_code == "unreachable"
     assert second.state == OutboxState.PENDING and second.attempts == 0, "not tried while the provider is away"
     patient(app, 5)
     clock.advance(minutes=1)
-    assert notify.deliver_due() == {"sent": 2, "failed": 0}
+    assert notify.deliver_due() == {"sent": 2, "failed": 0, "dropped": 0}
 
 
 def test_the_bank_gateway_receives_a_signed_request(app, provider):
     use(app, provider, "http")
     sms.queue_sms(MOBILE, "您的投诉已受理", "受理", None)
     db.session.commit()
-    assert notify.deliver_due() == {"sent": 1, "failed": 0}
+    assert notify.deliver_due() == {"sent": 1, "failed": 0, "dropped": 0}
     [request] = provider.requests
     assert request["signed"] and request["phone"] == MOBILE and request["text"] == "您的投诉已受理"
 
@@ -259,7 +259,7 @@ def test_the_bank_gateway_receives_a_signed_request(app, provider):
 def test_without_a_template_code_a_provider_text_fails_visibly(app, client_for, provider):
     use(app, provider, "aliyun")
     register(client_for("staff1"), customer_contact=MOBILE)
-    assert notify.deliver_due() == {"sent": 0, "failed": 1}
+    assert notify.deliver_due() == {"sent": 0, "failed": 1, "dropped": 0}
     assert provider.requests == [] and texts()[0].provider_code == "no_template"
 
 
@@ -280,7 +280,7 @@ def test_the_case_and_the_outbox_page_show_how_a_text_went_and_the_administrator
     page = admin.get("/admin/outbox").text
     assert "isv.MOBILE_NUMBER_ILLEGAL" in page and "138****8000" in page
     assert admin.post(f"/admin/outbox/{text.id}/retry").status_code == 303
-    assert notify.deliver_due() == {"sent": 1, "failed": 0}
+    assert notify.deliver_due() == {"sent": 1, "failed": 0, "dropped": 0}
     case = client_for("center1").get(f"/complaints/{complaint.id}").text
     assert "isv.MOBILE_NUMBER_ILLEGAL" not in case
 
@@ -289,7 +289,7 @@ def test_a_customer_who_left_only_a_landline_is_told_by_phone(app, client_for, p
     use(app, provider, "aliyun")
     acceptance_template()
     complaint = register(client_for("staff1"), customer_contact="010-6512 3456")
-    assert notify.deliver_due() == {"sent": 0, "failed": 0} and texts() == []
+    assert notify.deliver_due() == {"sent": 0, "failed": 0, "dropped": 0} and texts() == []
     case = client_for("center1").get(f"/complaints/{complaint.id}").text
     assert 'data-testid="phone-call-needed"' in case and "需电话告知" in case
     by_mobile = register(client_for("staff1"), customer_contact=MOBILE)
@@ -366,7 +366,7 @@ def test_a_misspelt_gateway_setting_keeps_the_texts_waiting(app, mailbox, clock)
     sms.queue_sms(MOBILE, "您的投诉已受理", "受理", None)
     notify.queue_message("dept1@example.com", "部门通知", "正文")
     db.session.commit()
-    assert notify.deliver_due() == {"sent": 1, "failed": 1} and mailbox.to("dept1@example.com")
+    assert notify.deliver_due() == {"sent": 1, "failed": 1, "dropped": 0} and mailbox.to("dept1@example.com")
     for _ in range(notify.MAX_ATTEMPTS + 2):
         clock.advance(hours=1)
         notify.deliver_due()
@@ -410,7 +410,7 @@ def test_a_provider_that_refuses_connections_is_taken_for_down(app, provider, ki
     for n in range(2):
         sms.queue_sms(f"1390013900{n}", "您的投诉已受理", "受理", None, NoticeKind.ACCEPTANCE, {})
     db.session.commit()
-    assert notify.deliver_due() == {"sent": 0, "failed": 1}, "the second is not tried against a server that is down"
+    assert notify.deliver_due() == {"sent": 0, "failed": 1, "dropped": 0}, "the second is not tried against a server that is down"
     first, second = texts()
     assert first.provider_code == "unreachable" and first.state == OutboxState.PENDING
     assert second.attempts == 0
@@ -434,7 +434,7 @@ def test_a_survey_invitation_reaches_alibaba_cloud_with_the_survey_template(app,
     assert made.status_code == 303, made.text
     assert center.post(made.location.replace("http://localhost", "") + "/send").status_code == 303
 
-    assert notify.deliver_due() == {"sent": 1, "failed": 0}
+    assert notify.deliver_due() == {"sent": 1, "failed": 0, "dropped": 0}
     [request] = provider.requests
     assert request["PhoneNumbers"] == MOBILE and request["TemplateCode"] == "SMS_7710001"
     params = json.loads(request["TemplateParam"])

@@ -17,7 +17,7 @@ from models import (
 )
 from services import calendar, notify, reminders
 from services import clock as business_clock
-from tests.helpers import all_at_once, dispatch, register, unit_id, user, version_of
+from tests.helpers import all_at_once, answer, dispatch, register, unit_id, user, version_of
 from tests.test_query_counts import counting
 
 EMAILS = select(OutboxMessage).where(OutboxMessage.channel == OutboxChannel.EMAIL).order_by(OutboxMessage.id)
@@ -43,7 +43,7 @@ def test_the_sweep_renders_no_e_mail_and_each_goes_out_rendered_in_its_recipient
     mailbox.messages.clear()
     clock.advance(minutes=31)                          # passed: the owner and the branch head are told
     assert _emails_rendered_during(app, reminders.sweep) == []
-    assert notify.deliver_due() == {"sent": 2, "failed": 0}
+    assert notify.deliver_due() == {"sent": 2, "failed": 0, "dropped": 0}
 
     [chinese] = mailbox.to("staff1@example.com")
     assert chinese["Subject"].strip().startswith(f"已超时：投诉 {complaint.number} 的派单时限已于 ")
@@ -148,7 +148,7 @@ def test_a_notice_that_cannot_be_rendered_fails_alone_and_shows_on_the_outbox_pa
     broken = db.session.scalar(EMAILS.where(OutboxMessage.complaint_id == first.id))
     broken.template_context = {**broken.template_context, "deadline_id": 999999}
     db.session.commit()
-    assert notify.deliver_due() == {"sent": 1, "failed": 1}
+    assert notify.deliver_due() == {"sent": 1, "failed": 1, "dropped": 0}
     [sent] = mailbox.messages
     assert second.number in sent["Subject"] and "派单" in sent["Subject"]
     db.session.expire_all()
@@ -156,3 +156,31 @@ def test_a_notice_that_cannot_be_rendered_fails_alone_and_shows_on_the_outbox_pa
     assert broken.state == OutboxState.PENDING and "deadline_id 999999" in broken.last_error
     page = client_for("admin").get("/admin/outbox").text
     assert "staff1@example.com" in page and "deadline_id 999999" in page
+
+
+def test_a_reminder_held_for_working_hours_is_dropped_when_its_deadline_is_met_meanwhile(app, client_for, clock,
+                                                                                         mailbox):
+    staff, department = client_for("staff1"), client_for("dept1")
+    answered, waiting = register(staff), register(staff)
+    dispatch(staff, answered, "OPS")
+    dispatch(staff, waiting, "OPS")                                    # the department's answer: 3 days
+    notify.deliver_due()
+    mailbox.messages.clear()
+    remind_at = db.session.scalar(select(Deadline.remind_at).where(Deadline.complaint_id == answered.id,
+                                                                   Deadline.kind == "answer"))
+    clock.set(remind_at.replace(hour=15))                              # 23:00 in Shanghai, before the answer is due
+    assert reminders.sweep()["reminded"] == 2
+    assert notify.deliver_due()["sent"] == 0                           # held until the department's morning
+    assert answer(department, answered).status_code == 303             # a late-night answer meets its deadline
+    notify.deliver_due()                                               # the owner is told of the answer
+    mailbox.messages.clear()
+
+    clock.advance(hours=10)                                            # 09:00 there
+    assert notify.deliver_due()["dropped"] == 1                       # (the owners' overdue notices go out)
+    assert [(m["To"], waiting.number in m["Subject"]) for m in mailbox.messages
+            if m["Subject"].startswith("提醒")] == [("dept1@example.com", True)]
+    dropped = db.session.scalar(EMAILS.where(OutboxMessage.complaint_id == answered.id,
+                                             OutboxMessage.template == "reminder"))
+    assert dropped.state == OutboxState.DROPPED and dropped.sent_at is None
+    assert notify.deliver_due() == {"sent": 0, "failed": 0, "dropped": 0}     # and stays so
+    assert "dept1@example.com" not in client_for("admin").get("/admin/outbox").text

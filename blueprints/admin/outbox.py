@@ -18,7 +18,8 @@ from services.identity import mask_contact
 def outbox():
     """Given-up messages first, then those waiting for another attempt after a failure."""
     query = (select(OutboxMessage)
-             .where(OutboxMessage.state != OutboxState.SENT, OutboxMessage.last_error.is_not(None))
+             .where(OutboxMessage.state != OutboxState.SENT, OutboxMessage.state != OutboxState.DROPPED,
+                    OutboxMessage.last_error.is_not(None))
              .order_by(case((OutboxMessage.state == OutboxState.FAILED, 0), else_=1),
                        OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc()))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
@@ -30,7 +31,7 @@ def outbox():
 @role_required(Role.ADMIN)
 def retry_message(message_id: int):
     message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.state == OutboxState.SENT:
+    if message is None or message.state in (OutboxState.SENT, OutboxState.DROPPED):
         abort(404)
     notify.retry(message)
     audit.record_admin("outbox_retried", f"outbox {message.id} to {message.to_addr}",
