@@ -276,6 +276,12 @@ class Complaint(db.Model):
         Index("ix_complaint_open_due", "next_due_at", "id",
               sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
         Index("ix_complaint_owner_due", "owner_id", "next_due_at", "id"),
+        # 待我处理 asks for the open complaints a person owns or handles: without these two, each of its
+        # groups read every open complaint (4,900 at 1,000,000, measured) to pick out one person's.
+        Index("ix_complaint_open_owner", "owner_id",
+              sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
+        Index("ix_complaint_open_handler", "handler_id",
+              sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
         # The statistics read a period's complaints by registration time; on PostgreSQL the columns
         # they group and count are included, so a month of a million-row table is an index-only scan.
         Index("ix_complaint_registered", "registered_at", "id", postgresql_include=STATISTICS_COLUMNS),
