@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, joinedload, lazyload, load_only
 from extensions import db
 from models import (CapaRecord, CapaState, Complaint, ComplaintState, Deadline, DeadlineKind, Plan, PlanState, Role, Unit,
                     UnitKind, User)
-from services import capa, clock, policy
+from services import capa, clock, policy, sql
 
 LIMIT = 20   # rows shown per group; the rest are counted and linked
 
@@ -267,6 +267,9 @@ def counts(user: User) -> dict[str, int]:
     groups = applicable(user)
     if not groups:
         return {}
+    # Asked on every page (the navigation): 64 ms with parallel workers, 22 without, for the service
+    # center at 1,000,000 complaints (measured).
+    sql.without_parallel_workers()
     ids = [query.with_only_columns(Complaint.id).order_by(None).correlate(None) for _group, query in groups]
     per_group = [select(func.count()).select_from(one.subquery()).correlate(None).scalar_subquery() for one in ids]
     all_of_them = select(func.count()).select_from(union(*ids).subquery()).correlate(None).scalar_subquery()

@@ -103,12 +103,10 @@ def _sharing(query, found: frozenset[str], since, until):
     # psycopg prepares a statement run 5 times; PostgreSQL's generic plan for it, blind to how
     # many complaints share these words, is the wrong one: planned for its values each time. And
     # PostgreSQL, counting on thousands of complaints where a few hundred share a word, would start
-    # parallel workers, which cost more than the lookup (32 ms instead of 7, measured). The key
-    # function's cost (COST 10000) makes the plan look dear enough to compile with JIT: 5 ms of a
-    # lookup that reads for 1 (measured at 1,000,000 complaints). For this transaction, in one round trip.
+    # parallel workers, which cost more than the lookup (32 ms instead of 7, measured). For this
+    # transaction, in one round trip.
     db.session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-                            "set_config('max_parallel_workers_per_gather', '0', true), "
-                            "set_config('jit', 'off', true)"))
+                            "set_config('max_parallel_workers_per_gather', '0', true)"))
     if not telling:
         # Tested against each complaint of the window, term by term: its most common ones find
         # as many, at a fraction of the cost (4 ms instead of 15 with 37 terms, measured).

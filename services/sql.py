@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, case, func, insert, update
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, case, func, insert, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from extensions import db
@@ -13,6 +13,13 @@ from services import clock
 
 def dialect() -> str:
     return db.engine.dialect.name
+
+
+def without_parallel_workers() -> None:
+    """No parallel workers for the rest of this transaction (PostgreSQL): for statements that read a
+    few hundred rows, starting them costs more than the reading, and the cores serve other requests."""
+    if dialect() == "postgresql":
+        db.session.execute(text("SELECT set_config('max_parallel_workers_per_gather', '0', true)"))
 
 
 def local(column):

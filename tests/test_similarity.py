@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 from extensions import db
 from models import AdminAuditEntry, ComplaintKind, ComplaintState, Incident, OutboxMessage, WaveAlert, WaveAlertMember
 from services import jobs, org_settings, textsim
-from tests.helpers import all_at_once, category_id, fresh, register, user
+from tests.helpers import all_at_once, category_id, fresh, register
 
 # One outage (the mobile banking app), told by each customer in their own words.
 WAVE = [
@@ -313,20 +313,6 @@ def test_the_similar_cases_are_found_through_the_index_of_the_days_of_their_wind
         {"keys": keys}))
     assert "ix_complaint_terms_keys" in plan, plan
     db.session.rollback()
-
-
-def test_the_lookup_is_not_compiled_with_jit(app, client_for):
-    """The key function's cost makes PostgreSQL count the lookup dear enough for JIT, which took 5 ms
-    of a lookup that reads for 1 on each registration and complaint page (1,000,000 complaints)."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("JIT is PostgreSQL's")
-    from services import similarity
-    first, *_others = file(client_for, WAVE[:3])
-    assert db.session.scalar(db.text("SHOW jit")) == "on"
-    assert len(similarity.similar_to(fresh(first), user("center1"))) == 2
-    assert db.session.scalar(db.text("SHOW jit")) == "off"          # for the lookup's transaction only
-    db.session.rollback()
-    assert db.session.scalar(db.text("SHOW jit")) == "on"
 
 
 def test_the_similar_cases_are_the_open_ones(app, client_for, clock):
