@@ -371,6 +371,9 @@ class Deadline(db.Model):
         Index("ix_deadline_escalation_pending", "escalate_at",
               sqlite_where=db.text("met_at IS NULL AND escalated_at IS NULL"),
               postgresql_where=db.text("met_at IS NULL AND escalated_at IS NULL")),
+        # The running clocks of one kind by due time: the service center's return visits due today.
+        Index("ix_deadline_open_kind_due", "kind", "due_at",
+              sqlite_where=db.text("met_at IS NULL"), postgresql_where=db.text("met_at IS NULL")),
         # The statistics' on-time rates read a period's clocks without touching the table (PostgreSQL) ...
         Index("ix_deadline_complaint_clock", "complaint_id", "kind", postgresql_include=["due_at", "met_at"]),
         # ... and ask of every closed complaint whether its regulatory ceiling was missed: a small index.
