@@ -67,17 +67,20 @@ def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[Us
     (the GIN index finds them), on SQLite the newest of the window."""
     since, until = complaint.registered_at - window, complaint.registered_at + window
     query = select(ComplaintTerms.complaint_id, ComplaintTerms.registered_at, ComplaintTerms.terms)
-    if viewer is not None and viewer.role not in policy.SEE_ALL_ROLES:
-        query = query.where(select(Complaint.id).where(
-            Complaint.id == ComplaintTerms.complaint_id, policy.visible_complaints(viewer)).exists())
     found_in = _sharing(query, found, since, until) if sql.dialect() == "postgresql" else query.subquery()
     # The terms as the driver gives them (PostgreSQL's list, SQLite's text), not as sets: fetching
     # 500 candidates through TermSet took longer than finding them.
     stored = type_coerce(found_in.c.terms, NullType()).label("terms")
-    rows = db.session.execute(select(found_in.c.complaint_id, stored)
-                              .where(found_in.c.complaint_id != complaint.id,
-                                     found_in.c.registered_at >= since, found_in.c.registered_at <= until)
-                              .order_by(found_in.c.registered_at.desc()).limit(SCORED))
+    candidates = (select(found_in.c.complaint_id, stored)
+                  .where(found_in.c.complaint_id != complaint.id,
+                         found_in.c.registered_at >= since, found_in.c.registered_at <= until))
+    if viewer is not None and viewer.role not in policy.SEE_ALL_ROLES:
+        # Asked of the candidates found, not inside the lookup: there, expecting thousands of them,
+        # PostgreSQL read the whole complaint table to join it (26 ms instead of 1 at 1,000,000
+        # complaints, measured).
+        candidates = candidates.where(select(Complaint.id).where(
+            Complaint.id == found_in.c.complaint_id, policy.visible_complaints(viewer)).exists())
+    rows = db.session.execute(candidates.order_by(found_in.c.registered_at.desc()).limit(SCORED))
     scored = []
     for complaint_id, terms in rows:
         terms = terms.split() if isinstance(terms, str) else terms
