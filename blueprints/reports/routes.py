@@ -1,7 +1,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_login import current_user
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, true
 
 from blueprints.reports import bp
 from blueprints.reports.tables import DIMENSIONS, assessment_table, labels, report_tables
@@ -46,13 +46,20 @@ def sees_reports(user) -> bool:
 
 
 def _scope():
-    """What the user may count (their unit's complaints; everything for the center and leaders),
-    narrowed to one unit when the center or a leader asks for it."""
-    scope = policy.visible_complaints(current_user)
+    """What the user counts: their unit's complaints, received or handled there, as the page's title
+    says (_scope_label); everything for the center and leaders, or one unit when they ask for it.
+    Not every complaint the user may open (policy.visible_complaints): its other cases (a plan that
+    waits on this person alone) are no figure of the unit, and asking them of a year's complaints
+    one by one took a department head's annual report 13 s at 1,000,000 complaints (measured)."""
+    if current_user.role not in policy.SEE_ALL_ROLES:
+        return _of_unit(current_user.unit_id)
     unit_id = bounds.database_id(request.args.get("unit"))
-    if unit_id and current_user.role in policy.SEE_ALL_ROLES:
-        scope = and_(scope, or_(Complaint.unit_id == unit_id, Complaint.handling_unit_id == unit_id))
-    return scope
+    return _of_unit(unit_id) if unit_id else true()
+
+
+def _of_unit(unit_id: int):
+    return or_(Complaint.unit_id == unit_id,
+               and_(Complaint.handling_unit_id.is_not(None), Complaint.handling_unit_id == unit_id))
 
 
 def _period(default_kind: str, latest: bool = False):
