@@ -41,10 +41,15 @@ def visible_complaints(user: User) -> ColumnElement[bool]:
 def _plan_waits_on(user: User) -> ColumnElement[bool]:
     """The person named for plans nobody else may approve sees the complaints whose plan waits on them."""
     plan, author, about, unit = aliased(Plan), aliased(User), aliased(User), aliased(Unit)
-    return (select(plan.id).join(author, author.id == plan.author_id).join(unit, unit.id == Complaint.unit_id)
-            .outerjoin(about, about.id == Complaint.object_user_id)
-            .where(plan.complaint_id == Complaint.id, plan.state == PlanState.PENDING,
-                   plans_approved_by(user, author, about, unit)).exists())
+    # Not correlated: the few complaints with such a plan are found once, a hashed list, instead of
+    # being asked of every complaint a statement reads (a department head's search of the ledger
+    # took 7 s at 1,000,000 complaints, measured).
+    waiting = (select(Complaint.id).join(plan, plan.complaint_id == Complaint.id)
+               .join(author, author.id == plan.author_id).join(unit, unit.id == Complaint.unit_id)
+               .outerjoin(about, about.id == Complaint.object_user_id)
+               .where(plan.state == PlanState.PENDING, plans_approved_by(user, author, about, unit))
+               .correlate(None))
+    return Complaint.id.in_(waiting)
 
 
 def visible_incidents(user: User) -> ColumnElement[bool]:
