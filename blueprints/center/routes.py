@@ -35,9 +35,8 @@ def visits():
     query = (select(Complaint).join(Deadline, (Deadline.complaint_id == Complaint.id)
                                     & (Deadline.kind == DeadlineKind.RETURN_VISIT) & Deadline.met_at.is_(None))
              .where(Complaint.state == ComplaintState.AWAITING_VISIT)
-             .options(selectinload(Complaint.deadlines))
              .order_by(Deadline.due_at, Complaint.id))
-    page = paginate(query)
+    page = paginate(query, selectinload(Complaint.deadlines))
     due_today = db.session.scalar(
         select(func.count()).select_from(Deadline).where(
             Deadline.kind == DeadlineKind.RETURN_VISIT, Deadline.met_at.is_(None), Deadline.due_at <= end_of_today))

@@ -18,8 +18,7 @@ def queue():
                    & Deadline.met_at.is_(None))
              .where(Complaint.state == ComplaintState.DISPATCHED,
                     Complaint.handling_unit_id == current_user.unit_id)
-             .options(selectinload(Complaint.deadlines))
              .order_by(*unassigned_first(), Deadline.due_at, Complaint.id))
-    page = paginate(query)
+    page = paginate(query, selectinload(Complaint.deadlines))
     return render_template("complaints/_table.html" if is_htmx() else "department/queue.html", page=page,
                            clock_kind=DeadlineKind.ANSWER, show_assignee=True)
