@@ -163,12 +163,16 @@ def unassigned_first() -> tuple:
     return (case((waiting, 0), else_=1),)
 
 
-def paginate(query: Select, *options):
+def paginate(query: Select, *options, visible=None):
     """A page of `query` (complaints, with the list's filters and order), restricted to what the
     current user may see, with whom the complaint table names (complaints/_table.html: who holds each
     case now) joined into it; not their units, which the table does not name. `options`: loader
-    options for the rows of the page (those of `query` are not used)."""
-    query = query.where(policy.visible_complaints(current_user._get_current_object()))
+    options for the rows of the page (those of `query` are not used). `visible`: a condition of
+    services.policy selecting a part of what the user may see, for a list of that part only (the
+    department queue: policy.dispatched_to_unit), instead of the whole policy.visible_complaints."""
+    if visible is None:
+        visible = policy.visible_complaints(current_user._get_current_object())
+    query = query.where(visible)
     return ComplaintPage(query=query, options=(
         *(joinedload(person).lazyload(User.unit) for person in (Complaint.owner, Complaint.handler, Complaint.assignee)),
         joinedload(Complaint.handling_unit), *options),
@@ -191,7 +195,7 @@ class ComplaintPage(Pagination):
             return []
         loaded = {complaint.id: complaint for complaint in db.session.scalars(
             select(Complaint).where(Complaint.id.in_(ids)).options(*self._query_args["options"]))}
-        return [loaded[id_] for id_ in ids]
+        return [loaded[id_] for id_ in ids if id_ in loaded]
 
     def _query_count(self) -> int:
         if self._total is None:
