@@ -147,9 +147,22 @@ def test_my_complaints_lists_only_mine_paginated(app, client_for):
     mine_by_lobby = register(lobby)
     first = staff.get("/intake/").text
     assert first.count('href="/complaints/') == 20 and mine_by_lobby.number not in first
+    assert "第 1 页，共 2 页" in first
     second = staff.get("/intake/?page=2", headers={"HX-Request": "true"})
-    assert second.text.count('href="/complaints/') == 3
+    assert second.text.count('href="/complaints/') == 3 and "第 2 页，共 2 页" in second.text
     assert "<html" not in second.text   # the HTMX request gets only the table
+
+
+def test_the_overview_pages_in_its_order_with_the_total(client_for):
+    """The overview reads its page from the deadline order's index and counts apart from it
+    (blueprints.ui.ComplaintPage): the same pages, order and total as the other lists."""
+    staff, center = client_for("staff1"), client_for("center1")
+    numbers = [register(staff).number for _ in range(23)]
+    first, second = center.get("/center/").text, center.get("/center/?page=2").text
+    assert "第 1 页，共 2 页" in first and "第 2 页，共 2 页" in second
+    listed = [n for page in (first, second) for n in re.findall(r'href="/complaints/\d+">([^<]+)</a>', page)]
+    assert listed == numbers   # the nearest deadline first: the first registered
+    assert "暂无内容。" in center.get("/center/?page=3").text   # past the last page
 
 
 def test_late_registration_is_flagged(client_for):

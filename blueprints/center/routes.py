@@ -14,7 +14,7 @@ from services.customer import to_tell_by_phone
 @role_required(Role.CENTER, Role.LEADER)
 def overview():
     """All open complaints across the organisation, the most urgent first, with counts by state."""
-    page = paginate(open_by_urgency())
+    page = paginate(open_by_urgency(), index_ordered=True)
     if is_htmx():
         return render_template("complaints/_table.html", page=page)
     by_state = dict(db.session.execute(
