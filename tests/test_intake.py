@@ -9,7 +9,7 @@ from extensions import db
 from models import Channel, Complaint, ComplaintState, DeadlineKind
 from services.registration import Registration, register_complaint
 from tests.conftest import complaint_form
-from tests.helpers import category_id, register, user
+from tests.helpers import category_id, dispatch, register, user
 
 
 def test_registration_records_the_complaint_with_its_owner_number_and_dispatch_deadline(app, client_for, clock):
@@ -151,6 +151,24 @@ def test_my_complaints_lists_only_mine_paginated(app, client_for):
     second = staff.get("/intake/?page=2", headers={"HX-Request": "true"})
     assert second.text.count('href="/complaints/') == 3 and "第 2 页，共 2 页" in second.text
     assert "<html" not in second.text   # the HTMX request gets only the table
+
+
+def test_the_overview_counts_the_open_complaints_by_state_and_the_overdue(client_for, clock):
+    staff, center = client_for("staff1"), client_for("center1")
+    complaints = [register(staff) for _ in range(3)]
+    dispatch(staff, complaints[0])
+
+    def counts() -> dict:
+        page = center.get("/center/").text
+        return {key: int(re.search(rf'data-testid="count-{key}"><span class="count">(\d+)<', page).group(1))
+                for key in ("registered", "dispatched", "answered", "overdue")}
+
+    def late() -> int:
+        db.session.expire_all()
+        return sum(db.session.get(Complaint, c.id).next_due_at < clock() for c in complaints)
+    assert counts() == {"registered": 2, "dispatched": 1, "answered": 0, "overdue": late()}
+    clock.advance(days=5)
+    assert late() == 3 and counts()["overdue"] == 3
 
 
 def test_the_overview_pages_in_its_order_with_the_total(client_for):
