@@ -7,8 +7,9 @@ from functools import wraps
 
 from flask import abort, current_app, g, request, url_for
 from flask_login import current_user, login_required
+from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup, escape
-from sqlalchemy import Select, and_, case, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
@@ -162,14 +163,52 @@ def unassigned_first() -> tuple:
     return (case((waiting, 0), else_=1),)
 
 
-def paginate(query: Select):
-    """A page of `query`, restricted to what the current user may see, with whom the complaint table
-    names (complaints/_table.html: who holds each case now) joined into it; not their units, which
-    the table does not name."""
-    query = query.where(policy.visible_complaints(current_user._get_current_object())).options(
+def paginate(query: Select, *options, visible=None, index_ordered: bool = False):
+    """A page of `query` (complaints, with the list's filters and order), restricted to what the
+    current user may see, with whom the complaint table names (complaints/_table.html: who holds each
+    case now) joined into it; not their units, which the table does not name. `options`: loader
+    options for the rows of the page (those of `query` are not used). `visible`: a condition of
+    services.policy selecting a part of what the user may see, for a list of that part only (the
+    department queue: policy.dispatched_to_unit), instead of the whole policy.visible_complaints.
+    `index_ordered`: an index gives the list's order (the overview's), so the page is read from it
+    and the total counted apart (ComplaintPage)."""
+    if visible is None:
+        visible = policy.visible_complaints(current_user._get_current_object())
+    query = query.where(visible)
+    return ComplaintPage(query=query, index_ordered=index_ordered, options=(
         *(joinedload(person).lazyload(User.unit) for person in (Complaint.owner, Complaint.handler, Complaint.assignee)),
-        joinedload(Complaint.handling_unit))
-    return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
+        joinedload(Complaint.handling_unit), *options),
+        per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
+
+
+class ComplaintPage(Pagination):
+    """db.paginate's page, in fewer and cheaper statements (a deferred join): first the ids of the
+    page's complaints, found by the list's filters and order alone, with how many there are in all;
+    then those complaints, with what the table shows of them, by id. The total is a window count
+    where every matching row is sorted anyway (the queues), a count apart in the same statement where
+    an index gives the order (then the page is read from the index). A statement of its own only past
+    the last page."""
+
+    def _query_items(self) -> list:
+        query = self._query_args["query"]
+        ids = query.with_only_columns(Complaint.id)
+        total = (select(func.count()).select_from(ids.order_by(None).subquery()).scalar_subquery()
+                 if self._query_args["index_ordered"] else func.count().over())
+        rows = db.session.execute(ids.add_columns(total).limit(self.per_page).offset(self._query_offset)).all()
+        self._total = rows[0][1] if rows else (0 if self.page == 1 else None)
+        ids = list(dict.fromkeys(row[0] for row in rows))   # a list's join may repeat a complaint
+        if not ids:
+            return []
+        loaded = {complaint.id: complaint for complaint in db.session.scalars(
+            select(Complaint).where(Complaint.id.in_(ids)).options(*self._query_args["options"]))}
+        return [loaded[id_] for id_ in ids if id_ in loaded]
+
+    def _query_count(self) -> int:
+        if self._total is None:
+            query = self._query_args["query"]
+            self._total = db.session.scalar(select(func.count()).select_from(
+                query.with_only_columns(Complaint.id).order_by(None).subquery()))
+        return self._total
 
 
 def known_empty(complaint, what: str) -> bool:

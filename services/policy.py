@@ -38,6 +38,14 @@ def visible_complaints(user: User) -> ColumnElement[bool]:
     return false()
 
 
+def dispatched_to_unit(user: User) -> ColumnElement[bool]:
+    """The complaints dispatched to `user`'s unit: for its people a part of visible_complaints (its
+    second term), which a list of only these (the department queue) uses instead of the whole OR."""
+    if user.role in BRANCH_ROLES | DEPARTMENT_ROLES and user.unit_id is not None:
+        return Complaint.handling_unit_id == user.unit_id
+    return false()
+
+
 def _plan_waits_on(user: User) -> ColumnElement[bool]:
     """The person named for plans nobody else may approve sees the complaints whose plan waits on them."""
     plan, author, about, unit = aliased(Plan), aliased(User), aliased(User), aliased(Unit)

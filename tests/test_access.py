@@ -38,6 +38,37 @@ def test_queues_list_only_the_units_complaints(client_for, routed, username, que
     assert (routed.number in client.get(queue).text) is sees
 
 
+def test_a_department_queue_lists_what_was_dispatched_to_it_and_nothing_else(client_for, routed):
+    """The queue selects by the unit a case was dispatched to alone (policy.dispatched_to_unit), not
+    by all its reader may open: a case its people registered and sent elsewhere is not in it."""
+    ops = client_for("dept1")
+    own = register(ops)                  # OPS received it (first-responsible), RETAIL answers it
+    dispatch(ops, own, "RETAIL")
+    listed = ops.get("/department/").text
+    assert routed.number in listed and own.number not in listed
+    assert ops.get(f"/complaints/{own.id}").status_code == 200   # still OPS's to open, not to answer
+    retail = client_for("dept2").get("/department/").text
+    assert own.number in retail and routed.number not in retail
+
+
+def test_what_was_dispatched_to_a_unit_is_what_its_people_may_see(client_for, routed):
+    """policy.dispatched_to_unit, which the department queue uses instead of visible_complaints,
+    selects for nobody a complaint they may not open; for a unit's people it is not empty."""
+    from sqlalchemy import func, not_, select
+
+    from extensions import db
+    from models import Complaint, User
+    from services import policy
+    staff = client_for("staff2")
+    for unit in ("RETAIL", "IT", "BR01"):
+        dispatch(staff, register(staff), unit)
+    for person in db.session.scalars(select(User)):
+        mine = select(func.count()).select_from(Complaint).where(policy.dispatched_to_unit(person))
+        assert db.session.scalar(mine.where(not_(policy.visible_complaints(person)))) == 0, person.username
+        if person.username in ("dept1", "dept2", "dept3", "head1"):
+            assert db.session.scalar(mine) >= 1, person.username
+
+
 @pytest.mark.parametrize("username, forbidden", [
     ("staff1", ["/branch/", "/department/", "/center/", "/admin/"]),
     # Department staff register what they receive (首问负责制); the branch and center queues are not theirs.

@@ -9,7 +9,7 @@ from extensions import db
 from models import Channel, Complaint, ComplaintState, DeadlineKind
 from services.registration import Registration, register_complaint
 from tests.conftest import complaint_form
-from tests.helpers import category_id, register, user
+from tests.helpers import category_id, dispatch, register, user
 
 
 def test_registration_records_the_complaint_with_its_owner_number_and_dispatch_deadline(app, client_for, clock):
@@ -147,9 +147,40 @@ def test_my_complaints_lists_only_mine_paginated(app, client_for):
     mine_by_lobby = register(lobby)
     first = staff.get("/intake/").text
     assert first.count('href="/complaints/') == 20 and mine_by_lobby.number not in first
+    assert "第 1 页，共 2 页" in first
     second = staff.get("/intake/?page=2", headers={"HX-Request": "true"})
-    assert second.text.count('href="/complaints/') == 3
+    assert second.text.count('href="/complaints/') == 3 and "第 2 页，共 2 页" in second.text
     assert "<html" not in second.text   # the HTMX request gets only the table
+
+
+def test_the_overview_counts_the_open_complaints_by_state_and_the_overdue(client_for, clock):
+    staff, center = client_for("staff1"), client_for("center1")
+    complaints = [register(staff) for _ in range(3)]
+    dispatch(staff, complaints[0])
+
+    def counts() -> dict:
+        page = center.get("/center/").text
+        return {key: int(re.search(rf'data-testid="count-{key}"><span class="count">(\d+)<', page).group(1))
+                for key in ("registered", "dispatched", "answered", "overdue")}
+
+    def late() -> int:
+        db.session.expire_all()
+        return sum(db.session.get(Complaint, c.id).next_due_at < clock() for c in complaints)
+    assert counts() == {"registered": 2, "dispatched": 1, "answered": 0, "overdue": late()}
+    clock.advance(days=5)
+    assert late() == 3 and counts()["overdue"] == 3
+
+
+def test_the_overview_pages_in_its_order_with_the_total(client_for):
+    """The overview reads its page from the deadline order's index and counts apart from it
+    (blueprints.ui.ComplaintPage): the same pages, order and total as the other lists."""
+    staff, center = client_for("staff1"), client_for("center1")
+    numbers = [register(staff).number for _ in range(23)]
+    first, second = center.get("/center/").text, center.get("/center/?page=2").text
+    assert "第 1 页，共 2 页" in first and "第 2 页，共 2 页" in second
+    listed = [n for page in (first, second) for n in re.findall(r'href="/complaints/\d+">([^<]+)</a>', page)]
+    assert listed == numbers   # the nearest deadline first: the first registered
+    assert "暂无内容。" in center.get("/center/?page=3").text   # past the last page
 
 
 def test_late_registration_is_flagged(client_for):

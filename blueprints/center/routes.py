@@ -14,15 +14,16 @@ from services.customer import to_tell_by_phone
 @role_required(Role.CENTER, Role.LEADER)
 def overview():
     """All open complaints across the organisation, the most urgent first, with counts by state."""
-    page = paginate(open_by_urgency())
+    page = paginate(open_by_urgency(), index_ordered=True)
     if is_htmx():
         return render_template("complaints/_table.html", page=page)
-    by_state = dict(db.session.execute(
-        select(Complaint.state, func.count()).where(Complaint.state != ComplaintState.CLOSED)
-        .group_by(Complaint.state)).all())
+    # Each state's open complaints and how many are overdue: one pass over the open ones.
+    rows = db.session.execute(
+        select(Complaint.state, func.count(), func.count().filter(Complaint.next_due_at < clock.now()))
+        .where(Complaint.state != ComplaintState.CLOSED).group_by(Complaint.state)).all()
+    by_state = {state: count for state, count, _ in rows}
     counts = [(state, by_state.get(state, 0)) for state in ComplaintState if state != ComplaintState.CLOSED]
-    overdue = db.session.scalar(select(func.count()).select_from(Complaint).where(
-        Complaint.state != ComplaintState.CLOSED, Complaint.next_due_at < clock.now()))
+    overdue = sum(late for _, _, late in rows)
     return render_template("center/overview.html", page=page, counts=counts, overdue=overdue,
                            phone_calls=to_tell_by_phone())
 
@@ -35,9 +36,8 @@ def visits():
     query = (select(Complaint).join(Deadline, (Deadline.complaint_id == Complaint.id)
                                     & (Deadline.kind == DeadlineKind.RETURN_VISIT) & Deadline.met_at.is_(None))
              .where(Complaint.state == ComplaintState.AWAITING_VISIT)
-             .options(selectinload(Complaint.deadlines))
              .order_by(Deadline.due_at, Complaint.id))
-    page = paginate(query)
+    page = paginate(query, selectinload(Complaint.deadlines))
     due_today = db.session.scalar(
         select(func.count()).select_from(Deadline).where(
             Deadline.kind == DeadlineKind.RETURN_VISIT, Deadline.met_at.is_(None), Deadline.due_at <= end_of_today))

@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 from blueprints.department import bp
 from blueprints.ui import is_htmx, paginate, role_required, unassigned_first
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role
+from services import policy
 
 
 @bp.get("/")
@@ -16,10 +17,8 @@ def queue():
     query = (select(Complaint)
              .join(Deadline, (Deadline.complaint_id == Complaint.id) & (Deadline.kind == DeadlineKind.ANSWER)
                    & Deadline.met_at.is_(None))
-             .where(Complaint.state == ComplaintState.DISPATCHED,
-                    Complaint.handling_unit_id == current_user.unit_id)
-             .options(selectinload(Complaint.deadlines))
+             .where(Complaint.state == ComplaintState.DISPATCHED)
              .order_by(*unassigned_first(), Deadline.due_at, Complaint.id))
-    page = paginate(query)
+    page = paginate(query, selectinload(Complaint.deadlines), visible=policy.dispatched_to_unit(current_user))
     return render_template("complaints/_table.html" if is_htmx() else "department/queue.html", page=page,
                            clock_kind=DeadlineKind.ANSWER, show_assignee=True)
