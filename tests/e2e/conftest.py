@@ -4,10 +4,14 @@ import shutil
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
+# An expectation waits as long as an action does (the page's 10 s): with both test workers driving
+# a browser (the quality checks run one role per test), 5 s let a sign-out's page miss its turn.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture
