@@ -3,10 +3,11 @@ the unit's counts from services.statistics for the period, as plain JSON so that
 keeps them unchanged, however the complaints move later."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, select, true
 
 from extensions import db
-from models import Category, Complaint, PeriodicReport
+from models import Category, PeriodicReport
+from services import policy
 from services import statistics as stats
 from services.periods import Period
 
@@ -19,7 +20,7 @@ def scope_of(report: PeriodicReport, top: bool) -> ColumnElement[bool]:
     other unit those it received or that were dispatched to it."""
     if top:
         return true()
-    return or_(Complaint.unit_id == report.unit_id, Complaint.handling_unit_id == report.unit_id)
+    return policy.of_unit(report.unit_id)
 
 
 def compute_figures(report: PeriodicReport, period: Period, top: bool, lower: list[dict]) -> dict:

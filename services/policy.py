@@ -29,13 +29,18 @@ def visible_complaints(user: User) -> ColumnElement[bool]:
     if user.role in SEE_ALL_ROLES:
         return true()
     if user.role in BRANCH_ROLES | DEPARTMENT_ROLES:
-        # received by the unit, handled by it, or the user's own. Never NULL (a complaint not yet
-        # dispatched has no handling unit), so that NOT of it counts the complaints one may not see.
-        seen = or_(Complaint.unit_id == user.unit_id,
-                   and_(Complaint.handling_unit_id.is_not(None), Complaint.handling_unit_id == user.unit_id),
-                   Complaint.owner_id == user.id)
+        # received by the unit, handled by it, or the user's own. Never NULL, so that NOT of it
+        # counts the complaints one may not see.
+        seen = or_(of_unit(user.unit_id), Complaint.owner_id == user.id)
         return or_(seen, _plan_waits_on(user)) if user.id == plan_fallback_id() else seen
     return false()
+
+
+def of_unit(unit_id: int) -> ColumnElement[bool]:
+    """The complaints a unit received or that were dispatched to it: what it sees and counts. Never
+    NULL (a complaint not yet dispatched has no handling unit), so that NOT of it is the others."""
+    return or_(Complaint.unit_id == unit_id,
+               and_(Complaint.handling_unit_id.is_not(None), Complaint.handling_unit_id == unit_id))
 
 
 def dispatched_to_unit(user: User) -> ColumnElement[bool]:

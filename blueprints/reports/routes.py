@@ -1,7 +1,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_login import current_user
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import select, true
 
 from blueprints.reports import bp
 from blueprints.reports.tables import DIMENSIONS, assessment_table, labels, report_tables
@@ -9,7 +9,7 @@ from blueprints.reports.excel import workbook
 from blueprints.reports.forms import ActionForm, DoneForm
 from blueprints.ui import bounds_message, current_locale, known_empty, role_required, visible_complaint_or_404
 from extensions import db, gettext as _, lazy_gettext as _l
-from models import CauseKind, Complaint, Role, Unit, UnitKind, User
+from models import CauseKind, Role, Unit, UnitKind, User
 from services import bounds, clock, improvement, org_settings, penalties, periods, policy
 from services import statistics as stats
 from services.labels import CAUSE_LABELS
@@ -52,14 +52,9 @@ def _scope():
     waits on this person alone) are no figure of the unit, and asking them of a year's complaints
     one by one took a department head's annual report 13 s at 1,000,000 complaints (measured)."""
     if current_user.role not in policy.SEE_ALL_ROLES:
-        return _of_unit(current_user.unit_id)
+        return policy.of_unit(current_user.unit_id)
     unit_id = bounds.database_id(request.args.get("unit"))
-    return _of_unit(unit_id) if unit_id else true()
-
-
-def _of_unit(unit_id: int):
-    return or_(Complaint.unit_id == unit_id,
-               and_(Complaint.handling_unit_id.is_not(None), Complaint.handling_unit_id == unit_id))
+    return policy.of_unit(unit_id) if unit_id else true()
 
 
 def _period(default_kind: str, latest: bool = False):
