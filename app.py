@@ -44,19 +44,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config["CLOCK"] = FileClock(app.config["CLOCK_FILE"])
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # No JIT: PostgreSQL compiles any statement it counts dear, and it counts some of ours so
-        # that read for a millisecond. At 1,000,000 complaints the compiling took 300 ms of the
-        # center's counts on every page and 5 ms of the similarity lookup on every registration; the
-        # reports took as long without it (bench/report.py, measured).
-        # Added to the options the address may carry already (a search_path, say).
-        from sqlalchemy.engine import make_url
-        options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
-        connect_args = {**options.get("connect_args", {})}
-        given = connect_args.get("options") or make_url(app.config["SQLALCHEMY_DATABASE_URI"]).query.get("options", "")
-        given = " ".join(given) if isinstance(given, tuple) else given
-        connect_args["options"] = f"{given} -c jit=off".strip()
-        options["connect_args"] = connect_args
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _without_jit(app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+                                                               app.config["SQLALCHEMY_DATABASE_URI"])
     init_extensions(app)
     init_blueprints(app)
     init_request_hooks(app)
@@ -64,6 +53,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_templates(app)
     init_cli(app)
     return app
+
+
+def _without_jit(engine_options: dict, url: str) -> dict:
+    """The engine's options with PostgreSQL's JIT off, added to the connection options the address
+    may carry already (a search_path, say). PostgreSQL compiles any statement it counts dear, and
+    it counts some of ours so that read for a millisecond: at 1,000,000 complaints the compiling
+    took 300 ms of the center's counts on every page and 5 ms of the similarity lookup of every
+    registration; the reports took as long without it (bench/report.py, measured)."""
+    from sqlalchemy.engine import make_url
+    connect_args = {**engine_options.get("connect_args", {})}
+    given = connect_args.get("options") or make_url(url).query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    connect_args["options"] = f"{given} -c jit=off".strip()
+    return {**engine_options, "connect_args": connect_args}
 
 
 def init_extensions(app: Flask) -> None:
