@@ -190,10 +190,8 @@ class ComplaintPage(Pagination):
     the last page."""
 
     def _query_items(self) -> list:
-        query = self._query_args["query"]
-        ids = query.with_only_columns(Complaint.id)
-        total = (select(func.count()).select_from(ids.order_by(None).subquery()).scalar_subquery()
-                 if self._query_args["index_ordered"] else func.count().over())
+        ids = self._query_args["query"].with_only_columns(Complaint.id)
+        total = self._count().scalar_subquery() if self._query_args["index_ordered"] else func.count().over()
         rows = db.session.execute(ids.add_columns(total).limit(self.per_page).offset(self._query_offset)).all()
         self._total = rows[0][1] if rows else (0 if self.page == 1 else None)
         ids = list(dict.fromkeys(row[0] for row in rows))   # a list's join may repeat a complaint
@@ -205,10 +203,13 @@ class ComplaintPage(Pagination):
 
     def _query_count(self) -> int:
         if self._total is None:
-            query = self._query_args["query"]
-            self._total = db.session.scalar(select(func.count()).select_from(
-                query.with_only_columns(Complaint.id).order_by(None).subquery()))
+            self._total = db.session.scalar(self._count())
         return self._total
+
+    def _count(self) -> Select:
+        """How many complaints the list holds in all."""
+        ids = self._query_args["query"].with_only_columns(Complaint.id).order_by(None)
+        return select(func.count()).select_from(ids.subquery())
 
 
 def known_empty(complaint, what: str) -> bool:
