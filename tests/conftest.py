@@ -2,8 +2,10 @@
 a frozen clock, and clients signed in as the demo accounts."""
 from __future__ import annotations
 
+import ast
 import contextvars
 import os
+import sys
 import re
 import socket
 import threading
@@ -31,6 +33,27 @@ LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # The flows move the clock by days while signed in; the session tests set the real limits.
 LONG_SESSIONS = {"SESSION_IDLE_MINUTES": 60 * 24 * 365, "SESSION_ABSOLUTE_HOURS": 24 * 365}
 LONG_SESSIONS_ENV = {key: str(value) for key, value in LONG_SESSIONS.items()}   # for app processes
+
+
+def _serialised_ast_parse():
+    """CPython before 3.11.8 and 3.12.2 keeps ast.parse's recursion counter per interpreter, not per
+    call (gh-106905): when a garbage collection lets another thread parse mid-parse, the first fails
+    with "AST constructor recursion depth mismatch". The suite's threads do parse at once: werkzeug
+    compiles each new app's routes with ast.parse while a local server's thread formats a traceback
+    (the traceback module parses the failing line to underline it). One lock over ast.parse removes
+    the race."""
+    if sys.version_info >= (3, 12, 2) or (3, 11, 8) <= sys.version_info < (3, 12):
+        return
+    parse, lock = ast.parse, threading.RLock()
+
+    def serialised(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    ast.parse = serialised
+
+
+_serialised_ast_parse()
 
 
 def _port_open(port: int) -> bool:
