@@ -72,7 +72,8 @@ def register_complaint(actor: User, token: str, data: Registration,
     now = clock.now()
     complaint = Complaint(
         number=token, submission_token=token,   # numbered below, once the row is in and its clocks run
-        state=ComplaintState.REGISTERED, registered_at=now, owner=actor, handler=actor, unit_id=actor.unit_id,
+        state=ComplaintState.REGISTERED, registered_at=now, owner=actor, handler=actor,
+        unit=actor.unit,   # (the clocks read its working hours before the row is written)
         customer_name=data.customer_name, customer_contact=data.customer_contact,
         customer_ref=data.customer_ref or None, channel=data.channel, received_at=data.received_at,
         customer_mobile=data.customer_mobile or mobile_in(data.customer_contact),
@@ -88,6 +89,16 @@ def register_complaint(actor: User, token: str, data: Registration,
     )
     if data.kind == ComplaintKind.CONCENTRATED:
         complaint.incident = _incident_for(data, actor, now)
+    clocks = [DeadlineKind.REGISTRATION, DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION,
+              DeadlineKind.FINAL_DECISION]
+    if not data.solved_on_spot:
+        clocks.append(DeadlineKind.DISPATCH)
+    if complaint.is_major:
+        clocks.append(DeadlineKind.PROGRESS)
+    # The clocks, and so the next due time, are known before the row is written: it goes in with
+    # them, not updated after (an update rewrites the row's 26 index entries and, the row being new,
+    # checks its foreign keys again).
+    deadlines.start_deadlines(complaint, clocks, now)
     try:
         with savepoint():
             db.session.add(complaint)
@@ -99,17 +110,10 @@ def register_complaint(actor: User, token: str, data: Registration,
         return existing, False
     log_event(complaint, None if filed_by_customer else actor, "registered",
               data.channel.value if filed_by_customer else None)
-    clocks = [DeadlineKind.REGISTRATION, DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION,
-              DeadlineKind.FINAL_DECISION]
-    if not data.solved_on_spot:
-        clocks.append(DeadlineKind.DISPATCH)
-    if complaint.is_major:
-        clocks.append(DeadlineKind.PROGRESS)
-    deadlines.start_deadlines(complaint, clocks, now)
     # The number is taken this late so that what fails before it (the losing twin of a double
     # click, a database lost while the row and its clocks are written) leaves no gap in the day's
-    # numbers; the notices from here on quote it. Hence the flush: the row's history and clocks
-    # are written before the number is taken, not with the rows that follow.
+    # numbers; the notices from here on quote it. Hence the flush: the row's history is written
+    # before the number is taken, not with the rows that follow.
     db.session.flush()
     complaint.number = next_number(clock.to_local(now).date())
     signals.complaint_registered.send(complaint, filed_by_customer=filed_by_customer)

@@ -96,6 +96,8 @@ def test_simultaneous_double_submission_creates_one_complaint(app, client_for):
     assert results[0].location == results[1].location
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+    # The twin took no number of the day: the next complaint has the one after.
+    assert register(clients[0]).number == "TS-20261124-0002"
 
 
 @pytest.mark.one_backend
