@@ -45,6 +45,10 @@ def main() -> None:
         ("filtered: last 30 days, on time", "center1", f"/ledger/?date_from={month_ago}&overdue=no"),
         ("search: a customer", "center1", f"/ledger/?q={quote('客户123457')}"),
         ("search: frequent words", "center1", f"/ledger/?q={quote('ATM')}"),
+        # Two characters: a name nobody has, a word one complaint in 200 uses, one in 6 does.
+        ("search: 2 characters, no match", "center1", f"/ledger/?q={quote('王五')}"),
+        ("search: 2 characters, rare", "center1", f"/ledger/?q={quote('柜台')}"),
+        ("search: 2 characters, frequent", "center1", f"/ledger/?q={quote('银行')}"),
         ("a branch head's ledger", "head1", "/ledger/"),
         # The page asks for its count after it is shown (one more request per page view).
         ("count: everything (stops at 1,001)", "center1", "/ledger/count"),

@@ -9,6 +9,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from extensions import db
 from models import DailyCounter
 
+PREFIX = "TS"
+# What a number is written with, in either case (a search is case-blind).
+NUMBER_CHARACTERS = frozenset(PREFIX.lower() + PREFIX.upper() + "0123456789-")
+
+
+def may_occur_in_a_number(text: str) -> bool:
+    """Whether `text` could be part of a complaint number (TS-20261124-0007, 1124-00, ts-2026)."""
+    return set(text) <= NUMBER_CHARACTERS
+
 
 def next_number(day: date) -> str:
     """The day's next number, the counter bumped atomically by one upsert. On PostgreSQL the
@@ -27,4 +36,4 @@ def next_number(day: date) -> str:
             value = own_transaction.execute(bump).scalar_one()
     else:
         value = db.session.execute(bump).scalar_one()
-    return f"TS-{day:%Y%m%d}-{value:04d}"
+    return f"{PREFIX}-{day:%Y%m%d}-{value:04d}"

@@ -71,6 +71,7 @@ def test_the_center_sees_every_complaint_newest_first(client_for, cases):
     ("state=closed", "c"), ("state=dispatched", "e"), ("overdue=yes", "ba"), ("overdue=no", "edc"),
     ("satisfaction=C", "c"), ("kind=discovered", "d"), ("channel=phone&level=2", "e"),
     ("q=手续费", "b"), ("q=赵六", "d"), ("q=app", "d"), ("q=100%25", ""),
+    ("q=错误", "d"), ("q=AP", "d"), ("q=六", "d"), ("q=赵七", ""), ("q=网络错", "d"), ("q=错网络", ""),
 ])
 def test_each_filter_narrows_the_rows(client_for, cases, query, expected):
     query = query.format(BR02=unit_id("BR02"), OPS=unit_id("OPS"), fees=category_id("fees"))
@@ -171,6 +172,29 @@ def test_the_navigation_links_the_ledger_for_those_who_may_use_it(client_for):
     assert 'href="/ledger/"' in client_for("staff1").get("/intake/").text
     assert 'href="/ledger/"' in client_for("center1").get("/center/").text
     assert 'href="/ledger/"' not in client_for("admin").get("/admin/").text
+
+
+@pytest.mark.parametrize("q, indexes", [
+    ("王五", {"ix_complaint_customer_name_pairs", "ix_complaint_content_pairs"}),
+    ("网络错误", {"ix_complaint_customer_name_trgm", "ix_complaint_content_trgm"}),
+    ("ts-2026", {"ix_complaint_number_trgm", "ix_complaint_customer_name_trgm", "ix_complaint_content_trgm"}),
+])
+def test_a_search_reads_indexes_not_every_complaint(cases, q, indexes):
+    """A name of two characters that matches nothing must not make PostgreSQL read every complaint:
+    each part of the search is one an index answers (with sequential and plain index scans off, the
+    plan can only be the indexes' bitmaps, or a sequential scan if one part has no index)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    from sqlalchemy import text
+    from services import ledger
+    from tests.helpers import user
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    db.session.execute(text("SET LOCAL enable_indexscan = off"))
+    query = select(ledger.Complaint.id).where(*ledger.conditions(user("center1"), ledger.Filters(q=q)))
+    plan = "\n".join(db.session.execute(text("EXPLAIN " + str(query.compile(
+        db.engine, compile_kwargs={"literal_binds": True})))).scalars())
+    assert "Seq Scan" not in plan and all(index in plan for index in indexes), plan
+    db.session.rollback()
 
 
 def test_the_ledger_runs_a_fixed_number_of_queries(client_for, cases):
