@@ -197,6 +197,18 @@ def test_a_search_reads_indexes_not_every_complaint(cases, q, indexes):
     db.session.rollback()
 
 
+@pytest.mark.parametrize("frequent_pair", [1, 2000])
+def test_a_two_character_search_finds_the_same_whether_its_pair_is_frequent_or_not(
+        client_for, cases, monkeypatch, frequent_pair):
+    """A pair many complaints hold is searched newest first, a rare one through its index."""
+    from services import ledger
+    monkeypatch.setattr(ledger, "FREQUENT_PAIR", frequent_pair)
+    center = client_for("center1")
+    for q, expected in (("错误", "d"), ("ap", "d"), ("赵六", "d"), ("李梅", "b"), ("王五", "")):
+        assert names(cases, listed(center, f"/ledger/?q={q}")) == expected, q
+    assert ">1 笔投诉<" in center.get("/ledger/count?q=赵六").text
+
+
 def test_the_ledger_runs_a_fixed_number_of_queries(client_for, cases):
     center = client_for("center1")
     few = statements(center, "/ledger/?date_to=2026-11-24")
