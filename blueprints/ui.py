@@ -163,7 +163,8 @@ def unassigned_first() -> tuple:
     return (case((waiting, 0), else_=1),)
 
 
-def paginate(query: Select, *options, visible=None, index_ordered: bool = False):
+def paginate(query: Select | None, *options, visible=None, index_ordered: bool = False, ids: Select | None = None,
+             total: Select | None = None):
     """A page of `query` (complaints, with the list's filters and order), restricted to what the
     current user may see, with whom the complaint table names (complaints/_table.html: who holds each
     case now) joined into it; not their units, which the table does not name. `options`: loader
@@ -171,11 +172,14 @@ def paginate(query: Select, *options, visible=None, index_ordered: bool = False)
     services.policy selecting a part of what the user may see, for a list of that part only (the
     department queue: policy.dispatched_to_unit), instead of the whole policy.visible_complaints.
     `index_ordered`: an index gives the list's order (the overview's), so the page is read from it
-    and the total counted apart (ComplaintPage)."""
-    if visible is None:
-        visible = policy.visible_complaints(current_user._get_current_object())
-    query = query.where(visible)
-    return ComplaintPage(query=query, index_ordered=index_ordered, options=(
+    and the total counted apart (ComplaintPage). `ids` and `total`, instead of `query`: the list's
+    complaint ids in its order and the statement counting them, for a list better read otherwise
+    (intake.mine: a union), already limited to what the user may see."""
+    if ids is None:
+        if visible is None:
+            visible = policy.visible_complaints(current_user._get_current_object())
+        ids = query.where(visible).with_only_columns(Complaint.id)
+    return ComplaintPage(ids=ids, total=total, index_ordered=index_ordered or total is not None, options=(
         *(joinedload(person).lazyload(User.unit) for person in (Complaint.owner, Complaint.handler, Complaint.assignee)),
         joinedload(Complaint.handling_unit), *options),
         per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
@@ -190,7 +194,7 @@ class ComplaintPage(Pagination):
     the last page."""
 
     def _query_items(self) -> list:
-        ids = self._query_args["query"].with_only_columns(Complaint.id)
+        ids = self._query_args["ids"]
         total = self._count().scalar_subquery() if self._query_args["index_ordered"] else func.count().over()
         rows = db.session.execute(ids.add_columns(total).limit(self.per_page).offset(self._query_offset)).all()
         self._total = rows[0][1] if rows else (0 if self.page == 1 else None)
@@ -208,8 +212,9 @@ class ComplaintPage(Pagination):
 
     def _count(self) -> Select:
         """How many complaints the list holds in all."""
-        ids = self._query_args["query"].with_only_columns(Complaint.id).order_by(None)
-        return select(func.count()).select_from(ids.subquery())
+        if self._query_args.get("total") is not None:
+            return self._query_args["total"]
+        return select(func.count()).select_from(self._query_args["ids"].order_by(None).subquery())
 
 
 def known_empty(complaint, what: str) -> bool:

@@ -259,3 +259,28 @@ def test_solved_on_the_spot_without_the_result_is_refused_and_the_field_shows_it
     assert "has-error" in box and "请填写当场告知客户的处理结果。" in box       # app.css shows a box with a message
     assert "在柜台排队等候超过一小时，无人解释原因。" in refused.text              # nothing typed was lost
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
+
+
+def test_my_complaints_merges_those_i_own_and_those_i_am_assigned_in_deadline_order_page_by_page(
+        app, client_for, clock):
+    """One's own complaints and those one is assigned, the nearest deadline first, across pages."""
+    from tests.test_assignment import assign_form
+    staff2, center = client_for("staff2"), client_for("center1")
+    first = register(staff2, object_text="城西支行")
+    clock.advance(minutes=10)
+    second = register(staff2, object_text="城西支行")
+    clock.advance(minutes=10)
+    third = register(staff2, object_text="城西支行")
+    routed = register(center, channel="phone", object_text="城西支行")   # the center owns it
+    dispatch(center, routed, "BR02")
+    assign_form(client_for("head2"), routed, "staff2")                    # staff2 answers it
+    app.config["PAGE_SIZE"] = 2
+    try:
+        page_one, page_two = staff2.get("/intake/").text, staff2.get("/intake/?page=2").text
+    finally:
+        app.config["PAGE_SIZE"] = 20
+    numbers = re.compile(r"TS-\d{8}-\d{4}")
+    assert numbers.findall(page_one.split("<tbody>")[1]) == [first.number, second.number]
+    assert numbers.findall(page_two.split("<tbody>")[1]) == [third.number, routed.number]
+    assert "第 1 页，共 2 页" in page_one and "第 2 页，共 2 页" in page_two
+    assert routed.number not in client_for("staff1").get("/intake/").text

@@ -1,9 +1,9 @@
 import uuid
 from dataclasses import replace
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, select, union_all
 
 from blueprints.complaints.next_step import registration_confirmation
 from blueprints.intake import bp
@@ -11,7 +11,7 @@ from blueprints.intake.forms import RegisterForm
 from blueprints.ui import current_locale, is_htmx, paginate, role_required
 from extensions import db
 from models import Channel, Complaint, ComplaintKind, Role
-from services import clock, custom_fields, history, identity, notify
+from services import clock, custom_fields, history, identity, notify, policy
 from services.registration import Registration, register_complaint
 from services.policy import BRANCH_ROLES, REGISTER_ROLES
 
@@ -22,13 +22,29 @@ FORM_NUMBER_FIELDS = {kind: f"customer_{kind}" for kind in identity.KINDS}
 @role_required(*REGISTER_ROLES)
 def mine():
     """The complaints I registered and still answer for (first-responsibility), and those assigned to me."""
-    # Open ones first, nearest deadline first; closed ones (no running clock) after, newest first.
-    query = select(Complaint).where(or_(Complaint.owner_id == current_user.id,
-                                        Complaint.assignee_id == current_user.id)).order_by(
-        Complaint.next_due_at.asc().nulls_last(), Complaint.id.desc())
-    page = paginate(query)
+    ids, total = _mine(current_user._get_current_object(), request.args.get("page", 1, type=int))
+    page = paginate(None, ids=ids, total=total)
     template = "complaints/_table.html" if is_htmx() else "intake/mine.html"
     return render_template(template, page=page)
+
+
+def _mine(user, page: int) -> tuple[Select, Select]:
+    """The ids of `user`'s complaints in the list's order, for page `page`, and the statement counting
+    them: open ones first, nearest deadline first; closed ones (no running clock) after, newest first.
+    Those one owns and those one is assigned are each read from an index in that order, as far as the
+    page needs, and merged: an OR of the two had all of them sorted (320 ms for 170,000). One sees
+    what one owns in every role that registers (services.policy); the assigned ones are checked."""
+    owned = select(Complaint.id, Complaint.next_due_at).where(Complaint.owner_id == user.id)
+    assigned = select(Complaint.id, Complaint.next_due_at).where(
+        Complaint.assignee_id == user.id, Complaint.owner_id != user.id, policy.visible_complaints(user))
+    reach = max(page, 1) * current_app.config["PAGE_SIZE"]   # (the page number is bounded: ui.check_page_number)
+
+    def first(part):
+        part = part.order_by(Complaint.next_due_at.asc().nulls_last(), Complaint.id.desc()).limit(reach).subquery()
+        return select(part.c.id, part.c.next_due_at)
+    both = union_all(first(owned), first(assigned)).subquery()
+    ids = select(both.c.id).order_by(both.c.next_due_at.asc().nulls_last(), both.c.id.desc())
+    return ids, select(func.count()).select_from(union_all(owned, assigned).subquery())
 
 
 def _usual_channel(user) -> Channel:
