@@ -2,6 +2,7 @@
 and for the working calendar. Tests put a FrozenClock into app.config["CLOCK"]."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -56,3 +57,13 @@ class FileClock:
     def __call__(self) -> datetime:
         with open(self.path) as file:
             return datetime.fromisoformat(file.read().strip())
+
+    @staticmethod
+    def write(path, moment: datetime) -> None:
+        """Set the time of every process reading `path`. Whole or not at all (written aside, then
+        renamed over the file): a worker that read a file still being written got no time at all,
+        and the message it had just sent stayed marked as sending."""
+        aside = f"{path}.{os.getpid()}"
+        with open(aside, "w") as file:
+            file.write(moment.isoformat())
+        os.replace(aside, path)

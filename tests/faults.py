@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from models import Complaint, Deadline, DeadlineKind, OutboxMessage, OutboxState
+from services.clock import FileClock
 from services.redis_server import start_embedded
 from tests.conftest import LONG_SESSIONS_ENV, START, Mailbox, complaint_form
 
@@ -213,7 +214,7 @@ class Cluster:
                                 stderr=self.log, start_new_session=True)
 
     def set_clock(self, moment) -> None:
-        self.clock_file.write_text(moment.isoformat())
+        FileClock.write(self.clock_file, moment)
 
     def stop(self) -> None:
         for process in self.web + self.workers:

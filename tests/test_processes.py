@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import OutboxMessage, OutboxState
+from services.clock import FileClock
 from tests.conftest import LONG_SESSIONS_ENV, POSTGRES_URL, START, complaint_form, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,7 @@ class Browser:
 def cluster(database_urls, redis_url, smtp_server, tmp_path):
     app = make_app(POSTGRES_URL, redis_url, smtp_server)
     clock_file = tmp_path / "now"
-    clock_file.write_text(START.isoformat())
+    FileClock.write(clock_file, START)
     env = {**os.environ, "DATABASE_URL": POSTGRES_URL, "REDIS_URL": redis_url, "MAIL_SERVER": "127.0.0.1",
            "MAIL_PORT": str(smtp_server.port), "APP_CLOCK_FILE": str(clock_file), "WORKER_TICK_SECONDS": "1",
            "PYTHONPATH": str(ROOT), **LONG_SESSIONS_ENV}
@@ -111,10 +112,10 @@ def test_two_web_processes_and_two_workers_send_each_notice_once(cluster, mailbo
         form["csrf_token"] = browser.csrf("/intake/new")
         browser.post("/intake/new", form)
 
-    clock_file.write_text(START.replace(minute=21).isoformat())          # 10:21: dispatch reminders due
+    FileClock.write(clock_file, START.replace(minute=21))          # 10:21: dispatch reminders due
     wait_until_sent(app, 10)
     time.sleep(3)                                                         # a few more ticks: nothing more
-    clock_file.write_text(START.replace(minute=31).isoformat())          # 10:31: overdue, to staff1 and head1
+    FileClock.write(clock_file, START.replace(minute=31))          # 10:31: overdue, to staff1 and head1
     wait_until_sent(app, 30)
     time.sleep(3)
 
