@@ -5,7 +5,7 @@ import re
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from extensions import db
 from models import CapaRecord, Category, Channel, Complaint, Unit, User
@@ -119,3 +119,9 @@ def all_at_once(app, work, times: int) -> list:
         thread.join()
     assert errors == []
     return results
+
+
+def plan_of(query) -> str:
+    """PostgreSQL's plan of `query` (a SQLAlchemy statement), its values written into the text."""
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    return "\n".join(db.session.execute(text("EXPLAIN " + sql)).scalars())

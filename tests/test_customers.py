@@ -198,14 +198,12 @@ def test_the_customer_queries_read_an_index(app, client_for):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the plan is PostgreSQL's")
     from services import history, ledger
-    from tests.helpers import user
+    from tests.helpers import plan_of, user
     center = user("center1")
     db.session.execute(text("SET LOCAL enable_seqscan = off"))
     for query in (history.all_of(identity.numbers_in(MOBILE)),
                   select(Complaint).where(*ledger.conditions(center, ledger.Filters(customer=ID_NUMBER)))):
-        plan = "\n".join(db.session.execute(text("EXPLAIN " + str(query.compile(
-            db.engine, compile_kwargs={"literal_binds": True}))))
-            .scalars())
+        plan = plan_of(query)
         assert "ix_complaint_customer_" in plan and "Seq Scan" not in plan, plan
     db.session.rollback()
 

@@ -187,12 +187,10 @@ def test_a_search_reads_indexes_not_every_complaint(cases, q, indexes):
         pytest.skip("the plan is PostgreSQL's")
     from sqlalchemy import text
     from services import ledger
-    from tests.helpers import user
+    from tests.helpers import plan_of, user
     db.session.execute(text("SET LOCAL enable_seqscan = off"))
     db.session.execute(text("SET LOCAL enable_indexscan = off"))
-    query = select(ledger.Complaint.id).where(*ledger.conditions(user("center1"), ledger.Filters(q=q)))
-    plan = "\n".join(db.session.execute(text("EXPLAIN " + str(query.compile(
-        db.engine, compile_kwargs={"literal_binds": True})))).scalars())
+    plan = plan_of(select(ledger.Complaint.id).where(*ledger.conditions(user("center1"), ledger.Filters(q=q))))
     assert "Seq Scan" not in plan and all(index in plan for index in indexes), plan
     db.session.rollback()
 
