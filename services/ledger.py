@@ -93,12 +93,11 @@ def _search(q: str):
         return or_(*(column.ilike(pattern, escape="\\") for column in columns))
     if not numbering.may_occur_in_a_number(q):
         columns.remove(Complaint.number)
+    if len(q.strip()) >= 3:
+        return or_(*(column.ilike(pattern, escape="\\") for column in columns))
     by_pairs = len(q) == 2 and not _frequent_pair(q)
     searched = []
     for column in columns:
-        if len(q.strip()) >= 3:
-            searched.append(column.ilike(pattern, escape="\\"))
-            continue
         # `|| ''` keeps the trigram index out: asked for one or two characters, it returns every row.
         found = column.concat("").ilike(pattern, escape="\\")
         if by_pairs and column is not Complaint.number:

@@ -39,11 +39,14 @@ def _mine(user, page: int) -> tuple[Select, Select]:
         Complaint.assignee_id == user.id, Complaint.owner_id != user.id, policy.visible_complaints(user))
     reach = max(page, 1) * current_app.config["PAGE_SIZE"]   # (the page number is bounded: ui.check_page_number)
 
+    def in_order(columns) -> tuple:   # of each part and of the two merged: the indexes' order
+        return columns.next_due_at.asc().nulls_last(), columns.id.desc()
+
     def first(part):
-        part = part.order_by(Complaint.next_due_at.asc().nulls_last(), Complaint.id.desc()).limit(reach).subquery()
+        part = part.order_by(*in_order(Complaint)).limit(reach).subquery()
         return select(part.c.id, part.c.next_due_at)
     both = union_all(first(owned), first(assigned)).subquery()
-    ids = select(both.c.id).order_by(both.c.next_due_at.asc().nulls_last(), both.c.id.desc())
+    ids = select(both.c.id).order_by(*in_order(both.c))
     return ids, select(func.count()).select_from(union_all(owned, assigned).subquery())
 
 
