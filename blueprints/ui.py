@@ -1,16 +1,14 @@
-"""What every blueprint's views share: role guards, the visible-complaint lookup, list pages,
-and the template helpers that put the labels (services.labels) on a page."""
+"""What every blueprint's views share: role guards, the visible-complaint lookup, and the
+template helpers that put the labels (services.labels) on a page."""
 from __future__ import annotations
 
 from datetime import datetime
 from functools import wraps
 
-from flask import abort, current_app, g, request, url_for
+from flask import abort, g, request, url_for
 from flask_login import current_user, login_required
-from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup, escape
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
@@ -150,73 +148,6 @@ def visible_complaint_or_404(complaint_id: int, *options) -> Complaint:
     return complaint
 
 
-def open_by_urgency() -> Select:
-    """Open complaints, the nearest deadline first (those without a running clock last)."""
-    return (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
-            .order_by(Complaint.next_due_at.asc().nulls_last(), Complaint.id))
-
-
-def unassigned_first() -> tuple:
-    """Order terms putting first the cases dispatched to the current user's unit that nobody handles yet."""
-    waiting = and_(Complaint.state == ComplaintState.DISPATCHED, Complaint.handling_unit_id == current_user.unit_id,
-                   Complaint.assignee_id.is_(None))
-    return (case((waiting, 0), else_=1),)
-
-
-def paginate(query: Select | None, *options, visible=None, index_ordered: bool = False, ids: Select | None = None,
-             total: Select | None = None):
-    """A page of `query` (complaints, with the list's filters and order), restricted to what the
-    current user may see, with whom the complaint table names (complaints/_table.html: who holds each
-    case now) joined into it; not their units, which the table does not name. `options`: loader
-    options for the rows of the page (those of `query` are not used). `visible`: a condition of
-    services.policy selecting a part of what the user may see, for a list of that part only (the
-    department queue: policy.dispatched_to_unit), instead of the whole policy.visible_complaints.
-    `index_ordered`: an index gives the list's order (the overview's), so the page is read from it
-    and the total counted apart (ComplaintPage). `ids` and `total`, instead of `query`: the list's
-    complaint ids in its order and the statement counting them, for a list better read otherwise
-    (intake.mine: a union), already limited to what the user may see."""
-    if ids is None:
-        if visible is None:
-            visible = policy.visible_complaints(current_user._get_current_object())
-        ids = query.where(visible).with_only_columns(Complaint.id)
-    return ComplaintPage(ids=ids, total=total, index_ordered=index_ordered or total is not None, options=(
-        *(joinedload(person).lazyload(User.unit) for person in (Complaint.owner, Complaint.handler, Complaint.assignee)),
-        joinedload(Complaint.handling_unit), *options),
-        per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
-
-
-class ComplaintPage(Pagination):
-    """db.paginate's page, in fewer and cheaper statements (a deferred join): first the ids of the
-    page's complaints, found by the list's filters and order alone, with how many there are in all;
-    then those complaints, with what the table shows of them, by id. The total is a window count
-    where every matching row is sorted anyway (the queues), a count apart in the same statement where
-    an index gives the order (then the page is read from the index). A statement of its own only past
-    the last page."""
-
-    def _query_items(self) -> list:
-        ids = self._query_args["ids"]
-        total = self._count().scalar_subquery() if self._query_args["index_ordered"] else func.count().over()
-        rows = db.session.execute(ids.add_columns(total).limit(self.per_page).offset(self._query_offset)).all()
-        self._total = rows[0][1] if rows else (0 if self.page == 1 else None)
-        ids = list(dict.fromkeys(row[0] for row in rows))   # a list's join may repeat a complaint
-        if not ids:
-            return []
-        loaded = {complaint.id: complaint for complaint in db.session.scalars(
-            select(Complaint).where(Complaint.id.in_(ids)).options(*self._query_args["options"]))}
-        return [loaded[id_] for id_ in ids if id_ in loaded]
-
-    def _query_count(self) -> int:
-        if self._total is None:
-            self._total = db.session.scalar(self._count())
-        return self._total
-
-    def _count(self) -> Select:
-        """How many complaints the list holds in all."""
-        if self._query_args.get("total") is not None:
-            return self._query_args["total"]
-        return select(func.count()).select_from(self._query_args["ids"].order_by(None).subquery())
-
-
 def known_empty(complaint, what: str) -> bool:
     """Whether this request found the complaint's `what` empty already (the complaint page asks once
     for all its lists: blueprints/complaints/routes.py), so its look-up can be skipped."""
@@ -248,23 +179,6 @@ def time_left(due, now=None) -> str:
     else:
         amount = ngettext("%(num)s day", "%(num)s days", minutes // (24 * 60))
     return _("%(amount)s overdue", amount=amount) if seconds > 0 else _("%(amount)s left", amount=amount)
-
-
-def holder_of(complaint, locale: str | None = None) -> str:
-    """Who holds the case now: the handling unit's assignee (or the unit, while nobody is assigned),
-    the service center for the return visit, the leader for the final decision, otherwise the
-    branch handler (the owner, until it went up the ladder). A list passes its `locale` once."""
-    if complaint.state == ComplaintState.DISPATCHED:
-        if complaint.assignee is not None:
-            return complaint.assignee.name
-        return complaint.handling_unit.display_name(locale or current_locale()) if complaint.handling_unit else ""
-    if complaint.state == ComplaintState.AWAITING_VISIT:
-        return str(ROLE_LABELS[Role.CENTER])
-    if complaint.state == ComplaintState.WITH_LEADER:
-        return str(ROLE_LABELS[Role.LEADER])
-    if complaint.state == ComplaintState.CLOSED:
-        return ""
-    return (complaint.handler or complaint.owner).name
 
 
 def current_locale() -> str:
@@ -336,7 +250,7 @@ def template_globals() -> dict:
         "policy": policy, "current_locale": current_locale, "waits_on": waits_on,
         "is_overdue": deadlines.is_overdue, "masked_numbers": identity.masked_numbers,
         "mask_contact": identity.mask_contact, "now": clock.now, "time_left": time_left, "home_url": home_url,
-        "event_detail": event_detail, "event_sentence": event_sentence, "holder_of": holder_of,
+        "event_detail": event_detail, "event_sentence": event_sentence,
         "extra_values": custom_fields.values_of, "organisation_name": org_settings.display_name,
         "NATURE_LABELS": NATURE_LABELS, "keeps_record": org_settings.keeps,
     }

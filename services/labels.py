@@ -287,3 +287,19 @@ REPORT_FIGURE_LABELS = {
 }
 # Who approves a leader's own handling plan (org_settings.plan_approval, set on the deadline rules page).
 LEADERS_PLANS_LABELS = {"center": _l("The customer service center"), "leader": _l("Another leader")}
+
+
+def holder(state: ComplaintState, assignee: str | None, handling_unit: str | None, handler: str | None,
+           owner: str) -> str:
+    """Who holds a case now, by name: the handling unit's assignee (or the unit, while nobody is
+    assigned), the service center for the return visit, the leader for the final decision, otherwise
+    the branch handler (the owner, until it went up the ladder)."""
+    if state == ComplaintState.DISPATCHED:
+        return assignee or handling_unit or ""
+    if state == ComplaintState.AWAITING_VISIT:
+        return str(ROLE_LABELS[Role.CENTER])
+    if state == ComplaintState.WITH_LEADER:
+        return str(ROLE_LABELS[Role.LEADER])
+    if state == ComplaintState.CLOSED:
+        return ""
+    return handler or owner

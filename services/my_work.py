@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true, union
-from sqlalchemy.orm import aliased, joinedload, lazyload, load_only
+from sqlalchemy.orm import aliased
 
 from extensions import db
 from models import (CapaRecord, CapaState, Complaint, ComplaintState, Deadline, DeadlineKind, Plan, PlanState, Role, Unit,
                     UnitKind, User)
 from services import capa, clock, policy, sql
+from services.labels import holder
 
 LIMIT = 20   # rows shown per group; the rest are counted and linked
 
@@ -199,10 +200,16 @@ def _due(group: Group):
     return func.coalesce(nearest, Complaint.next_due_at)
 
 
-@dataclass
+@dataclass(slots=True, frozen=True)
 class Row:
-    complaint: Complaint
-    due: Optional[datetime]
+    """A complaint as 待我处理's row shows it (templates/work/index.html), in plain values."""
+    id: int
+    number: str
+    is_major: bool
+    customer_name: str
+    level: int
+    holder: str   # who holds the case now (labels.holder)
+    due: Optional[datetime]   # the nearest clock of the group's step
 
     @property
     def overdue(self) -> bool:
@@ -228,35 +235,40 @@ def applicable(user: User) -> list[tuple[Group, Select]]:
     return [(group, query) for group, query in ((group, group.query(user)) for group in GROUPS) if query is not None]
 
 
-# What a row shows (templates/work/index.html): the number, the customer, the level, whether major,
-# and who holds the case (ui.holder_of). Only these columns are read: the whole complaint with its
-# category, three people and their units was 140 columns a row, and the driver's description of
-# them cost more than the rows.
-ROW_COLUMNS = (
-    load_only(Complaint.id, Complaint.number, Complaint.customer_name, Complaint.level, Complaint.state,
-              Complaint.collective, Complaint.litigation, Complaint.media, Complaint.compensation,
-              Complaint.repeated, Complaint.owner_id, Complaint.handler_id, Complaint.assignee_id,
-              Complaint.handling_unit_id, Complaint.version),
-    lazyload(Complaint.category),
-    joinedload(Complaint.owner).load_only(User.id, User.name).lazyload(User.unit),
-    joinedload(Complaint.handler).load_only(User.id, User.name).lazyload(User.unit),
-    joinedload(Complaint.assignee).load_only(User.id, User.name).lazyload(User.unit),
-    joinedload(Complaint.handling_unit).load_only(Unit.id, Unit.name, Unit.name_en),
-)
+_PEOPLE = (aliased(User, name="row_owner"), aliased(User, name="row_handler"), aliased(User, name="row_assignee"),
+           aliased(Unit, name="row_handling_unit"))   # made once: an alias costs a copy of every column
 
 
-def listings(user: User, limit: Optional[int] = None) -> list[Listing]:
+def _row_columns(english: bool) -> tuple:
+    """What a row shows: the complaint's number, customer, level and criteria, and the names that
+    say who holds it, as plain columns (ORM complaints with their people were 140 columns and five
+    objects a row; the driver's description of the columns cost more than the rows)."""
+    owner, handler, assignee, handling = _PEOPLE
+    return ((Complaint.id, Complaint.number, Complaint.is_major, Complaint.customer_name, Complaint.level,
+             Complaint.state, owner.name, handler.name, assignee.name, handling.name_en if english else handling.name),
+            ((owner, owner.id == Complaint.owner_id), (handler, handler.id == Complaint.handler_id),
+             (assignee, assignee.id == Complaint.assignee_id), (handling, handling.id == Complaint.handling_unit_id)))
+
+
+def listings(user: User, english: bool = False, limit: Optional[int] = None) -> list[Listing]:
     """Every group that has something for the user: up to `limit` rows each, most urgent first, with
-    the group's total. One statement per group, the people on the rows joined in."""
+    the group's total, the units' names in English if `english`. One statement per group, the people
+    on the rows joined in."""
     found = []
     for group, query in applicable(user):
         due = _due(group).label("due")
-        statement = (query.add_columns(due, func.count().over().label("total"))
-                     .options(*ROW_COLUMNS)
-                     .order_by(due.asc().nulls_last(), Complaint.id).limit(limit or LIMIT))
-        rows = db.session.execute(statement).unique().all()
+        columns, joins = _row_columns(english)
+        statement = query.with_only_columns(*columns, due, func.count().over().label("total"))
+        for person, on in joins:
+            statement = statement.outerjoin(person, on)
+        rows = db.session.execute(statement.order_by(due.asc().nulls_last(), Complaint.id)
+                                  .limit(limit or LIMIT)).all()
         if rows:
-            found.append(Listing(group, [Row(complaint, due_at) for complaint, due_at, _ in rows], rows[0].total))
+            shown = {}
+            for id_, number, is_major, customer, level, state, owner, handler, assignee, unit, due_at, _total in rows:
+                shown.setdefault(id_, Row(id_, number, bool(is_major), customer, level,
+                                          holder(state, assignee, unit, handler, owner), due_at))
+            found.append(Listing(group, list(shown.values()), rows[0].total))
     return found
 
 

@@ -110,3 +110,10 @@ def among(column, values) -> ColumnElement[bool]:
     if dialect() == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
+
+
+def among_given(column, name: str, dialect_name: str) -> ColumnElement[bool]:
+    """`among` for a statement built once: the values are the parameter `name` of each execution."""
+    if dialect_name == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))

@@ -175,7 +175,7 @@ def test_the_overview_counts_the_open_complaints_by_state_and_the_overdue(client
 
 def test_the_overview_pages_in_its_order_with_the_total(client_for):
     """The overview reads its page from the deadline order's index and counts apart from it
-    (blueprints.ui.ComplaintPage): the same pages, order and total as the other lists."""
+    (blueprints.listing.ComplaintPage): the same pages, order and total as the other lists."""
     staff, center = client_for("staff1"), client_for("center1")
     numbers = [register(staff).number for _ in range(23)]
     first, second = center.get("/center/").text, center.get("/center/?page=2").text

@@ -6,7 +6,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.branch import bp
 from blueprints.branch.forms import ApprovalForm
-from blueprints.ui import is_htmx, paginate, role_required, unassigned_first
+from blueprints.listing import paginate, unassigned_first
+from blueprints.ui import is_htmx, role_required
 from extensions import db, gettext as _
 from models import Complaint, ComplaintState, Plan, PlanState, Role, Unit, User
 from services import clock, complaints, policy

@@ -1,9 +1,9 @@
 from flask import current_app, render_template
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from blueprints.center import bp
-from blueprints.ui import is_htmx, open_by_urgency, paginate, role_required
+from blueprints.listing import open_by_urgency, paginate
+from blueprints.ui import is_htmx, role_required
 from extensions import db
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Incident, Role
 from services import clock
@@ -37,7 +37,7 @@ def visits():
                                     & (Deadline.kind == DeadlineKind.RETURN_VISIT) & Deadline.met_at.is_(None))
              .where(Complaint.state == ComplaintState.AWAITING_VISIT)
              .order_by(Deadline.due_at, Complaint.id))
-    page = paginate(query, selectinload(Complaint.deadlines))
+    page = paginate(query, clock_kind=DeadlineKind.RETURN_VISIT)
     due_today = db.session.scalar(
         select(func.count()).select_from(Deadline).where(
             Deadline.kind == DeadlineKind.RETURN_VISIT, Deadline.met_at.is_(None), Deadline.due_at <= end_of_today))

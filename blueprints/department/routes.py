@@ -1,10 +1,10 @@
 from flask import render_template
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from blueprints.department import bp
-from blueprints.ui import is_htmx, paginate, role_required, unassigned_first
+from blueprints.listing import paginate, unassigned_first
+from blueprints.ui import is_htmx, role_required
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role
 from services import policy
 
@@ -19,6 +19,6 @@ def queue():
                    & Deadline.met_at.is_(None))
              .where(Complaint.state == ComplaintState.DISPATCHED)
              .order_by(*unassigned_first(), Deadline.due_at, Complaint.id))
-    page = paginate(query, selectinload(Complaint.deadlines), visible=policy.dispatched_to_unit(current_user))
+    page = paginate(query, visible=policy.dispatched_to_unit(current_user), clock_kind=DeadlineKind.ANSWER)
     return render_template("complaints/_table.html" if is_htmx() else "department/queue.html", page=page,
                            clock_kind=DeadlineKind.ANSWER, show_assignee=True)

@@ -8,7 +8,8 @@ from sqlalchemy import Select, func, select, union_all
 from blueprints.complaints.next_step import registration_confirmation
 from blueprints.intake import bp
 from blueprints.intake.forms import RegisterForm
-from blueprints.ui import current_locale, is_htmx, paginate, role_required
+from blueprints.listing import paginate
+from blueprints.ui import current_locale, is_htmx, role_required
 from extensions import db
 from models import Channel, Complaint, ComplaintKind, Role
 from services import clock, custom_fields, history, identity, notify, policy

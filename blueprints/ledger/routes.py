@@ -10,7 +10,8 @@ from sqlalchemy import select
 from blueprints.forms import NUMBER_MESSAGES
 from blueprints.ledger import bp
 from blueprints.ledger.forms import LedgerFilterForm
-from blueprints.ui import current_locale, paginate, role_required, visible_complaint_or_404
+from blueprints.listing import paginate
+from blueprints.ui import current_locale, role_required, visible_complaint_or_404
 from extensions import db, gettext as _
 from models import Category, Role, Unit
 from services import custom_fields, handling_form, history, identity, ledger, ledger_export, org_settings, policy

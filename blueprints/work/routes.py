@@ -2,7 +2,7 @@
 from flask import render_template, url_for
 from flask_login import current_user
 
-from blueprints.ui import role_required
+from blueprints.ui import current_locale, role_required
 from blueprints.work import bp
 from models import Role
 from services import my_work, penalties, policy
@@ -33,7 +33,8 @@ def _more_url(key: str) -> str:
 @role_required(*EVERYONE_BUT_ADMIN)
 def index():
     """What waits on me now, grouped by what I must do, the most urgent first in each group."""
-    return render_template("work/index.html", listings=my_work.listings(current_user), more_url=_more_url)
+    return render_template("work/index.html", listings=my_work.listings(current_user, not current_locale().startswith("zh")),
+                           more_url=_more_url)
 
 
 @bp.get("/counts")

@@ -1,0 +1,163 @@
+"""The complaint lists (the branch and department queues, the overview, the return visits, my
+complaints, a customer's complaints): their orders, and a page of a list in two statements, each row
+only what the table shows (complaints/_table.html, ledger/customer.html) as a plain object."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from flask import current_app, url_for
+from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from extensions import db, locale_code
+from models import Category, Complaint, ComplaintState, Deadline, DeadlineKind, Unit, User
+from services import clock, identity, policy, sql
+from services.labels import holder
+
+
+def open_by_urgency() -> Select:
+    """Open complaints, the nearest deadline first (those without a running clock last)."""
+    return (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
+            .order_by(Complaint.next_due_at.asc().nulls_last(), Complaint.id))
+
+
+def unassigned_first() -> tuple:
+    """Order terms putting first the cases dispatched to the current user's unit that nobody handles yet."""
+    waiting = and_(Complaint.state == ComplaintState.DISPATCHED, Complaint.handling_unit_id == current_user.unit_id,
+                   Complaint.assignee_id.is_(None))
+    return (case((waiting, 0), else_=1),)
+
+
+def paginate(query: Select | None, *, visible=None, index_ordered: bool = False, ids: Select | None = None,
+             total: Select | None = None, clock_kind: DeadlineKind | None = None) -> ComplaintPage:
+    """A page of `query` (complaints, with the list's filters and order), restricted to what the
+    current user may see, as ListRows. `visible`: a condition of services.policy selecting a part of
+    what the user may see, for a list of that part only (the department queue:
+    policy.dispatched_to_unit), instead of the whole policy.visible_complaints. `index_ordered`: an
+    index gives the list's order (the overview's), so the page is read from it and the total counted
+    apart (ComplaintPage). `ids` and `total`, instead of `query`: the list's complaint ids in its order
+    and the statement counting them, for a list better read otherwise (intake.mine: a union), already
+    limited to what the user may see. `clock_kind`: the list's own clock, whose open deadline each
+    row shows beside the next one (the answer for the department, the return visit for the center)."""
+    if ids is None:
+        if visible is None:
+            visible = policy.visible_complaints(current_user._get_current_object())
+        ids = query.where(visible).with_only_columns(Complaint.id)
+    return ComplaintPage(ids=ids, total=total, index_ordered=index_ordered or total is not None, clock_kind=clock_kind,
+                         per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
+
+
+class ComplaintPage(Pagination):
+    """db.paginate's page, in fewer and cheaper statements (a deferred join): first the ids of the
+    page's complaints, found by the list's filters and order alone, with how many there are in all;
+    then those complaints' rows, by id. The total is a window count where every matching row is
+    sorted anyway (the queues), a count apart in the same statement where an index gives the order
+    (then the page is read from the index). A statement of its own only past the last page."""
+
+    def _query_items(self) -> list[ListRow]:
+        self.moment = clock.now()   # one moment for the page: its rows' badges and its template's times
+        ids = self._query_args["ids"]
+        total = self._count().scalar_subquery() if self._query_args["index_ordered"] else func.count().over()
+        rows = db.session.execute(ids.add_columns(total).limit(self.per_page).offset(self._query_offset)).all()
+        self._total = rows[0][1] if rows else (0 if self.page == 1 else None)
+        ids = list(dict.fromkeys(row[0] for row in rows))   # a list's join may repeat a complaint
+        return list_rows(ids, self.moment, self._query_args["clock_kind"]) if ids else []
+
+    def _query_count(self) -> int:
+        if self._total is None:
+            self._total = db.session.scalar(self._count())
+        return self._total
+
+    def _count(self) -> Select:
+        """How many complaints the list holds in all."""
+        if self._query_args.get("total") is not None:
+            return self._query_args["total"]
+        return select(func.count()).select_from(self._query_args["ids"].order_by(None).subquery())
+
+
+@dataclass(slots=True, frozen=True)
+class ListRow:
+    """A complaint as a list's row shows it, its names in the reader's language. Plain values: an ORM
+    complaint with its category, three people and two units was 60 columns and six objects a row,
+    and the template's look-ups on them (labels, holder, masking, clocks) a dozen calls more."""
+    id: int
+    url: str
+    number: str
+    is_major: bool
+    customer_name: str
+    masked_numbers: str
+    category: str
+    level: int
+    state: ComplaintState
+    owner: str
+    assignee: Optional[str]
+    unassigned_here: bool   # dispatched to the reader's unit, nobody assigned yet: the head's to assign
+    holder: str
+    next_due_at: Optional[datetime]
+    overdue: bool
+    clock_due_at: Optional[datetime]   # the list's own clock (clock_kind), while it runs
+    clock_overdue: bool
+    registered_at: datetime
+    unit: str   # where it was registered
+
+
+def list_rows(ids: list[int], now: datetime, clock_kind: DeadlineKind | None = None) -> list[ListRow]:
+    """The rows of these complaints in the order of `ids`, in one statement, overdue as of `now`."""
+    statement = _rows_statement(sql.dialect(), not locale_code().startswith("zh"), clock_kind)
+    reader_unit = current_user.unit_id
+    link = _complaint_link()
+    rows = {}
+    for (id_, number, is_major, customer, mobile, id_number, account, category, level, state, owner_name, handler_name,
+         assignee_name, handling_unit_id, handling_name, next_due_at, registered_at, unit_name, clock_due_at
+         ) in db.session.execute(statement, {"ids": ids}):
+        rows[id_] = ListRow(
+            id=id_, url=link(id_), number=number, is_major=bool(is_major), customer_name=customer,
+            masked_numbers=identity.Numbers(mobile, id_number, account).masked(), category=category, level=level,
+            state=state, owner=owner_name, assignee=assignee_name,
+            unassigned_here=(state == ComplaintState.DISPATCHED and assignee_name is None
+                             and handling_unit_id == reader_unit),
+            holder=holder(state, assignee_name, handling_name, handler_name, owner_name),
+            # as services.deadlines.is_overdue and Deadline.is_overdue, with one moment for the page
+            next_due_at=next_due_at, overdue=next_due_at is not None and next_due_at < now,
+            clock_due_at=clock_due_at, clock_overdue=clock_due_at is not None and now > clock_due_at,
+            registered_at=registered_at, unit=unit_name)
+    return [rows[id_] for id_ in ids if id_ in rows]
+
+
+@functools.cache
+def _rows_statement(dialect: str, english: bool, clock_kind: DeadlineKind | None) -> Select:
+    """The rows' statement, built once per language and clock (building it, its aliases and its cache
+    key cost about as much as running it); the ids are its parameter."""
+    owner, handler, assignee = aliased(User), aliased(User), aliased(User)
+    handling, registering = aliased(Unit), aliased(Unit)
+    name = (lambda of: of.name_en) if english else (lambda of: of.name)
+    own_clock = (select(Deadline.due_at).where(Deadline.complaint_id == Complaint.id, Deadline.kind == clock_kind,
+                                               Deadline.met_at.is_(None))
+                 .order_by(Deadline.id.desc()).limit(1).scalar_subquery() if clock_kind else None)
+    return (
+        select(Complaint.id, Complaint.number, Complaint.is_major, Complaint.customer_name, Complaint.customer_mobile,
+               Complaint.customer_id_number, Complaint.customer_account, name(Category), Complaint.level,
+               Complaint.state, owner.name, handler.name, assignee.name, Complaint.handling_unit_id, name(handling),
+               Complaint.next_due_at, Complaint.registered_at, name(registering), own_clock)
+        .join(Category, Category.id == Complaint.category_id)
+        .join(owner, owner.id == Complaint.owner_id)
+        .outerjoin(handler, handler.id == Complaint.handler_id)
+        .outerjoin(assignee, assignee.id == Complaint.assignee_id)
+        .outerjoin(handling, handling.id == Complaint.handling_unit_id)
+        .join(registering, registering.id == Complaint.unit_id)
+        .where(sql.among_given(Complaint.id, "ids", dialect)))
+
+
+def _complaint_link():
+    """url_for('complaints.show') of any id, the URL built once: werkzeug builds a URL in about 20 µs,
+    20 rows a page."""
+    sample = url_for("complaints.show", complaint_id=0)
+    if not sample.endswith("/0"):   # the route's id is no longer last: build each
+        return lambda id_: url_for("complaints.show", complaint_id=id_)
+    prefix = sample[:-1]
+    return lambda id_: f"{prefix}{id_}"
