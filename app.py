@@ -180,7 +180,11 @@ def init_blueprints(app: Flask) -> None:
 
 def init_request_hooks(app: Flask) -> None:
     from blueprints.ui import check_page_number
+    from services.sql import plan_for_the_values, roll_back_keeping_prepared_statements
     app.before_request(check_page_number)
+    app.teardown_appcontext(roll_back_keeping_prepared_statements)   # runs before Flask-SQLAlchemy's
+    for searching in ("ledger", "reports", "statistics_sheet", "periodic", "audit"):
+        app.before_request_funcs.setdefault(searching, []).append(plan_for_the_values)
 
     @app.after_request
     def no_store_for_signed_in_pages(response):

@@ -1,10 +1,12 @@
 """SQL building blocks that differ between PostgreSQL and SQLite: local time, calendar buckets,
-durations, conditional counts."""
+durations, conditional counts; and how a request's transaction ends on PostgreSQL."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, case, func, insert, text, update
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, case, event, func, insert, text, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from extensions import db
@@ -117,3 +119,37 @@ def among_given(column, name: str, dialect_name: str) -> ColumnElement[bool]:
     if dialect_name == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(column.type)))
     return column.in_(bindparam(name, expanding=True))
+
+
+# A request's PostgreSQL connection (Session.info), kept when its transaction begins.
+_CONNECTION = "postgresql_connection"
+
+
+@event.listens_for(Session, "after_begin")
+def _note_connection(session, _transaction, connection) -> None:
+    if connection.dialect.name == "postgresql":
+        session.info[_CONNECTION] = connection
+
+
+def plan_for_the_values() -> None:
+    """This transaction's statements planned for the values they are given, each time (PostgreSQL).
+    A prepared statement is planned once per connection where PostgreSQL finds its generic plan no
+    dearer than those for the values; for searches, date ranges and reports it cannot tell (a year
+    of complaints looks like a day), so their pages ask for this first (app.init_request_hooks)."""
+    if dialect() == "postgresql":
+        db.session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"))
+
+
+def roll_back_keeping_prepared_statements(_error=None) -> None:
+    """At the end of every request (teardown), its open transaction rolled back by a ROLLBACK of its
+    own, before Flask-SQLAlchemy's: the driver's rollback() finds nothing left to do. psycopg's
+    rollback() forgets the connection's prepared statements (PostgreSQL keeps them), so with it no
+    statement was ever prepared: every request of every page had each of its statements planned
+    afresh, where a statement run five times is prepared and then planned once per connection."""
+    connection = db.session.info.pop(_CONNECTION, None)
+    if connection is None or connection.closed or connection.invalidated or not connection.in_transaction():
+        return
+    try:
+        connection.exec_driver_sql("ROLLBACK")
+    except SQLAlchemyError:   # the connection is lost or broken: the session's own teardown deals with it
+        pass
