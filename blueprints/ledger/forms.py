@@ -4,6 +4,7 @@ from __future__ import annotations
 from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from blueprints.forms import ReadersLanguageMeta
 from blueprints.ui import within_bounds
 from blueprints.widgets import FastSelectMeta
 from extensions import lazy_gettext as _l
@@ -20,7 +21,7 @@ SORT_CHOICES = [
 
 
 class LedgerFilterForm(Form):
-    class Meta(FastSelectMeta):   # its 13 selects rendered as WTForms does, for less (blueprints.widgets)
+    class Meta(FastSelectMeta, ReadersLanguageMeta):   # its 13 selects rendered for less (blueprints.widgets)
         pass
 
     q = StringField(_l("Search number, customer, content"), [Optional(), Length(max=100)])
