@@ -8,7 +8,7 @@ from pathlib import Path
 
 from redis import Redis
 from rq import SimpleWorker, Worker
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from extensions import db
 from models import ComplaintEvent, OutboxChannel, OutboxMessage, OutboxState
@@ -188,6 +188,9 @@ def test_bench_data_adds_realistic_complaints_in_bulk(app):
     old_open = db.session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.registered_at < app.clock() - timedelta(days=20), Complaint.state != ComplaintState.CLOSED))
     assert old_open == 0                         # complaints of past years are closed, as in life
+    if db.engine.dialect.name == "postgresql":   # vacuumed: index-only counts need not read the table
+        db.session.commit()
+        assert db.session.scalar(text("SELECT relallvisible > 0 FROM pg_class WHERE relname = 'complaint'"))
 
 
 def test_bench_data_complaints_are_each_told_in_their_own_words(app):
