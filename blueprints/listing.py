@@ -132,9 +132,8 @@ def list_rows(ids: list[int], now: datetime, clock_kind: DeadlineKind | None = N
 def _rows_statement(dialect: str, english: bool, clock_kind: DeadlineKind | None) -> Select:
     """The rows' statement, built once per language and clock (building it and its cache key cost
     about as much as running it); the ids are its parameter. The names are scalar subqueries, not
-    joins: PostgreSQL plans the statement afresh in every request (a rollback ends each, and the
-    driver forgets its prepared statements at a rollback), and it planned the join of seven tables in
-    3.7 ms, these in 0.5."""
+    joins: PostgreSQL planned the join of seven tables in 3.7 ms, these in 0.33 (it plans a statement
+    for its values the first times a connection runs it, services.sql)."""
     def name_of(model, key):
         return select(model.name_en if english else model.name).where(model.id == key).scalar_subquery()
 
