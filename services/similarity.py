@@ -108,8 +108,7 @@ def _sharing(query, found: frozenset[str], since, until):
     # PostgreSQL, counting on thousands of complaints where a few hundred share a word, would start
     # parallel workers, which cost more than the lookup (32 ms instead of 7, measured). For this
     # transaction, in one round trip.
-    db.session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-                            "set_config('max_parallel_workers_per_gather', '0', true)"))
+    sql.for_this_transaction(custom_plans=True, parallel_workers=False)
     if not telling:
         # Tested against each complaint of the window, term by term: its most common ones find
         # as many, at a fraction of the cost (4 ms instead of 15 with 37 terms, measured).

@@ -17,11 +17,22 @@ def dialect() -> str:
     return db.engine.dialect.name
 
 
+def for_this_transaction(*, custom_plans: bool = False, parallel_workers: bool = True) -> None:
+    """PostgreSQL's settings for the rest of this transaction, all in one round trip (nothing on
+    SQLite). `custom_plans`: each statement planned for the values it is given, not by a prepared
+    statement's generic plan (plan_for_the_values). `parallel_workers=False`: none, for statements that
+    read a few hundred rows, where starting them costs more than the reading and the cores serve
+    other requests."""
+    settings = {"plan_cache_mode": "force_custom_plan" if custom_plans else None,
+                "max_parallel_workers_per_gather": None if parallel_workers else "0"}
+    calls = [f"set_config('{name}', '{value}', true)" for name, value in settings.items() if value is not None]
+    if calls and dialect() == "postgresql":
+        db.session.execute(text(f"SELECT {', '.join(calls)}"))
+
+
 def without_parallel_workers() -> None:
-    """No parallel workers for the rest of this transaction (PostgreSQL): for statements that read a
-    few hundred rows, starting them costs more than the reading, and the cores serve other requests."""
-    if dialect() == "postgresql":
-        db.session.execute(text("SELECT set_config('max_parallel_workers_per_gather', '0', true)"))
+    """No parallel workers for the rest of this transaction (for_this_transaction)."""
+    for_this_transaction(parallel_workers=False)
 
 
 def local(column):
@@ -136,8 +147,7 @@ def plan_for_the_values() -> None:
     A prepared statement is planned once per connection where PostgreSQL finds its generic plan no
     dearer than those for the values; for searches, date ranges and reports it cannot tell (a year
     of complaints looks like a day), so their pages ask for this first (app.init_request_hooks)."""
-    if dialect() == "postgresql":
-        db.session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"))
+    for_this_transaction(custom_plans=True)
 
 
 def roll_back_keeping_prepared_statements(_error=None) -> None:
