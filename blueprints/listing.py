@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, case, func, select
 
 from extensions import db, locale_code
 from models import Category, Complaint, ComplaintState, Deadline, DeadlineKind, Unit, User
-from services import clock, identity, policy, sql
+from services import clock, deadlines, identity, policy, sql
 from services.labels import holder
 
 
@@ -121,9 +121,8 @@ def list_rows(ids: list[int], now: datetime, clock_kind: DeadlineKind | None = N
             unassigned_here=(state == ComplaintState.DISPATCHED and assignee_name is None
                              and handling_unit_id == reader_unit),
             holder=holder(state, assignee_name, handling_name, handler_name, owner_name),
-            # as services.deadlines.is_overdue and Deadline.is_overdue, with one moment for the page
-            next_due_at=next_due_at, overdue=next_due_at is not None and next_due_at < now,
-            clock_due_at=clock_due_at, clock_overdue=clock_due_at is not None and now > clock_due_at,
+            next_due_at=next_due_at, overdue=deadlines.has_passed(next_due_at, now),   # one moment a page
+            clock_due_at=clock_due_at, clock_overdue=deadlines.has_passed(clock_due_at, now),
             registered_at=registered_at, unit=unit_name)
     return [rows[id_] for id_ in ids if id_ in rows]
 

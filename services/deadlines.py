@@ -224,5 +224,10 @@ def _refresh_next_due(complaint: Complaint) -> None:
 
 def is_overdue(complaint: Complaint, now: datetime | None = None) -> bool:
     """A clock of the complaint has run out; `now` once for a whole list."""
-    return complaint.next_due_at is not None and complaint.next_due_at < (now or clock.now())
+    return has_passed(complaint.next_due_at, now)
+
+
+def has_passed(due: datetime | None, now: datetime | None = None) -> bool:
+    """An open clock due at `due` (None: no clock) has run out by `now`."""
+    return due is not None and due < (now or clock.now())
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from extensions import db
 from models import (CapaRecord, CapaState, Complaint, ComplaintState, Deadline, DeadlineKind, Plan, PlanState, Role, Unit,
                     UnitKind, User)
-from services import capa, clock, policy, sql
+from services import capa, clock, deadlines, policy, sql
 from services.labels import holder
 
 LIMIT = 20   # rows shown per group; the rest are counted and linked
@@ -213,7 +213,7 @@ class Row:
 
     @property
     def overdue(self) -> bool:
-        return self.due is not None and self.due < clock.now()
+        return deadlines.has_passed(self.due)
 
 
 @dataclass
@@ -255,9 +255,9 @@ def listings(user: User, english: bool = False, limit: Optional[int] = None) -> 
     the group's total, the units' names in English if `english`. One statement per group, the people
     on the rows joined in."""
     found = []
+    columns, joins = _row_columns(english)
     for group, query in applicable(user):
         due = _due(group).label("due")
-        columns, joins = _row_columns(english)
         statement = query.with_only_columns(*columns, due, func.count().over().label("total"))
         for person, on in joins:
             statement = statement.outerjoin(person, on)
