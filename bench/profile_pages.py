@@ -31,6 +31,8 @@ PAGES = {
     "branch": ("head1", lambda rng, n: "/branch/"),
     "overview": ("center1", lambda rng, n: "/center/"),
     "work": ("dept1", lambda rng, n: "/work/"),
+    # What every page's navigation asks for as soon as it loads.
+    "work counts": ("dept1", lambda rng, n: "/work/counts"),
     "ledger": ("center1", lambda rng, n: "/ledger/"),
     "complaint": ("center1", lambda rng, n: f"/complaints/{rng.randint(1, n)}"),
     # An open complaint, where the page shows its reader's action forms (most of a million are closed).

@@ -4,14 +4,19 @@ Each group is one SQL condition on Complaint, the same rule as a can_* function 
 narrowed to the people a deadline waits on (services.reminders.assignees): an action others may
 also take (the center may dispatch any complaint) waits on the owner, not on everyone allowed.
 A group is read with one statement, LIMITed, its total counted in the same statement; the counts
-for the navigation are one statement for all groups. Nothing loads the complaints it does not show."""
+for the navigation are one statement for all groups. Nothing loads the complaints it does not show.
+
+The statements are built once for each shape of reader (Reader: role, kind of unit and the settings
+that shape the SQL), the user's own values bound when they run: building them cost more than
+running them, and the navigation asks for the counts on every page."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Optional
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true, union
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, false, func, not_, or_, select, true, union
 from sqlalchemy.orm import aliased
 
 from extensions import db
@@ -24,17 +29,41 @@ LIMIT = 20   # rows shown per group; the rest are counted and linked
 
 
 @dataclass(frozen=True)
+class Reader:
+    """A user as the groups' SQL sees them: what shapes the statements, and the user's own values as
+    parameters (bound by `values`), so that one build serves every user of the same shape."""
+    role: Role
+    unit_kind: UnitKind
+    capa: bool                 # the profile keeps the departments' records (capa.enabled)
+    leaders_plans: Role        # who approves a leader's plan (policy.plan_seats)
+    named_for_plans: bool      # the person named for the plans no seat may approve (policy.plan_fallback_id)
+
+    id = bindparam("me", type_=Integer)
+    unit_id = bindparam("my_unit", type_=Integer)
+    now = bindparam("now", type_=Deadline.remind_at.type)
+
+    @classmethod
+    def of(cls, user: User) -> "Reader":
+        return cls(user.role, user.unit.kind, capa.enabled(), policy.leaders_plans(),
+                   user.id == policy.plan_fallback_id())
+
+    @staticmethod
+    def values(user: User) -> dict:
+        return {"me": user.id, "my_unit": user.unit_id, "now": clock.now()}
+
+
+@dataclass(frozen=True)
 class Group:
     key: str                       # dispatch, assign, answer, approve, result, visit, decide, progress
     kinds: tuple                   # the clocks of the step: the nearest open one is the row's time
-    query: Callable[[User], Optional[Select]]   # the complaints of the group for a user (None: never any)
+    query: Callable[[Reader], Optional[Select]]   # the complaints of the group for a reader (None: never any)
 
 
-def _owner_side(user: User) -> ColumnElement[bool]:
+def _owner_side(user: Reader) -> ColumnElement[bool]:
     """The owner's side's clocks wait on the owner and the branch handler; for a disabled account, on
     the head of its unit (reminders.reachable), when the head answers for the case (policy)."""
     waiting = or_(Complaint.owner_id == user.id, Complaint.handler_id == user.id)
-    head = Role.BRANCH_HEAD if user.unit.kind == UnitKind.BRANCH else Role.DEPT_HEAD
+    head = Role.BRANCH_HEAD if user.unit_kind == UnitKind.BRANCH else Role.DEPT_HEAD
     if user.role != head:
         return waiting
     # The unit's disabled accounts, asked once (a hashed list), not once for each of the unit's open
@@ -51,7 +80,7 @@ def _current_plan_state():
             .order_by(plan.id.desc()).limit(1).correlate(Complaint).scalar_subquery())
 
 
-def _in_handling_unit(user: User) -> ColumnElement[bool]:
+def _in_handling_unit(user: Reader) -> ColumnElement[bool]:
     """policy._in_handling_department: a member of the handling unit, not the person complained about."""
     if user.role not in policy.BRANCH_ROLES | policy.DEPARTMENT_ROLES:
         return false()
@@ -59,7 +88,7 @@ def _in_handling_unit(user: User) -> ColumnElement[bool]:
                 or_(Complaint.object_user_id.is_(None), Complaint.object_user_id != user.id))
 
 
-def _handling_unit_waits_on(user: User) -> ColumnElement[bool]:
+def _handling_unit_waits_on(user: Reader) -> ColumnElement[bool]:
     """recipients.department_recipients: the assignee; without one (or a disabled one), the unit's
     staff, or, in a unit without staff (a branch), its heads."""
     unassigned = or_(Complaint.assignee_id.is_(None), select(User.id).where(
@@ -74,18 +103,18 @@ def _handling_unit_waits_on(user: User) -> ColumnElement[bool]:
     return or_(Complaint.assignee_id == user.id, and_(unassigned, fallback))
 
 
-def _dispatch(user: User) -> Select:
+def _dispatch(user: Reader) -> Select:
     return select(Complaint).where(Complaint.state == ComplaintState.REGISTERED, _owner_side(user))
 
 
-def _assign(user: User) -> Optional[Select]:
+def _assign(user: Reader) -> Optional[Select]:
     if user.role not in policy.UNIT_HEAD_ROLES:
         return None
     return select(Complaint).where(Complaint.state == ComplaintState.DISPATCHED,
                                    Complaint.handling_unit_id == user.unit_id, Complaint.assignee_id.is_(None))
 
 
-def _answer(user: User) -> Optional[Select]:
+def _answer(user: Reader) -> Optional[Select]:
     """The answer, or first the plan a major complaint needs: not while a plan waits for approval."""
     if user.role not in policy.BRANCH_ROLES | policy.DEPARTMENT_ROLES:
         return None
@@ -95,9 +124,9 @@ def _answer(user: User) -> Optional[Select]:
         or_(not_(Complaint.is_major), plan.is_(None), plan != PlanState.PENDING))
 
 
-def _approve(user: User) -> Optional[Select]:
+def _approve(user: Reader) -> Optional[Select]:
     """policy.can_review_plan, as the approvals page asks it."""
-    if not policy.reviews_plans(user):
+    if user.role not in policy.PLAN_APPROVER_ROLES and not user.named_for_plans:   # policy.reviews_plans
         return None
     author, about = aliased(User), aliased(User)
     return (select(Complaint).join(Plan, and_(Plan.complaint_id == Complaint.id, Plan.round == Complaint.round))
@@ -105,22 +134,22 @@ def _approve(user: User) -> Optional[Select]:
             .outerjoin(about, about.id == Complaint.object_user_id)
             .where(Plan.state == PlanState.PENDING, Plan.author_id != user.id,
                    or_(Complaint.object_user_id.is_(None), Complaint.object_user_id != user.id),
-                   policy.plans_approved_by(user, author, about, Unit)))
+                   policy.plans_approved_by(user, author, about, Unit, user.leaders_plans, user.named_for_plans)))
 
 
-def _result(user: User) -> Select:
+def _result(user: Reader) -> Select:
     """The department answered: the owner's side tells the customer, or sends the answer back. Where
     the 分管领导 signs off the departments' records, a department's answer waits for that first
     (capa.result_refusal): until then the case is on the leader's or the department's list, not here."""
     query = select(Complaint).where(Complaint.state == ComplaintState.ANSWERED, _owner_side(user))
-    if capa.enabled():
+    if user.capa:
         by_department = select(Unit.id).where(Unit.id == Complaint.handling_unit_id,
                                               Unit.kind == UnitKind.DEPARTMENT).exists()
         query = query.where(or_(~by_department, _capa_in(CapaState.SIGNED_OFF)))
     return query
 
 
-def _visit(user: User) -> Select:
+def _visit(user: Reader) -> Select:
     """The service center visits; without one, the owner (reminders.assignees); never the handler."""
     if user.role == Role.CENTER:
         waits = true()
@@ -131,20 +160,20 @@ def _visit(user: User) -> Select:
                                    func.coalesce(Complaint.handler_id, Complaint.owner_id) != user.id)
 
 
-def _decide(user: User) -> Optional[Select]:
+def _decide(user: Reader) -> Optional[Select]:
     if user.role != Role.LEADER:
         return None
     return select(Complaint).where(Complaint.state == ComplaintState.WITH_LEADER)
 
 
-def _progress(user: User) -> Select:
+def _progress(user: Reader) -> Select:
     """An open major complaint whose progress note is due: the handling unit's while it has the case,
     otherwise the owner's side's."""
     waits = or_(and_(Complaint.state == ComplaintState.DISPATCHED, _in_handling_unit(user),
                      _handling_unit_waits_on(user)),
                 and_(Complaint.state != ComplaintState.DISPATCHED, _owner_side(user)))
     due = select(Deadline.id).where(Deadline.complaint_id == Complaint.id, Deadline.kind == DeadlineKind.PROGRESS,
-                                    Deadline.met_at.is_(None), Deadline.remind_at <= clock.now())
+                                    Deadline.met_at.is_(None), Deadline.remind_at <= user.now)
     return select(Complaint).where(Complaint.state != ComplaintState.CLOSED, due.exists(), waits)
 
 
@@ -153,18 +182,18 @@ def _capa_in(state: CapaState):
                                        CapaRecord.state == state).exists()
 
 
-def _sign_off(user: User) -> Optional[Select]:
+def _sign_off(user: Reader) -> Optional[Select]:
     """capa.can_sign: the 分管领导 signs off the departments' records (where the profile keeps them)."""
-    if user.role != Role.LEADER or not capa.enabled():
+    if user.role != Role.LEADER or not user.capa:
         return None
     return select(Complaint).where(_capa_in(CapaState.SUBMITTED),
                                    or_(Complaint.object_user_id.is_(None), Complaint.object_user_id != user.id))
 
 
-def _fix_record(user: User) -> Optional[Select]:
+def _fix_record(user: Reader) -> Optional[Select]:
     """capa.can_fill where it waits: the department answered and has not submitted its record yet, or
     the 分管领导 sent it back and the department fixes it and submits it again."""
-    if user.role not in policy.DEPARTMENT_ROLES or not capa.enabled():
+    if user.role not in policy.DEPARTMENT_ROLES or not user.capa:
         return None
     none_yet = and_(Complaint.state == ComplaintState.ANSWERED, ~select(CapaRecord.id).where(
         CapaRecord.complaint_id == Complaint.id, CapaRecord.round == Complaint.round).exists())
@@ -227,12 +256,18 @@ class Listing:
         return self.total - len(self.rows)
 
 
-def applicable(user: User) -> list[tuple[Group, Select]]:
-    """The groups that can ever hold a complaint for this user, each with its query (built once:
-    building one costs about what running it does)."""
+@functools.cache
+def _applicable(reader: Reader) -> tuple[tuple[Group, Select], ...]:
+    return tuple((group, query) for group, query in ((group, group.query(reader)) for group in GROUPS)
+                 if query is not None)
+
+
+def applicable(user: User) -> tuple[tuple[Group, Select], ...]:
+    """The groups that can ever hold a complaint for this user, each with its query, whose parameters
+    Reader.values binds."""
     if user.role == Role.ADMIN:
-        return []
-    return [(group, query) for group, query in ((group, group.query(user)) for group in GROUPS) if query is not None]
+        return ()
+    return _applicable(Reader.of(user))
 
 
 _PEOPLE = (aliased(User, name="row_owner"), aliased(User, name="row_handler"), aliased(User, name="row_assignee"),
@@ -250,19 +285,29 @@ def _row_columns(english: bool) -> tuple:
              (assignee, assignee.id == Complaint.assignee_id), (handling, handling.id == Complaint.handling_unit_id)))
 
 
-def listings(user: User, english: bool = False, limit: Optional[int] = None) -> list[Listing]:
-    """Every group that has something for the user: up to `limit` rows each, most urgent first, with
-    the group's total, the units' names in English if `english`. One statement per group, the people
-    on the rows joined in."""
-    found = []
+@functools.cache
+def _listing_statements(reader: Reader, english: bool, limit: int) -> tuple[tuple[Group, Select], ...]:
+    """Each group's rows with the people on them joined in, most urgent first, and its total."""
     columns, joins = _row_columns(english)
-    for group, query in applicable(user):
+    statements = []
+    for group, query in _applicable(reader):
         due = _due(group).label("due")
         statement = query.with_only_columns(*columns, due, func.count().over().label("total"))
         for person, on in joins:
             statement = statement.outerjoin(person, on)
-        rows = db.session.execute(statement.order_by(due.asc().nulls_last(), Complaint.id)
-                                  .limit(limit or LIMIT)).all()
+        statements.append((group, statement.order_by(due.asc().nulls_last(), Complaint.id).limit(limit)))
+    return tuple(statements)
+
+
+def listings(user: User, english: bool = False, limit: Optional[int] = None) -> list[Listing]:
+    """Every group that has something for the user: up to `limit` rows each, most urgent first, with
+    the group's total, the units' names in English if `english`. One statement per group."""
+    if user.role == Role.ADMIN:
+        return []
+    found = []
+    values = Reader.values(user)
+    for group, statement in _listing_statements(Reader.of(user), english, limit or LIMIT):
+        rows = db.session.execute(statement, values).all()
         if rows:
             shown = {}
             for id_, number, is_major, customer, level, state, owner, handler, assignee, unit, due_at, _total in rows:
@@ -275,23 +320,32 @@ def listings(user: User, english: bool = False, limit: Optional[int] = None) -> 
 TOTAL = "_all"   # in counts(): the complaints of all groups, each once (one can wait for two steps)
 
 
+@functools.cache
+def _count_statement(reader: Reader) -> tuple[tuple[str, ...], Select]:
+    """Each group's count and, last, that of all their complaints, each once."""
+    groups = _applicable(reader)
+    ids = [query.with_only_columns(Complaint.id).order_by(None).correlate(None) for _group, query in groups]
+    per_group = [select(func.count()).select_from(one.subquery()).correlate(None).scalar_subquery() for one in ids]
+    all_of_them = select(func.count()).select_from(union(*ids).subquery()).correlate(None).scalar_subquery()
+    return tuple(group.key for group, _query in groups), select(*per_group, all_of_them)
+
+
 def counts(user: User) -> dict[str, int]:
     """How many complaints each group holds for the user, and under TOTAL how many complaints wait on
     the user at all, in one statement."""
-    groups = applicable(user)
-    if not groups:
+    reader = None if user.role == Role.ADMIN else Reader.of(user)
+    if reader is None or not _applicable(reader):
         return {}
     # Asked on every page (the navigation): 64 ms with parallel workers, 22 without, for the service
     # center at 1,000,000 complaints (measured).
     sql.without_parallel_workers()
-    ids = [query.with_only_columns(Complaint.id).order_by(None).correlate(None) for _group, query in groups]
-    per_group = [select(func.count()).select_from(one.subquery()).correlate(None).scalar_subquery() for one in ids]
-    all_of_them = select(func.count()).select_from(union(*ids).subquery()).correlate(None).scalar_subquery()
-    *totals, total = db.session.execute(select(*per_group, all_of_them)).one()
-    return {**{group.key: n for (group, _query), n in zip(groups, totals)}, TOTAL: total}
+    keys, statement = _count_statement(reader)
+    *totals, total = db.session.execute(statement, Reader.values(user)).one()
+    return {**dict(zip(keys, totals)), TOTAL: total}
 
 
 def keys(user: User) -> dict[str, set[int]]:
     """Per group, the ids of every complaint in it for the user (for tests and checks; unlimited)."""
-    return {group.key: set(db.session.scalars(query.with_only_columns(Complaint.id)))
+    values = Reader.values(user)
+    return {group.key: set(db.session.scalars(query.with_only_columns(Complaint.id), values))
             for group, query in applicable(user)}

@@ -152,7 +152,7 @@ def plan_seats(unit_kind: UnitKind, unit_id, author_role: Optional[Role] = None,
     names (recipients.plan_approvers). Nobody approves their own plan. The one statement of the rule:
     approves_plans_of, plans_approved_by (for SQL), PLAN_APPROVER_ROLES and recipients.plan_approvers."""
     if author_role == Role.LEADER:
-        first = leaders or _leaders_plans()
+        first = leaders or leaders_plans()
         return [(first, None), (_instead_of(first), None)]
     if unit_kind == UnitKind.BRANCH and author_role != Role.BRANCH_HEAD:
         return [(Role.BRANCH_HEAD, unit_id), (Role.LEADER, None), (Role.CENTER, None)]
@@ -164,7 +164,7 @@ def plan_approver(unit_kind: UnitKind, unit_id, author_role: Optional[Role] = No
     return plan_seats(unit_kind, unit_id, author_role)[0]
 
 
-def _leaders_plans() -> Role:
+def leaders_plans() -> Role:
     return Role.LEADER if org_settings.plan_approval()["leaders"] == "leader" else Role.CENTER
 
 
@@ -212,13 +212,19 @@ def approves_plans_of(user: User, complaint: Complaint) -> bool:
     return user in plan_approvers(complaint)
 
 
-def plans_approved_by(user: User, author, about, unit) -> ColumnElement[bool]:
+def plans_approved_by(user: User, author, about, unit, leaders: Optional[Role] = None,
+                      named: Optional[bool] = None) -> ColumnElement[bool]:
     """A SQL condition on Complaint joined with its unit (`unit`, Unit or an alias), the plan's author
     (`author`, an alias of User) and, outer, the person complained about (`about`): the complaints
     whose plans `user` approves. plan_seats is asked for every kind of unit and author, the complaint's
     unit column standing for the unit; a seat counts when no earlier seat has an active holder who
-    neither wrote the plan nor is complained about, as recipients.plan_approvers reads it."""
-    leaders, fallback = _leaders_plans(), plan_fallback_id()
+    neither wrote the plan nor is complained about, as recipients.plan_approvers reads it.
+    `leaders` and `named` (is `user` the person named for the plans no seat may approve) are read
+    from the settings unless given, as they are for a stand-in whose id is a bound parameter
+    (services.my_work)."""
+    leaders = leaders or leaders_plans()
+    if named is None:
+        named = user.id == plan_fallback_id()
     cases = []
     for kind in UnitKind:
         for author_role in Role:
@@ -228,7 +234,7 @@ def plans_approved_by(user: User, author, about, unit) -> ColumnElement[bool]:
                 if role == user.role:
                     cases.append(and_(written, true() if unit_id is None else unit_id == user.unit_id,
                                       *[not_(_seat_held(seat, author, about)) for seat in seats[:index]]))
-            if fallback is not None and fallback == user.id:
+            if named:
                 cases.append(and_(written, *[not_(_seat_held(seat, author, about)) for seat in seats]))
     return and_(author.id != user.id, or_(about.id.is_(None), about.id != user.id), or_(false(), *cases))
 

@@ -304,3 +304,21 @@ def test_the_queues_flag_major_and_overdue_cases_and_say_who_holds_them_and_when
     row = row_of(department, routed.number)
     assert "badge-major" not in row and "badge-overdue" not in row
     assert "二级（较大）" in row and '<td data-testid="holder">陈晨</td>' in row and "剩 2 天" in row
+
+
+def test_a_setting_that_reshapes_the_groups_takes_effect_at_once(client_for):
+    """The groups' statements are built once per shape of reader (my_work.Reader): a setting that
+    changes which groups a user has must change the shape, not reuse what was built before it."""
+    from tests.test_plans import name_fallback
+
+    def groups(username):
+        db.session.rollback()   # see the administrator's change
+        return my_work.counts(user(username))
+    # The bank's profile names depthead1 for the plans nobody else may approve: they have approvals.
+    assert client_for("depthead1").get("/work/counts").status_code == 200   # built as things stand
+    assert "approve" in groups("depthead1")
+    name_fallback(client_for, None)
+    assert "approve" not in groups("depthead1")   # a department head approves no plans ...
+    name_fallback(client_for, "depthead1")
+    assert "approve" in groups("depthead1")       # ... unless named for them
+    assert "approve" not in groups("dept1")
