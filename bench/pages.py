@@ -27,6 +27,9 @@ def main() -> None:
         ("branch queue", "head1", lambda i, n: "/branch/"),
         ("overview, first page", "center1", lambda i, n: "/center/"),
         ("overview, page 500", "center1", lambda i, n: "/center/?page=500"),
+        ("待我处理, department", "dept1", lambda i, n: "/work/"),
+        ("待我处理, service center", "center1", lambda i, n: "/work/"),
+        ("navigation counts (every page)", "dept1", lambda i, n: "/work/counts"),
         ("complaint page (+ audit write)", "center1", lambda i, n: f"/complaints/{rng.randint(1, count)}"),
     ]
     # Throughput with `clients` at once (the 2 workers saturated: latency there is mostly waiting in

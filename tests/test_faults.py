@@ -74,19 +74,19 @@ def test_a_worker_killed_in_the_middle_of_a_sweep_leaves_nothing_missed_and_noth
     redis = RedisServer(tmp_path / "redis")
     redis.start()
     app = make_app(POSTGRES_URL, redis.url, smtp)
-    chunk = 200                                                     # the worker's (SWEEP_CHUNK), not production's
+    chunk = 100                                                     # the worker's (SWEEP_CHUNK), not production's
     monkeypatch.setenv("SWEEP_CHUNK", str(chunk))
-    due = chunk + 150                                               # a full chunk, then part of one
+    due = chunk + 60                                                # a full chunk, then part of one
     reminded = select(func.count()).select_from(Deadline).where(
         Deadline.kind == DeadlineKind.DISPATCH, Deadline.reminded_at.is_not(None))
     with app.app_context():
         _file_directly(due)
-        # The sweep's 51st e-mail after its first chunk's (the acceptance texts of the complaints filed come
+        # The sweep's 31st e-mail after its first chunk's (the acceptance texts of the complaints filed come
         # before) waits for a lock the test holds: the worker stops in the middle of its second chunk,
         # after the first was committed.
         first = db.session.scalar(select(func.coalesce(func.max(OutboxMessage.id), 0)))
         blocker = db.engine.connect()
-        blocker.execute(text(BLOCK_AFTER.format(first=first, after=chunk + 50)))
+        blocker.execute(text(BLOCK_AFTER.format(first=first, after=chunk + 30)))
         blocker.execute(text("SELECT pg_advisory_lock(4242)"))
         blocker.commit()
         cluster = Cluster(POSTGRES_URL, redis.url, smtp.port, tmp_path, web=0, workers=1)
