@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Optional
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, false, func, not_, or_, select, true, union
+from sqlalchemy import (ColumnElement, Integer, Select, and_, bindparam, false, func, literal_column, not_, or_, select,
+                        true, union_all)
 from sqlalchemy.orm import aliased
 
 from extensions import db
@@ -270,31 +271,28 @@ def applicable(user: User) -> tuple[tuple[Group, Select], ...]:
     return _applicable(Reader.of(user))
 
 
-_PEOPLE = (aliased(User, name="row_owner"), aliased(User, name="row_handler"), aliased(User, name="row_assignee"),
-           aliased(Unit, name="row_handling_unit"))   # made once: an alias costs a copy of every column
-
-
 def _row_columns(english: bool) -> tuple:
     """What a row shows: the complaint's number, customer, level and criteria, and the names that
     say who holds it, as plain columns (ORM complaints with their people were 140 columns and five
-    objects a row; the driver's description of the columns cost more than the rows)."""
-    owner, handler, assignee, handling = _PEOPLE
-    return ((Complaint.id, Complaint.number, Complaint.is_major, Complaint.customer_name, Complaint.level,
-             Complaint.state, owner.name, handler.name, assignee.name, handling.name_en if english else handling.name),
-            ((owner, owner.id == Complaint.owner_id), (handler, handler.id == Complaint.handler_id),
-             (assignee, assignee.id == Complaint.assignee_id), (handling, handling.id == Complaint.handling_unit_id)))
+    objects a row; the driver's description of the columns cost more than the rows). The names are
+    scalar subqueries, not joins: joined to the approvals' own five tables, PostgreSQL planned the
+    service center's group in 21 ms (blueprints.listing names its rows the same way)."""
+    def name_of(model, key, column="name"):
+        return (select(getattr(model, column)).where(model.id == key).correlate(Complaint)
+                .scalar_subquery())
+    return (Complaint.id, Complaint.number, Complaint.is_major, Complaint.customer_name, Complaint.level,
+            Complaint.state, name_of(User, Complaint.owner_id), name_of(User, Complaint.handler_id),
+            name_of(User, Complaint.assignee_id), name_of(Unit, Complaint.handling_unit_id, "name_en" if english else "name"))
 
 
 @functools.cache
 def _listing_statements(reader: Reader, english: bool, limit: int) -> tuple[tuple[Group, Select], ...]:
     """Each group's rows with the people on them joined in, most urgent first, and its total."""
-    columns, joins = _row_columns(english)
+    columns = _row_columns(english)
     statements = []
     for group, query in _applicable(reader):
         due = _due(group).label("due")
         statement = query.with_only_columns(*columns, due, func.count().over().label("total"))
-        for person, on in joins:
-            statement = statement.outerjoin(person, on)
         statements.append((group, statement.order_by(due.asc().nulls_last(), Complaint.id).limit(limit)))
     return tuple(statements)
 
@@ -322,12 +320,15 @@ TOTAL = "_all"   # in counts(): the complaints of all groups, each once (one can
 
 @functools.cache
 def _count_statement(reader: Reader) -> tuple[tuple[str, ...], Select]:
-    """Each group's count and, last, that of all their complaints, each once."""
+    """Each group's count and, last, that of all their complaints, each once: every group's ids read
+    once, tagged with the group (counting each group apart and again in a union planned and ran
+    each group twice: the service center's counts took 7 ms to plan and 11 to run)."""
     groups = _applicable(reader)
-    ids = [query.with_only_columns(Complaint.id).order_by(None).correlate(None) for _group, query in groups]
-    per_group = [select(func.count()).select_from(one.subquery()).correlate(None).scalar_subquery() for one in ids]
-    all_of_them = select(func.count()).select_from(union(*ids).subquery()).correlate(None).scalar_subquery()
-    return tuple(group.key for group, _query in groups), select(*per_group, all_of_them)
+    tagged = union_all(*(query.with_only_columns(literal_column(str(n), Integer).label("step"), Complaint.id)
+                         .order_by(None).correlate(None) for n, (_group, query) in enumerate(groups))).subquery()
+    per_group = [func.count().filter(tagged.c.step == n) for n in range(len(groups))]
+    statement = select(*per_group, func.count(tagged.c.id.distinct()))
+    return tuple(group.key for group, _query in groups), statement
 
 
 def counts(user: User) -> dict[str, int]:
