@@ -127,7 +127,7 @@ def _answer(user: Reader) -> Optional[Select]:
 
 def _approve(user: Reader) -> Optional[Select]:
     """policy.can_review_plan, as the approvals page asks it."""
-    if user.role not in policy.PLAN_APPROVER_ROLES and not user.named_for_plans:   # policy.reviews_plans
+    if user.role not in policy.PLAN_APPROVER_ROLES and not user.named_for_plans:   # as policy.reviews_plans
         return None
     author, about = aliased(User), aliased(User)
     return (select(Complaint).join(Plan, and_(Plan.complaint_id == Complaint.id, Plan.round == Complaint.round))

@@ -79,15 +79,18 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("intake.validate_field", "POST"): Rule("/intake/new/validate/customer_name", REGISTER,
                                             form_page="/intake/new"),
     ("branch.queue", "GET"): Rule("/branch/", roles(Role.LOBBY_MANAGER, Role.BRANCH_HEAD)),
-    ("branch.approvals", "GET"): Rule("/branch/approvals", roles(Role.BRANCH_HEAD, Role.LEADER, Role.CENTER)),
+    # The approving roles, and the person named for the plans nobody else may approve: the bank names
+    # its department head (profiles/bank.yaml), who may approve none of the plans here.
+    ("branch.approvals", "GET"): Rule("/branch/approvals", roles(Role.BRANCH_HEAD, Role.LEADER, Role.CENTER,
+                                                                 Role.DEPT_HEAD)),
     ("department.queue", "GET"): Rule("/department/", DEPARTMENT),
     ("center.overview", "GET"): Rule("/center/", roles(Role.CENTER, Role.LEADER)),
     # 待我处理, everyone's home but the administrator's, and the counts the navigation loads.
     ("work.index", "GET"): Rule("/work/", REGISTER),
     ("work.counts", "GET"): Rule("/work/counts", REGISTER),
     # Approving from the approvals page: no such plan for the approvers, 403 for everyone else first.
-    ("branch.review", "POST"): Rule("/branch/approvals/999999", roles(Role.BRANCH_HEAD, Role.LEADER, Role.CENTER),
-                                    status=404),
+    ("branch.review", "POST"): Rule("/branch/approvals/999999", roles(Role.BRANCH_HEAD, Role.LEADER, Role.CENTER,
+                                                                      Role.DEPT_HEAD), status=404),
     ("center.incidents", "GET"): Rule("/center/incidents", roles(Role.CENTER, Role.LEADER)),
     ("center.visits", "GET"): Rule("/center/visits", roles(Role.CENTER)),
     # The early warning's buttons (集中投诉预警): no such alert, 404 for the center and the leader.

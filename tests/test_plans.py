@@ -210,6 +210,29 @@ def test_a_plan_always_has_an_approver_who_is_active_not_its_author_nor_complain
     assert fresh(complaint).current_plan.state == PlanState.APPROVED
 
 
+def test_the_person_named_for_plans_nobody_else_may_approve_has_the_approvals_page(client_for):
+    """The named person (the bank names depthead1, a department head) finds such a plan where the
+    approvers find theirs: the navigation's link with its count, the approvals page, and approves it
+    there; the other department staff have none of it."""
+    name_fallback(client_for, "depthead1")
+    registrant = client_for("center1")
+    complaint = register(registrant, media="y")
+    complaint.object_user_id = user("leader1").id   # the leader 回避; the center wrote the plan: nobody else
+    db.session.commit()
+    assert plan(registrant, complaint).status_code == 303
+    named = client_for("depthead1")
+    assert "待审批方案（1）" in named.get("/work/counts").text
+    page = named.get("/branch/approvals")
+    assert page.status_code == 200 and complaint.number in page.text
+    plan_id, version = fresh(complaint).current_plan.id, fresh(complaint).version
+    done = named.post(f"/branch/approvals/{plan_id}", data={f"plan{plan_id}-decision": "approve",
+                                                           f"plan{plan_id}-version": version})
+    assert done.status_code == 303
+    assert fresh(complaint).current_plan.state == PlanState.APPROVED
+    other = client_for("dept1")
+    assert "待审批方案" not in other.get("/work/counts").text
+    assert other.get("/branch/approvals").status_code == 403
+
 def test_the_administrator_sends_a_leaders_plan_to_another_leader_audited(client_for):
     leader2 = User(username="leader2", name="钱二", email="leader2@example.com", role=Role.LEADER,
                    unit_id=user("leader1").unit_id)

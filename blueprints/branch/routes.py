@@ -1,5 +1,7 @@
+from functools import wraps
+
 from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,8 +36,20 @@ def _approval_form(plan: Plan, submitted: bool = False) -> ApprovalForm:
     return form
 
 
+def plan_reviewers_only(view):
+    """The approving roles, and the person the administrator names for the plans nobody else may
+    approve (policy.reviews_plans); anyone else gets 403."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not policy.reviews_plans(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
 @bp.get("/approvals")
-@role_required(*policy.PLAN_APPROVER_ROLES)
+@plan_reviewers_only
 def approvals(submitted: dict | None = None, status: int = 200):
     """Plans of major complaints waiting for my approval, the oldest first (works on a phone); each
     approved or rejected on the spot."""
@@ -53,7 +67,7 @@ def approvals(submitted: dict | None = None, status: int = 200):
 
 
 @bp.post("/approvals/<int:plan_id>")
-@role_required(*policy.PLAN_APPROVER_ROLES)
+@plan_reviewers_only
 def review(plan_id: int):
     """Approve or reject one plan from the approvals page. With HTMX the card is replaced by what
     happened and the response announces `work-changed` (the navigation's counts reload); without,
