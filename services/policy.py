@@ -1,11 +1,13 @@
 """Who may see and do what, by role and unit. Every view and every list query asks here."""
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select, true
 from sqlalchemy.orm import aliased
 
 from models import Complaint, ComplaintState, Incident, Plan, PlanState, Role, Unit, UnitKind, User
@@ -53,16 +55,30 @@ def dispatched_to_unit(user: User) -> ColumnElement[bool]:
 
 def _plan_waits_on(user: User) -> ColumnElement[bool]:
     """The person named for plans nobody else may approve sees the complaints whose plan waits on them."""
+    return Complaint.id.in_(_plans_waiting_on(_Approver(user.id, user.role, user.unit_id), leaders_plans()))
+
+
+@dataclass(frozen=True)
+class _Approver:
+    """What plans_approved_by reads of a user (a hashable key for the cache below)."""
+    id: int
+    role: Role
+    unit_id: Optional[int]
+
+
+@functools.lru_cache(maxsize=256)
+def _plans_waiting_on(approver: _Approver, leaders: Role) -> Select:
+    """The ids of the complaints whose plan waits on `approver`, the person named for the plans
+    nobody else may approve; built once per person and setting (its 70 seats cost more to build
+    than to run, on every page of that person). Not correlated: the few complaints with such a plan
+    are found once, a hashed list, instead of being asked of every complaint a statement reads (a
+    department head's search of the ledger took 7 s at 1,000,000 complaints, measured)."""
     plan, author, about, unit = aliased(Plan), aliased(User), aliased(User), aliased(Unit)
-    # Not correlated: the few complaints with such a plan are found once, a hashed list, instead of
-    # being asked of every complaint a statement reads (a department head's search of the ledger
-    # took 7 s at 1,000,000 complaints, measured).
-    waiting = (select(Complaint.id).join(plan, plan.complaint_id == Complaint.id)
-               .join(author, author.id == plan.author_id).join(unit, unit.id == Complaint.unit_id)
-               .outerjoin(about, about.id == Complaint.object_user_id)
-               .where(plan.state == PlanState.PENDING, plans_approved_by(user, author, about, unit))
-               .correlate(None))
-    return Complaint.id.in_(waiting)
+    return (select(Complaint.id).join(plan, plan.complaint_id == Complaint.id)
+            .join(author, author.id == plan.author_id).join(unit, unit.id == Complaint.unit_id)
+            .outerjoin(about, about.id == Complaint.object_user_id)
+            .where(plan.state == PlanState.PENDING, plans_approved_by(approver, author, about, unit, leaders, named=True))
+            .correlate(None))
 
 
 def visible_incidents(user: User) -> ColumnElement[bool]:
@@ -233,16 +249,25 @@ def plans_approved_by(user: User, author, about, unit, leaders: Optional[Role] =
             for index, (role, unit_id) in enumerate(seats):
                 if role == user.role:
                     cases.append(and_(written, true() if unit_id is None else unit_id == user.unit_id,
-                                      *[not_(_seat_held(seat, author, about)) for seat in seats[:index]]))
+                                      *[not_(_seat_held(seat, author, about, place))
+                                        for place, seat in enumerate(seats[:index])]))
             if named:
-                cases.append(and_(written, *[not_(_seat_held(seat, author, about)) for seat in seats]))
+                cases.append(and_(written, *[not_(_seat_held(seat, author, about, place))
+                                             for place, seat in enumerate(seats)]))
     return and_(author.id != user.id, or_(about.id.is_(None), about.id != user.id), or_(false(), *cases))
 
 
-def _seat_held(seat, author, about) -> ColumnElement[bool]:
-    """Someone active holds the seat who neither wrote the plan nor is the person complained about."""
+# The seats' holders, one alias for each place in a list of seats (plan_seats gives three at most),
+# made once: an alias builds a copy of every column when first used, and plans_approved_by asks for
+# 70 seats (building them took the person named for the plans nobody else may approve 100 ms a page).
+_HOLDERS = tuple(aliased(User, name=f"seat_holder_{place}") for place in range(3))
+
+
+def _seat_held(seat, author, about, place: int) -> ColumnElement[bool]:
+    """Someone active holds the seat who neither wrote the plan nor is the person complained about
+    (`place`: the seat's place in its list, each EXISTS its own alias of the user table)."""
     role, unit_id = seat
-    holder = aliased(User)
+    holder = _HOLDERS[place]
     return select(holder.id).where(holder.active.is_(True), holder.role == role,
                                    true() if unit_id is None else holder.unit_id == unit_id,
                                    holder.id != author.id,

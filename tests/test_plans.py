@@ -224,6 +224,10 @@ def test_the_person_named_for_plans_nobody_else_may_approve_has_the_approvals_pa
     assert "待审批方案（1）" in named.get("/work/counts").text
     page = named.get("/branch/approvals")
     assert page.status_code == 200 and complaint.number in page.text
+    # The ledger finds it for them (policy.visible_complaints: the plans waiting on them, in SQL).
+    row = f'href="/complaints/{complaint.id}"'
+    assert row in named.get(f"/ledger/?q={complaint.number}").text
+    assert row not in client_for("dept1").get(f"/ledger/?q={complaint.number}").text
     plan_id, version = fresh(complaint).current_plan.id, fresh(complaint).version
     done = named.post(f"/branch/approvals/{plan_id}", data={f"plan{plan_id}-decision": "approve",
                                                            f"plan{plan_id}-version": version})
