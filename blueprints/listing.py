@@ -51,6 +51,19 @@ def paginate(query: Select | None, *, visible=None, index_ordered: bool = False,
                          per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
 
 
+class BoundPage(Pagination):
+    """A page of a statement built once (functools.cache: building it cost more than running it)
+    whose values are bound when it runs: `statement` takes :page_limit and :page_offset besides
+    `values`, and `counting` counts all its rows."""
+
+    def _query_items(self) -> list:
+        values = {**self._query_args["values"], "page_limit": self.per_page, "page_offset": self._query_offset}
+        return list(db.session.execute(self._query_args["statement"], values).unique().scalars())
+
+    def _query_count(self) -> int:
+        return db.session.scalar(self._query_args["counting"], self._query_args["values"])
+
+
 class ComplaintPage(Pagination):
     """db.paginate's page, in fewer and cheaper statements (a deferred join): first the ids of the
     page's complaints, found by the list's filters and order alone, with how many there are in all;

@@ -237,6 +237,19 @@ def test_the_person_named_for_plans_nobody_else_may_approve_has_the_approvals_pa
     assert "待审批方案" not in other.get("/work/counts").text
     assert other.get("/branch/approvals").status_code == 403
 
+def test_the_approvals_page_shows_the_oldest_plans_first_a_page_at_a_time(app, client_for):
+    app.config["PAGE_SIZE"] = 2
+    staff, head = client_for("staff1"), client_for("head1")
+    numbers = []
+    for n in range(3):
+        complaint = register(staff, media="y", customer_name=f"客户{n}")
+        assert plan(staff, complaint).status_code == 303
+        numbers.append(complaint.number)
+    first, second = head.get("/branch/approvals").text, head.get("/branch/approvals?page=2").text
+    assert numbers[0] in first and numbers[1] in first and numbers[2] not in first
+    assert numbers[2] in second and numbers[0] not in second and numbers[1] not in second
+    assert client_for("head2").get("/branch/approvals").text.count('data-testid="approval"') == 0
+
 def test_the_administrator_sends_a_leaders_plan_to_another_leader_audited(client_for):
     leader2 = User(username="leader2", name="钱二", email="leader2@example.com", role=Role.LEADER,
                    unit_id=user("leader1").unit_id)
