@@ -247,7 +247,9 @@ def test_the_approvals_page_shows_the_oldest_plans_first_a_page_at_a_time(app, c
         numbers.append(complaint.number)
     first, second = head.get("/branch/approvals").text, head.get("/branch/approvals?page=2").text
     assert numbers[0] in first and numbers[1] in first and numbers[2] not in first
+    assert "第 1 页，共 2 页" in first and 'href="/branch/approvals?page=2"' in first   # the rest, a link away
     assert numbers[2] in second and numbers[0] not in second and numbers[1] not in second
+    assert 'href="/branch/approvals?page=1"' in second
     assert client_for("head2").get("/branch/approvals").text.count('data-testid="approval"') == 0
 
 def test_the_administrator_sends_a_leaders_plan_to_another_leader_audited(client_for):
