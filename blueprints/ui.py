@@ -3,6 +3,7 @@ template helpers that put the labels (services.labels) on a page."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 from functools import wraps
 
 from flask import abort, g, request, url_for
@@ -128,11 +129,16 @@ def check_page_number() -> None:
 
 def role_required(*roles: Role):
     """Signed in, and one of `roles`; anyone else gets 403."""
+    return allowed_if(lambda user: user.role in roles)
+
+
+def allowed_if(may: Callable[[User], bool]):
+    """Signed in, and `may(user)` (a rule of services.policy); anyone else gets 403."""
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
+            if not may(current_user):
                 abort(403)
             return view(*args, **kwargs)
         return wrapped

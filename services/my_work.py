@@ -45,8 +45,7 @@ class Reader:
 
     @classmethod
     def of(cls, user: User) -> "Reader":
-        return cls(user.role, user.unit.kind, capa.enabled(), policy.leaders_plans(),
-                   user.id == policy.plan_fallback_id())
+        return cls(user.role, user.unit.kind, capa.enabled(), policy.leaders_plans(), policy.named_for_plans(user))
 
     @staticmethod
     def values(user: User) -> dict:
@@ -263,12 +262,16 @@ def _applicable(reader: Reader) -> tuple[tuple[Group, Select], ...]:
                  if query is not None)
 
 
+def _reader(user: User) -> Optional[Reader]:
+    """The user as the groups see them; None for the administrator, on whom nothing waits."""
+    return None if user.role == Role.ADMIN else Reader.of(user)
+
+
 def applicable(user: User) -> tuple[tuple[Group, Select], ...]:
     """The groups that can ever hold a complaint for this user, each with its query, whose parameters
     Reader.values binds."""
-    if user.role == Role.ADMIN:
-        return ()
-    return _applicable(Reader.of(user))
+    reader = _reader(user)
+    return _applicable(reader) if reader else ()
 
 
 def _row_columns(english: bool) -> tuple:
@@ -287,7 +290,7 @@ def _row_columns(english: bool) -> tuple:
 
 @functools.cache
 def _listing_statements(reader: Reader, english: bool, limit: int) -> tuple[tuple[Group, Select], ...]:
-    """Each group's rows with the people on them joined in, most urgent first, and its total."""
+    """Each group's rows as 待我处理 shows them (_row_columns), most urgent first, and its total."""
     columns = _row_columns(english)
     statements = []
     for group, query in _applicable(reader):
@@ -300,11 +303,12 @@ def _listing_statements(reader: Reader, english: bool, limit: int) -> tuple[tupl
 def listings(user: User, english: bool = False, limit: Optional[int] = None) -> list[Listing]:
     """Every group that has something for the user: up to `limit` rows each, most urgent first, with
     the group's total, the units' names in English if `english`. One statement per group."""
-    if user.role == Role.ADMIN:
+    reader = _reader(user)
+    if reader is None:
         return []
     found = []
     values = Reader.values(user)
-    for group, statement in _listing_statements(Reader.of(user), english, limit or LIMIT):
+    for group, statement in _listing_statements(reader, english, limit or LIMIT):
         rows = db.session.execute(statement, values).all()
         if rows:
             shown = {}
@@ -334,7 +338,7 @@ def _count_statement(reader: Reader) -> tuple[tuple[str, ...], Select]:
 def counts(user: User) -> dict[str, int]:
     """How many complaints each group holds for the user, and under TOTAL how many complaints wait on
     the user at all, in one statement."""
-    reader = None if user.role == Role.ADMIN else Reader.of(user)
+    reader = _reader(user)
     if reader is None or not _applicable(reader):
         return {}
     # Asked on every page (the navigation): 64 ms with parallel workers, 22 without, for the service

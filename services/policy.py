@@ -34,7 +34,7 @@ def visible_complaints(user: User) -> ColumnElement[bool]:
         # received by the unit, handled by it, or the user's own. Never NULL, so that NOT of it
         # counts the complaints one may not see.
         seen = or_(of_unit(user.unit_id), Complaint.owner_id == user.id)
-        return or_(seen, _plan_waits_on(user)) if user.id == plan_fallback_id() else seen
+        return or_(seen, _plan_waits_on(user)) if named_for_plans(user) else seen
     return false()
 
 
@@ -93,7 +93,7 @@ def can_view(user: User, complaint: Complaint) -> bool:
         return True
     if user.role in BRANCH_ROLES | DEPARTMENT_ROLES:
         return (user.unit_id in (complaint.unit_id, complaint.handling_unit_id) or complaint.owner_id == user.id
-                or (user.id == plan_fallback_id() and complaint.current_plan is not None
+                or (named_for_plans(user) and complaint.current_plan is not None
                     and complaint.current_plan.state == PlanState.PENDING and approves_plans_of(user, complaint)))
     return False
 
@@ -189,6 +189,11 @@ def plan_fallback_id() -> Optional[int]:
     return org_settings.plan_approval()["fallback"]
 
 
+def named_for_plans(user: User) -> bool:
+    """Whether `user` is the person the administrator names for a plan no seat may approve."""
+    return user.id == plan_fallback_id()
+
+
 # Every role that approves the plans of some kind of unit: theirs is the approvals page.
 PLAN_APPROVER_ROLES = frozenset(role for kind in UnitKind for author in Role for leaders in (Role.CENTER, Role.LEADER)
                                 for role, _unit in plan_seats(kind, None, author, leaders))
@@ -199,7 +204,7 @@ PLAN_FALLBACK_ROLES = frozenset(REGISTER_ROLES - SEE_ALL_ROLES)
 
 def reviews_plans(user: User) -> bool:
     """The approvals page is for the approving roles and the person named for the plans nobody else may approve."""
-    return user.role in PLAN_APPROVER_ROLES or user.id == plan_fallback_id()
+    return user.role in PLAN_APPROVER_ROLES or named_for_plans(user)
 
 
 def _seat_holders(role: Role, unit_id: Optional[int]) -> list[User]:
@@ -240,7 +245,7 @@ def plans_approved_by(user: User, author, about, unit, leaders: Optional[Role] =
     (services.my_work)."""
     leaders = leaders or leaders_plans()
     if named is None:
-        named = user.id == plan_fallback_id()
+        named = named_for_plans(user)
     cases = []
     for kind in UnitKind:
         for author_role in Role:

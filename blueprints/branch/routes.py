@@ -1,8 +1,7 @@
 import functools
-from functools import wraps
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.orm.exc import StaleDataError
@@ -10,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from blueprints.branch import bp
 from blueprints.branch.forms import ApprovalForm
 from blueprints.listing import BoundPage, paginate, unassigned_first
-from blueprints.ui import is_htmx, role_required
+from blueprints.ui import allowed_if, is_htmx, role_required
 from extensions import db, gettext as _
 from models import Complaint, ComplaintState, Plan, PlanState, Role, Unit, User
 from services import clock, complaints, my_work, policy
@@ -37,20 +36,8 @@ def _approval_form(plan: Plan, submitted: bool = False) -> ApprovalForm:
     return form
 
 
-def plan_reviewers_only(view):
-    """The approving roles, and the person the administrator names for the plans nobody else may
-    approve (policy.reviews_plans); anyone else gets 403."""
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not policy.reviews_plans(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
-
-
 @bp.get("/approvals")
-@plan_reviewers_only
+@allowed_if(policy.reviews_plans)   # the approving roles, and the person named for plans nobody else may approve
 def approvals(submitted: dict | None = None, status: int = 200):
     """Plans of major complaints waiting for my approval, the oldest first (works on a phone); each
     approved or rejected on the spot."""
@@ -80,7 +67,7 @@ def _plans_waiting(reviewer: my_work.Reader) -> tuple[Select, Select]:
 
 
 @bp.post("/approvals/<int:plan_id>")
-@plan_reviewers_only
+@allowed_if(policy.reviews_plans)
 def review(plan_id: int):
     """Approve or reject one plan from the approvals page. With HTMX the card is replaced by what
     happened and the response announces `work-changed` (the navigation's counts reload); without,
