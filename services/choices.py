@@ -1,12 +1,11 @@
-"""The choice lists of the forms: units, colleagues, departments, categories."""
+"""The choice lists of the forms: units, colleagues, categories (where to dispatch: services.routing)."""
 from __future__ import annotations
 
-from typing import Optional
 
 from sqlalchemy import select
 
 from extensions import db
-from models import Category, Complaint, Unit, UnitKind, User
+from models import Category, Complaint, Unit, User
 from services import policy
 
 
@@ -18,14 +17,6 @@ def colleagues(user: User) -> list[User]:
     """Staff a complaint registered by `user` may be about: the people of the same unit."""
     return list(db.session.scalars(select(User).where(User.unit_id == user.unit_id, User.active.is_(True))
                                    .order_by(User.id).limit(500)))
-
-
-def department_choices(excluding: Optional[int] = None) -> list[Unit]:
-    """The units a complaint may be dispatched to: the active departments, then the active branches;
-    without `excluding` (the complaint's receiving unit)."""
-    query = select(Unit).where(Unit.kind.in_([UnitKind.DEPARTMENT, UnitKind.BRANCH]), Unit.active.is_(True),
-                               Unit.id != (excluding or 0))
-    return sorted(db.session.scalars(query), key=lambda u: (u.kind != UnitKind.DEPARTMENT, u.code))
 
 
 def active_categories() -> list[Category]:

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from extensions import db
-from models import CauseKind, Channel, Complaint, ContactChannel, Satisfaction, User
+from models import CauseKind, Channel, Complaint, ContactChannel, Satisfaction, Unit, User
 from services import choices, clock, complaints, improvement, recipients, registration, routing
 from services.clock import FrozenClock
 
@@ -102,7 +102,7 @@ def _handle_round(rng, complaint, owner, users, code, at) -> bool:
     """Dispatch, (plan,) answer and tell the customer; False when the case's time runs out first."""
     if not at(rng.uniform(0.1, 0.9) if rng.random() < 0.85 else rng.uniform(1, 5)):
         return False
-    department = routing.category_department(complaint.category_id)
+    department = db.session.get(Unit, routing.category_department(complaint.category_id).id)
     complaints.dispatch_complaint(complaint, owner, department)
     staff = users[DEPARTMENT_STAFF[department.code]]
     # Most customers are called back within the hour or two their level allows.

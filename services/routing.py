@@ -1,45 +1,121 @@
-"""Where dispatching a complaint is suggested to go: the most specific routing rule by object that
-matches it, else its category's department."""
+"""Where a complaint may be dispatched, to whom, and where it is suggested to go: the most specific
+routing rule by object that matches it, else its category's department.
+
+All of it is read as plain values and kept between requests (services.kept): the dispatch form of
+every registered complaint offers it, and it changes only when an administrator edits a unit, a
+person or a rule (a write to their tables raises the kept values' version)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from extensions import db
-from models import Complaint, ObjectRoutingRule, RoutingRule, Unit, UnitKind
+from models import Complaint, ObjectRoutingRule, RoutingRule, Unit, UnitKind, User
+from services import kept, policy
+
+
+@dataclass(frozen=True)
+class Place:
+    """A unit, as the forms name it."""
+    id: int
+    code: str
+    name: str
+    name_en: str
+    kind: UnitKind
+    active: bool
+    avoids_as_a_whole: bool
+
+    display_name = Unit.display_name   # it reads only the two names
+
+
+@dataclass(frozen=True)
+class ObjectRule:
+    """A routing rule by object (models.ObjectRoutingRule), with its units."""
+    id: int
+    category_id: Optional[int]
+    object_unit: Optional[Place]
+    object_keyword: Optional[str]
+    unit: Place
+
+    describe = ObjectRoutingRule.describe   # it reads only the object's unit and word
+
+    def matches(self, complaint: Complaint) -> bool:
+        return (self.category_id in (None, complaint.category_id)
+                and (self.object_unit is None or self.object_unit.id == complaint.object_unit_id)
+                and (not self.object_keyword or self.object_keyword.casefold() in (complaint.object_text or "").casefold()))
+
+    def specificity(self) -> tuple:
+        """Sort key, most specific first: a rule naming the category before one for any category, one
+        naming the unit complained about before a word only, a longer word before a shorter, then the oldest."""
+        return (self.category_id is None, self.object_unit is None, self.object_keyword is None,
+                -len(self.object_keyword or ""), self.id)
+
+
+@dataclass(frozen=True)
+class Handler:
+    """Someone who may handle a complaint dispatched to their unit (policy.may_handle_for)."""
+    id: int
+    unit_id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Directory:
+    destinations: tuple[Place, ...]       # the active departments, then the active branches, each by code
+    handlers: tuple[Handler, ...]         # of the destinations, by unit and id
+    category_units: dict[int, Place]      # a category's department (RoutingRule)
+    object_rules: tuple[ObjectRule, ...]  # most specific first
 
 
 @dataclass
 class Suggestion:
     """Where dispatching a complaint is suggested to go, and why: a routing rule by object, or (rule
     None) the category's department."""
-    unit: Unit
-    rule: Optional[ObjectRoutingRule] = None
+    unit: Place
+    rule: Optional[ObjectRule] = None
 
 
-def category_department(category_id: int) -> Optional[Unit]:
+def directory() -> Directory:
+    return kept.kept("dispatch_directory", (Unit, User, RoutingRule, ObjectRoutingRule), _read_directory)
+
+
+def _read_directory() -> Directory:
+    units = {row.id: Place(row.id, row.code, row.name, row.name_en, row.kind, row.active, row.avoids_as_a_whole)
+             for row in db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.name_en, Unit.kind, Unit.active,
+                                                  Unit.avoids_as_a_whole))}
+    destinations = tuple(sorted((u for u in units.values() if u.active and u.kind in policy.HANDLING_UNIT_ROLES),
+                                key=lambda u: (u.kind != UnitKind.DEPARTMENT, u.code)))
+    open_to = {u.id: policy.HANDLING_UNIT_ROLES[u.kind] for u in destinations}
+    people = db.session.execute(select(User.id, User.unit_id, User.name, User.role)
+                                .where(User.active.is_(True)).order_by(User.unit_id, User.id))
+    rules = db.session.execute(select(ObjectRoutingRule.id, ObjectRoutingRule.category_id,
+                                      ObjectRoutingRule.object_unit_id, ObjectRoutingRule.object_keyword,
+                                      ObjectRoutingRule.unit_id))
+    return Directory(
+        destinations=destinations,
+        handlers=tuple(Handler(p.id, p.unit_id, p.name) for p in people if p.role in open_to.get(p.unit_id, ())),
+        category_units={category: units[unit] for category, unit in
+                        db.session.execute(select(RoutingRule.category_id, RoutingRule.unit_id))},
+        object_rules=tuple(sorted((ObjectRule(r.id, r.category_id, units.get(r.object_unit_id), r.object_keyword,
+                                              units[r.unit_id]) for r in rules), key=ObjectRule.specificity)))
+
+
+def destinations(excluding: Optional[int] = None) -> list[Place]:
+    """The units a complaint may be dispatched to (the active departments, then the active
+    branches), without `excluding` (the complaint's receiving unit)."""
+    return [u for u in directory().destinations if u.id != excluding]
+
+
+def category_department(category_id: int) -> Optional[Place]:
     """The category's routing department (its default), if it has one."""
-    rule = db.session.scalar(select(RoutingRule).where(RoutingRule.category_id == category_id))
-    return rule.unit if rule else None
+    return directory().category_units.get(category_id)
 
 
-def _specificity(rule: ObjectRoutingRule) -> tuple:
-    """Sort key, most specific first: a rule naming the category before one for any category, one
-    naming the unit complained about before a word only, a longer word before a shorter, then the oldest."""
-    return (rule.category_id is None, rule.object_unit_id is None, rule.object_keyword is None,
-            -len(rule.object_keyword or ""), rule.id)
-
-
-def matching_object_rules(complaint: Complaint) -> list[ObjectRoutingRule]:
+def matching_object_rules(complaint: Complaint) -> list[ObjectRule]:
     """The routing rules by object that match the complaint, most specific first."""
-    rules = db.session.scalars(select(ObjectRoutingRule).where(or_(
-        ObjectRoutingRule.category_id.is_(None), ObjectRoutingRule.category_id == complaint.category_id)))
-    about = (complaint.object_text or "").casefold()
-    return sorted((rule for rule in rules
-                   if (rule.object_unit_id is None or rule.object_unit_id == complaint.object_unit_id)
-                   and (not rule.object_keyword or rule.object_keyword.casefold() in about)), key=_specificity)
+    return [rule for rule in directory().object_rules if rule.matches(complaint)]
 
 
 def suggested_department(complaint: Complaint) -> Optional[Suggestion]:

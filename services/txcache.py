@@ -15,11 +15,11 @@ from extensions import db
 
 T = TypeVar("T")
 _KEY = "txcache"
-_TABLES: dict[str, type] = {}      # cache name → the model whose rows it holds
+_TABLES: dict[str, tuple[type, ...]] = {}      # cache name → the models whose rows it holds
 
 
-def cached(name: str, model: type, load: Callable[[], T]) -> T:
-    _TABLES[name] = model
+def cached(name: str, model: type | tuple[type, ...], load: Callable[[], T]) -> T:
+    _TABLES[name] = model if isinstance(model, tuple) else (model,)
     store = db.session.info.setdefault(_KEY, {})
     if name not in store:
         store[name] = load()
@@ -33,7 +33,7 @@ def get(name: str):
 
 def put(name: str, model: type, value: T) -> T:
     """Keep a value read by another statement of this transaction, as cached() would have read it."""
-    _TABLES[name] = model
+    _TABLES[name] = (model,)
     db.session.info.setdefault(_KEY, {})[name] = value
     return value
 
@@ -58,5 +58,5 @@ def _rows_written(session: Session, _context) -> None:
     if not store:
         return
     written = {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)}
-    for name in [n for n in store if _TABLES.get(n) in written]:
+    for name in [n for n in store if written.intersection(_TABLES.get(n, ()))]:
         del store[name]

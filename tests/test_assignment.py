@@ -10,7 +10,7 @@ from sqlalchemy import select
 from extensions import db
 from models import (AdminAuditEntry, Channel, Complaint, ComplaintEvent, ComplaintKind, ComplaintState, DeadlineKind, OutboxMessage,
                     Unit)
-from services import choices, complaints, improvement, incidents, policy
+from services import choices, complaints, improvement, incidents, policy, routing
 from services.complaints import ConflictOfInterest
 from services.errors import Refused
 from services.registration import register_complaint
@@ -86,7 +86,7 @@ def test_a_complaint_never_goes_back_to_its_receiving_unit_nor_to_a_unit_that_do
         complaints.dispatch_complaint(complaint, user("center1"), unit(code))
     db.session.rollback()
     assert fresh(complaint).state == ComplaintState.REGISTERED
-    offered = [u.code for u in choices.department_choices(excluding=complaint.unit_id)]
+    offered = [u.code for u in routing.destinations(excluding=complaint.unit_id)]
     assert code not in offered and {"OPS", "BR01", "BR02"} <= set(offered)
 
 

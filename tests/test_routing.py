@@ -5,7 +5,7 @@ import re
 from sqlalchemy import func, select
 
 from extensions import db
-from models import AdminAuditEntry, Complaint, ObjectRoutingRule, Unit, UnitKind
+from models import AdminAuditEntry, Complaint, ObjectRoutingRule, Unit, UnitKind, User
 from tests.helpers import category_id, register, unit_id, version_of
 
 RULE_FIELDS = ("category", "object_unit", "object_keyword", "unit")
@@ -146,3 +146,27 @@ def test_the_dispatch_form_says_why_it_suggests_its_department(client_for):
         return re.search(r'data-testid="routing-reason">(.*?)</p>', page, re.S).group(1)
     assert reason(by_rule) == "按投诉对象派单规则“手机银行”建议。"
     assert reason(by_category) == "按投诉类别的处理部门建议。"
+
+
+def test_the_dispatch_form_offers_what_the_administrator_last_changed(client_for):
+    """The form's units, people and rules are kept between requests (services.routing): each change
+    of the administrator's shows on the next page, in every process."""
+    admin, staff = client_for("admin"), client_for("staff1")
+    complaint = register(staff, category=str(category_id("waiting")), object_text="手机银行App登录")
+
+    def offered(name: str) -> str:
+        page = staff.get(f"/complaints/{complaint.id}").text
+        return re.search(rf'<select[^>]*name="dispatch-{name}".*?</select>', page, re.S).group(0)
+    assert "临时部" not in offered("unit") and "钱进" not in offered("assignee")
+    assert suggested_unit(staff, complaint) == unit_id("OPS")
+    assert admin.post("/admin/units", data={"code": "TMP", "name": "临时部", "name_en": "Temp", "kind": "department",
+                                            "parent": unit_id("HO")}).status_code == 303
+    created = admin.post("/admin/users", data={"username": "dept9", "name": "钱进", "email": "dept9@example.com",
+                                               "role": "dept_staff", "unit": unit_id("OPS")})
+    assert created.status_code == 200   # (the page with the one-time password)
+    assert admin.post("/admin/routing", data=rule_form(object_keyword="手机银行", unit=unit_id("IT"))).status_code == 303
+    assert "临时部" in offered("unit") and "钱进" in offered("assignee")
+    assert suggested_unit(staff, complaint) == unit_id("IT")
+    dept9 = db.session.scalar(select(User.id).where(User.username == "dept9"))
+    assert admin.post(f"/admin/users/{dept9}/active", data={"active": "0"}).status_code == 303
+    assert "钱进" not in offered("assignee")

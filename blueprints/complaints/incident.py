@@ -9,7 +9,7 @@ from blueprints.complaints.routes import _conflict_message, _department_choices,
 from extensions import db
 from extensions import gettext as _
 from models import Complaint, ContactChannel, Incident, Unit
-from services import choices, incidents, policy
+from services import incidents, policy, routing
 from services.complaints import ConflictOfInterest
 from services.errors import Refused
 
@@ -30,7 +30,7 @@ def _incident_forms(incident: Incident, complaints: list[Complaint], submitted: 
 def _incident_form(action: str, submitted: bool):
     form = _new(INCIDENT_ACTIONS[action][0], action, submitted)
     if action == "dispatch":
-        form.unit.choices = _department_choices(choices.department_choices(excluding=current_user.unit_id))
+        form.unit.choices = _department_choices(routing.destinations(excluding=current_user.unit_id))
     return form
 
 

@@ -41,13 +41,11 @@ def _department_choices(departments) -> list:
 
 def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchForm:
     form = _new(DispatchForm, "dispatch", submitted)
-    units = choices.department_choices(excluding=complaint.unit_id)
-    form.unit.choices = _department_choices(units)
-    people = db.session.scalars(select(User).where(User.unit_id.in_([u.id for u in units]),
-                                                   User.active.is_(True)).order_by(User.unit_id, User.id))
+    form.unit.choices = _department_choices(routing.destinations(excluding=complaint.unit_id))
+    offered = dict(form.unit.choices[1:])
     form.assignee.choices = [(0, _("Whole unit (its head assigns it)"))] + [
-        (u.id, f"{u.unit.display_name(current_locale())} · {u.name}") for u in people
-        if policy.may_handle_for(u, u.unit)]
+        (person.id, f"{offered[person.unit_id]} · {person.name}") for person in routing.directory().handlers
+        if person.unit_id in offered]
     form.suggestion = None
     if not submitted:
         form.suggestion = routing.suggested_department(complaint)
