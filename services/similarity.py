@@ -6,13 +6,14 @@ complaints of the window sharing a telling term with this one (not one every hun
 has); on SQLite the newest complaints of the window are read. Either way at most SCORED are scored."""
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import func, select, text, type_coerce
+from sqlalchemy import Integer, Select, bindparam, func, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import joinedload
 from sqlalchemy.types import NullType
@@ -66,21 +67,9 @@ def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[Us
     first: on PostgreSQL those sharing a word with this one that not every hundredth complaint uses
     (the GIN index finds them), on SQLite the newest of the window."""
     since, until = complaint.registered_at - window, complaint.registered_at + window
-    query = select(ComplaintTerms.complaint_id, ComplaintTerms.registered_at, ComplaintTerms.terms)
-    found_in = _sharing(query, found, since, until) if sql.dialect() == "postgresql" else query.subquery()
-    # The terms as the driver gives them (PostgreSQL's list, SQLite's text), not as sets: fetching
-    # 500 candidates through TermSet took longer than finding them.
-    stored = type_coerce(found_in.c.terms, NullType()).label("terms")
-    candidates = (select(found_in.c.complaint_id, stored)
-                  .where(found_in.c.complaint_id != complaint.id,
-                         found_in.c.registered_at >= since, found_in.c.registered_at <= until))
-    if viewer is not None and viewer.role not in policy.SEE_ALL_ROLES:
-        # Asked of the candidates found, not inside the lookup: there, expecting thousands of them,
-        # PostgreSQL read the whole complaint table to join it (26 ms instead of 1 at 1,000,000
-        # complaints, measured).
-        candidates = candidates.where(select(Complaint.id).where(
-            Complaint.id == found_in.c.complaint_id, policy.visible_complaints(viewer)).exists())
-    rows = db.session.execute(candidates.order_by(found_in.c.registered_at.desc()).limit(SCORED))
+    probe, probe_values = _probe(found, since, until)
+    rows = db.session.execute(_candidates_statement(probe, _Viewer.of(viewer)),
+                              {"complaint_id": complaint.id, "since": since, "until": until, "probe": probe_values})
     scored = []
     for complaint_id, terms in rows:
         terms = terms.split() if isinstance(terms, str) else terms
@@ -91,32 +80,81 @@ def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[Us
     return [(complaint_id, score, frozenset(terms)) for complaint_id, score, terms in best]
 
 
-def _sharing(query, found: frozenset[str], since, until):
-    """The complaints of the query sharing a term with `found`, on PostgreSQL.
-
-    With telling terms (not everyday ones), the GIN index finds the complaints of the window's days
-    sharing one, all of them (the CTE is materialized), and the newest of the window are taken
-    after: asked for the newest directly, PostgreSQL may read the window backwards in time testing
-    every complaint, its statistics unable to tell a rare word from a missing one (240 ms instead
-    of 2 at 1,000,000 complaints, measured); and ANDing the index of dates (52,000 complaints of
-    the window) costs more than reading the complaints of its 10-day edges. With everyday terms
-    only, the newest sharing one are near: the window is read backwards in time."""
-    shares = everyday_terms()
-    telling = found.difference(shares)
+def _probe(found: frozenset[str], since, until) -> tuple[str, Optional[list[str]]]:
+    """How the candidates are found, and with what: on PostgreSQL by the index keys of the telling
+    terms ("keys") or, with everyday terms only, by the commonest terms ("terms"); on SQLite the
+    window is read ("window")."""
+    if sql.dialect() != "postgresql":
+        return "window", None
     # psycopg prepares a statement run 5 times; PostgreSQL's generic plan for it, blind to how
     # many complaints share these words, is the wrong one: planned for its values each time. And
     # PostgreSQL, counting on thousands of complaints where a few hundred share a word, would start
     # parallel workers, which cost more than the lookup (32 ms instead of 7, measured). For this
     # transaction, in one round trip.
     sql.for_this_transaction(custom_plans=True, parallel_workers=False)
+    shares = everyday_terms()
+    telling = found.difference(shares)
     if not telling:
         # Tested against each complaint of the window, term by term: its most common ones find
         # as many, at a fraction of the cost (4 ms instead of 15 with 37 terms, measured).
-        commonest = sorted(found, key=lambda term: (-shares[term], term))[:COMMONEST]
-        return query.where(ComplaintTerms.terms.op("&&")(type_coerce(commonest, ARRAY(db.Text)))).subquery()
-    keys = func.complaint_term_keys(ComplaintTerms.registered_at, ComplaintTerms.terms, type_=ARRAY(db.Text))
-    return (query.where(keys.op("&&")(type_coerce(term_keys(telling, since, until), ARRAY(db.Text))))
-            .cte("sharing").prefix_with("MATERIALIZED"))
+        return "terms", sorted(found, key=lambda term: (-shares[term], term))[:COMMONEST]
+    return "keys", term_keys(telling, since, until)
+
+
+@dataclass(frozen=True)
+class _Viewer:
+    """What policy.visible_complaints reads of a user, and the settings it depends on: the key of the
+    statements built for them. None for whoever sees every complaint (and the repeat check)."""
+    id: int
+    role: Role
+    unit_id: Optional[int]
+    named_for_plans: bool
+    leaders_plans: Role
+
+    @classmethod
+    def of(cls, user: Optional[User]) -> Optional["_Viewer"]:
+        if user is None or user.role in policy.SEE_ALL_ROLES:
+            return None
+        return cls(user.id, user.role, user.unit_id, policy.named_for_plans(user), policy.leaders_plans())
+
+
+@functools.lru_cache(maxsize=1024)
+def _candidates_statement(probe: str, viewer: Optional[_Viewer]) -> Select:
+    """The candidates' statement for a probe (_probe) and a viewer, with the complaint's id, the
+    window and the probe's values as parameters: built once per process (building it cost more
+    than running it, on every complaint's page and every registration).
+
+    With telling terms (keys), the GIN index finds the complaints of the window's days sharing one,
+    all of them (the CTE is materialized), and the newest of the window are taken after: asked for
+    the newest directly, PostgreSQL may read the window backwards in time testing every complaint,
+    its statistics unable to tell a rare word from a missing one (240 ms instead of 2 at 1,000,000
+    complaints, measured); and ANDing the index of dates (52,000 complaints of the window) costs
+    more than reading the complaints of its 10-day edges. With everyday terms only, the newest
+    sharing one are near: the window is read backwards in time."""
+    query = select(ComplaintTerms.complaint_id, ComplaintTerms.registered_at, ComplaintTerms.terms)
+    values = bindparam("probe", type_=ARRAY(db.Text))
+    if probe == "keys":
+        keys = func.complaint_term_keys(ComplaintTerms.registered_at, ComplaintTerms.terms, type_=ARRAY(db.Text))
+        found_in = query.where(keys.op("&&")(values)).cte("sharing").prefix_with("MATERIALIZED")
+    elif probe == "terms":
+        found_in = query.where(ComplaintTerms.terms.op("&&")(values)).subquery()
+    else:
+        found_in = query.subquery()
+    # The terms as the driver gives them (PostgreSQL's list, SQLite's text), not as sets: fetching
+    # 500 candidates through TermSet took longer than finding them.
+    stored = type_coerce(found_in.c.terms, NullType()).label("terms")
+    moment = ComplaintTerms.registered_at.type
+    candidates = (select(found_in.c.complaint_id, stored)
+                  .where(found_in.c.complaint_id != bindparam("complaint_id", type_=Integer),
+                         found_in.c.registered_at >= bindparam("since", type_=moment),
+                         found_in.c.registered_at <= bindparam("until", type_=moment)))
+    if viewer is not None:
+        # Asked of the candidates found, not inside the lookup: there, expecting thousands of them,
+        # PostgreSQL read the whole complaint table to join it (26 ms instead of 1 at 1,000,000
+        # complaints, measured).
+        candidates = candidates.where(select(Complaint.id).where(
+            Complaint.id == found_in.c.complaint_id, policy.visible_complaints(viewer)).exists())
+    return candidates.order_by(found_in.c.registered_at.desc()).limit(SCORED)
 
 
 _everyday: dict = {"at": 0.0, "terms": {}}

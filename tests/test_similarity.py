@@ -157,6 +157,12 @@ def test_a_complaints_page_lists_its_similar_cases_that_the_user_may_see(app, cl
     # staff1 of 城东支行 sees its own branch's complaints only: wave[1] came to 城西支行, wave[2] to the center.
     mine = client_for("staff1").get(f"/complaints/{wave[0].id}").text
     assert 'data-testid="similar-case"' not in mine and 'data-testid="link-similar"' not in mine
+    # Each user's own, in one process (a statement per viewer, services.similarity): staff2 of 城西支行
+    # sees its branch's, and staff1 still none.
+    theirs = file(client_for, [("staff2", "counter", "13800000009", WAVE[1][3], "手机银行转账")])[0]
+    page = client_for("staff2").get(f"/complaints/{wave[1].id}").text
+    assert page.count('data-testid="similar-case"') == 1 and theirs.number in page
+    assert 'data-testid="similar-case"' not in client_for("staff1").get(f"/complaints/{wave[0].id}").text
 
 
 def test_one_click_on_a_similar_case_links_both_into_an_incident(app, client_for, clock):
@@ -189,6 +195,7 @@ def test_a_complaints_page_costs_the_same_with_2_or_8_similar_cases(app, client_
             in enumerate(WAVE + [(u, ch, "1370000000" + str(n), c, a) for n, (u, ch, _x, c, a) in enumerate(WAVE[:4])])]
     first, *_rest = file(client_for, wave[:3])
     center = client_for("center1")
+    center.get(f"/complaints/{first.id}")   # the process reads the dispatch form's units and people once (routing)
     few = statements(center, f"/complaints/{first.id}")
     file(client_for, wave[3:])
     page = center.get(f"/complaints/{first.id}").text
