@@ -5,6 +5,7 @@ PostgreSQL). A field once used is retired, never deleted: old complaints keep sh
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Iterable, Mapping, Optional
@@ -15,7 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from extensions import db
 from extensions import lazy_gettext as _l
 from models import Category, Complaint, CustomField, FieldType
-from services import audit, bounds, clock
+from services import audit, bounds, clock, kept
 
 KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_TEXT = 200
@@ -88,22 +89,49 @@ def set_active(field: CustomField, active: bool) -> None:
         audit.record_admin("custom_field_restored" if active else "custom_field_retired", f"field {field.key}")
 
 
-def all_fields() -> list[CustomField]:
+@dataclass(frozen=True)
+class Definition:
+    """A field's definition (models.CustomField) as plain values, kept between requests
+    (services.kept): the registration form, the complaint's page and the ledger read them all."""
+    id: int
+    key: str
+    label_zh: str
+    label_en: str
+    type: FieldType
+    choices: Optional[tuple[str, ...]]
+    required: bool
+    category_ids: Optional[tuple[int, ...]]
+    active: bool
+
+    label = CustomField.label             # they read only the values above
+    applies_to = CustomField.applies_to
+
+
+def all_fields() -> tuple[Definition, ...]:
     """Every definition, active and retired, in the administrator's order (a short table)."""
-    return list(db.session.scalars(select(CustomField).order_by(CustomField.position, CustomField.id)))
+    def load():
+        rows = db.session.execute(select(CustomField.id, CustomField.key, CustomField.label_zh, CustomField.label_en,
+                                         CustomField.type, CustomField.choices, CustomField.required,
+                                         CustomField.category_ids, CustomField.active)
+                                  .order_by(CustomField.position, CustomField.id))
+        return tuple(Definition(r.id, r.key, r.label_zh, r.label_en, r.type,
+                                tuple(r.choices) if r.choices is not None else None, r.required,
+                                tuple(r.category_ids) if r.category_ids is not None else None, r.active)
+                     for r in rows)
+    return kept.kept("custom_fields", CustomField, load)
 
 
-def active_fields() -> list[CustomField]:
+def active_fields() -> list[Definition]:
     return [f for f in all_fields() if f.active]
 
 
-def fields_for(category: Optional[int | Category]) -> list[CustomField]:
+def fields_for(category: Optional[int | Category]) -> list[Definition]:
     """The active fields the registration of a complaint of `category` asks for."""
     category_id = category.id if isinstance(category, Category) else category
     return [f for f in active_fields() if f.applies_to(category_id)]
 
 
-def _clean(field: CustomField, text: str):
+def _clean(field: Definition, text: str):
     """The stored form of one typed value, or raise ValueError with the message to show."""
     if "\x00" in text:   # PostgreSQL's JSONB refuses it
         raise ValueError(_l("This text contains a character that is not allowed."))
@@ -172,7 +200,7 @@ def set_values(complaint: Complaint, clean: dict, category: Optional[int] = None
     complaint.extra = values or None
 
 
-def shown(complaint: Complaint, fields: list[CustomField], locale: str) -> list[tuple[str, str]]:
+def shown(complaint: Complaint, fields: Iterable[Definition], locale: str) -> list[tuple[str, str]]:
     """(label, value) of each field the complaint has a value for, retired ones included."""
     values = complaint.extra or {}
     return [(f.label(locale), values[f.key]) for f in fields if values.get(f.key) not in (None, "")]
@@ -186,7 +214,7 @@ def values_of(complaint: Complaint, locale: str) -> list[tuple[str, str]]:
 MAX_COLUMNS = 8   # a ledger or an export shows at most this many of the fields as columns
 
 
-def columns_for(category) -> list[CustomField]:
+def columns_for(category) -> list[Definition]:
     """The ledger's and the export's extra columns: the fields of the category filtered to (active or
     retired: old complaints have values), or, unfiltered, those asked of every complaint."""
     try:
@@ -198,7 +226,7 @@ def columns_for(category) -> list[CustomField]:
     return chosen[:MAX_COLUMNS]
 
 
-def excel_value(field: CustomField, value):
+def excel_value(field: Definition, value):
     """The cell of a value: a number or an amount as a number, a date as a date, text as text."""
     if value in (None, ""):
         return ""
@@ -214,11 +242,11 @@ def excel_value(field: CustomField, value):
 
 # The ledger's filters: an active text or choice field is a filter, f_<key>=value (exact match).
 
-def filterable() -> list[CustomField]:
+def filterable() -> list[Definition]:
     return [f for f in active_fields() if f.type in (FieldType.TEXT, FieldType.CHOICE)]
 
 
-def check_filter(field: CustomField, value: str) -> Optional[str]:
+def check_filter(field: Definition, value: str) -> Optional[str]:
     """The message for a bad filter value, or None."""
     if "\x00" in value:
         return _l("This text contains a character that is not allowed.")

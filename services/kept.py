@@ -1,6 +1,7 @@
 """What every request reads and an administrator rarely changes (the deadline rules, the calendar
-overrides, the notice and SMS templates, the repeat rule's setting, the units, people and routing
-rules the dispatch form offers), kept in each process between requests behind one version number.
+overrides, the notice and SMS templates, the repeat rule's setting, the units, categories, people,
+custom fields and routing rules the forms offer), kept in each process between requests behind one
+version number.
 
 The number is one row (models.SettingsVersion). A flush that writes a row of a kept table raises it
 in its own transaction, so the other processes see the new number when the change commits, and not
@@ -20,13 +21,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from extensions import db
-from models import (CalendarOverride, DeadlineRule, NoticeTemplate, ObjectRoutingRule, RoutingRule, RuleSetting,
-                    SettingsVersion, SmsTemplate, Unit, User)
+from models import (CalendarOverride, Category, CustomField, DeadlineRule, NoticeTemplate, ObjectRoutingRule, RoutingRule,
+                    RuleSetting, SettingsVersion, SmsTemplate, Unit, User)
 from services import txcache
 
 T = TypeVar("T")
 KEPT_TABLES = (DeadlineRule, CalendarOverride, RuleSetting, NoticeTemplate, SmsTemplate,
-               Unit, User, RoutingRule, ObjectRoutingRule)   # (services.routing's directory)
+               Unit, User, Category, CustomField, RoutingRule, ObjectRoutingRule)   # (services.choices, routing)
 _VERSION = "kept_version"      # the number as this transaction read it (session.info)
 _WRITTEN = "kept_written"      # this transaction wrote a kept table (session.info)
 _STORE = "kept"                # the process's values, by app (app.extensions)

@@ -13,21 +13,8 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Complaint, ObjectRoutingRule, RoutingRule, Unit, UnitKind, User
-from services import kept, policy
-
-
-@dataclass(frozen=True)
-class Place:
-    """A unit, as the forms name it."""
-    id: int
-    code: str
-    name: str
-    name_en: str
-    kind: UnitKind
-    active: bool
-    avoids_as_a_whole: bool
-
-    display_name = Unit.display_name   # it reads only the two names
+from services import choices, kept, policy
+from services.choices import Place
 
 
 @dataclass(frozen=True)
@@ -82,9 +69,7 @@ def directory() -> Directory:
 
 
 def _read_directory() -> Directory:
-    units = {row.id: Place(row.id, row.code, row.name, row.name_en, row.kind, row.active, row.avoids_as_a_whole)
-             for row in db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.name_en, Unit.kind, Unit.active,
-                                                  Unit.avoids_as_a_whole))}
+    units = choices.units()
     destinations = tuple(sorted((u for u in units.values() if u.active and u.kind in policy.HANDLING_UNIT_ROLES),
                                 key=lambda u: (u.kind != UnitKind.DEPARTMENT, u.code)))
     open_to = {u.id: policy.HANDLING_UNIT_ROLES[u.kind] for u in destinations}

@@ -193,6 +193,7 @@ def test_categories_and_their_routing(client_for):
     admin.post(f"/admin/categories/{privacy.id}", data={f"cat{privacy.id}-name": "个人信息",
                                                         f"cat{privacy.id}-name_en": "Personal data",
                                                         f"cat{privacy.id}-department": 0})
+    db.session.rollback()   # read in a new transaction, as a request would (services.kept)
     assert privacy.id not in [c.id for c in choices.active_categories()]
     assert db.session.scalar(select(RoutingRule).where(RoutingRule.category_id == privacy.id)) is None
     bad = admin.post("/admin/categories", data={"new-code": "fees", "new-name": "", "new-name_en": "x",

@@ -78,7 +78,7 @@ def _adjust_form(complaint: Complaint, submitted: bool = False) -> AdjustDeadlin
 def _reclassify_form(complaint: Complaint, submitted: bool = False) -> ReclassifyForm:
     form = _new(ReclassifyForm, "reclassify", submitted)
     categories = choices.active_categories()
-    if complaint.category not in categories:
+    if complaint.category_id not in {category.id for category in categories}:   # a retired one, kept until changed
         categories.insert(0, complaint.category)
     form.category.choices = [(c.id, c.display_name(current_locale())) for c in categories]
     form.held_criteria = tuple(name for name in severity.TICKED if getattr(complaint, name))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from redis.exceptions import RedisError
-from sqlalchemy import select
 
 from blueprints.forms import NUMBER_MESSAGES
 from blueprints.ledger import bp
@@ -13,8 +12,8 @@ from blueprints.ledger.forms import LedgerFilterForm
 from blueprints.listing import paginate
 from blueprints.ui import current_locale, role_required, visible_complaint_or_404
 from extensions import db, gettext as _
-from models import Category, Role, Unit
-from services import custom_fields, handling_form, history, identity, ledger, ledger_export, org_settings, policy
+from models import Role
+from services import choices, custom_fields, handling_form, history, identity, ledger, ledger_export, org_settings, policy
 from services.timeline import record_view
 
 # Units see their own complaints (services.policy); the administrator handles no complaints.
@@ -28,9 +27,8 @@ def _partial() -> bool:
 
 
 def _filter_form() -> tuple[LedgerFilterForm, dict]:
-    units = db.session.scalars(select(Unit).order_by(Unit.kind, Unit.id)).all()
-    categories = db.session.scalars(select(Category).order_by(Category.id)).all()
-    return (LedgerFilterForm(request.args, units, categories, current_locale(), custom_fields.filterable()),
+    units = sorted(choices.all_units(), key=lambda unit: (unit.kind, unit.id))
+    return (LedgerFilterForm(request.args, units, choices.categories(), current_locale(), custom_fields.filterable()),
             {u.id: u for u in units})
 
 
