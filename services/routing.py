@@ -51,7 +51,7 @@ class Handler:
 @dataclass(frozen=True)
 class Directory:
     destinations: tuple[Place, ...]       # the active departments, then the active branches, each by code
-    handlers: tuple[Handler, ...]         # of the destinations, by unit and id
+    handlers: dict[int, tuple[Handler, ...]]   # of each destination, by id
     category_units: dict[int, Place]      # a category's department (RoutingRule)
     object_rules: tuple[ObjectRule, ...]  # most specific first
 
@@ -73,14 +73,17 @@ def _read_directory() -> Directory:
     destinations = tuple(sorted((u for u in units.values() if u.active and u.kind in policy.HANDLING_UNIT_ROLES),
                                 key=lambda u: (u.kind != UnitKind.DEPARTMENT, u.code)))
     open_to = {u.id: policy.HANDLING_UNIT_ROLES[u.kind] for u in destinations}
-    people = db.session.execute(select(User.id, User.unit_id, User.name, User.role)
-                                .where(User.active.is_(True)).order_by(User.unit_id, User.id))
+    people: dict[int, list[Handler]] = {unit: [] for unit in open_to}
+    for p in db.session.execute(select(User.id, User.unit_id, User.name, User.role)
+                                .where(User.active.is_(True)).order_by(User.id)):
+        if p.role in open_to.get(p.unit_id, ()):
+            people[p.unit_id].append(Handler(p.id, p.unit_id, p.name))
     rules = db.session.execute(select(ObjectRoutingRule.id, ObjectRoutingRule.category_id,
                                       ObjectRoutingRule.object_unit_id, ObjectRoutingRule.object_keyword,
                                       ObjectRoutingRule.unit_id))
     return Directory(
         destinations=destinations,
-        handlers=tuple(Handler(p.id, p.unit_id, p.name) for p in people if p.role in open_to.get(p.unit_id, ())),
+        handlers={unit: tuple(found) for unit, found in people.items()},
         category_units={category: units[unit] for category, unit in
                         db.session.execute(select(RoutingRule.category_id, RoutingRule.unit_id))},
         object_rules=tuple(sorted((ObjectRule(r.id, r.category_id, units.get(r.object_unit_id), r.object_keyword,
@@ -91,6 +94,11 @@ def destinations(excluding: Optional[int] = None) -> list[Place]:
     """The units a complaint may be dispatched to (the active departments, then the active
     branches), without `excluding` (the complaint's receiving unit)."""
     return [u for u in directory().destinations if u.id != excluding]
+
+
+def handlers_of(unit_id: Optional[int]) -> tuple[Handler, ...]:
+    """Who may handle a complaint dispatched to this unit (none if it is not a destination)."""
+    return directory().handlers.get(unit_id, ())
 
 
 def category_department(category_id: int) -> Optional[Place]:

@@ -46,6 +46,7 @@ class Rule:
     status: int | str = 200         # the answer to whoever gets in
     form_page: str | None = None    # for the fuzz test: the page that shows the form posted here
     gate: frozenset | None = None   # roles let past a first role check; the others get 403 before the case
+    sees_own: frozenset | None = None   # who sees the own side's case, where not every role does (SEES_OWN)
 
 
 def roles(*names) -> frozenset:
@@ -103,6 +104,10 @@ TABLE: dict[tuple[str, str], Rule] = {
     # The forms behind "more actions", fetched when the page's reader opens them.
     ("complaints.more_actions", "GET"): Rule("/complaints/{complaint}/actions", ALL_ROLES, unit_matters=True),
     ("complaints.notice", "GET"): Rule("/complaints/{complaint}/notice", ALL_ROLES, unit_matters=True),
+    # The dispatch form's people of a unit: for whoever may dispatch the case waiting for it (which the
+    # departments do not see yet).
+    ("complaints.dispatch_handlers", "GET"): Rule("/complaints/{waiting}/dispatch/handlers", OWNER_SIDE,
+                                                  unit_matters=True, sees_own=roles(BRANCH, Role.CENTER, Role.LEADER)),
     # Logging a contact with the customer: the owner's side and the handling department, not the leader.
     ("complaints.act", "POST"): Rule("/complaints/{complaint}/contact", roles(OWNER_SIDE, DEPARTMENT),
                                      unit_matters=True, status=422, form_page="/complaints/{complaint}?actions=all"),
@@ -359,7 +364,7 @@ def expected(rule: Rule, role: Role | None, side: str) -> int | str:
         return TO_LOGIN
     if rule.gate is not None and role not in rule.gate:
         return 403
-    if rule.unit_matters and role not in (SEES_OWN if side == "own" else SEES_FOREIGN):
+    if rule.unit_matters and role not in ((rule.sees_own or SEES_OWN) if side == "own" else SEES_FOREIGN):
         return 404
     return rule.status if role in rule.who else 403
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import AdminAuditEntry, Complaint, ObjectRoutingRule, Unit, UnitKind, User
-from tests.helpers import category_id, register, unit_id, version_of
+from tests.helpers import category_id, dispatch, register, unit_id, user, version_of
 
 RULE_FIELDS = ("category", "object_unit", "object_keyword", "unit")
 
@@ -157,6 +157,9 @@ def test_the_dispatch_form_offers_what_the_administrator_last_changed(client_for
     def offered(name: str) -> str:
         page = staff.get(f"/complaints/{complaint.id}").text
         return re.search(rf'<select[^>]*name="dispatch-{name}".*?</select>', page, re.S).group(0)
+
+    def people_of_ops() -> str:
+        return staff.get(f"/complaints/{complaint.id}/dispatch/handlers?dispatch-unit={unit_id('OPS')}").text
     assert "临时部" not in offered("unit") and "钱进" not in offered("assignee")
     assert suggested_unit(staff, complaint) == unit_id("OPS")
     assert admin.post("/admin/units", data={"code": "TMP", "name": "临时部", "name_en": "Temp", "kind": "department",
@@ -165,8 +168,32 @@ def test_the_dispatch_form_offers_what_the_administrator_last_changed(client_for
                                                "role": "dept_staff", "unit": unit_id("OPS")})
     assert created.status_code == 200   # (the page with the one-time password)
     assert admin.post("/admin/routing", data=rule_form(object_keyword="手机银行", unit=unit_id("IT"))).status_code == 303
-    assert "临时部" in offered("unit") and "钱进" in offered("assignee")
+    assert "临时部" in offered("unit") and "钱进" in people_of_ops()
     assert suggested_unit(staff, complaint) == unit_id("IT")
     dept9 = db.session.scalar(select(User.id).where(User.username == "dept9"))
     assert admin.post(f"/admin/users/{dept9}/active", data={"active": "0"}).status_code == 303
-    assert "钱进" not in offered("assignee")
+    assert "钱进" not in people_of_ops()
+
+
+def test_the_dispatch_form_lists_the_people_of_the_chosen_unit(client_for):
+    """Only the chosen unit's (a network's hundreds of units would make a list of thousands): the
+    suggested one's at first, another's swapped in when it is chosen."""
+    staff = client_for("staff1")
+    complaint = register(staff, category=str(category_id("waiting")))     # 运营管理部's, as suggested
+    of_ops, of_retail = user("dept1"), user("dept2")
+    page = staff.get(f"/complaints/{complaint.id}").text
+    people = re.search(r'<select[^>]*name="dispatch-assignee".*?</select>', page, re.S).group(0)
+    assert f'value="{of_ops.id}">{of_ops.name}<' in people and of_retail.name not in people
+    url = f"/complaints/{complaint.id}/dispatch/handlers?dispatch-unit={unit_id('RETAIL')}"
+    swapped = staff.get(url)
+    assert swapped.status_code == 200 and swapped.text.strip().startswith('<div id="dispatch-handlers">')
+    assert of_retail.name in swapped.text and of_ops.name not in swapped.text
+    assert client_for("dept1").get(url).status_code == 404            # not a case of theirs
+    # Without script the list stays the suggested unit's: a person of another unit is refused, and the
+    # form comes back with the people of the unit chosen.
+    refused = dispatch(staff, complaint, "RETAIL", assignee=of_ops.id)
+    assert refused.status_code == 422 and of_ops.name in refused.text
+    people = re.search(r'<select[^>]*name="dispatch-assignee".*?</select>', refused.text, re.S).group(0)
+    assert of_retail.name in people and of_ops.name not in people
+    assert dispatch(staff, complaint, "RETAIL", assignee=of_retail.id).status_code == 303
+    assert staff.get(url).status_code == 403                               # dispatched: no one may any more

@@ -42,15 +42,19 @@ def _department_choices(departments) -> list:
 def _dispatch_form(complaint: Complaint, submitted: bool = False) -> DispatchForm:
     form = _new(DispatchForm, "dispatch", submitted)
     form.unit.choices = _department_choices(routing.destinations(excluding=complaint.unit_id))
-    offered = dict(form.unit.choices[1:])
-    form.assignee.choices = [(0, _("Whole unit (its head assigns it)"))] + [
-        (person.id, f"{offered[person.unit_id]} · {person.name}") for person in routing.directory().handlers
-        if person.unit_id in offered]
     form.suggestion = None
     if not submitted:
         form.suggestion = routing.suggested_department(complaint)
         form.unit.data = form.suggestion.unit.id if form.suggestion else 0
+    _offer_handlers(form, form.unit.data)
     return form
+
+
+def _offer_handlers(form: DispatchForm, unit_id) -> None:
+    """The people of the chosen unit only (the page swaps them when another is chosen: dispatch_handlers):
+    a network's hundreds of branches would make one list of thousands."""
+    form.assignee.choices = [(0, _("Whole unit (its head assigns it)"))] + [
+        (person.id, person.name) for person in routing.handlers_of(unit_id)]
 
 
 def _assign_form(complaint: Complaint, submitted: bool = False) -> AssignForm:
@@ -342,6 +346,19 @@ def more_actions(complaint_id: int):
                            forms=_forms(complaint, others, {}))
     db.session.commit()
     return page
+
+
+@bp.get("/<int:complaint_id>/dispatch/handlers")
+@login_required
+def dispatch_handlers(complaint_id: int):
+    """The dispatch form's people of the unit just chosen (HTMX, swapped in when the unit changes)."""
+    complaint = visible_complaint_or_404(complaint_id)
+    if not policy.can_dispatch(current_user, complaint):
+        abort(403)
+    form = _new(DispatchForm, "dispatch", submitted=False)
+    form.suggestion = None   # chosen by the user now
+    _offer_handlers(form, request.args.get("dispatch-unit", 0, type=int))
+    return render_template("complaints/_dispatch_handlers.html", form=form)
 
 
 @bp.post("/<int:complaint_id>/<action>")

@@ -28,7 +28,10 @@ def test_the_center_routes_a_complaint_to_the_branch_which_assigns_and_answers_i
 
     dispatch = page.locator("#action-dispatch")
     expect(dispatch.get_by_role("heading")).to_have_text("派单至部门或支行")
+    people = dispatch.get_by_label("经办人（可选）")
+    expect(people).not_to_contain_text("赵磊")                  # the suggested department's people…
     dispatch.get_by_label("部门或支行", exact=True).select_option(label="城西支行")
+    expect(dispatch.get_by_label("经办人（可选）")).to_contain_text("赵磊")   # …then the branch's, swapped in
     dispatch.get_by_role("button", name="派单", exact=True).click()
     expect(page.get_by_test_id("handling-unit")).to_have_text("城西支行")
     expect(page.get_by_test_id("owner")).to_contain_text("孙悦")
