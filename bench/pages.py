@@ -22,6 +22,7 @@ def main() -> None:
 
     app = Server("app:create_app()", args.web_workers)
     rng = random.Random(1)
+    waiting = awaiting_dispatch(200)
     cases = [
         ("department queue", "dept1", lambda i, n: "/department/"),
         ("branch queue", "head1", lambda i, n: "/branch/"),
@@ -31,6 +32,8 @@ def main() -> None:
         ("待我处理, service center", "center1", lambda i, n: "/work/"),
         ("navigation counts (every page)", "dept1", lambda i, n: "/work/counts"),
         ("complaint page (+ audit write)", "center1", lambda i, n: f"/complaints/{rng.randint(1, count)}"),
+        # A case waiting for dispatch, as the center opens it: with the dispatch form.
+        ("complaint page, to dispatch", "center1", lambda i, n: f"/complaints/{rng.choice(waiting)}"),
     ]
     # Throughput with `clients` at once (the 2 workers saturated: latency there is mostly waiting in
     # line), then latency with one client per worker (what a user sees when the server is not full).
@@ -51,6 +54,17 @@ def main() -> None:
         print(f"{name:34} {full['rps']:8.1f} {full['rps'] / baseline['rps']:6.2f} {full['p50_ms']:8.1f}"
               f" {full['p95_ms']:8.1f} {full['errors'] + calm['errors']:5d} {calm['p50_ms']:8.1f} {calm['p95_ms']:8.1f}"
               f" {full.get('cpu_app_ms', float('nan')):10.1f} {full.get('cpu_postgres_ms', float('nan')):9.1f}")
+
+
+def awaiting_dispatch(limit: int) -> list[int]:
+    """Ids of complaints waiting for dispatch (most of a million are closed)."""
+    from sqlalchemy import create_engine, text
+    engine = create_engine(DATABASE_URL)
+    with engine.connect() as conn:
+        ids = list(conn.execute(text("SELECT id FROM complaint WHERE state = 'registered' ORDER BY id LIMIT :n"),
+                                {"n": limit}).scalars())
+    engine.dispose()
+    return ids
 
 
 if __name__ == "__main__":

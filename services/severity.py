@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import Row, distinct, func, or_, select
 
 from extensions import db
 from models import Complaint, ComplaintState, DeadlineKind, Role, RuleSetting, User
@@ -154,12 +154,12 @@ def detect_repeats(complaint: Complaint, terms: Optional[frozenset[str]] = None)
     return raised
 
 
-def similar_complaints(complaint: Complaint, viewer: User) -> tuple[list[Complaint], int]:
-    """The other complaints counted with this one by the repeat detection that `viewer` may open,
-    and how many others there are."""
+def similar_complaints(complaint: Complaint, viewer: User) -> tuple[list[Row], int]:
+    """The other complaints counted with this one by the repeat detection that `viewer` may open
+    (their ids and numbers: what the page links), and how many others there are."""
     if not complaint.repeated:
         return [], 0
     same = (*_same_complaint(complaint), Complaint.id != complaint.id)
-    shown = list(db.session.scalars(select(Complaint).where(*same, policy.visible_complaints(viewer))
+    shown = list(db.session.execute(select(Complaint.id, Complaint.number).where(*same, policy.visible_complaints(viewer))
                                     .order_by(Complaint.id).limit(50)))
     return shown, db.session.scalar(select(func.count()).select_from(Complaint).where(*same)) - len(shown)

@@ -9,19 +9,18 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Optional
 
 from flask import current_app
 from sqlalchemy import Integer, Select, bindparam, func, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import joinedload
 from sqlalchemy.types import NullType
 
 from extensions import db, lazy_gettext as _l
-from models import Complaint, ComplaintKind, ComplaintState, ComplaintTerms, Incident, Role, User
+from models import Channel, Complaint, ComplaintKind, ComplaintState, ComplaintTerms, Incident, Role, User
 from models.similarity import term_keys
-from services import audit, clock, policy, sql, textsim
+from services import audit, choices, clock, policy, sql, textsim
 from services.errors import Refused
 from services.timeline import log_event
 
@@ -34,9 +33,22 @@ COMMONEST = 8             # a complaint told in everyday terms only: the newest 
 LINK_ROLES = {Role.CENTER, Role.LEADER}
 
 
+@dataclass(frozen=True)
+class Case:
+    """A similar complaint, as its line on a complaint's page shows it."""
+    id: int
+    number: str
+    state: ComplaintState
+    channel: Channel
+    registered_at: datetime
+    unit: choices.Place
+    incident_id: Optional[int]
+    incident_title: Optional[str]
+
+
 @dataclass
 class Similar:
-    complaint: Complaint
+    complaint: Case
     score: float
     words: list[str]   # what the two share, as words
 
@@ -191,13 +203,19 @@ def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
                          timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"]))
     if not ranked:
         return []
-    # One query: the unit and incident each case shows come joined, not after.
-    loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_([i for i, *_r in ranked]),
-                                                                          Complaint.state != ComplaintState.CLOSED)
-                                                  .options(joinedload(Complaint.unit), joinedload(Complaint.incident)))}
+    # One query, of the columns the lines show, the incident's title joined (the units are kept).
+    units = choices.units()
+    loaded = {row.id: Case(row.id, row.number, row.state, row.channel, row.registered_at, units[row.unit_id],
+                           row.incident_id, row.title)
+              for row in db.session.execute(
+                  select(Complaint.id, Complaint.number, Complaint.state, Complaint.channel, Complaint.registered_at,
+                         Complaint.unit_id, Complaint.incident_id, Incident.title)
+                  .outerjoin(Incident, Incident.id == Complaint.incident_id)
+                  .where(Complaint.id.in_([i for i, *_r in ranked]), Complaint.state != ComplaintState.CLOSED))}
+    shown = [(i, score, terms) for i, score, terms in ranked if i in loaded][:limit]
     return [Similar(loaded[i], round(score, 2), textsim.shared_words(found & terms, complaint.object_text,
                                                                      complaint.content))
-            for i, score, terms in ranked if i in loaded][:limit]
+            for i, score, terms in shown]
 
 
 def alike(complaint: Complaint, threshold: float, window: timedelta, limit: int = 500,

@@ -54,6 +54,7 @@ BUDGETS = {
     "navigation counts": 1.9,
     "ledger": 6.7,
     "complaint page": 13.3,
+    "complaint page, to dispatch": 99,
 }
 
 
@@ -84,6 +85,7 @@ def test_pages_stay_within_their_cpu_budget_against_a_bare_page(app, client_for)
         "navigation counts": (department, "/work/counts"),   # every page asks for them as it loads
         "ledger": (center, "/ledger/"),
         "complaint page": (center, f"/complaints/{complaints[0].id}"),
+        "complaint page, to dispatch": (center, f"/complaints/{complaints[10].id}"),   # with the dispatch form
     }
     for client, url in pages.values():
         for _ in range(WARM_UP):

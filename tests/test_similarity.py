@@ -172,6 +172,10 @@ def test_one_click_on_a_similar_case_links_both_into_an_incident(app, client_for
     incident = fresh(first).incident
     assert incident is not None and fresh(second).incident_id == incident.id
     assert "手机银行" in incident.title
+    # The third's page names the incident the others are in, and offers to join it.
+    case = re.search(r'<li data-testid="similar-case">.*?</li>', center.get(f"/complaints/{third.id}").text, re.S).group(0)
+    assert f"已归入事件 <a href=\"/complaints/incidents/{incident.id}\">{incident.title}</a>" in case
+    assert "将本投诉并入其事件" in case
     center.post(f"/complaints/{third.id}/similar/{first.id}/link")   # joins the incident the other is in
     assert fresh(third).incident_id == incident.id
     assert db.session.scalar(select(func.count()).select_from(Incident)) == 1
