@@ -309,7 +309,8 @@ def test_a_customer_who_left_only_a_landline_is_told_by_phone(app, client_for, p
     assert 'data-testid="phone-call-needed"' not in client_for("center1").get(f"/complaints/{by_mobile.id}").text
     overview = client_for("center1").get("/center/").text
     calls = overview.split('data-testid="phone-calls"')[1].split("</section>")[0]
-    assert complaint.number in calls and by_mobile.number not in calls
+    assert complaint.number in calls and complaint.customer_name in calls and by_mobile.number not in calls
+    assert "已登记" in calls and "010-6512 3456" not in calls   # its state; the number masked
 
 
 @pytest.mark.parametrize("contact, kind", [
