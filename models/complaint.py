@@ -282,6 +282,10 @@ class Complaint(db.Model):
               sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
         Index("ix_complaint_open_handler", "handler_id",
               sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
+        # The return visits due (the service center's 待我处理 and the counts on its every page): read
+        # from the open ones' index, they took 3.7 ms of the center's 9.5 ms counts at 1,000,000.
+        Index("ix_complaint_awaiting_visit", "next_due_at", "id",
+              sqlite_where=db.text("state = 'awaiting_visit'"), postgresql_where=db.text("state = 'awaiting_visit'")),
         # The statistics read a period's complaints by registration time; on PostgreSQL the columns
         # they group and count are included, so a month of a million-row table is an index-only scan.
         Index("ix_complaint_registered", "registered_at", "id", postgresql_include=STATISTICS_COLUMNS),
