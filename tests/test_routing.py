@@ -188,6 +188,9 @@ def test_the_dispatch_form_lists_the_people_of_the_chosen_unit(client_for):
     swapped = staff.get(url)
     assert swapped.status_code == 200 and swapped.text.strip().startswith('<div id="dispatch-handlers">')
     assert of_retail.name in swapped.text and of_ops.name not in swapped.text
+    assert 'data-testid="routing-reason"' not in swapped.text          # not the suggested one…
+    back = staff.get(f"/complaints/{complaint.id}/dispatch/handlers?dispatch-unit={unit_id('OPS')}").text
+    assert 'data-testid="routing-reason"' in back and of_ops.name in back   # …and back to it: why again
     assert client_for("dept1").get(url).status_code == 404            # not a case of theirs
     # Without script the list stays the suggested unit's: a person of another unit is refused, and the
     # form comes back with the people of the unit chosen.

@@ -356,8 +356,10 @@ def dispatch_handlers(complaint_id: int):
     if not policy.can_dispatch(current_user, complaint):
         abort(403)
     form = _new(DispatchForm, "dispatch", submitted=False)
-    form.suggestion = None   # chosen by the user now
-    _offer_handlers(form, request.args.get("dispatch-unit", 0, type=int))
+    chosen = request.args.get("dispatch-unit", 0, type=int)
+    suggestion = routing.suggested_department(complaint)
+    form.suggestion = suggestion if suggestion and suggestion.unit.id == chosen else None   # why, when it is the one
+    _offer_handlers(form, chosen)
     return render_template("complaints/_dispatch_handlers.html", form=form)
 
 
