@@ -72,11 +72,10 @@ def _read_directory() -> Directory:
     units = choices.units()
     destinations = tuple(sorted((u for u in units.values() if u.active and u.kind in policy.HANDLING_UNIT_ROLES),
                                 key=lambda u: (u.kind != UnitKind.DEPARTMENT, u.code)))
-    open_to = {u.id: policy.HANDLING_UNIT_ROLES[u.kind] for u in destinations}
-    people: dict[int, list[Handler]] = {unit: [] for unit in open_to}
-    for p in db.session.execute(select(User.id, User.unit_id, User.name, User.role)
+    people: dict[int, list[Handler]] = {unit.id: [] for unit in destinations}
+    for p in db.session.execute(select(User.id, User.unit_id, User.name, User.role, User.active)
                                 .where(User.active.is_(True)).order_by(User.id)):
-        if p.role in open_to.get(p.unit_id, ()):
+        if p.unit_id in people and policy.may_handle_for(p, units[p.unit_id]):   # the dispatch's own check
             people[p.unit_id].append(Handler(p.id, p.unit_id, p.name))
     rules = db.session.execute(select(ObjectRoutingRule.id, ObjectRoutingRule.category_id,
                                       ObjectRoutingRule.object_unit_id, ObjectRoutingRule.object_keyword,
