@@ -29,7 +29,7 @@ def _partial() -> bool:
 def _filter_form() -> tuple[LedgerFilterForm, dict]:
     units = sorted(choices.all_units(), key=lambda unit: (unit.kind, unit.id))
     return (LedgerFilterForm(request.args, units, choices.categories(), current_locale(), custom_fields.filterable()),
-            {u.id: u for u in units})
+            choices.units())
 
 
 @bp.get("/")
