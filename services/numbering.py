@@ -21,19 +21,19 @@ def may_occur_in_a_number(text: str) -> bool:
 
 def next_number(day: date) -> str:
     """The day's next number, the counter bumped atomically by one upsert. On PostgreSQL the
-    bump commits at once on its own connection: the counter row stays locked only for that
-    statement, not for the whole registration, so registrations don't queue behind each other
-    (a registration that fails after this point leaves its number unused, as a database sequence
-    would). SQLite has one writer at a time anyway, and a second connection would wait for this
-    one's write lock."""
+    bump commits at once on its own connection, in autocommit (one round trip, no BEGIN and COMMIT):
+    the counter row stays locked only for that statement, not for the whole registration, so
+    registrations don't queue behind each other (a registration that fails after this point leaves
+    its number unused, as a database sequence would). SQLite has one writer at a time anyway, and a
+    second connection would wait for this one's write lock."""
     dialect = db.engine.dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(DailyCounter).values(day=day, value=1)
     bump = stmt.on_conflict_do_update(index_elements=[DailyCounter.day], set_={"value": DailyCounter.value + 1}
                                       ).returning(DailyCounter.value)
     if dialect == "postgresql":
-        with db.engine.begin() as own_transaction:
-            value = own_transaction.execute(bump).scalar_one()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+            value = own.execute(bump).scalar_one()
     else:
         value = db.session.execute(bump).scalar_one()
     return f"{PREFIX}-{day:%Y%m%d}-{value:04d}"
