@@ -33,6 +33,15 @@ _WRITTEN = "kept_written"      # this transaction wrote a kept table (session.in
 _STORE = "kept"                # the process's values, by app (app.extensions)
 
 
+# The number as a column another statement may read with its own (services.sessions: the signed-in user's).
+VERSION_NOW = select(SettingsVersion.value).where(SettingsVersion.id == 1).scalar_subquery()
+
+
+def remember_version(value: int | None) -> None:
+    """The number, read by another statement of this transaction: kept() need not read it again."""
+    db.session.info[_VERSION] = value or 0
+
+
 def kept(name: str, model: type | tuple[type, ...], load: Callable[[], T]) -> T:
     """The value `load` reads from `model`'s table (or tables), kept between requests until a setting changes."""
     session = db.session
@@ -40,8 +49,7 @@ def kept(name: str, model: type | tuple[type, ...], load: Callable[[], T]) -> T:
         return txcache.cached(name, model, load)
     version = session.info.get(_VERSION)
     if version is None:
-        version = session.info[_VERSION] = session.connection().execute(
-            select(SettingsVersion.value).where(SettingsVersion.id == 1)).scalar() or 0
+        version = session.info[_VERSION] = session.connection().execute(select(VERSION_NOW)).scalar() or 0
     store = current_app.extensions.get(_STORE)
     if store is None or store[0] != version:
         store = current_app.extensions[_STORE] = (version, {})

@@ -13,7 +13,7 @@ from sqlalchemy import and_, bindparam, delete, or_, select
 
 from extensions import db
 from models import Organisation, User, UserSession
-from services import clock, org_settings
+from services import clock, kept, org_settings
 
 # Writing last_seen_at on every request would cost a write per page; once a minute is precise enough.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -51,7 +51,7 @@ def start_session(user: User, address: str = "") -> str:
 
 _READ_WITH_USER = "session_read_with_user"   # db.session.info: the row signed_in_user read for check_session
 # Built once: the statement's construction would cost as much as the query it saves.
-_SIGNED_IN = (select(User, UserSession, Organisation)
+_SIGNED_IN = (select(User, UserSession, Organisation, kept.VERSION_NOW)
               .outerjoin(UserSession, and_(UserSession.id == bindparam("key"), UserSession.user_id == User.id))
               .outerjoin(Organisation, Organisation.id == org_settings.ROW_ID)
               .where(User.id == bindparam("user_id")))
@@ -59,16 +59,18 @@ _SIGNED_IN = (select(User, UserSession, Organisation)
 
 def signed_in_user(user_id: int, token: str | None) -> User | None:
     """The user a signed-in request is for, read in one statement with what the request reads next:
-    the session behind `token` (check_session takes it from here) and the organisation's settings
-    (org_settings.current, which the navigation and the policy ask on every page)."""
+    the session behind `token` (check_session takes it from here), the organisation's settings
+    (org_settings.current, which the navigation and the policy ask on every page) and the kept
+    settings' version (services.kept, which the forms and the policy read)."""
     if not token:
         return db.session.get(User, user_id)
     row = db.session.execute(_SIGNED_IN, {"key": _key(token), "user_id": user_id}).first()
     if row is None:
         return None
-    user, session_row, organisation = row
+    user, session_row, organisation, version = row
     db.session.info[_READ_WITH_USER] = session_row
     org_settings.remember(organisation)
+    kept.remember_version(version)
     return user
 
 
