@@ -3,16 +3,19 @@ and checked for repeats; the customer hears of it through services.signals. A fo
 registers once."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 
-from extensions import db, lazy_gettext as _l, savepoint
+from extensions import db, lazy_gettext as _l
 from models import Channel, Complaint, ComplaintKind, ComplaintNature, ComplaintState, DeadlineKind, Incident, User
-from services import clock, complaints, deadlines, notify, org_settings, policy, severity, signals, similarity
+from services import clock, complaints, deadlines, notify, org_settings, policy, severity, signals, similarity, sql
 from services.errors import Refused
 from services.identity import mobile_in
 from services.numbering import next_number
@@ -52,6 +55,15 @@ class Registration:
     extra: Optional[dict] = None           # the organisation's own fields, checked (services.custom_fields)
 
 
+@functools.cache
+def _unless_token_is_in(dialect: str):
+    """The complaint's INSERT, doing nothing when its submission token is in already."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = Complaint.__table__
+    return (insert(table).on_conflict_do_nothing(index_elements=[table.c.submission_token])
+            .returning(table.c.id))
+
+
 def find_by_token(token: str) -> Optional[Complaint]:
     return db.session.scalar(select(Complaint).where(Complaint.submission_token == token))
 
@@ -66,14 +78,15 @@ def register_complaint(actor: User, token: str, data: Registration,
     for name in severity.TICKED:
         if getattr(data, name) and not severity.applies(name):
             raise Refused(_l("This organisation does not count this as making a complaint major."), name)
-    existing = find_by_token(token)
-    if existing is not None:
-        return existing, False
     now = clock.now()
-    complaint = Complaint(
+    # A draft, not added to the session: its clocks and its incident are worked out on it, then its
+    # row goes in by one INSERT that does nothing when the token is in already (a form submitted
+    # twice, or its twin racing it: the INSERT waits for the twin's transaction to end). No read of
+    # the token before, no savepoint around it.
+    draft = Complaint(
         number=token, submission_token=token,   # numbered below, once the row is in and its clocks run
-        state=ComplaintState.REGISTERED, registered_at=now, owner=actor, handler=actor,
-        unit=actor.unit,   # (the clocks read its working hours before the row is written)
+        state=ComplaintState.REGISTERED, registered_at=now, owner_id=actor.id, handler_id=actor.id,
+        unit_id=actor.unit_id, unit=actor.unit,   # (the clocks read its working hours)
         customer_name=data.customer_name, customer_contact=data.customer_contact,
         customer_ref=data.customer_ref or None, channel=data.channel, received_at=data.received_at,
         customer_mobile=data.customer_mobile or mobile_in(data.customer_contact),
@@ -83,31 +96,34 @@ def register_complaint(actor: User, token: str, data: Registration,
         collective_count=data.collective_count,
         litigation=data.litigation, media=data.media, compensation=data.compensation,
         regulator_forwarded=data.regulator_forwarded, object_unit_id=data.object_unit_id,
-        object_user_id=data.object_user_id, extra=data.extra or None,
-        # A new complaint has none of these: saying so spares a query for each when they are read.
-        deadlines=[], plans=[], answers=[], extensions=[], round=1,
+        object_user_id=data.object_user_id, extra=data.extra or None, round=1,
+        owner=actor, handler=actor, plans=[], answers=[], extensions=[],   # (a new complaint has none of these)
     )
     if data.kind == ComplaintKind.CONCENTRATED:
-        complaint.incident = _incident_for(data, actor, now)
+        incident = _incident_for(data, actor, now)
+        db.session.flush()   # (a new incident: its id for the row)
+        draft.incident_id = incident.id
     clocks = [DeadlineKind.REGISTRATION, DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION,
               DeadlineKind.FINAL_DECISION]
     if not data.solved_on_spot:
         clocks.append(DeadlineKind.DISPATCH)
-    if complaint.is_major:
+    if draft.is_major:
         clocks.append(DeadlineKind.PROGRESS)
     # The clocks, and so the next due time, are known before the row is written: it goes in with
     # them, not updated after (an update rewrites the row's 26 index entries and, the row being new,
     # checks its foreign keys again).
-    deadlines.start_deadlines(complaint, clocks, now)
-    try:
-        with savepoint():
-            db.session.add(complaint)
-            db.session.flush()
-    except IntegrityError:   # the twin request of a double click won the race
-        existing = find_by_token(token)
-        if existing is None:
-            raise
-        return existing, False
+    started = deadlines.start_deadlines(draft, clocks, now)
+    # The row and its clocks are written by a statement each, not by the session's flush; from then on
+    # the draft is the session's complaint, as written.
+    set_committed_value(draft, "deadlines", [])   # (they go in after the row, which they point at)
+    with db.session.no_autoflush:
+        if not sql.insert_as_loaded([draft], _unless_token_is_in(sql.dialect())):
+            return find_by_token(token), False   # the twin request of a double click won the race
+        for deadline in started:
+            deadline.complaint_id = draft.id
+        sql.insert_as_loaded(started)
+    set_committed_value(draft, "deadlines", started)
+    complaint = draft
     log_event(complaint, None if filed_by_customer else actor, "registered",
               data.channel.value if filed_by_customer else None)
     # The number is taken this late so that what fails before it (the losing twin of a double
@@ -115,7 +131,11 @@ def register_complaint(actor: User, token: str, data: Registration,
     # numbers; the notices from here on quote it. Hence the flush: the row's history is written
     # before the number is taken, not with the rows that follow.
     db.session.flush()
-    complaint.number = next_number(clock.to_local(now).date())
+    number = next_number(clock.to_local(now).date())
+    # (A statement of its own rather than the flush's: the complaint stays out of the unit of work.)
+    db.session.execute(update(Complaint).where(Complaint.id == complaint.id).values(number=number)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(complaint, "number", number)
     signals.complaint_registered.send(complaint, filed_by_customer=filed_by_customer)
     if data.solved_on_spot:
         complaints.solve_on_spot(complaint, actor, data.solved_on_spot, now)

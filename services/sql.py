@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, case, event, func, insert, text, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from extensions import db
@@ -115,6 +115,35 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
         for row in rows:
             copy.write_row([value if process is None or value is None else process(value)
                             for value, process in zip(row.values(), processors)])
+
+
+def insert_as_loaded(objects: list, statement=None) -> bool:
+    """Write new ORM objects of one class by one INSERT … RETURNING id (a row at a time on SQLite)
+    and make them the session's own, as if loaded: every column is given, its default included, so
+    nothing is left to read back. The unit of work's bookkeeping (a complaint's dozens of
+    relationships looked at on every flush) cost more than the statements (issue 20). `statement`
+    may skip the row (ON CONFLICT DO NOTHING): then nothing is added and the answer is False.
+    What an object holds by a relationship only (not yet as a key) is not written: give the key."""
+    mapper = type(objects[0]).__mapper__
+    table = mapper.local_table
+    columns = [(column, mapper.get_property_by_column(column).key) for column in table.columns if column.key != "id"]
+    rows = []
+    for obj in objects:
+        values = obj.__dict__
+        for column, key in columns:
+            if key not in values:
+                setattr(obj, key, column.default.arg if column.default is not None else None)   # scalar defaults only
+        rows.append({column.key: values[key] for column, key in columns})
+    if statement is None:
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = db.session.execute(statement, rows if len(rows) > 1 else rows[0]).scalars().all()
+    if len(ids) != len(objects):
+        return False
+    for obj, new_id in zip(objects, ids):
+        obj.id = new_id
+        make_transient_to_detached(obj)   # (what it holds is what its row holds)
+        db.session.add(obj)
+    return True
 
 
 def among(column, values) -> ColumnElement[bool]:
