@@ -30,7 +30,8 @@ def watch_waves() -> dict:
 
 
 def deliver_outbox() -> dict:
-    from services import notify
+    from services import notify, queue
+    queue.cleared_to_start(notify.DELIVERY_WAITING)
     return notify.deliver_due()
 
 

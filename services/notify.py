@@ -174,11 +174,14 @@ def told() -> list[str]:
     return list(dict.fromkeys(db.session.info.get(_TOLD, [])))
 
 
+DELIVERY_WAITING = "complaints:delivery-waiting"   # a delivery job is queued and has not started (services.queue)
+
+
 @event.listens_for(Session, "after_commit")
 def _enqueue_delivery_after_commit(session: Session) -> None:
     session.info.pop(_TOLD, None)
     if session.info.pop(_PENDING_FLAG, False):
-        queue.enqueue_best_effort("services.jobs.deliver_outbox")
+        queue.enqueue_unless_waiting(DELIVERY_WAITING, "services.jobs.deliver_outbox")
 
 
 @event.listens_for(Session, "after_rollback")

@@ -163,6 +163,24 @@ def test_complaint_is_stored_when_redis_is_down_and_its_mail_goes_out_later(app,
     assert [m["To"] for m in mailbox.messages] == ["dept1@example.com"]
 
 
+def test_a_delivery_job_waiting_takes_the_mail_committed_before_it_starts(app, mailbox, client_for):
+    """Three complaints registered in a row, each telling its customer by e-mail, queue one delivery
+    job, not three: the job waiting sends all three. Once it has started, the next mail queues another."""
+    staff = client_for("staff1")
+
+    def customers_told() -> list[str]:
+        return sorted(m["To"] for m in mailbox.messages if m["To"].startswith("customer"))
+    for n in range(3):
+        register(staff, customer_contact=f"customer{n}@example.com")
+    assert queue().count == 1
+    run_worker()
+    assert customers_told() == [f"customer{n}@example.com" for n in range(3)]
+    register(staff, customer_contact="customer3@example.com")
+    assert queue().count == 1
+    run_worker()
+    assert customers_told() == [f"customer{n}@example.com" for n in range(4)]
+
+
 def test_a_deadline_still_missed_later_goes_one_level_higher_once(app, mailbox, client_for, clock):
     register(client_for("staff1"), level="3")      # dispatch due 10:30; escalation 30 minutes later
     clock.advance(minutes=31)
