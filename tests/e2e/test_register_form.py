@@ -147,3 +147,42 @@ def test_fields_for_other_cases_show_when_ticked_and_the_required_ones_are_marke
     expect(incident).to_be_hidden()
     form.get_by_label("类型", exact=True).select_option("concentrated")
     expect(incident).to_be_visible()
+
+
+def test_back_and_send_again_registers_the_complaint_once(live_server, page, sqlite_app):
+    """The browser's Back fetches the register form afresh (signed-in pages stay out of its cache)
+    and fills in what was typed; sent again, the page says the complaint was registered already.
+    A form opened anew registers a complaint of its own."""
+    from sqlalchemy import func, select
+
+    from extensions import db
+    from models import Complaint
+
+    def fill_in_and_send():
+        page.get_by_label("客户姓名").fill("王建国")
+        page.get_by_label("联系方式").fill("13800138000")
+        page.get_by_label("投诉事由").fill("自助银行的存款机吞钞，未能打印凭条。")
+        page.get_by_label("客户诉求").fill("尽快核实并退回款项。")
+        page.get_by_label("被投诉对象").fill("城东支行自助银行")
+        page.get_by_label("类别").select_option(label="等候 / 交付时间")
+        page.get_by_test_id("register-form").get_by_role("button", name="登记").click()
+
+    sign_in(page, live_server, "staff1")
+    page.goto(f"{live_server}/intake/new")
+    fill_in_and_send()
+    expect(page.get_by_test_id("state")).to_have_text("已登记")
+    first = page.url
+    page.go_back()
+    expect(page.get_by_label("投诉事由")).to_have_value("自助银行的存款机吞钞，未能打印凭条。")   # filled in again
+    page.get_by_test_id("register-form").get_by_role("button", name="登记").click()
+    expect(page.locator(".flash")).to_contain_text("已经登记过（表单提交了两次），未重复登记")
+    assert page.url == first
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+
+    page.get_by_role("link", name="登记投诉").first.click()       # a new form: a new complaint
+    fill_in_and_send()
+    expect(page.get_by_test_id("state")).to_have_text("已登记")
+    assert page.url != first
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 2
