@@ -4,6 +4,7 @@ registers once."""
 from __future__ import annotations
 
 import functools
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
@@ -64,15 +65,25 @@ def _unless_token_is_in(dialect: str):
             .returning(table.c.id))
 
 
+# What makes a form sent again another complaint: its customer or what they complain of.
+COMPARED_WHEN_SENT_AGAIN = ("customer_name", "customer_contact", "content", "demand", "object_text", "category_id")
+
+
+def _changed(registered: Complaint, draft: Complaint) -> bool:
+    return any(getattr(registered, name) != getattr(draft, name) for name in COMPARED_WHEN_SENT_AGAIN)
+
+
 def find_by_token(token: str) -> Optional[Complaint]:
     return db.session.scalar(select(Complaint).where(Complaint.submission_token == token))
 
 
-def register_complaint(actor: User, token: str, data: Registration,
-                       filed_by_customer: bool = False) -> tuple[Complaint, bool]:
+def register_complaint(actor: User, token: str, data: Registration, filed_by_customer: bool = False,
+                       new_if_changed: bool = False) -> tuple[Complaint, bool]:
     """Record a complaint with `actor` as its first-responsible owner. Returns (complaint, created);
-    a form submitted twice (same token) returns the complaint of the first submission. A complaint
-    the customer filed on the web is registered by the system and acknowledged by the caller."""
+    a form submitted twice (same token) returns the complaint of the first submission. With
+    `new_if_changed`, a form sent again with its customer or words changed (the staff form reached
+    by Back and filled in for the next complaint) is a complaint of its own. A complaint the
+    customer filed on the web is registered by the system and acknowledged by the caller."""
     if not policy.can_register(actor):
         raise Refused()
     for name in severity.TICKED:
@@ -118,7 +129,16 @@ def register_complaint(actor: User, token: str, data: Registration,
     set_committed_value(draft, "deadlines", [])   # (they go in after the row, which they point at)
     with db.session.no_autoflush:
         if not sql.insert_as_loaded([draft], _unless_token_is_in(sql.dialect())):
-            return find_by_token(token), False   # the twin request of a double click won the race
+            # The form was sent already (a double click, or Back and Send again): the first one stands,
+            # unless what it says has changed since.
+            existing = find_by_token(token)
+            if existing is None:
+                raise RuntimeError("the complaint of this submission token is gone")   # (its twin rolled back?)
+            if not (new_if_changed and _changed(existing, draft)):
+                return existing, False
+            draft.number = draft.submission_token = uuid.uuid4().hex
+            if not sql.insert_as_loaded([draft], _unless_token_is_in(sql.dialect())):
+                raise RuntimeError("a new submission token was in already")
         for deadline in started:
             deadline.complaint_id = draft.id
         sql.insert_as_loaded(started)

@@ -78,6 +78,22 @@ def test_double_submission_creates_one_complaint(client_for):
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
 
 
+def test_the_form_sent_again_with_another_customer_is_a_complaint_of_its_own(client_for):
+    """Back after registering shows the form as it was sent (static/js/sent-once.js puts its token
+    back); sent again as it is, it is the complaint registered already; filled in for the next
+    customer, it is a complaint of its own, not lost."""
+    client = client_for("staff1")
+    form = complaint_form()
+    first = client.post("/intake/new", data=form)
+    again = client.post("/intake/new", data=form)
+    assert again.location == first.location
+    changed = client.post("/intake/new", data={**form, "customer_name": "李芳", "customer_contact": "13900139000"})
+    assert changed.status_code == 303 and changed.location != first.location
+    assert "已登记" in client.get(changed.location).text
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 2
+    assert db.session.scalar(select(Complaint.customer_name).where(Complaint.id == int(changed.location.rsplit("/", 1)[1]))) == "李芳"
+
+
 def test_simultaneous_double_submission_creates_one_complaint(app, client_for):
     clients = [client_for("staff1"), client_for("staff1")]
     form = complaint_form(category=str(category_id("fees")))

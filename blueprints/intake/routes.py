@@ -86,7 +86,7 @@ def register():
             compensation=form.compensation.data, regulator_forwarded=form.regulator_forwarded.data,
             solved_on_spot=(form.on_spot_result.data or "").strip() if form.solved_on_spot.data else None,
             object_unit_id=form.object_unit.data or None, object_user_id=form.object_user.data or None,
-            extra=extra, **form.customer_numbers(), **_incident_choice(form)))
+            extra=extra, **form.customer_numbers(), **_incident_choice(form)), new_if_changed=True)
         # Read before the commit, which expires the complaint (reading it after would load it again)
         # and forgets who was told; said only once the commit holds.
         complaint_id, confirmation = complaint.id, registration_confirmation(complaint, notify.told(), created)

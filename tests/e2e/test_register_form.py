@@ -152,7 +152,7 @@ def test_fields_for_other_cases_show_when_ticked_and_the_required_ones_are_marke
 def test_back_and_send_again_registers_the_complaint_once(live_server, page, sqlite_app):
     """The browser's Back fetches the register form afresh (signed-in pages stay out of its cache)
     and fills in what was typed; sent again, the page says the complaint was registered already.
-    A form opened anew registers a complaint of its own."""
+    Filled in for the next customer, or opened anew, it registers a complaint of its own."""
     from sqlalchemy import func, select
 
     from extensions import db
@@ -180,9 +180,19 @@ def test_back_and_send_again_registers_the_complaint_once(live_server, page, sql
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
 
+    page.go_back()                                       # filled in for the next customer: not lost
+    page.get_by_label("客户姓名").fill("李芳")
+    page.get_by_label("联系方式").fill("13900139000")
+    page.get_by_test_id("register-form").get_by_role("button", name="登记").click()
+    expect(page.locator(".flash")).to_contain_text("已登记，首问负责人")
+    second = page.url
+    assert second != first
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 2
+
     page.get_by_role("link", name="登记投诉").first.click()       # a new form: a new complaint
     fill_in_and_send()
     expect(page.get_by_test_id("state")).to_have_text("已登记")
-    assert page.url != first
+    assert page.url not in (first, second)
     db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 2
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 3
