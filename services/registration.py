@@ -4,7 +4,7 @@ registers once."""
 from __future__ import annotations
 
 import functools
-import uuid
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
@@ -73,6 +73,11 @@ def _changed(registered: Complaint, draft: Complaint) -> bool:
     return any(getattr(registered, name) != getattr(draft, name) for name in COMPARED_WHEN_SENT_AGAIN)
 
 
+def _token_when_changed(token: str, draft: Complaint) -> str:
+    said = "\x1f".join([token, *(str(getattr(draft, name)) for name in COMPARED_WHEN_SENT_AGAIN)])
+    return hashlib.sha256(said.encode()).hexdigest()[:32]
+
+
 def find_by_token(token: str) -> Optional[Complaint]:
     return db.session.scalar(select(Complaint).where(Complaint.submission_token == token))
 
@@ -128,17 +133,16 @@ def register_complaint(actor: User, token: str, data: Registration, filed_by_cus
     # the draft is the session's complaint, as written.
     set_committed_value(draft, "deadlines", [])   # (they go in after the row, which they point at)
     with db.session.no_autoflush:
-        if not sql.insert_as_loaded([draft], _unless_token_is_in(sql.dialect())):
+        while not sql.insert_as_loaded([draft], _unless_token_is_in(sql.dialect())):
             # The form was sent already (a double click, or Back and Send again): the first one stands,
-            # unless what it says has changed since.
-            existing = find_by_token(token)
+            # unless what it says has changed since; then it is another complaint, under a token drawn
+            # from the first and what it says, so that sending that again finds it in turn.
+            existing = find_by_token(draft.submission_token)
             if existing is None:
                 raise RuntimeError("the complaint of this submission token is gone")   # (its twin rolled back?)
-            if not (new_if_changed and _changed(existing, draft)):
+            if not (new_if_changed and _changed(existing, draft)) or draft.submission_token != token:
                 return existing, False
-            draft.number = draft.submission_token = uuid.uuid4().hex
-            if not sql.insert_as_loaded([draft], _unless_token_is_in(sql.dialect())):
-                raise RuntimeError("a new submission token was in already")
+            draft.number = draft.submission_token = _token_when_changed(token, draft)
         for deadline in started:
             deadline.complaint_id = draft.id
         sql.insert_as_loaded(started)

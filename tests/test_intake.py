@@ -90,8 +90,12 @@ def test_the_form_sent_again_with_another_customer_is_a_complaint_of_its_own(cli
     changed = client.post("/intake/new", data={**form, "customer_name": "李芳", "customer_contact": "13900139000"})
     assert changed.status_code == 303 and changed.location != first.location
     assert "已登记" in client.get(changed.location).text
+    theirs = int(changed.location.rsplit("/", 1)[1])
+    assert db.session.scalar(select(Complaint.customer_name).where(Complaint.id == theirs)) == "李芳"
+    # Back once more to the form as sent for 李芳 (its token is still the first one): sent again, hers.
+    changed_again = client.post("/intake/new", data={**form, "customer_name": "李芳", "customer_contact": "13900139000"})
+    assert changed_again.location == changed.location
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 2
-    assert db.session.scalar(select(Complaint.customer_name).where(Complaint.id == int(changed.location.rsplit("/", 1)[1]))) == "李芳"
 
 
 def test_simultaneous_double_submission_creates_one_complaint(app, client_for):

@@ -187,6 +187,10 @@ def test_back_and_send_again_registers_the_complaint_once(live_server, page, sql
     expect(page.locator(".flash")).to_contain_text("已登记，首问负责人")
     second = page.url
     assert second != first
+    page.go_back()                                       # and that one sent again: hers, once
+    page.get_by_test_id("register-form").get_by_role("button", name="登记").click()
+    expect(page.locator(".flash")).to_contain_text("已经登记过（表单提交了两次），未重复登记")
+    assert page.url == second
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == 2
 
