@@ -16,14 +16,12 @@ from typing import Callable, TypeVar
 
 from flask import current_app
 from sqlalchemy import event, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from extensions import db
 from models import (CalendarOverride, Category, CustomField, DeadlineRule, NoticeTemplate, ObjectRoutingRule, RoutingRule,
                     RuleSetting, SettingsVersion, SmsTemplate, Unit, User)
-from services import txcache
+from services import sql, txcache
 
 T = TypeVar("T")
 KEPT_TABLES = (DeadlineRule, CalendarOverride, RuleSetting, NoticeTemplate, SmsTemplate,
@@ -60,9 +58,9 @@ def kept(name: str, model: type | tuple[type, ...], load: Callable[[], T]) -> T:
 
 
 def _raise_version(connection) -> None:
-    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    connection.execute(insert(SettingsVersion).values(id=1, value=1).on_conflict_do_update(
-        index_elements=[SettingsVersion.id], set_={"value": SettingsVersion.value + 1}))
+    bump = sql.insert_on_conflict(SettingsVersion, connection.dialect.name).values(id=1, value=1)
+    connection.execute(bump.on_conflict_do_update(index_elements=[SettingsVersion.id],
+                                                  set_={"value": SettingsVersion.value + 1}))
 
 
 @event.listens_for(Session, "after_flush")

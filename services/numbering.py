@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from extensions import db
 from models import DailyCounter
+from services import sql
 
 PREFIX = "TS"
 # What a number is written with, in either case (a search is case-blind).
@@ -26,12 +24,10 @@ def next_number(day: date) -> str:
     registrations don't queue behind each other (a registration that fails after this point leaves
     its number unused, as a database sequence would). SQLite has one writer at a time anyway, and a
     second connection would wait for this one's write lock."""
-    dialect = db.engine.dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(DailyCounter).values(day=day, value=1)
+    stmt = sql.insert_on_conflict(DailyCounter).values(day=day, value=1)
     bump = stmt.on_conflict_do_update(index_elements=[DailyCounter.day], set_={"value": DailyCounter.value + 1}
                                       ).returning(DailyCounter.value)
-    if dialect == "postgresql":
+    if sql.dialect() == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
             value = own.execute(bump).scalar_one()
     else:

@@ -10,8 +10,6 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db, lazy_gettext as _l
@@ -59,9 +57,8 @@ class Registration:
 @functools.cache
 def _unless_token_is_in(dialect: str):
     """The complaint's INSERT, doing nothing when its submission token is in already."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = Complaint.__table__
-    return (insert(table).on_conflict_do_nothing(index_elements=[table.c.submission_token])
+    return (sql.insert_on_conflict(table, dialect).on_conflict_do_nothing(index_elements=[table.c.submission_token])
             .returning(table.c.id))
 
 

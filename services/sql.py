@@ -8,6 +8,8 @@ from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, case, even
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from extensions import db
 from services import clock
@@ -15,6 +17,12 @@ from services import clock
 
 def dialect() -> str:
     return db.engine.dialect.name
+
+
+def insert_on_conflict(target, dialect_name: str | None = None):
+    """An INSERT into `target` (a model or table) that takes ON CONFLICT clauses: PostgreSQL's or
+    SQLite's, by the database's dialect (or `dialect_name`)."""
+    return (postgresql_insert if (dialect_name or dialect()) == "postgresql" else sqlite_insert)(target)
 
 
 def for_this_transaction(*, custom_plans: bool = False, parallel_workers: bool = True) -> None:
