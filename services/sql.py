@@ -2,6 +2,7 @@
 durations, conditional counts; and how a request's transaction ends on PostgreSQL."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, case, event, func, insert, text, update
@@ -134,7 +135,7 @@ def insert_as_loaded(objects: list, statement=None) -> bool:
     What an object holds by a relationship only (not yet as a key) is not written: give the key."""
     mapper = type(objects[0]).__mapper__
     table = mapper.local_table
-    columns = [(column, mapper.get_property_by_column(column).key) for column in table.columns if column.key != "id"]
+    columns = _written_columns(mapper)
     rows = []
     for obj in objects:
         values = obj.__dict__
@@ -152,6 +153,13 @@ def insert_as_loaded(objects: list, statement=None) -> bool:
         make_transient_to_detached(obj)   # (what it holds is what its row holds)
         db.session.add(obj)
     return True
+
+
+@functools.cache
+def _written_columns(mapper) -> tuple:
+    """(column, attribute name) of each column insert_as_loaded writes: all but the id the database gives."""
+    return tuple((column, mapper.get_property_by_column(column).key) for column in mapper.local_table.columns
+                 if column.key != "id")
 
 
 def among(column, values) -> ColumnElement[bool]:
