@@ -212,11 +212,13 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}"
 
 
-def load_arguments(description: str | None = None):
+def load_arguments(description: str | None = None, more=None):
     """The options every HTTP benchmark takes: database size, seconds of load, clients, and the
-    gunicorn workers of the app (the baseline always has WORKERS)."""
+    gunicorn workers of the app (the baseline always has WORKERS); `more(parser)` adds a script's own."""
     import argparse
     parser = argparse.ArgumentParser(description=description)
+    if more:
+        more(parser)
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)

@@ -1,19 +1,21 @@
 """Throughput and latency of the main pages on PostgreSQL behind gunicorn (2 workers), against the
 machine's baseline (a bare Flask + SQLAlchemy page reading one row) measured in the same run.
 
-    .venv/bin/python bench/pages.py [--complaints 1000000] [--seconds 10] [--clients 8]
+    .venv/bin/python bench/pages.py [--complaints 1000000] [--seconds 10] [--clients 8] [--only "queue|first page"]
 """
 from __future__ import annotations
 
 import datetime
 import random
+import re
 
 from common import (DATABASE_URL, WORKERS, CpuMeter, Server, Session, ensure_database, load, load_arguments, machine,
                     measure_baseline)
 
 
 def main() -> None:
-    args = load_arguments()
+    args = load_arguments(more=lambda parser: parser.add_argument(
+        "--only", default="", help="only the pages whose name matches this regex (the bare page is always measured)"))
     count = ensure_database(args.complaints)
     print(f"# pages · {datetime.date.today()} · {machine()} · {count} complaints · {DATABASE_URL.split('://')[0]}"
           f" · {args.web_workers} gunicorn workers")
@@ -35,6 +37,7 @@ def main() -> None:
         # A case waiting for dispatch, as the center opens it: with the dispatch form.
         ("complaint page, to dispatch", "center1", lambda i, n: f"/complaints/{rng.choice(waiting)}"),
     ]
+    cases = [case for case in cases if re.search(args.only, case[0])]
     # Throughput with `clients` at once (the 2 workers saturated: latency there is mostly waiting in
     # line), then latency with one client per worker (what a user sees when the server is not full).
     rows = [("bare page (baseline)", baseline, measure_baseline(WORKERS, args.seconds))]

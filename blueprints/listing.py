@@ -6,48 +6,90 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import Callable, Optional
 
 from flask import current_app, url_for
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select
 
 from extensions import db, locale_code
 from models import Category, Complaint, ComplaintState, Deadline, DeadlineKind, Unit, User
 from services import clock, deadlines, identity, policy, sql
 from services.labels import holder
+from services.my_work import Reader
 
 
 def open_by_urgency() -> Select:
     """Open complaints, the nearest deadline first (those without a running clock last)."""
-    return (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
+    return (select(Complaint.id).where(Complaint.state != ComplaintState.CLOSED)
             .order_by(Complaint.next_due_at.asc().nulls_last(), Complaint.id))
 
 
-def unassigned_first() -> tuple:
-    """Order terms putting first the cases dispatched to the current user's unit that nobody handles yet."""
-    waiting = and_(Complaint.state == ComplaintState.DISPATCHED, Complaint.handling_unit_id == current_user.unit_id,
+def unassigned_first(reader: Reader) -> tuple:
+    """Order terms putting first the cases dispatched to the reader's unit that nobody handles yet."""
+    waiting = and_(Complaint.state == ComplaintState.DISPATCHED, Complaint.handling_unit_id == reader.unit_id,
                    Complaint.assignee_id.is_(None))
     return (case((waiting, 0), else_=1),)
 
 
-def paginate(query: Select | None, *, visible=None, index_ordered: bool = False, ids: Select | None = None,
+def visible_to(reader: Reader) -> ColumnElement[bool]:
+    """policy.visible_complaints of a reader's shape, its id and unit parameters."""
+    return policy.visible_complaints(reader, named=reader.named_for_plans, leaders=reader.leaders_plans)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A list's statements: its complaint ids in its order with how many it holds in all, a page at a
+    time (:page_limit and :page_offset are bound when it runs), and the count alone (asked only past
+    the last page). The total is a window count where every matching row is sorted anyway (the
+    queues), a count in the same statement where an index gives the order (then the page is read
+    from the index)."""
+    page: Select
+    count: Select
+
+    @classmethod
+    def of(cls, ids: Select, *, index_ordered: bool = False, total: Select | None = None) -> ListQuery:
+        """`ids`: the complaints' ids with the list's filters and order; `total`: the statement counting
+        them, when better than counting `ids` (implies that an index gives the order)."""
+        count = total if total is not None else select(func.count()).select_from(ids.order_by(None).subquery())
+        in_all = count.scalar_subquery() if index_ordered or total is not None else func.count().over()
+        return cls(ids.add_columns(in_all).limit(bindparam("page_limit")).offset(bindparam("page_offset")), count)
+
+
+def built_once(build: Callable[[Reader], Select]) -> Callable[[Reader], ListQuery]:
+    """A list's statements built once per shape of reader (services.my_work.Reader), as 待我处理's are:
+    building a queue's statement and its cache key cost about as much as running it. `build` returns
+    the list's ids (`ListQuery.of`) or a ListQuery, the reader's id and unit as parameters."""
+    @functools.cache
+    def statements(reader: Reader) -> ListQuery:
+        built = build(reader)
+        return built if isinstance(built, ListQuery) else ListQuery.of(built)
+    return statements
+
+
+def page_for(statements: Callable[[Reader], ListQuery], clock_kind: DeadlineKind | None = None) -> ComplaintPage:
+    """A page of a list built once per shape of reader (built_once), for the current user."""
+    user = current_user._get_current_object()
+    return _page(statements(Reader.of(user)), Reader.values(user), clock_kind)
+
+
+def paginate(query: Select | None, *, index_ordered: bool = False, ids: Select | None = None,
              total: Select | None = None, clock_kind: DeadlineKind | None = None) -> ComplaintPage:
     """A page of `query` (complaints, with the list's filters and order), restricted to what the
-    current user may see, as ListRows. `visible`: a condition of services.policy selecting a part of
-    what the user may see, for a list of that part only (the department queue:
-    policy.dispatched_to_unit), instead of the whole policy.visible_complaints. `index_ordered`: an
-    index gives the list's order (the overview's), so the page is read from it and the total counted
-    apart (ComplaintPage). `ids` and `total`, instead of `query`: the list's complaint ids in its order
-    and the statement counting them, for a list better read otherwise (intake.mine: a union), already
-    limited to what the user may see. `clock_kind`: the list's own clock, whose open deadline each
-    row shows beside the next one (the answer for the department, the return visit for the center)."""
+    current user may see, as ListRows; built on every request, for lists whose filters vary (a
+    customer's numbers). `index_ordered`: an index gives the list's order (ListQuery). `ids` and
+    `total`, instead of `query`: the list's complaint ids in its order and the statement counting
+    them, for a list better read otherwise (intake.mine: a union), already limited to what the user
+    may see. `clock_kind`: the list's own clock, whose open deadline each row shows beside the next
+    one (the answer for the department, the return visit for the center)."""
     if ids is None:
-        if visible is None:
-            visible = policy.visible_complaints(current_user._get_current_object())
-        ids = query.where(visible).with_only_columns(Complaint.id)
-    return ComplaintPage(ids=ids, total=total, index_ordered=index_ordered or total is not None, clock_kind=clock_kind,
+        ids = query.where(policy.visible_complaints(current_user._get_current_object())).with_only_columns(Complaint.id)
+    return _page(ListQuery.of(ids, index_ordered=index_ordered, total=total), {}, clock_kind)
+
+
+def _page(statements: ListQuery, values: dict, clock_kind: DeadlineKind | None) -> ComplaintPage:
+    return ComplaintPage(statements=statements, values=values, clock_kind=clock_kind,
                          per_page=current_app.config["PAGE_SIZE"], max_per_page=100, error_out=False)
 
 
@@ -66,30 +108,23 @@ class BoundPage(Pagination):
 
 class ComplaintPage(Pagination):
     """db.paginate's page, in fewer and cheaper statements (a deferred join): first the ids of the
-    page's complaints, found by the list's filters and order alone, with how many there are in all;
-    then those complaints' rows, by id. The total is a window count where every matching row is
-    sorted anyway (the queues), a count apart in the same statement where an index gives the order
-    (then the page is read from the index). A statement of its own only past the last page."""
+    page's complaints, found by the list's filters and order alone, with how many there are in all
+    (ListQuery); then those complaints' rows, by id. A statement of its own only past the last page.
+    Both run on the session's connection, past the ORM's execution (its rows are plain values)."""
 
     def _query_items(self) -> list[ListRow]:
         self.moment = clock.now()   # one moment for the page: its rows' badges and its template's times
-        ids = self._query_args["ids"]
-        total = self._count().scalar_subquery() if self._query_args["index_ordered"] else func.count().over()
-        rows = db.session.execute(ids.add_columns(total).limit(self.per_page).offset(self._query_offset)).all()
+        values = {**self._query_args["values"], "page_limit": self.per_page, "page_offset": self._query_offset}
+        rows = db.session.connection().execute(self._query_args["statements"].page, values).all()
         self._total = rows[0][1] if rows else (0 if self.page == 1 else None)
         ids = list(dict.fromkeys(row[0] for row in rows))   # a list's join may repeat a complaint
         return list_rows(ids, self.moment, self._query_args["clock_kind"]) if ids else []
 
     def _query_count(self) -> int:
         if self._total is None:
-            self._total = db.session.scalar(self._count())
+            self._total = db.session.connection().scalar(self._query_args["statements"].count,
+                                                         self._query_args["values"])
         return self._total
-
-    def _count(self) -> Select:
-        """How many complaints the list holds in all."""
-        if self._query_args.get("total") is not None:
-            return self._query_args["total"]
-        return select(func.count()).select_from(self._query_args["ids"].order_by(None).subquery())
 
 
 @dataclass(slots=True, frozen=True)
@@ -126,7 +161,7 @@ def list_rows(ids: list[int], now: datetime, clock_kind: DeadlineKind | None = N
     rows = {}
     for (id_, number, is_major, customer, mobile, id_number, account, category, level, state, owner_name, handler_name,
          assignee_name, handling_unit_id, handling_name, next_due_at, registered_at, unit_name, clock_due_at
-         ) in db.session.execute(statement, {"ids": ids}):
+         ) in db.session.connection().execute(statement, {"ids": ids}):
         rows[id_] = ListRow(
             id=id_, url=link(id_), number=number, is_major=bool(is_major), customer_name=customer,
             masked_numbers=identity.Numbers(mobile, id_number, account).masked(), category=category, level=level,

@@ -26,15 +26,19 @@ HANDLING_UNIT_ROLES = {UnitKind.DEPARTMENT: DEPARTMENT_ROLES, UnitKind.BRANCH: B
 UNIT_HEAD_ROLES = SUPERVISOR_ROLES | {Role.DEPT_HEAD}
 
 
-def visible_complaints(user: User) -> ColumnElement[bool]:
-    """A SQL condition selecting the complaints `user` may see."""
+def visible_complaints(user: User, named: Optional[bool] = None, leaders: Optional[Role] = None) -> ColumnElement[bool]:
+    """A SQL condition selecting the complaints `user` may see. `named` and `leaders`: whether the user
+    is named for the plans no seat may approve, and who approves a leader's plan, when the caller
+    knows them already (a statement built once per shape of reader, whose id is a parameter)."""
     if user.role in SEE_ALL_ROLES:
         return true()
     if user.role in BRANCH_ROLES | DEPARTMENT_ROLES:
         # received by the unit, handled by it, or the user's own. Never NULL, so that NOT of it
         # counts the complaints one may not see.
         seen = or_(of_unit(user.unit_id), Complaint.owner_id == user.id)
-        return or_(seen, _plan_waits_on(user)) if named_for_plans(user) else seen
+        if named is None:
+            named = named_for_plans(user)
+        return or_(seen, _plan_waits_on(user, leaders or leaders_plans())) if named else seen
     return false()
 
 
@@ -53,9 +57,9 @@ def dispatched_to_unit(user: User) -> ColumnElement[bool]:
     return false()
 
 
-def _plan_waits_on(user: User) -> ColumnElement[bool]:
+def _plan_waits_on(user: User, leaders: Role) -> ColumnElement[bool]:
     """The person named for plans nobody else may approve sees the complaints whose plan waits on them."""
-    return Complaint.id.in_(_plans_waiting_on(_Approver(user.id, user.role, user.unit_id), leaders_plans()))
+    return Complaint.id.in_(_plans_waiting_on(_Approver(user.id, user.role, user.unit_id), leaders))
 
 
 @dataclass(frozen=True)

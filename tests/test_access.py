@@ -38,6 +38,15 @@ def test_queues_list_only_the_units_complaints(client_for, routed, username, que
     assert (routed.number in client.get(queue).text) is sees
 
 
+def test_two_branches_heads_each_see_their_own_queue_in_one_process(client_for, routed):
+    """The branch queue's statement is built once per shape of reader (blueprints.listing.built_once),
+    the reader's id and unit bound when it runs: the second head must not be shown the first's branch."""
+    other = register(client_for("staff2"))
+    first, second = client_for("head1").get("/branch/").text, client_for("head2").get("/branch/").text
+    assert routed.number in first and other.number not in first
+    assert other.number in second and routed.number not in second
+
+
 def test_a_department_queue_lists_what_was_dispatched_to_it_and_nothing_else(client_for, routed):
     """The queue selects by the unit a case was dispatched to alone (policy.dispatched_to_unit), not
     by all its reader may open: a case its people registered and sent elsewhere is not in it."""

@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.branch import bp
 from blueprints.branch.forms import ApprovalForm
-from blueprints.listing import BoundPage, paginate, unassigned_first
+from blueprints.listing import BoundPage, built_once, page_for, unassigned_first, visible_to
 from blueprints.ui import allowed_if, is_htmx, role_required
 from extensions import db, gettext as _
 from models import Complaint, ComplaintState, Plan, PlanState, Role, Unit, User
@@ -20,11 +20,15 @@ from services import clock, complaints, my_work, policy
 def queue():
     """Every open complaint of the branch, those dispatched to it and not yet assigned first (the head
     assigns them), then the most urgent deadline first."""
-    query = (select(Complaint).where(Complaint.state != ComplaintState.CLOSED)
-             .order_by(*unassigned_first(), Complaint.next_due_at.asc().nulls_last(), Complaint.id))
-    page = paginate(query)
+    page = page_for(_queue)
     return render_template("complaints/_table.html" if is_htmx() else "branch/queue.html", page=page,
                            show_assignee=True)
+
+
+@built_once
+def _queue(reader: my_work.Reader) -> Select:
+    return (select(Complaint.id).where(Complaint.state != ComplaintState.CLOSED, visible_to(reader))
+            .order_by(*unassigned_first(reader), Complaint.next_due_at.asc().nulls_last(), Complaint.id))
 
 
 def _approval_form(plan: Plan, submitted: bool = False) -> ApprovalForm:
