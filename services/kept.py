@@ -1,5 +1,5 @@
 """What every request reads and an administrator rarely changes (the deadline rules, the calendar
-overrides, the notice and SMS templates, the repeat rule's setting, the units, categories, people,
+overrides, the notice and SMS templates, the repeat rule's setting, the organisation's settings, the units, categories, people,
 custom fields and routing rules the forms offer), kept in each process between requests behind one
 version number.
 
@@ -19,12 +19,12 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from extensions import db
-from models import (CalendarOverride, Category, CustomField, DeadlineRule, NoticeTemplate, ObjectRoutingRule, RoutingRule,
-                    RuleSetting, SettingsVersion, SmsTemplate, Unit, User)
+from models import (CalendarOverride, Category, CustomField, DeadlineRule, NoticeTemplate, ObjectRoutingRule, Organisation,
+                    RoutingRule, RuleSetting, SettingsVersion, SmsTemplate, Unit, User)
 from services import sql, txcache
 
 T = TypeVar("T")
-KEPT_TABLES = (DeadlineRule, CalendarOverride, RuleSetting, NoticeTemplate, SmsTemplate,
+KEPT_TABLES = (DeadlineRule, CalendarOverride, RuleSetting, NoticeTemplate, SmsTemplate, Organisation,
                Unit, User, Category, CustomField, RoutingRule, ObjectRoutingRule)   # (services.choices, routing)
 _VERSION = "kept_version"      # the number as this transaction read it (session.info)
 _WRITTEN = "kept_written"      # this transaction wrote a kept table (session.info)

@@ -6,6 +6,8 @@ A profile's `records:` section switches on the seeds' records beyond the product
 `record_setting(key)` and stays off where the profile does not name it."""
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from flask import current_app
@@ -13,7 +15,7 @@ from flask_babel import get_locale
 
 from extensions import db
 from models import Organisation
-from services import txcache
+from services import kept, txcache
 
 ROW_ID = 1
 # A database set up before organisations had their own row was the bank's: read as the bank's.
@@ -28,9 +30,27 @@ def current() -> Optional[Organisation]:
     return txcache.cached(_CACHED, Organisation, lambda: db.session.get(Organisation, ROW_ID))
 
 
-def remember(row: Organisation | None) -> None:
-    """The row as another statement of this transaction read it (services.sessions, with the user)."""
-    txcache.put(_CACHED, Organisation, row)
+@dataclass(frozen=True)
+class Settings:
+    """What the pages read of the organisation's row, as plain values kept between requests."""
+    name: str
+    name_en: str
+    profile: str
+    records: dict
+
+
+def settings() -> Optional[Settings]:
+    """The organisation's settings (None on a database set up before it had a row), kept in each
+    process until a setting changes (services.kept): the navigation and the policy read them on
+    every page. A change is written to the row (current(), save())."""
+    return kept.kept("organisation settings", Organisation, _read_settings)
+
+
+def _read_settings() -> Optional[Settings]:
+    row = current()
+    if row is None:
+        return None
+    return Settings(row.name, row.name_en, row.profile, copy.deepcopy(row.records or {}))
 
 
 SEVERITY = "severity"   # beside the `records:` keys: the profile's criteria of a major complaint (services.severity)
@@ -46,9 +66,9 @@ def save(name: str, name_en: str, profile: str, records: dict, severity: Optiona
     row.name, row.name_en, row.profile, row.records = name, name_en, profile, dict(records)
     if severity is not None:
         row.records[SEVERITY] = list(severity)
-    if created:   # written now, so that current() (cached for the transaction) reads it back
+    if created:
         db.session.add(row)
-        db.session.flush()
+    db.session.flush()   # settings() reads it back from here on (services.kept: a written transaction's own)
     return row
 
 
@@ -60,21 +80,21 @@ def display_name(english: Optional[bool] = None) -> str:
         return configured
     if english is None:
         english = str(get_locale() or "zh").startswith("en")
-    row = current()
+    row = settings()
     if row is None:
         return BANK_NAME_EN if english else BANK_NAME
     return row.name_en if english else row.name
 
 
 def profile_name() -> str:
-    row = current()
+    row = settings()
     return row.profile if row is not None else "bank"
 
 
 def record_setting(key: str) -> Any:
     """The profile's setting for the record `key` (None where the organisation does not keep it)."""
-    row = current()
-    return (row.records or {}).get(key) if row is not None else None
+    row = settings()
+    return row.records.get(key) if row is not None else None
 
 
 def keeps(key: str) -> bool:
@@ -102,4 +122,5 @@ def set_plan_approval(leaders: str, fallback: Optional[int]) -> dict:
     records = dict(row.records or {})
     records[PLAN_APPROVAL] = {"leaders": leaders, "fallback": fallback}
     row.records = records
+    db.session.flush()   # settings() reads the change from here on (services.kept: a written transaction's own)
     return before

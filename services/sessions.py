@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, or_, select
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 
 from extensions import db
-from models import Organisation, User, UserSession
-from services import clock, kept, org_settings
+from models import User, UserSession
+from services import clock, kept
 
 # Writing last_seen_at on every request would cost a write per page; once a minute is precise enough.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -50,26 +50,37 @@ def start_session(user: User, address: str = "") -> str:
 
 
 _READ_WITH_USER = "session_read_with_user"   # db.session.info: the row signed_in_user read for check_session
+
+
+@dataclass(frozen=True)
+class _Session:
+    """A session's row as check_session reads it: plain values (an ORM row cost a third of the
+    statement below, on every request); its writes are statements of their own."""
+    id: str | None
+    user_id: int | None
+    started_at: datetime | None
+    last_seen_at: datetime | None
+
+
 # Built once: the statement's construction would cost as much as the query it saves.
-_SIGNED_IN = (select(User, UserSession, Organisation, kept.VERSION_NOW)
+_SIGNED_IN = (select(User, UserSession.id, UserSession.user_id, UserSession.started_at, UserSession.last_seen_at,
+                     kept.VERSION_NOW)
               .outerjoin(UserSession, and_(UserSession.id == bindparam("key"), UserSession.user_id == User.id))
-              .outerjoin(Organisation, Organisation.id == org_settings.ROW_ID)
               .where(User.id == bindparam("user_id")))
 
 
 def signed_in_user(user_id: int, token: str | None) -> User | None:
     """The user a signed-in request is for, read in one statement with what the request reads next:
-    the session behind `token` (check_session takes it from here), the organisation's settings
-    (org_settings.current, which the navigation and the policy ask on every page) and the kept
-    settings' version (services.kept, which the forms and the policy read)."""
+    the session behind `token` (check_session takes it from here) and the kept settings' version
+    (services.kept: the organisation's settings, which the navigation and the policy ask on every
+    page, the forms' choices)."""
     if not token:
         return db.session.get(User, user_id)
     row = db.session.execute(_SIGNED_IN, {"key": _key(token), "user_id": user_id}).first()
     if row is None:
         return None
-    user, session_row, organisation, version = row
-    db.session.info[_READ_WITH_USER] = session_row
-    org_settings.remember(organisation)
+    user, *session_row, version = row
+    db.session.info[_READ_WITH_USER] = _Session(*session_row)
     kept.remember_version(version)
     return user
 
@@ -80,27 +91,34 @@ class SessionState:
     reason: str = ""                    # why it is over: "idle", "absolute" or "ended" (logout, elsewhere)
     ends_at: datetime | None = None     # when it will run out unless the user does something
     idle_ends: bool = True              # False when the absolute limit comes first: nothing extends it
+    wrote: bool = False                 # the check ended or touched the session: the caller commits
 
 
 def check_session(token: str | None, user_id: int, activity: bool = True) -> SessionState:
     """Whether the session behind `token` belongs to `user_id` and is still alive; an activity
-    (any request but the page's own status poll) restarts the idle clock."""
+    (any request but the page's own status poll) restarts the idle clock. `wrote` in the answer: it
+    deleted the session or touched it, for the caller to commit."""
     key = _key(token) if token else None
     row = db.session.info.pop(_READ_WITH_USER, None)
     if row is None or row.id != key:
-        row = db.session.get(UserSession, key) if key else None
-    if row is None or row.user_id != user_id:
+        row = db.session.execute(_ONE_SESSION, {"key": key}).first() if key else None
+    if row is None or row.id is None or row.user_id != user_id:
         return SessionState(alive=False, reason="ended")
     now = clock.now()
     idle_end = row.last_seen_at + idle_limit()
     absolute_end = row.started_at + absolute_limit()
     if now >= idle_end or now >= absolute_end:
-        db.session.delete(row)
-        return SessionState(alive=False, reason="absolute" if now >= absolute_end else "idle")
+        end_session(token)
+        return SessionState(alive=False, reason="absolute" if now >= absolute_end else "idle", wrote=True)
     if activity and now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
-        idle_end = now + idle_limit()
+        db.session.execute(update(UserSession).where(UserSession.id == key).values(last_seen_at=now))
+        return SessionState(alive=True, ends_at=min(now + idle_limit(), absolute_end),
+                            idle_ends=now + idle_limit() <= absolute_end, wrote=True)
     return SessionState(alive=True, ends_at=min(idle_end, absolute_end), idle_ends=idle_end <= absolute_end)
+
+
+_ONE_SESSION = select(UserSession.id, UserSession.user_id, UserSession.started_at, UserSession.last_seen_at).where(
+    UserSession.id == bindparam("key"))
 
 
 def end_session(token: str | None) -> None:

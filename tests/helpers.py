@@ -84,7 +84,9 @@ def capa_signed_off(department, leader, complaint) -> None:
 
 
 def fresh(complaint) -> Complaint:
-    db.session.expire_all()
+    """The complaint as the next request sees it: a new transaction (services.kept reads the settings'
+    version once per transaction), every row read again."""
+    db.session.commit()
     return db.session.get(Complaint, complaint.id)
 
 

@@ -45,7 +45,7 @@ def enforce_session():
         return None
     # The page's own polls must not count as activity, or an open page would never time out.
     state = check_session(session.get("sid"), current_user.id, activity=request.endpoint not in POLLS)
-    if db.session.dirty or db.session.deleted:
+    if state.wrote:
         db.session.commit()
     if not state.alive:
         sign_out()
