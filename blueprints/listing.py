@@ -16,7 +16,8 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, selec
 from extensions import db, locale_code
 from models import Category, Complaint, ComplaintState, Deadline, DeadlineKind, Unit, User
 from services import clock, deadlines, identity, policy, sql
-from services.labels import holder
+from blueprints.ui import local_datetime, time_left
+from services.labels import LEVEL_LABELS, STATE_LABELS, holder
 from services.my_work import Reader
 
 
@@ -113,12 +114,12 @@ class ComplaintPage(Pagination):
     Both run on the session's connection, past the ORM's execution (its rows are plain values)."""
 
     def _query_items(self) -> list[ListRow]:
-        self.moment = clock.now()   # one moment for the page: its rows' badges and its template's times
+        moment = clock.now()   # one moment for the page: its rows' badges and times
         values = {**self._query_args["values"], "page_limit": self.per_page, "page_offset": self._query_offset}
         rows = db.session.connection().execute(self._query_args["statements"].page, values).all()
         self._total = rows[0][1] if rows else (0 if self.page == 1 else None)
         ids = list(dict.fromkeys(row[0] for row in rows))   # a list's join may repeat a complaint
-        return list_rows(ids, self.moment, self._query_args["clock_kind"]) if ids else []
+        return list_rows(ids, moment, self._query_args["clock_kind"]) if ids else []
 
     def _query_count(self) -> int:
         if self._total is None:
@@ -140,14 +141,20 @@ class ListRow:
     masked_numbers: str
     category: str
     level: int
+    level_label: str
     state: ComplaintState
+    state_label: str
     owner: str
     assignee: Optional[str]
     unassigned_here: bool   # dispatched to the reader's unit, nobody assigned yet: the head's to assign
     holder: str
     next_due_at: Optional[datetime]
+    next_left: str                     # "2 days left", in the reader's language ("" without a deadline)
+    next_local: str                    # "2026-12-04 17:00", in the business time zone
     overdue: bool
     clock_due_at: Optional[datetime]   # the list's own clock (clock_kind), while it runs
+    clock_left: str
+    clock_local: str
     clock_overdue: bool
     registered_at: datetime
     unit: str   # where it was registered
@@ -158,6 +165,7 @@ def list_rows(ids: list[int], now: datetime, clock_kind: DeadlineKind | None = N
     statement = _rows_statement(sql.dialect(), not locale_code().startswith("zh"), clock_kind)
     reader_unit = current_user.unit_id
     link = _complaint_link()
+    label = _Labels()
     rows = {}
     for (id_, number, is_major, customer, mobile, id_number, account, category, level, state, owner_name, handler_name,
          assignee_name, handling_unit_id, handling_name, next_due_at, registered_at, unit_name, clock_due_at
@@ -165,14 +173,28 @@ def list_rows(ids: list[int], now: datetime, clock_kind: DeadlineKind | None = N
         rows[id_] = ListRow(
             id=id_, url=link(id_), number=number, is_major=bool(is_major), customer_name=customer,
             masked_numbers=identity.Numbers(mobile, id_number, account).masked(), category=category, level=level,
-            state=state, owner=owner_name, assignee=assignee_name,
+            level_label=label(LEVEL_LABELS, level), state=state, state_label=label(STATE_LABELS, state),
+            owner=owner_name, assignee=assignee_name,
             unassigned_here=(state == ComplaintState.DISPATCHED and assignee_name is None
                              and handling_unit_id == reader_unit),
             holder=holder(state, assignee_name, handling_name, handler_name, owner_name),
-            next_due_at=next_due_at, overdue=deadlines.has_passed(next_due_at, now),   # one moment a page
-            clock_due_at=clock_due_at, clock_overdue=deadlines.has_passed(clock_due_at, now),
+            next_due_at=next_due_at, next_left=time_left(next_due_at, now), next_local=local_datetime(next_due_at),
+            overdue=deadlines.has_passed(next_due_at, now),   # one moment a page
+            clock_due_at=clock_due_at, clock_left=time_left(clock_due_at, now), clock_local=local_datetime(clock_due_at),
+            clock_overdue=deadlines.has_passed(clock_due_at, now),
             registered_at=registered_at, unit=unit_name)
     return [rows[id_] for id_ in ids if id_ in rows]
+
+
+class _Labels(dict):
+    """A page's labels (services.labels' lazy strings) in the reader's language, each translated once
+    a page, not once a row."""
+
+    def __call__(self, labels: dict, value) -> str:
+        key = (id(labels), value)
+        if key not in self:
+            self[key] = str(labels[value])
+        return self[key]
 
 
 @functools.cache
