@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, selec
 from extensions import db, locale_code
 from models import Category, Complaint, ComplaintState, Deadline, DeadlineKind, Unit, User
 from services import clock, deadlines, identity, policy, sql
-from blueprints.ui import local_datetime, time_left
+from blueprints.ui import PageTimes
 from services.labels import LEVEL_LABELS, STATE_LABELS, holder
 from services.my_work import Reader
 
@@ -165,7 +165,7 @@ def list_rows(ids: list[int], now: datetime, clock_kind: DeadlineKind | None = N
     statement = _rows_statement(sql.dialect(), not locale_code().startswith("zh"), clock_kind)
     reader_unit = current_user.unit_id
     link = _complaint_link()
-    label = _Labels()
+    label, times = _Labels(), PageTimes(now)
     rows = {}
     for (id_, number, is_major, customer, mobile, id_number, account, category, level, state, owner_name, handler_name,
          assignee_name, handling_unit_id, handling_name, next_due_at, registered_at, unit_name, clock_due_at
@@ -178,9 +178,9 @@ def list_rows(ids: list[int], now: datetime, clock_kind: DeadlineKind | None = N
             unassigned_here=(state == ComplaintState.DISPATCHED and assignee_name is None
                              and handling_unit_id == reader_unit),
             holder=holder(state, assignee_name, handling_name, handler_name, owner_name),
-            next_due_at=next_due_at, next_left=time_left(next_due_at, now), next_local=local_datetime(next_due_at),
+            next_due_at=next_due_at, next_left=times.left(next_due_at), next_local=times.local(next_due_at),
             overdue=deadlines.has_passed(next_due_at, now),   # one moment a page
-            clock_due_at=clock_due_at, clock_left=time_left(clock_due_at, now), clock_local=local_datetime(clock_due_at),
+            clock_due_at=clock_due_at, clock_left=times.left(clock_due_at), clock_local=times.local(clock_due_at),
             clock_overdue=deadlines.has_passed(clock_due_at, now),
             registered_at=registered_at, unit=unit_name)
     return [rows[id_] for id_ in ids if id_ in rows]

@@ -58,3 +58,20 @@ def test_the_customer_ledger_lists_each_complaint_with_where_it_was_registered(a
     row = cells(row_of(page, complaint.number))
     assert row[2] == f"{complaint.customer_name} {identity.masked_numbers(complaint)}"
     assert row[5] == user("center1").unit.name
+
+
+def test_a_pages_times_read_as_each_deadline_alone_would(app):
+    """blueprints.ui.PageTimes (a list's rows: one time zone, each phrase translated once a page) says
+    of every deadline what time_left and local_datetime say of it alone, across units and signs."""
+    from datetime import datetime, timedelta
+
+    from blueprints.ui import PageTimes, local_datetime, time_left
+    now = datetime(2026, 3, 2, 15, 30)
+    offsets = [timedelta(minutes=m) for m in (0, 1, 59, 60, 61, 47 * 60 + 59, 48 * 60, 72 * 60, 30 * 24 * 60)]
+    dues = [now + sign * offset for offset in offsets for sign in (1, -1)]
+    with app.test_request_context():
+        times = PageTimes(now)
+        for due in dues * 2:   # the second time from what the page kept
+            assert times.left(due) == time_left(due, now) and times.local(due) == local_datetime(due)
+        assert times.left(None) == "" and times.local(None) == ""
+        assert times.left(now + timedelta(hours=3)) == "剩 3 小时" and times.local(now) == "2026-03-02 23:30"
