@@ -100,8 +100,10 @@ def init_extensions(app: Flask) -> None:
         user = signed_in_user(int(user_id), session.get("sid"))
         return user if user is not None and user.active else None   # a disabled account is signed out at once
 
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        from services.sql import ping_when_idle
+        ping_when_idle(db.engine)
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
 
@@ -240,7 +242,7 @@ def init_errors(app: Flask) -> None:
         app.register_error_handler(error, database_unavailable)
 
 
-# The database went away (restart, failover, network): the pool reconnects by itself (pool_pre_ping),
+# The database went away (restart, failover, network): the pool reconnects by itself (sql.ping_when_idle),
 # meanwhile the user gets a page saying so. The transaction was never committed, so nothing is half-written.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PendingRollbackError)
 

@@ -103,7 +103,8 @@ def from_environment(instance_path: str) -> dict:
 
 
 DEFAULTS = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # No pool_pre_ping: a connection is checked before use only after it lay idle (services.sql.ping_when_idle).
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": LANGUAGES,

@@ -3,10 +3,12 @@ durations, conditional counts; and how a request's transaction ends on PostgreSQ
 from __future__ import annotations
 
 import functools
+import time
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, case, event, func, insert, text, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -208,3 +210,32 @@ def roll_back_keeping_prepared_statements(_error=None) -> None:
         connection.exec_driver_sql("ROLLBACK")
     except SQLAlchemyError:   # the connection is lost or broken: the session's own teardown deals with it
         pass
+
+
+# A connection back in the pool for longer than this is checked before its next use.
+IDLE_BEFORE_PING = 2.0   # seconds
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping for the connections that lay idle: pool_pre_ping checks every connection as it
+    leaves the pool, a round trip (and two switches of autocommit) on every request, where a busy
+    process's connection came back a few milliseconds before. Checked when it has been idle for
+    IDLE_BEFORE_PING seconds, a connection the database dropped (a restart, a failover) is replaced
+    before a request uses it; one dropped in the moment between two requests fails its request (a
+    503 page) and is then replaced, with the rest of the pool, as SQLAlchemy does with any
+    disconnection (tests/test_database_restart.py)."""
+    @event.listens_for(engine, "checkin")
+    def _back_in_pool(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _leaving_pool(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError() from error   # the pool connects again and retries
+            raise

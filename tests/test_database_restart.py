@@ -1,7 +1,7 @@
 """The database goes away while people work (restart, failover, a cut network). The app runs
 against PostgreSQL through a TCP proxy that the test cuts and restores: meanwhile users get a
 503 page in their language, nothing is half-written, and afterwards the app answers again by
-itself (the pool checks its connections before use: pool_pre_ping)."""
+itself (the pool checks a connection that lay idle before using it: services.sql.ping_when_idle)."""
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -54,6 +54,25 @@ def test_users_see_a_friendly_page_while_the_database_is_down_and_the_app_recove
     assert staff.get("/intake/").status_code == 200
     assert staff.post("/intake/new", data=form).status_code == 303    # the same form, sent again
     assert counts()[0] == 1
+
+
+@pytest.mark.parametrize("idle_long_enough", [True, False])
+def test_a_connection_dropped_while_it_lay_idle_is_replaced_before_a_request_uses_it(proxied, monkeypatch,
+                                                                                   idle_long_enough):
+    """services.sql.ping_when_idle: a connection back in the pool for IDLE_BEFORE_PING is checked
+    before its next request, which then never sees that the database dropped it; one used again at
+    once is not (the round trip pool_pre_ping made on every request): its request gets the 503 page,
+    and the pool is replaced for the next."""
+    from services import sql
+    app, proxy = proxied
+    staff = Client(app)
+    staff.login("staff1")
+    assert staff.get("/intake/").status_code == 200
+    proxy.cut()                  # the database restarts: the pool's connections are gone
+    proxy.restore()
+    monkeypatch.setattr(sql, "IDLE_BEFORE_PING", 0.0 if idle_long_enough else 3600.0)
+    assert staff.get("/intake/").status_code == (200 if idle_long_enough else 503)
+    assert staff.get("/intake/").status_code == 200
 
 
 def test_the_503_page_speaks_the_users_language(proxied):
