@@ -8,11 +8,12 @@ Run in two workers at once it still raises one alert: its first complaint is uni
 each complaint belongs to one alert at most; the database's keys decide, the loser steps aside."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db, savepoint
@@ -186,11 +187,16 @@ def alert_facts(alert: WaveAlert, limit: int = 500) -> Facts:
 def open_alerts() -> list[WaveAlert]:
     """The alerts the center has not acted on yet, newest first: new ones, and those whose incident
     is open with complaints come after it and not linked yet."""
+    return list(db.session.scalars(_open_alerts()))
+
+
+@functools.cache
+def _open_alerts() -> Select:
+    """open_alerts' statement, built once: the center's home and overview ask it on every request."""
     unlinked = (select(WaveAlertMember.complaint_id).join(Complaint, Complaint.id == WaveAlertMember.complaint_id)
                 .where(WaveAlertMember.alert_id == WaveAlert.id, Complaint.incident_id.is_(None)).exists())
-    return list(db.session.scalars(select(WaveAlert).where(WaveAlert.dismissed_at.is_(None),
-                                                          or_(WaveAlert.incident_id.is_(None), unlinked))
-                                   .order_by(WaveAlert.updated_at.desc(), WaveAlert.id.desc()).limit(LISTED)))
+    return (select(WaveAlert).where(WaveAlert.dismissed_at.is_(None), or_(WaveAlert.incident_id.is_(None), unlinked))
+            .order_by(WaveAlert.updated_at.desc(), WaveAlert.id.desc()).limit(LISTED))
 
 
 def open_incident(alert: WaveAlert, actor: User) -> Incident:
