@@ -13,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackErro
 
 import config
 from cli import init_cli
-from extensions import babel, csrf, db, limiter, login_manager, migrate, parsed_locale
+from extensions import TemplateEnvironment, babel, csrf, db, limiter, login_manager, migrate, parsed_locale
 
 BASE_DIR = Path(__file__).resolve().parent
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -22,6 +22,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(BASE_DIR / "instance"))
+    app.jinja_environment = TemplateEnvironment
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config.DEFAULTS)
     app.config.update(config.from_environment(app.instance_path))

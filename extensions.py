@@ -1,4 +1,5 @@
 """Flask extensions, created unbound here and bound to the app in create_app()."""
+import collections
 import functools
 
 from babel import Locale
@@ -12,6 +13,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from flask.templating import Environment as FlaskEnvironment
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 from sqlalchemy import MetaData
@@ -103,6 +105,26 @@ def install_gettext(jinja_env) -> None:
     # which calls the function above: three calls through the context for each string, about 50 a
     # page. This does what that newstyle `gettext` does, in one.
     jinja_env.globals["_"] = _template_gettext
+
+
+class _TemplateGlobals(collections.ChainMap):
+    """A template's globals: its own before the environment's, as Jinja keeps them, with keys() as
+    a dict's. Jinja subtracts these keys from the page's at every {% import %} / {% from %}, and
+    a ChainMap's KeysView does that in Python, a look through every map for each of some 70 names:
+    54 µs an import, against 2 µs this way (a complaint page imports macros a dozen times)."""
+
+    def keys(self):
+        merged = {}
+        for names in reversed(self.maps):
+            merged.update(names)
+        return merged.keys()
+
+
+class TemplateEnvironment(FlaskEnvironment):
+    """Flask's Jinja environment, its templates' globals _TemplateGlobals (app.jinja_environment)."""
+
+    def make_globals(self, d):
+        return _TemplateGlobals(d or {}, self.globals)
 
 
 @pass_eval_context
