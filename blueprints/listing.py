@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Optional
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select
@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, selec
 from extensions import db, locale_code
 from models import Category, Complaint, ComplaintState, Deadline, DeadlineKind, Unit, User
 from services import clock, deadlines, identity, policy, sql
-from blueprints.ui import PageTimes
+from blueprints.ui import PageLabels, PageTimes, complaint_link
 from services.labels import LEVEL_LABELS, STATE_LABELS, holder
 from services.my_work import Reader
 
@@ -164,8 +164,8 @@ def list_rows(ids: list[int], now: datetime, clock_kind: DeadlineKind | None = N
     """The rows of these complaints in the order of `ids`, in one statement, overdue as of `now`."""
     statement = _rows_statement(sql.dialect(), not locale_code().startswith("zh"), clock_kind)
     reader_unit = current_user.unit_id
-    link = _complaint_link()
-    label, times = _Labels(), PageTimes(now)
+    link = complaint_link()
+    label, times = PageLabels(), PageTimes(now)
     rows = {}
     for (id_, number, is_major, customer, mobile, id_number, account, category, level, state, owner_name, handler_name,
          assignee_name, handling_unit_id, handling_name, next_due_at, registered_at, unit_name, clock_due_at
@@ -184,17 +184,6 @@ def list_rows(ids: list[int], now: datetime, clock_kind: DeadlineKind | None = N
             clock_overdue=deadlines.has_passed(clock_due_at, now),
             registered_at=registered_at, unit=unit_name)
     return [rows[id_] for id_ in ids if id_ in rows]
-
-
-class _Labels(dict):
-    """A page's labels (services.labels' lazy strings) in the reader's language, each translated once
-    a page, not once a row."""
-
-    def __call__(self, labels: dict, value) -> str:
-        key = (id(labels), value)
-        if key not in self:
-            self[key] = str(labels[value])
-        return self[key]
 
 
 @functools.cache
@@ -218,13 +207,3 @@ def _rows_statement(dialect: str, english: bool, clock_kind: DeadlineKind | None
                name_of(Unit, Complaint.handling_unit_id), Complaint.next_due_at, Complaint.registered_at,
                name_of(Unit, Complaint.unit_id), own_clock)
         .where(sql.among_given(Complaint.id, "ids", dialect)))
-
-
-def _complaint_link():
-    """url_for('complaints.show') of any id, the URL built once: werkzeug builds a URL in about 20 µs,
-    20 rows a page."""
-    sample = url_for("complaints.show", complaint_id=0)
-    if not sample.endswith("/0"):   # the route's id is no longer last: build each
-        return lambda id_: url_for("complaints.show", complaint_id=id_)
-    prefix = sample[:-1]
-    return lambda id_: f"{prefix}{id_}"

@@ -2,10 +2,10 @@
 from flask import render_template, url_for
 from flask_login import current_user
 
-from blueprints.ui import current_locale, role_required
+from blueprints.ui import PageLabels, PageTimes, complaint_link, current_locale, role_required
 from blueprints.work import bp
 from models import Role
-from services import my_work, penalties, policy
+from services import clock, my_work, penalties, policy
 
 EVERYONE_BUT_ADMIN = [role for role in Role if role != Role.ADMIN]
 
@@ -33,8 +33,10 @@ def _more_url(key: str) -> str:
 @role_required(*EVERYONE_BUT_ADMIN)
 def index():
     """What waits on me now, grouped by what I must do, the most urgent first in each group."""
-    return render_template("work/index.html", listings=my_work.listings(current_user, not current_locale().startswith("zh")),
-                           more_url=_more_url)
+    listings = my_work.listings(current_user, not current_locale().startswith("zh"))
+    # The rows' links, levels and times in words, each worked out once a page (blueprints.ui).
+    return render_template("work/index.html", listings=listings, more_url=_more_url, link=complaint_link(),
+                           labels=PageLabels(), times=PageTimes(clock.now()))
 
 
 @bp.get("/counts")
