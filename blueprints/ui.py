@@ -238,9 +238,7 @@ class PageTimes:
         return words
 
     def local(self, value: datetime | None) -> str:
-        if not value:
-            return ""
-        return value.replace(tzinfo=timezone.utc).astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        return _local_text(value, self.zone) if value else ""
 
 
 def current_locale() -> str:
@@ -253,8 +251,13 @@ def local_datetime(value) -> str:
     formats dozens, and Babel looks the locale up for each)."""
     if not value:
         return ""
-    local = clock.to_local(value) if value.tzinfo is None else value.astimezone(clock.business_tz())
-    return local.strftime("%Y-%m-%d %H:%M")
+    return _local_text(value, clock.business_tz())
+
+
+def _local_text(value: datetime, zone) -> str:
+    """local_datetime's text of a moment (naive UTC, or aware) in the time zone `zone`."""
+    aware = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def waits_on(deadline) -> str:

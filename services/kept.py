@@ -1,7 +1,7 @@
 """What every request reads and an administrator rarely changes (the deadline rules, the calendar
-overrides, the notice and SMS templates, the repeat rule's setting, the organisation's settings, the units, categories, people,
-custom fields and routing rules the forms offer), kept in each process between requests behind one
-version number.
+overrides, the notice and SMS templates, the repeat rule's setting, the organisation's settings, the
+units, categories, people, custom fields and routing rules the forms offer), kept in each process
+between requests behind one version number.
 
 The number is one row (models.SettingsVersion). A flush that writes a row of a kept table raises it
 in its own transaction, so the other processes see the new number when the change commits, and not

@@ -25,8 +25,8 @@ _CACHED = "organisation"   # the row's name in txcache
 
 def current() -> Optional[Organisation]:
     """The organisation's row (None on a database set up before it had one), read once per transaction:
-    every page asks for it several times (the navigation, the records' switches), and an
-    administrator's change made in another process is seen by the next transaction."""
+    what a change writes to (save, set_plan_approval) and what settings() is read from. Pages read
+    settings()."""
     return txcache.cached(_CACHED, Organisation, lambda: db.session.get(Organisation, ROW_ID))
 
 

@@ -62,11 +62,12 @@ class _Session:
     last_seen_at: datetime | None
 
 
-# Built once: the statement's construction would cost as much as the query it saves.
-_SIGNED_IN = (select(User, UserSession.id, UserSession.user_id, UserSession.started_at, UserSession.last_seen_at,
-                     kept.VERSION_NOW)
+# _Session's columns. The statements are built once: building would cost as much as the query it saves.
+_SESSION_COLUMNS = (UserSession.id, UserSession.user_id, UserSession.started_at, UserSession.last_seen_at)
+_SIGNED_IN = (select(User, *_SESSION_COLUMNS, kept.VERSION_NOW)
               .outerjoin(UserSession, and_(UserSession.id == bindparam("key"), UserSession.user_id == User.id))
               .where(User.id == bindparam("user_id")))
+_ONE_SESSION = select(*_SESSION_COLUMNS).where(UserSession.id == bindparam("key"))
 
 
 def signed_in_user(user_id: int, token: str | None) -> User | None:
@@ -110,15 +111,13 @@ def check_session(token: str | None, user_id: int, activity: bool = True) -> Ses
     if now >= idle_end or now >= absolute_end:
         end_session(token)
         return SessionState(alive=False, reason="absolute" if now >= absolute_end else "idle", wrote=True)
-    if activity and now - row.last_seen_at >= TOUCH_EVERY:
+    touched = activity and now - row.last_seen_at >= TOUCH_EVERY
+    if touched:
         db.session.execute(update(UserSession).where(UserSession.id == key).values(last_seen_at=now))
-        return SessionState(alive=True, ends_at=min(now + idle_limit(), absolute_end),
-                            idle_ends=now + idle_limit() <= absolute_end, wrote=True)
-    return SessionState(alive=True, ends_at=min(idle_end, absolute_end), idle_ends=idle_end <= absolute_end)
+        idle_end = now + idle_limit()
+    return SessionState(alive=True, ends_at=min(idle_end, absolute_end), idle_ends=idle_end <= absolute_end,
+                        wrote=touched)
 
-
-_ONE_SESSION = select(UserSession.id, UserSession.user_id, UserSession.started_at, UserSession.last_seen_at).where(
-    UserSession.id == bindparam("key"))
 
 
 def end_session(token: str | None) -> None:
