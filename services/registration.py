@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db, lazy_gettext as _l
-from models import Channel, Complaint, ComplaintKind, ComplaintNature, ComplaintState, DeadlineKind, Incident, User
+from models import (Channel, Complaint, ComplaintEvent, ComplaintKind, ComplaintNature, ComplaintState, ComplaintTerms,
+                    CustomerAccess, CustomerMessage, DeadlineKind, Incident, OutboxMessage, User)
 from services import clock, complaints, deadlines, notify, org_settings, policy, severity, signals, similarity, sql
 from services.errors import Refused
 from services.identity import mobile_in
@@ -126,8 +127,8 @@ def register_complaint(actor: User, token: str, data: Registration, filed_by_cus
     # them, not updated after (an update rewrites the row's 26 index entries and, the row being new,
     # checks its foreign keys again).
     started = deadlines.start_deadlines(draft, clocks, now)
-    # The row and its clocks are written by a statement each, not by the session's flush; from then on
-    # the draft is the session's complaint, as written.
+    # The row is written by a statement of its own, its clocks with its history by another, not by the
+    # session's flush; from then on the draft is the session's complaint, as written.
     set_committed_value(draft, "deadlines", [])   # (they go in after the row, which they point at)
     with db.session.no_autoflush:
         while not sql.insert_as_loaded([draft], _unless_token_is_in(sql.dialect())):
@@ -142,20 +143,17 @@ def register_complaint(actor: User, token: str, data: Registration, filed_by_cus
             draft.number = draft.submission_token = _token_when_changed(token, draft)
         for deadline in started:
             deadline.complaint_id = draft.id
-        sql.insert_as_loaded(started)
-    set_committed_value(draft, "deadlines", started)
     complaint = draft
     log_event(complaint, None if filed_by_customer else actor, "registered",
               data.channel.value if filed_by_customer else None)
     # The number is taken this late so that what fails before it (the losing twin of a double
-    # click, a database lost while the row and its clocks are written) leaves no gap in the day's
-    # numbers; the notices from here on quote it. Hence the flush: the row's history is written
-    # before the number is taken, not with the rows that follow.
-    db.session.flush()
+    # click, a database lost while the row, its clocks and its history are written) leaves no gap in
+    # the day's numbers; the notices from here on quote it. The clocks and the history go in by one
+    # statement, and the number with the rows that follow (services.sql.insert_together).
+    sql.insert_together([*started, *_new_rows()])
+    set_committed_value(complaint, "deadlines", started)
     number = next_number(clock.to_local(now).date())
-    # (A statement of its own rather than the flush's: the complaint stays out of the unit of work.)
-    db.session.execute(update(Complaint).where(Complaint.id == complaint.id).values(number=number)
-                       .execution_options(synchronize_session=False))
+    numbered = (_numbered(), {"numbered_id": complaint.id, "numbered_number": number})
     set_committed_value(complaint, "number", number)
     signals.complaint_registered.send(complaint, filed_by_customer=filed_by_customer)
     if data.solved_on_spot:
@@ -170,8 +168,27 @@ def register_complaint(actor: User, token: str, data: Registration, filed_by_cus
         if told:
             log_event(complaint, None, "leaders_told", ", ".join(u.name for u in told))
     terms = similarity.index_complaint(complaint)
+    sql.insert_together(_new_rows(), also=(numbered,))
     detect_repeats(complaint, terms)
     return complaint, True
+
+
+# What a registration writes that points only at rows written before it: written together, past the
+# unit of work (services.sql.insert_together).
+PLAIN_ROWS = (ComplaintEvent, ComplaintTerms, CustomerAccess, CustomerMessage, OutboxMessage)
+
+
+def _new_rows() -> list:
+    """The session's new rows of PLAIN_ROWS, in the order they were added (the timeline's order)."""
+    return sorted((obj for obj in db.session.new if isinstance(obj, PLAIN_ROWS)),
+                  key=lambda obj: inspect(obj).insert_order)
+
+
+@functools.cache
+def _numbered():
+    """The complaint's number, set once it is taken."""
+    table = Complaint.__table__
+    return update(table).where(table.c.id == bindparam("numbered_id")).values(number=bindparam("numbered_number"))
 
 
 def _incident_for(data: Registration, actor: User, now: datetime) -> Incident:
