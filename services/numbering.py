@@ -1,7 +1,10 @@
 """Complaint numbers: TS-YYYYMMDD-NNNN from a per-day counter."""
 from __future__ import annotations
 
+import functools
 from datetime import date
+
+from sqlalchemy import bindparam
 
 from extensions import db
 from models import DailyCounter
@@ -24,12 +27,17 @@ def next_number(day: date) -> str:
     registrations don't queue behind each other (a registration that fails after this point leaves
     its number unused, as a database sequence would). SQLite has one writer at a time anyway, and a
     second connection would wait for this one's write lock."""
-    stmt = sql.insert_on_conflict(DailyCounter).values(day=day, value=1)
-    bump = stmt.on_conflict_do_update(index_elements=[DailyCounter.day], set_={"value": DailyCounter.value + 1}
-                                      ).returning(DailyCounter.value)
     if sql.dialect() == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
-            value = own.execute(bump).scalar_one()
+            value = own.execute(_bump("postgresql"), {"day": day}).scalar_one()
     else:
-        value = db.session.execute(bump).scalar_one()
+        value = db.session.execute(_bump(sql.dialect()), {"day": day}).scalar_one()
     return f"{PREFIX}-{day:%Y%m%d}-{value:04d}"
+
+
+@functools.cache
+def _bump(dialect: str):
+    """The counter's upsert, the day a parameter: built once (building it cost half of taking a number)."""
+    stmt = sql.insert_on_conflict(DailyCounter, dialect).values(day=bindparam("day"), value=1)
+    return stmt.on_conflict_do_update(index_elements=[DailyCounter.day], set_={"value": DailyCounter.value + 1}
+                                      ).returning(DailyCounter.value)
