@@ -7,7 +7,7 @@ import functools
 import time
 from datetime import date, datetime
 
-from sqlalchemy import (ColumnElement, Select, Table, any_, bindparam, case, event, func, insert, literal_column, null,
+from sqlalchemy import (ColumnElement, Select, Table, any_, bindparam, case, cast, event, func, insert, literal_column, null,
                         select, text, union_all, update)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
@@ -146,6 +146,10 @@ def insert_as_loaded(objects: list, statement=None) -> bool:
         return True
     if statement is None:
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    # A column without a default that no row gives is left out (it is NULL all the same): psycopg
+    # converts a statement of more than 50 parameters afresh each time (a complaint has 53 columns).
+    empty = {name for name in _no_default(mapper) if all(row[name] is None for row in rows)}
+    rows = [{name: value for name, value in row.items() if name not in empty} for row in rows]
     ids = db.session.execute(statement, rows if len(rows) > 1 else rows[0]).scalars().all()
     if len(ids) != len(objects):
         return False
@@ -174,12 +178,16 @@ def insert_together(objects: list, also: tuple = ()) -> None:
         for group in groups.values():
             insert_as_loaded(group)
         return
-    statement = _together(tuple((mapper, len(group)) for mapper, group in groups.items()),
-                          tuple(statement for statement, _ in also))
-    parameters = {}
+    shape, parameters = [], {}
     for g, (mapper, group) in enumerate(groups.items()):
-        for r, row in enumerate(_rows(group, _written_columns(mapper))):
-            parameters.update({f"g{g}r{r}_{name}": value for name, value in row.items()})
+        rows = _rows(group, _written_columns(mapper))
+        # A column no row gives is written as NULL, not sent: psycopg converts a statement of more
+        # than 50 parameters afresh each time (the clocks' five rows are half empty columns).
+        empty = tuple(name for name in rows[0] if all(row[name] is None for row in rows))
+        shape.append((mapper, len(rows), empty))
+        for r, row in enumerate(rows):
+            parameters.update({f"g{g}r{r}_{name}": value for name, value in row.items() if name not in empty})
+    statement = _together(tuple(shape), tuple(statement for statement, _ in also))
     for _, given in also:
         parameters.update(given)
     ids = collections.defaultdict(list)
@@ -197,14 +205,16 @@ def insert_together(objects: list, also: tuple = ()) -> None:
 
 @functools.lru_cache(maxsize=64)
 def _together(shape: tuple, also: tuple) -> Select:
-    """insert_together's statement for (mapper, number of rows) of each class and the `also`
-    statements, its values parameters named by class, row and column: built once per shape."""
+    """insert_together's statement for (mapper, number of rows, columns left empty) of each class
+    and the `also` statements, its values parameters named by class, row and column: built once per
+    shape."""
     written, returned = [], []
-    for g, (mapper, count) in enumerate(shape):
+    for g, (mapper, count, empty) in enumerate(shape):
         table = mapper.local_table
         columns = [column for column, _ in _written_columns(mapper)]
         # Rows as SELECTs, not a VALUES list: SQLAlchemy compiles a many-row VALUES for every execution.
-        rows = [select(*(bindparam(f"g{g}r{r}_{column.key}", type_=column.type) for column in columns))
+        rows = [select(*(cast(null(), column.type) if column.key in empty
+                         else bindparam(f"g{g}r{r}_{column.key}", type_=column.type) for column in columns))
                 for r in range(count)]
         statement = insert(table).from_select(columns, union_all(*rows) if count > 1 else rows[0])
         if "id" in table.c:
@@ -237,6 +247,13 @@ def _as_loaded(objects: list, ids: list) -> None:
             obj.id = new_id
         make_transient_to_detached(obj)   # (what it holds is what its row holds)
         db.session.add(obj)
+
+
+@functools.cache
+def _no_default(mapper) -> tuple:
+    """The columns insert_as_loaded writes that are NULL when not given: those without a default."""
+    return tuple(column.key for column, _ in _written_columns(mapper)
+                 if column.default is None and column.server_default is None)
 
 
 @functools.cache
