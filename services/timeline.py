@@ -14,7 +14,8 @@ def log_event(complaint: Complaint, actor: Optional[User], action: str, detail: 
     """One timeline entry: who, when, from where, and (for a transition) each field before and after."""
     if changes is None:
         changes = audit.complaint_changes(complaint)
-    # (The actor's key as well as the actor: a registration writes its entries past the unit of work.)
+    # (The actor's key as well as the actor: a view and a registration's entries are written past the unit of
+    # work, services.sql.insert_together.)
     entry = ComplaintEvent(complaint_id=complaint.id, at=clock.now(), actor=actor,
                            actor_id=actor.id if actor is not None else None, action=action,
                            detail=detail, remote_addr=audit.remote_address(), changes=changes)
