@@ -153,7 +153,7 @@ def register_complaint(actor: User, token: str, data: Registration, filed_by_cus
     sql.insert_together([*started, *_new_rows()])
     set_committed_value(complaint, "deadlines", started)
     number = next_number(clock.to_local(now).date())
-    numbered = (_numbered(), {"numbered_id": complaint.id, "numbered_number": number})
+    numbered = (_NUMBERED, {"numbered_id": complaint.id, "numbered_number": number})
     set_committed_value(complaint, "number", number)
     signals.complaint_registered.send(complaint, filed_by_customer=filed_by_customer)
     if data.solved_on_spot:
@@ -184,11 +184,9 @@ def _new_rows() -> list:
                   key=lambda obj: inspect(obj).insert_order)
 
 
-@functools.cache
-def _numbered():
-    """The complaint's number, set once it is taken."""
-    table = Complaint.__table__
-    return update(table).where(table.c.id == bindparam("numbered_id")).values(number=bindparam("numbered_number"))
+# The complaint's number, set once it is taken (built once).
+_NUMBERED = (update(Complaint.__table__).where(Complaint.__table__.c.id == bindparam("numbered_id"))
+             .values(number=bindparam("numbered_number")))
 
 
 def _incident_for(data: Registration, actor: User, now: datetime) -> Incident:

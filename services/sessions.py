@@ -119,7 +119,6 @@ def check_session(token: str | None, user_id: int, activity: bool = True) -> Ses
                         wrote=touched)
 
 
-
 def end_session(token: str | None) -> None:
     if token:
         db.session.execute(delete(UserSession).where(UserSession.id == _key(token)))

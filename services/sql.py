@@ -146,9 +146,8 @@ def insert_as_loaded(objects: list, statement=None) -> bool:
         return True
     if statement is None:
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    # A column without a default that no row gives is left out (it is NULL all the same): psycopg
-    # converts a statement of more than 50 parameters afresh each time (a complaint has 53 columns).
-    empty = {name for name in _no_default(mapper) if all(row[name] is None for row in rows)}
+    # Left out, it is NULL all the same (a complaint has 53 columns).
+    empty = _left_empty(rows, _no_default(mapper))
     rows = [{name: value for name, value in row.items() if name not in empty} for row in rows]
     ids = db.session.execute(statement, rows if len(rows) > 1 else rows[0]).scalars().all()
     if len(ids) != len(objects):
@@ -181,9 +180,7 @@ def insert_together(objects: list, also: tuple = ()) -> None:
     shape, parameters = [], {}
     for g, (mapper, group) in enumerate(groups.items()):
         rows = _rows(group, _written_columns(mapper))
-        # A column no row gives is written as NULL, not sent: psycopg converts a statement of more
-        # than 50 parameters afresh each time (the clocks' five rows are half empty columns).
-        empty = tuple(name for name in rows[0] if all(row[name] is None for row in rows))
+        empty = _left_empty(rows, rows[0])   # written as NULL (the clocks' five rows are half empty columns)
         shape.append((mapper, len(rows), empty))
         for r, row in enumerate(rows):
             parameters.update({f"g{g}r{r}_{name}": value for name, value in row.items() if name not in empty})
@@ -238,6 +235,12 @@ def _rows(objects: list, columns: tuple) -> list[dict]:
                 setattr(obj, key, column.default.arg if column.default is not None else None)   # scalar defaults only
         rows.append({column.key: values[key] for column, key in columns})
     return rows
+
+
+def _left_empty(rows: list[dict], names) -> tuple:
+    """The columns of `names` that no row gives, not to be sent as parameters: psycopg converts a
+    statement of more than 50 parameters afresh on every execution."""
+    return tuple(name for name in names if all(row[name] is None for row in rows))
 
 
 def _as_loaded(objects: list, ids: list) -> None:
