@@ -29,7 +29,9 @@ VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ROLES = ["staff1", "lobby1", "head1", "dept1", "depthead1", "center1", "leader1", "admin"]
 PAGES_PER_ROLE = 40
-SAME_KIND_PER_ROLE = 2           # /complaints/1 and /complaints/2, not every complaint
+# Pages of one kind checked per role: two records (/complaints/1 and /complaints/2: other states,
+# other forms), but a page once (/reports/weekly, not also ?period=2026-W46: the same template).
+SAME_KIND_PER_ROLE = {"record": 2, "page": 1}
 SKIP = re.compile(r"/logout|/language|/static/|\.(csv|xlsx|pdf|zip)(\?|$)|/export|/download|/print|/attachments/\d")
 OFFICE, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
 
@@ -68,6 +70,10 @@ def kind_of(url: str) -> str:
     return re.sub(r"\d+", "N", urlparse(url).path)
 
 
+def checked_per_role(url: str) -> int:
+    return SAME_KIND_PER_ROLE["record" if re.search(r"\d", urlparse(url).path) else "page"]
+
+
 def crawl(page, base: str):
     """Open every page reachable from the current one; yields (url, HTML as the server sent it)
     with the page loaded in the browser."""
@@ -85,7 +91,7 @@ def crawl(page, base: str):
             if not href.startswith(base) or href in seen or SKIP.search(href):
                 continue
             seen.add(href)
-            if kinds[kind_of(href)] < SAME_KIND_PER_ROLE:
+            if kinds[kind_of(href)] < checked_per_role(href):
                 kinds[kind_of(href)] += 1
                 queue.append(href)
 
