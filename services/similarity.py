@@ -68,6 +68,7 @@ def index_complaint(complaint: Complaint) -> frozenset[str]:
 
 
 def terms_of(complaint: Complaint) -> frozenset[str]:
+    # Without a statement when loaded with the complaint (Complaint.terms_row): the session has them.
     stored = db.session.get(ComplaintTerms, complaint.id)
     return stored.terms if stored is not None else complaint_terms(complaint)
 
@@ -80,8 +81,11 @@ def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[Us
     (the GIN index finds them), on SQLite the newest of the window."""
     since, until = complaint.registered_at - window, complaint.registered_at + window
     probe, probe_values = _probe(found, since, until)
-    rows = db.session.execute(_candidates_statement(probe, _Viewer.of(viewer)),
-                              {"complaint_id": complaint.id, "since": since, "until": until, "probe": probe_values})
+    # On the session's connection, past the ORM's execution: the rows are plain values, and nothing
+    # of the session's own is read (its complaint is left out).
+    rows = db.session.connection().execute(
+        _candidates_statement(probe, _Viewer.of(viewer)),
+        {"complaint_id": complaint.id, "since": since, "until": until, "probe": probe_values})
     scored = []
     for complaint_id, terms in rows:
         terms = terms.split() if isinstance(terms, str) else terms
@@ -190,6 +194,14 @@ def everyday_terms() -> dict[str, float]:
     return _everyday["terms"]
 
 
+# The lines' columns, of the open ones among the ids, the incident's title joined (the units are
+# kept): built once (building it cost as much as running it).
+_LINES = (select(Complaint.id, Complaint.number, Complaint.state, Complaint.channel, Complaint.registered_at,
+                 Complaint.unit_id, Complaint.incident_id, Incident.title)
+          .outerjoin(Incident, Incident.id == Complaint.incident_id)
+          .where(Complaint.id.in_(bindparam("ids", expanding=True)), Complaint.state != ComplaintState.CLOSED))
+
+
 def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
                threshold: Optional[float] = None) -> list[Similar]:
     """The open complaints most like this one, within the window around it, that `viewer` may open.
@@ -203,15 +215,10 @@ def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
                          timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"]))
     if not ranked:
         return []
-    # One query, of the columns the lines show, the incident's title joined (the units are kept).
     units = choices.units()
     loaded = {row.id: Case(row.id, row.number, row.state, row.channel, row.registered_at, units[row.unit_id],
                            row.incident_id, row.title)
-              for row in db.session.execute(
-                  select(Complaint.id, Complaint.number, Complaint.state, Complaint.channel, Complaint.registered_at,
-                         Complaint.unit_id, Complaint.incident_id, Incident.title)
-                  .outerjoin(Incident, Incident.id == Complaint.incident_id)
-                  .where(Complaint.id.in_([i for i, *_r in ranked]), Complaint.state != ComplaintState.CLOSED))}
+              for row in db.session.connection().execute(_LINES, {"ids": [i for i, *_r in ranked]})}
     shown = [(i, score, terms) for i, score, terms in ranked if i in loaded][:limit]
     return [Similar(loaded[i], round(score, 2), textsim.shared_words(found & terms, complaint.object_text,
                                                                      complaint.content))

@@ -207,6 +207,21 @@ def test_a_complaints_page_costs_the_same_with_2_or_8_similar_cases(app, client_
     assert statements(center, f"/complaints/{first.id}") == few
 
 
+@pytest.mark.one_backend
+def test_a_complaints_page_reads_its_terms_with_the_complaint(app, client_for):
+    first, *_rest = file(client_for, WAVE[:3])
+    center = client_for("center1")
+    seen = []
+    remember = lambda _conn, _cursor, statement, *_args: seen.append(statement)   # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        page = center.get(f"/complaints/{first.id}").text
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert page.count('data-testid="similar-case"') == 2
+    assert not [statement for statement in seen if statement.lstrip().startswith("SELECT complaint_terms.")]
+
+
 def timeline(page: str) -> str:
     return re.search(r'<ol class="timeline".*?</ol>', page, re.DOTALL).group(0)
 

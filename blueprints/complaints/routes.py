@@ -322,11 +322,15 @@ def _posted_form(action: str, complaint: Complaint):
     return make_form(complaint, submitted=True) if action in BUILT_FOR_THE_COMPLAINT else make_form(prefix=action)
 
 
+_WITH_THE_PAGE = (joinedload(Complaint.handling_unit), joinedload(Complaint.terms_row))
+
+
 @bp.get("/<int:complaint_id>")
 @login_required
 def show(complaint_id: int):
-    # The unit handling it in the same statement (its own unit comes with its owner's).
-    complaint = visible_complaint_or_404(complaint_id, joinedload(Complaint.handling_unit))
+    # The unit handling it and its terms (for the similar cases) in the same statement (its own unit
+    # comes with its owner's).
+    complaint = visible_complaint_or_404(complaint_id, *_WITH_THE_PAGE)
     timeline.record_view(complaint, current_user, full_numbers=True)   # the page shows them whole
     page = _render(complaint)
     # After rendering: the page goes out only once its view is recorded, and the commit's expiry
