@@ -9,14 +9,15 @@ import datetime
 import random
 import re
 
-from common import (DATABASE_URL, WORKERS, CpuMeter, Server, Session, ensure_database, load, load_arguments, machine,
-                    measure_baseline)
+from common import (DATABASE_URL, WORKERS, CpuMeter, Server, Session, ensure_database, ensure_terms, load, load_arguments,
+                    machine, measure_baseline)
 
 
 def main() -> None:
     args = load_arguments(more=lambda parser: parser.add_argument(
         "--only", default="", help="only the pages whose name matches this regex (the bare page is always measured)"))
     count = ensure_database(args.complaints)
+    ensure_terms()   # the complaint pages look for similar complaints, as in life
     print(f"# pages · {datetime.date.today()} · {machine()} · {count} complaints · {DATABASE_URL.split('://')[0]}"
           f" · {args.web_workers} gunicorn workers")
 

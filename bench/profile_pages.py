@@ -23,7 +23,7 @@ import statistics
 import tempfile
 import time
 
-from common import DATABASE_URL, PASSWORD
+from common import DATABASE_URL, PASSWORD, keep_terms
 
 PAGES = {
     "bare": ("center1", lambda rng, n: "/_bare"),
@@ -70,6 +70,7 @@ def fresh(url: str | None, count: int) -> str:
         db.create_all()
         seed_demo()
         generate(count)
+        keep_terms()
     return url
 
 
@@ -152,6 +153,7 @@ def main() -> None:
     from extensions import db
     from models import Complaint
     with app.app_context():
+        keep_terms()   # the complaint pages look for similar complaints, as in life
         count = db.session.scalar(select(func.max(Complaint.id)))
         OPEN.extend(db.session.scalars(select(Complaint.id).where(Complaint.state == "registered")
                                        .order_by(Complaint.id).limit(100)))

@@ -109,7 +109,7 @@ def quality(seeds: list[int]) -> None:
 
 
 def scale(count: int, lookups: int) -> None:
-    from common import ensure_database
+    from common import ensure_database, keep_terms
     count = ensure_database(count)
     os.environ["DATABASE_URL"] = DATABASE_URL
     from sqlalchemy import func, select
@@ -117,13 +117,13 @@ def scale(count: int, lookups: int) -> None:
     from app import create_app
     from extensions import db
     from models import Complaint, ComplaintTerms, User
-    from services import clock, similarity, textsim, waves
+    from services import clock, similarity, waves
     from services.registration import Registration, register_complaint
     from models import Channel, Category
 
     app = create_app({"REDIS_URL": "redis://127.0.0.1:1/0"})
     with app.app_context():
-        _keep_terms(db, Complaint, ComplaintTerms, textsim)
+        keep_terms()
         center = db.session.scalar(select(User).where(User.username == "center1"))
         print(f"# warning · {datetime.date.today()} · {machine()} · {count} complaints · "
               f"{db.session.scalar(select(func.count()).select_from(ComplaintTerms))} with terms · "
@@ -169,39 +169,6 @@ def scale(count: int, lookups: int) -> None:
         print(f"similar-complaints lookup ({len(times)} complaint pages, {found} similar cases listed): "
               f"median {statistics.median(times) * 1000:.1f} ms, p95 {times[int(len(times) * 0.95)] * 1000:.1f} ms, "
               f"max {times[-1] * 1000:.1f} ms (load average {os.getloadavg()[0]:.1f})")
-
-
-def _keep_terms(db, Complaint, ComplaintTerms, textsim) -> None:
-    """The terms of the generated complaints (bench-data writes rows directly, not through registration)."""
-    from sqlalchemy import func, insert, select
-
-    from services.benchdata import REBUILD_FROM, drop_indexes, restore_indexes
-    last, written, started = 0, 0, time.perf_counter()
-    missing = db.session.scalar(select(func.count()).select_from(Complaint).outerjoin(
-        ComplaintTerms, ComplaintTerms.complaint_id == Complaint.id).where(ComplaintTerms.complaint_id.is_(None)))
-    dropped = drop_indexes(("complaint_terms",)) if missing >= REBUILD_FROM else []
-    try:
-        while True:
-            rows = db.session.execute(
-                select(Complaint.id, Complaint.registered_at, Complaint.content, Complaint.object_text)
-                .outerjoin(ComplaintTerms, ComplaintTerms.complaint_id == Complaint.id)
-                .where(Complaint.id > last, ComplaintTerms.complaint_id.is_(None)).order_by(Complaint.id).limit(10_000)).all()
-            if not rows:
-                break
-            db.session.execute(insert(ComplaintTerms), [
-                {"complaint_id": r.id, "registered_at": r.registered_at, "terms": textsim.terms(r.content, r.object_text)}
-                for r in rows])
-            db.session.commit()
-            last, written = rows[-1].id, written + len(rows)
-    finally:
-        restore_indexes(dropped)
-    if written and db.engine.dialect.name == "postgresql":
-        # Registration writes a complaint's terms as it comes: in time order, as CLUSTER puts them
-        # (bench-data's ids are not in time order). Then the statistics of the everyday words.
-        db.session.execute(db.text("CLUSTER complaint_terms USING ix_complaint_terms_registered"))
-        db.session.execute(db.text("ANALYZE complaint_terms"))
-        db.session.commit()
-        print(f"terms kept for {written} complaints in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def repeat_rule(seeds: list[int]) -> None:
