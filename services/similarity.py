@@ -25,7 +25,6 @@ from services.errors import Refused
 from services.timeline import log_event
 
 SHOWN = 8                 # similar complaints listed on a complaint's page
-OPEN_AMONG = 5            # ... the open ones among the best SHOWN × this (closed ones are left out)
 SCORED = 500              # complaints scored for a page at most (the newest candidates of the window)
 EVERYDAY = 0.01           # a term in more than this share of all complaints does not select candidates
 BIG_TABLE = 50_000        # ... once there are this many complaints
@@ -74,9 +73,9 @@ def terms_of(complaint: Complaint) -> frozenset[str]:
 
 
 def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[User], threshold: float,
-                limit: int, window: timedelta) -> list[tuple[int, float, frozenset]]:
+                limit: int, window: timedelta, open_only: bool = False) -> list[tuple[int, float, frozenset]]:
     """(id, score, terms) of the complaints within `window` around this one most like `found` that `viewer`
-    may open (without a viewer: all), best first. At most SCORED complaints are scored, the newest
+    may open (without a viewer: all), open ones only if `open_only`, best first. At most SCORED complaints are scored, the newest
     first: on PostgreSQL those sharing a word with this one that not every hundredth complaint uses
     (the GIN index finds them), on SQLite the newest of the window."""
     since, until = complaint.registered_at - window, complaint.registered_at + window
@@ -84,7 +83,7 @@ def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[Us
     # On the session's connection, past the ORM's execution: the rows are plain values, and nothing
     # of the session's own is read (its complaint is left out).
     rows = db.session.connection().execute(
-        _candidates_statement(probe, _Viewer.of(viewer)),
+        _candidates_statement(probe, _Viewer.of(viewer), open_only),
         {"complaint_id": complaint.id, "since": since, "until": until, "probe": probe_values})
     scored = []
     for complaint_id, terms in rows.all():
@@ -135,7 +134,7 @@ class _Viewer:
 
 
 @functools.lru_cache(maxsize=1024)
-def _candidates_statement(probe: str, viewer: Optional[_Viewer]) -> Select:
+def _candidates_statement(probe: str, viewer: Optional[_Viewer], open_only: bool = False) -> Select:
     """The candidates' statement for a probe (_probe) and a viewer, with the complaint's id, the
     window and the probe's values as parameters: built once per process (building it cost more
     than running it, on every complaint's page and every registration).
@@ -168,12 +167,15 @@ def _candidates_statement(probe: str, viewer: Optional[_Viewer]) -> Select:
                   .where(found_in.c.complaint_id != bindparam("complaint_id", type_=Integer),
                          found_in.c.registered_at >= bindparam("since", type_=moment),
                          found_in.c.registered_at <= bindparam("until", type_=moment)))
+    conditions = [Complaint.state != ComplaintState.CLOSED] if open_only else []
     if viewer is not None:
+        conditions.append(policy.visible_complaints(viewer))
+    if conditions:
         # Asked of the candidates found, not inside the lookup: there, expecting thousands of them,
         # PostgreSQL read the whole complaint table to join it (26 ms instead of 1 at 1,000,000
         # complaints, measured).
         candidates = candidates.where(select(Complaint.id).where(
-            Complaint.id == found_in.c.complaint_id, policy.visible_complaints(viewer)).exists())
+            Complaint.id == found_in.c.complaint_id, *conditions).exists())
     return candidates.order_by(found_in.c.registered_at.desc()).limit(SCORED)
 
 
@@ -209,14 +211,14 @@ _LINES = (select(Complaint.id, Complaint.number, Complaint.state, Complaint.chan
 def similar_to(complaint: Complaint, viewer: User, limit: int = SHOWN,
                threshold: Optional[float] = None) -> list[Similar]:
     """The open complaints most like this one, within the window around it, that `viewer` may open.
-    Closed ones are left out (their handling is over: nothing to link or to handle together); the
-    best OPEN_AMONG ranked are looked at, so a page where most similar cases are closed lists fewer."""
+    Closed ones are left out (their handling is over: nothing to link or to handle together), by the
+    lookup itself: around an old complaint all are closed, and scoring them found nothing to show."""
     found = terms_of(complaint)
     if not found:
         return []
     threshold = current_app.config["SIMILARITY_THRESHOLD"] if threshold is None else threshold
-    ranked = _candidates(complaint, found, viewer, threshold, limit * OPEN_AMONG,
-                         timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"]))
+    ranked = _candidates(complaint, found, viewer, threshold, limit,
+                         timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"]), open_only=True)
     if not ranked:
         return []
     units = choices.units()

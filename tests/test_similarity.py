@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import event, func, select
 
 from extensions import db
-from models import AdminAuditEntry, ComplaintKind, ComplaintState, Incident, OutboxMessage, WaveAlert, WaveAlertMember
+from models import (AdminAuditEntry, Complaint, ComplaintKind, ComplaintState, Incident, OutboxMessage, WaveAlert,
+                    WaveAlertMember)
 from services import jobs, org_settings, textsim
-from tests.helpers import all_at_once, category_id, fresh, register
+from tests.helpers import all_at_once, category_id, fresh, register, user
 
 # One outage (the mobile banking app), told by each customer in their own words.
 WAVE = [
@@ -349,6 +350,21 @@ def test_the_similar_cases_are_the_open_ones(app, client_for, clock):
     section = client_for("center1").get(f"/complaints/{wave[0].id}").text.split('data-testid="similar"', 1)[1]
     assert section.count('data-testid="similar-case"') == 1
     assert wave[2].number in section and wave[1].number not in section
+
+
+def test_an_open_similar_case_is_listed_however_many_closed_ones_are_more_alike(app, client_for):
+    from services.similarity import similar_to
+    # Nine alike, each about a differently named object (the repeat rule stays out of it).
+    wave = [(user, channel, contact, content, f"{about}（{n}）") for n, (user, channel, contact, content, about)
+            in enumerate(WAVE + [(u, ch, "1370000000" + str(n), c, a) for n, (u, ch, _x, c, a) in enumerate(WAVE[:4])])]
+    probe, *others = file(client_for, wave)
+    center = user("center1")
+    ranked = [case.complaint.id for case in similar_to(fresh(probe), center)]
+    assert len(ranked) == 8 and set(ranked) == {other.id for other in others}
+    for closed in ranked[:-1]:   # all but the least alike
+        db.session.get(Complaint, closed).state = ComplaintState.CLOSED
+    db.session.commit()
+    assert [case.complaint.id for case in similar_to(fresh(probe), center, limit=1)] == [ranked[-1]]
 
 
 def test_a_false_alarm_is_dismissed_and_stays_dismissed_as_its_wave_grows(app, client_for, clock):
