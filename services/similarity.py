@@ -75,9 +75,9 @@ def terms_of(complaint: Complaint) -> frozenset[str]:
 def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[User], threshold: float,
                 limit: int, window: timedelta, open_only: bool = False) -> list[tuple[int, float, frozenset]]:
     """(id, score, terms) of the complaints within `window` around this one most like `found` that `viewer`
-    may open (without a viewer: all), open ones only if `open_only`, best first. At most SCORED complaints are scored, the newest
-    first: on PostgreSQL those sharing a word with this one that not every hundredth complaint uses
-    (the GIN index finds them), on SQLite the newest of the window."""
+    may open (without a viewer: all), only open ones if `open_only`, best first. At most SCORED
+    complaints are scored, the newest first: on PostgreSQL those sharing a word with this one that not
+    every hundredth complaint uses (the GIN index finds them), on SQLite the newest of the window."""
     since, until = complaint.registered_at - window, complaint.registered_at + window
     probe, probe_values = _probe(found, since, until)
     # On the session's connection, past the ORM's execution: the rows are plain values, and nothing
