@@ -222,6 +222,10 @@ def test_the_complaint_page_shows_the_numbers_whole_and_the_view_is_audited(clie
     assert view.actor.username == "head1" and view.detail == "full_numbers"
     audit = client_for("center1").get(f"/audit/?number={complaint.number}&action=viewed").text
     assert "客户完整的手机、证件或账号号码" in audit
+    # The views are the audit log's, not the case's timeline, which they would fill.
+    shown = re.search(r'<ol class="timeline".*?</ol>', client_for("head1").get(f"/complaints/{complaint.id}").text,
+                      re.DOTALL).group(0)
+    assert "登记了投诉" in shown and "已查看" not in shown
     # Whoever may not see the complaint gets nothing, and nothing is recorded as shown.
     assert client_for("staff2").get(f"/complaints/{complaint.id}").status_code == 404
     # The lists mask them.

@@ -261,11 +261,14 @@ def _any_in(names: tuple):
                     for model in LOOKED_UP.values())).where(Complaint.id == complaint_id)
 
 
+# The timeline the page shows (its views are in the audit log): built once.
+_EVENTS = (select(ComplaintEvent).where(ComplaintEvent.complaint_id == bindparam("complaint_id"),
+                                        ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id))
+
+
 def _render(complaint: Complaint, status: int = 200, submitted: dict | None = None, conflict: dict | None = None):
     _known_empty_lists(complaint)
-    events = db.session.scalars(
-        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id,
-                                     ComplaintEvent.action != "viewed").order_by(ComplaintEvent.id)).all()
+    events = db.session.scalars(_EVENTS, {"complaint_id": complaint.id}).all()
     submitted = submitted or {}
     leading, others = _actions(complaint)
     # The disclosure opens by itself when the form the user sent is behind it (its errors must show),
