@@ -70,7 +70,6 @@ def fresh(url: str | None, count: int) -> str:
         db.create_all()
         seed_demo()
         generate(count)
-        keep_terms()
     return url
 
 

@@ -10,7 +10,7 @@ from extensions import db
 from models import (AdminAuditEntry, Complaint, ComplaintKind, ComplaintState, Incident, OutboxMessage, WaveAlert,
                     WaveAlertMember)
 from services import jobs, org_settings, textsim
-from tests.helpers import all_at_once, category_id, fresh, register, user
+from tests.helpers import all_at_once, category_id, fresh, register
 
 # One outage (the mobile banking app), told by each customer in their own words.
 WAVE = [
@@ -20,6 +20,10 @@ WAVE = [
     ("staff1", "web", "13800000004", "打开手机银行客户端登录失败，显示系统繁忙，换了网络也不行。", "手机银行客户端"),
     ("staff2", "counter", "13800000005", "手机银行一直提示系统繁忙，登录不了，只好来网点排队办转账。", "手机银行"),
 ]
+# Nine alike (the wave and four of it again, by other customers), each about a differently named
+# object: the repeat rule (the same object 3 times) stays out of it.
+NINE_ALIKE = [(user, channel, contact, content, f"{about}（{n}）") for n, (user, channel, contact, content, about)
+              in enumerate(WAVE + [(u, ch, "1370000000" + str(n), c, a) for n, (u, ch, _x, c, a) in enumerate(WAVE[:4])])]
 # Unrelated complaints registered meanwhile, some with a word of the wave's (手机银行, 登录).
 UNRELATED = [
     ("staff1", "counter", "13900000001", "在柜台排队等候超过一小时，只开了两个窗口，无人解释原因。", "城东支行营业厅"),
@@ -195,14 +199,11 @@ def test_the_banner_and_the_buttons_are_the_centers(app, client_for):
 @pytest.mark.one_backend
 def test_a_complaints_page_costs_the_same_with_2_or_8_similar_cases(app, client_for):
     from tests.test_query_counts import statements
-    # Each about a differently named object: the repeat rule (the same object 3 times) stays out of it.
-    wave = [(user, channel, contact, content, f"{about}（{n}）") for n, (user, channel, contact, content, about)
-            in enumerate(WAVE + [(u, ch, "1370000000" + str(n), c, a) for n, (u, ch, _x, c, a) in enumerate(WAVE[:4])])]
-    first, *_rest = file(client_for, wave[:3])
+    first, *_rest = file(client_for, NINE_ALIKE[:3])
     center = client_for("center1")
     center.get(f"/complaints/{first.id}")   # the process reads the dispatch form's units and people once (routing)
     few = statements(center, f"/complaints/{first.id}")
-    file(client_for, wave[3:])
+    file(client_for, NINE_ALIKE[3:])
     page = center.get(f"/complaints/{first.id}").text
     assert page.count('data-testid="similar-case"') == 8
     assert statements(center, f"/complaints/{first.id}") == few
@@ -354,11 +355,9 @@ def test_the_similar_cases_are_the_open_ones(app, client_for, clock):
 
 def test_an_open_similar_case_is_listed_however_many_closed_ones_are_more_alike(app, client_for):
     from services.similarity import similar_to
-    # Nine alike, each about a differently named object (the repeat rule stays out of it).
-    wave = [(user, channel, contact, content, f"{about}（{n}）") for n, (user, channel, contact, content, about)
-            in enumerate(WAVE + [(u, ch, "1370000000" + str(n), c, a) for n, (u, ch, _x, c, a) in enumerate(WAVE[:4])])]
-    probe, *others = file(client_for, wave)
-    center = user("center1")
+    from tests.helpers import user as account
+    probe, *others = file(client_for, NINE_ALIKE)
+    center = account("center1")
     ranked = [case.complaint.id for case in similar_to(fresh(probe), center)]
     assert len(ranked) == 8 and set(ranked) == {other.id for other in others}
     for closed in ranked[:-1]:   # all but the least alike
