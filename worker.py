@@ -30,6 +30,7 @@ PURGE_SECONDS = int(os.environ.get("PURGE_SECONDS", "600"))
 WAVE_SECONDS = int(os.environ.get("WAVE_SECONDS", "60"))
 SHEET_SECONDS = int(os.environ.get("STATISTICS_SHEET_SECONDS", "600"))
 RETRY_SECONDS = float(os.environ.get("WORKER_RETRY_SECONDS", "2"))
+STOP_WAIT_SECONDS = 10      # for a helper process to stop on SIGTERM before it is killed
 log = logging.getLogger("worker")
 
 
@@ -52,6 +53,13 @@ class Worker(rq.Worker):
         self.stop_signalled = True
         super().request_stop(signum, frame)
 
+    def stop_scheduler(self):
+        # RQ's own waits for its scheduler process with no limit: a scheduler that hung would keep
+        # the worker, and a deployment stopping it, waiting for ever.
+        process = self.scheduler._process if self.scheduler else None
+        if process is not None and process.pid:
+            stop_process(process)
+
 
 def build_cron(connection: Redis) -> CronScheduler:
     cron = CronScheduler(connection=connection)
@@ -61,6 +69,17 @@ def build_cron(connection: Redis) -> CronScheduler:
     # The weekly 投诉统计表: checked every 10 minutes, sent once per week on its day (claimed in the database).
     cron.register(jobs.send_statistics_sheet, queue_name=QUEUE_NAME, interval=SHEET_SECONDS, name="statistics-sheet")
     return cron
+
+
+def stop_process(process) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after STOP_WAIT_SECONDS."""
+    if process.exitcode is None:
+        process.terminate()
+        process.join(STOP_WAIT_SECONDS)
+        if process.exitcode is None:
+            log.warning("%s did not stop on SIGTERM; killing it", process.name)
+            process.kill()
+            process.join()
 
 
 def run_cron(redis_settings: dict) -> None:
@@ -107,7 +126,7 @@ def main() -> None:
     try:
         run_worker(app, settings)
     finally:
-        cron.terminate()
+        stop_process(cron)
 
 
 if __name__ == "__main__":

@@ -45,25 +45,55 @@ def test_worker_py_schedules_the_tick_and_the_wave_watch_every_minute_and_the_se
     assert len(mailbox.to("staff1@example.com")) == 1
 
 
-def test_worker_py_stops_at_once_on_sigterm(database_urls, redis_url):
+def test_worker_py_stops_at_once_on_sigterm(database_urls, redis_url, tmp_path):
     """An idle RQ worker's work() returns on SIGTERM as on a lost Redis; it must stop, not start again."""
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "DATABASE_URL": database_urls["sqlite"], "REDIS_URL": redis_url, "PYTHONPATH": str(root)}
     connection = Redis.from_url(redis_url)
     connection.flushdb()
-    process = subprocess.Popen([sys.executable, "worker.py"], cwd=root, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "worker.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "worker.py"], cwd=root, env=env, stdout=output, stderr=output)
     try:
         deadline = time.monotonic() + 30
         while [w.get_state() for w in Worker.all(connection=connection)] != ["idle"]:   # waiting for a job
             assert process.poll() is None and time.monotonic() < deadline, "the worker did not start"
             time.sleep(0.1)
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0   # at once when idle; a loaded CI machine is slow to exit
+        try:
+            exit_code = process.wait(timeout=30)   # at once when idle; a loaded CI machine is slow to exit
+        except subprocess.TimeoutExpired:
+            raise AssertionError("worker.py still running 30 s after SIGTERM; its log ends:\n"
+                                 + log.read_text(errors="replace")[-3000:]) from None
+        assert exit_code == 0
     finally:
         if process.poll() is None:
             kill_tree(process.pid)      # with its cron process
             process.wait()
+
+
+def _deaf_to_sigterm(deaf):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    deaf.set()
+    time.sleep(60)
+
+
+def test_a_helper_process_deaf_to_sigterm_is_killed_after_the_wait(monkeypatch):
+    """RQ's scheduler process and the cron process are stopped with a bounded wait: one that hangs
+    must not keep worker.py (and a deployment waiting on it) from exiting."""
+    import multiprocessing
+
+    import worker
+    monkeypatch.setattr(worker, "STOP_WAIT_SECONDS", 0.5)
+    fork = multiprocessing.get_context("fork")
+    deaf = fork.Event()
+    process = fork.Process(target=_deaf_to_sigterm, args=(deaf,), name="deaf")
+    process.start()
+    assert deaf.wait(10)
+    started = time.monotonic()
+    worker.stop_process(process)
+    assert process.exitcode == -signal.SIGKILL
+    assert time.monotonic() - started < 5
 
 
 def test_dispatch_reminder_then_overdue_notice_each_sent_once(app, mailbox, client_for, clock):
