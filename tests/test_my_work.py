@@ -1,6 +1,5 @@
 """待我处理 (services.my_work, /work/): what waits on each user agrees with the policy, reads in words,
 costs a fixed number of statements, and the navigation's counts follow an approval."""
-import re
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -11,7 +10,8 @@ from extensions import db
 from models import Complaint, ComplaintState, DeadlineKind, PlanState, Role, User
 from services import my_work, policy, reminders
 from services.registration import register_complaint
-from tests.helpers import answer, dispatch, fresh, give_result, register, registration, user, version_of, visit
+from tests.helpers import (answer, dispatch, fresh, give_result, nav_counts, register, registration, user,
+                           version_of, visit)
 from tests.test_query_counts import statements
 
 K = DeadlineKind
@@ -229,11 +229,6 @@ def test_my_work_runs_a_fixed_number_of_statements(client_for):
         # The organisation's row is read once per process: where it keeps no penalties, counting
         # them costs nothing.
         assert statements(client, "/work/counts") <= 6
-
-
-def nav_counts(client) -> str:
-    """The navigation's counted links as read: the counts sit in boxes of their own."""
-    return re.sub(r"<[^>]+>", "", client.get("/work/counts").text)
 
 
 def test_approving_inline_answers_with_the_card_and_work_changed(client_for):

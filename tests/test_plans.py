@@ -20,8 +20,8 @@ from services.recipients import plan_approvers
 from services.queue import queue
 from services.registration import register_complaint
 from tests.conftest import _wipe
-from tests.helpers import (all_at_once, answer, dispatch, fresh, give_result, register, registration, user,
-                           version_of)
+from tests.helpers import (all_at_once, answer, dispatch, fresh, give_result, nav_counts, register, registration,
+                           user, version_of)
 
 
 def plan(client, complaint, **changes):
@@ -221,7 +221,7 @@ def test_the_person_named_for_plans_nobody_else_may_approve_has_the_approvals_pa
     db.session.commit()
     assert plan(registrant, complaint).status_code == 303
     named = client_for("depthead1")
-    assert "待审批方案（1）" in named.get("/work/counts").text
+    assert "待审批方案（1）" in nav_counts(named)
     page = named.get("/branch/approvals")
     assert page.status_code == 200 and complaint.number in page.text
     # The ledger finds it for them (policy.visible_complaints: the plans waiting on them, in SQL).
