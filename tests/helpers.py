@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import NamedTuple
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from extensions import db
 from models import CapaRecord, Category, Channel, Complaint, Unit, User
@@ -81,6 +83,26 @@ def capa_signed_off(department, leader, complaint) -> None:
     assert department.post(f"/reports/capa/new/{complaint.id}", data=CAPA_RECORD).status_code == 303
     record = capa_record_of(complaint)
     assert leader.post(f"/reports/capa/{record.id}/signoff", data={}).status_code == 303
+
+
+class Run(NamedTuple):
+    statement: str
+    parameters: object
+
+
+@contextmanager
+def executed():
+    """The SQL statements run inside the block, in order, each with its parameters: [Run]."""
+    runs: list[Run] = []
+
+    def keep(_conn, _cursor, statement, parameters, *_rest):
+        runs.append(Run(statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        yield runs
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
 
 
 def nav_counts(client) -> str:

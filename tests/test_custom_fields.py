@@ -4,14 +4,14 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from extensions import db
 from models import AdminAuditEntry, Complaint, ComplaintEvent
 from models import CustomField
 from services import custom_fields
 from tests.conftest import complaint_form
-from tests.helpers import category_id
+from tests.helpers import category_id, executed
 
 
 @pytest.fixture
@@ -120,16 +120,9 @@ def test_the_ledger_filter_uses_the_gin_index_on_postgresql(app, client_for, ord
         pytest.skip("the GIN index is PostgreSQL's")
     _register(client_for("staff1"), order_fields)
     # The ledger's filter is the containment test the index serves ...
-    seen = []
-
-    def remember(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
+    with executed() as runs:
         assert client_for("center1").get("/ledger/?f_region=%E5%8D%8E%E5%8D%97").status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
-    assert any("complaint.extra @>" in statement for statement in seen)
+    assert any("complaint.extra @>" in run.statement for run in runs)
     # ... and PostgreSQL answers it from ix_complaint_extra_gin.
     db.session.execute(db.text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(db.session.scalars(db.text(

@@ -1,12 +1,12 @@
 """A request's transaction ends with a ROLLBACK of its own (services.sql), so that the driver keeps the
 statements it prepared: planned once per connection, not in every request."""
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from extensions import db
 from models import Complaint, Incident
 from services import clock, sql
-from tests.helpers import user
+from tests.helpers import executed, user
 
 
 def end_of_request(keeping: bool) -> None:
@@ -47,11 +47,6 @@ def test_searches_and_reports_are_planned_for_their_values(app, client_for, path
     if db.engine.dialect.name != "postgresql":
         pytest.skip("plans are PostgreSQL's")
     center = client_for("center1")
-    statements = []
-    listen = lambda _conn, _cursor, statement, *_rest: statements.append(statement)   # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
+    with executed() as runs:
         assert center.get(path).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-    assert any("force_custom_plan" in statement for statement in statements) == for_the_values
+    assert any("force_custom_plan" in run.statement for run in runs) == for_the_values

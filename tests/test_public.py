@@ -17,7 +17,7 @@ from services import attachments, notify
 from services.queue import queue
 from services.sms import gateway, queue_sms
 from tests.conftest import Client
-from tests.helpers import answer, category_id, dispatch, fresh, give_result, register, unit_id, user
+from tests.helpers import answer, category_id, dispatch, executed, fresh, give_result, register, unit_id, user
 
 EMAIL = "wang.jianguo@example.net"
 CODE_RE = re.compile(r"[A-Z2-9]{5}-[A-Z2-9]{5}")
@@ -277,7 +277,6 @@ def test_the_one_time_link_works_once_and_expires(app, clock, mailbox):
 def test_asking_for_a_link_costs_the_same_for_a_wrong_address_as_for_the_right_one(app, mailbox):
     """The answer's timing must not confirm who complained: the request does the same database and
     queue work either way, and the link goes out afterwards, from the worker."""
-    from sqlalchemy import event
     from services import jobs
     complaint, _code = file_online(public_client(app))
     number = complaint.number
@@ -285,15 +284,10 @@ def test_asking_for_a_link_costs_the_same_for_a_wrong_address_as_for_the_right_o
     mailbox.messages.clear()
     work = {}
     for address in ("other@example.net", EMAIL):
-        statements = []
-        listener = lambda *args, **kwargs: statements.append(args[2].split()[0])
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with executed() as runs:
             answer = public_client(app).post("/track/link", data={"link-number": number, "link-email": address})
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         assert answer.status_code == 303
-        work[address] = statements, [job.func_name for job in queue().get_jobs()]
+        work[address] = [run.statement.split()[0] for run in runs], [job.func_name for job in queue().get_jobs()]
         queue().empty()
     assert work["other@example.net"] == work[EMAIL]
     assert work[EMAIL][1] == ["services.jobs.send_tracking_link"] and not mailbox.messages

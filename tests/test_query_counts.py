@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event
 
 from extensions import db
-from tests.helpers import dispatch, register
+from tests.helpers import dispatch, executed, register
 
 
 @contextmanager
@@ -96,25 +96,19 @@ def test_registering_a_complaint_takes_a_fixed_few_statements(app, client_for):
     from tests.conftest import complaint_form
     staff = client_for("staff1")
     assert staff.post("/intake/new", data=complaint_form()).status_code == 303   # the settings are read once
-    executed = []
-
-    def keep(_conn, _cursor, statement, *_args):
-        executed.append(" ".join(statement.split()))
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with executed() as runs:
         response = staff.post("/intake/new", data=complaint_form(customer_contact="13900139000",
                                                                  object_text="城西支行自助银行"))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
+    ran = [" ".join(run.statement.split()) for run in runs]
     assert response.status_code == 303
     dialect = db.engine.dialect.name
     for table in WRITTEN_ONCE if dialect == "postgresql" else ():
         # (SQLite's driver gives back the ids of several rows in order only one row at a time.)
-        inserts = [s for s in executed if f"INSERT INTO {table} " in s]
+        inserts = [s for s in ran if f"INSERT INTO {table} " in s]
         assert len(inserts) == 1, f"{len(inserts)} statements insert into {table}"
-    updates = [s for s in executed if "UPDATE complaint " in s]
+    updates = [s for s in ran if "UPDATE complaint " in s]
     assert len(updates) == 1 and "UPDATE complaint SET number=" in updates[0], updates
-    history = next(s for s in executed if "INSERT INTO complaint_event " in s)
+    history = next(s for s in ran if "INSERT INTO complaint_event " in s)
     assert (dialect != "postgresql") or "INSERT INTO deadline " in history, "the clocks go in with the history"
     budget = REGISTRATION_STATEMENTS[dialect]
-    assert len(executed) <= budget, "\n".join([f"{len(executed)} statements, at most {budget}:", *executed])
+    assert len(ran) <= budget, "\n".join([f"{len(ran)} statements, at most {budget}:", *ran])

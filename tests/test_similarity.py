@@ -4,13 +4,13 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from extensions import db
 from models import (AdminAuditEntry, Complaint, ComplaintKind, ComplaintState, Incident, OutboxMessage, WaveAlert,
                     WaveAlertMember)
 from services import jobs, org_settings, textsim
-from tests.helpers import all_at_once, category_id, fresh, register
+from tests.helpers import all_at_once, category_id, executed, fresh, register
 
 # One outage (the mobile banking app), told by each customer in their own words.
 WAVE = [
@@ -213,15 +213,10 @@ def test_a_complaints_page_costs_the_same_with_2_or_8_similar_cases(app, client_
 def test_a_complaints_page_reads_its_terms_with_the_complaint(app, client_for):
     first, *_rest = file(client_for, WAVE[:3])
     center = client_for("center1")
-    seen = []
-    remember = lambda _conn, _cursor, statement, *_args: seen.append(statement)   # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
+    with executed() as runs:
         page = center.get(f"/complaints/{first.id}").text
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
     assert page.count('data-testid="similar-case"') == 2
-    assert not [statement for statement in seen if statement.lstrip().startswith("SELECT complaint_terms.")]
+    assert not [run for run in runs if run.statement.lstrip().startswith("SELECT complaint_terms.")]
 
 
 def timeline(page: str) -> str:
@@ -314,24 +309,17 @@ def test_the_similar_cases_are_found_through_the_index_of_the_days_of_their_wind
         pytest.skip("the plan is PostgreSQL's")
     from services import similarity
     first, *_others = file(client_for, WAVE[:3])
-    seen = []
-
-    def remember(_conn, _cursor, statement, parameters, *_args):
-        if "complaint_term_keys" in statement:
-            seen.append((statement, parameters))
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
+    with executed() as runs:
         assert client_for("center1").get(f"/complaints/{first.id}").text.count('data-testid="similar-case"') == 2
-        assert seen
-        # A complaint told only in words every hundredth complaint uses: the newest of the window sharing one.
-        monkeypatch.setattr(similarity, "everyday_terms", lambda: dict.fromkeys(similarity.terms_of(fresh(first)), 0.02))
-        keyed = len(seen)
+    keyed = [run for run in runs if "complaint_term_keys" in run.statement]
+    assert keyed
+    # A complaint told only in words every hundredth complaint uses: the newest of the window sharing one.
+    monkeypatch.setattr(similarity, "everyday_terms", lambda: dict.fromkeys(similarity.terms_of(fresh(first)), 0.02))
+    with executed() as runs:
         assert client_for("center1").get(f"/complaints/{first.id}").text.count('data-testid="similar-case"') == 2
-        assert len(seen) == keyed
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
+    assert not [run for run in runs if "complaint_term_keys" in run.statement]
     # The keys asked for (a term with its 10 days, counted from 2000-01-01) are the index's own.
-    statement, parameters = seen[0]
+    statement, parameters = keyed[0]
     keys = next(value for value in parameters.values() if isinstance(value, list))
     days = (fresh(first).registered_at.date() - date(2000, 1, 1)).days // 10
     assert f"{days}:繁忙" in keys and f"{days - 3}:繁忙" in keys and f"{days + 4}:繁忙" not in keys and "complaint_term_keys(complaint_terms.registered_at, complaint_terms.terms) &&" in statement

@@ -1,12 +1,12 @@
 """services.sql.insert_together: new rows of several tables, and an update, in one statement on
 PostgreSQL (a statement per table on SQLite); every object is then the session's own, with the id of
 its own row, and a pending one is not written again by the next flush."""
-from sqlalchemy import bindparam, delete, event, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from extensions import db
 from models import Complaint, ComplaintEvent, ComplaintTerms
 from services import clock, sql
-from tests.helpers import register, user
+from tests.helpers import executed, register, user
 
 
 def test_rows_of_several_tables_and_an_update_go_in_together_each_object_as_its_row(app, client_for):
@@ -22,18 +22,11 @@ def test_rows_of_several_tables_and_an_update_go_in_together_each_object_as_its_
     table = Complaint.__table__
     renamed = (update(table).where(table.c.id == bindparam("renamed_id")).values(customer_ref=bindparam("ref")),
                {"renamed_id": complaint.id, "ref": "REF-1"})
-    executed = []
-
-    def keep(*_args):
-        executed.append(_args[2])
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with executed() as runs:
         sql.insert_together([*entries, terms], also=(renamed,))
         db.session.flush()   # nothing left to write: the pending entry went in above
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
     # (SQLite: the update, each entry apart (its driver gives ids back in order one row at a time), the terms.)
-    assert len(executed) == (1 if db.engine.dialect.name == "postgresql" else 5)
+    assert len(runs) == (1 if db.engine.dialect.name == "postgresql" else 5)
     given = {entry.id: entry.action for entry in entries}
     db.session.commit()
     stored = dict(db.session.execute(select(ComplaintEvent.id, ComplaintEvent.action)
