@@ -182,8 +182,10 @@ def init_blueprints(app: Flask) -> None:
 
 
 def init_request_hooks(app: Flask) -> None:
-    from blueprints.ui import check_page_number
+    from blueprints.ui import check_page_number, read_marked_pages_in_autocommit
     from services.sql import plan_for_the_values, roll_back_keeping_prepared_statements
+    # First of all: before any hook reads the database (the sign-in check, the rate limiter's key).
+    app.before_request_funcs.setdefault(None, []).insert(0, read_marked_pages_in_autocommit)
     app.before_request(check_page_number)
     app.teardown_appcontext(roll_back_keeping_prepared_statements)   # runs before Flask-SQLAlchemy's
     for searching in ("ledger", "reports", "statistics_sheet", "periodic", "audit"):

@@ -16,7 +16,7 @@ from wtforms.validators import ValidationError
 from extensions import db, gettext as _, lazy_gettext as _l, locale_code, ngettext
 from models import (Category, Channel, Complaint, ComplaintState, DeadlineKind, Incident, ComplaintKind, Role, Satisfaction,
                     Unit, User)
-from services import bounds, clock, custom_fields, deadlines, identity, org_settings, policy
+from services import bounds, clock, custom_fields, deadlines, identity, org_settings, policy, sql
 from services.links import without_links
 from services.labels import (CAPA_STATE_LABELS, CHANNEL_LABELS, CONTACT_LABELS, DEADLINE_LABELS, DETAIL_NAME_ACTIONS,
                              DETAIL_NAMES, DETAIL_NOTE_ACTIONS, DETAIL_WITH_NOTE, EVENT_LABELS,
@@ -125,6 +125,19 @@ def check_page_number() -> None:
     message, whichever view pages (they all read the same parameter through db.paginate)."""
     if "page" in request.args:
         bounds.page_number(request.args.get("page"))
+
+
+def reads_only(view):
+    """A page that reads, and writes at most statements that stand alone (the session's touch, the
+    view's audit entry): on PostgreSQL its GET runs in autocommit (services.sql.reading_in_autocommit)."""
+    view.reads_only = True
+    return view
+
+
+def read_marked_pages_in_autocommit() -> None:
+    """Before every request, first of all (the sign-in check reads the user): reads_only pages."""
+    if request.method in ("GET", "HEAD") and getattr(current_app.view_functions.get(request.endpoint), "reads_only", False):
+        sql.reading_in_autocommit()
 
 
 def role_required(*roles: Role):

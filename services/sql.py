@@ -8,7 +8,7 @@ import time
 from datetime import date, datetime
 
 from sqlalchemy import (ColumnElement, Select, Table, any_, bindparam, case, cast, event, func, insert, literal_column, null,
-                        select, text, union_all, update)
+                        select, union_all, update)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -40,7 +40,32 @@ def for_this_transaction(*, custom_plans: bool = False, parallel_workers: bool =
                 "max_parallel_workers_per_gather": None if parallel_workers else "0"}
     calls = [f"set_config('{name}', '{value}', true)" for name, value in settings.items() if value is not None]
     if calls and dialect() == "postgresql":
-        db.session.execute(text(f"SELECT {', '.join(calls)}"))
+        connection = db.session.connection()
+        statement = f"SELECT {', '.join(calls)}"
+        if _outside_a_transaction(connection):
+            # A page reading in autocommit (reading_in_autocommit): settings for this transaction
+            # need one to last in. It ends with the request (roll_back_keeping_prepared_statements)
+            # or at its commit. Without parameters both go in one round trip.
+            statement = f"BEGIN; {statement}"
+        connection.exec_driver_sql(statement)
+
+
+def reading_in_autocommit() -> None:
+    """This request's statements each in a transaction of its own (PostgreSQL; nothing on SQLite):
+    no BEGIN before the first and no ROLLBACK after the last, two round trips of a list page's five.
+    For a page that reads, and writes only statements that stand alone (its session's touch, its view's
+    audit entry): reading in READ COMMITTED, each statement sees what was committed when it began,
+    in a transaction or not. Before the request's first statement (blueprints.ui.reads_only); the
+    connection leaves autocommit as it goes back to the pool, at the end of the request."""
+    if dialect() == "postgresql" and not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def _outside_a_transaction(connection) -> bool:
+    """The connection is in autocommit and no transaction was begun on it (PostgreSQL)."""
+    from psycopg.pq import TransactionStatus
+    raw = connection.connection.dbapi_connection
+    return raw.autocommit and raw.info.transaction_status == TransactionStatus.IDLE
 
 
 def without_parallel_workers() -> None:
@@ -308,6 +333,8 @@ def roll_back_keeping_prepared_statements(_error=None) -> None:
     connection = db.session.info.pop(_CONNECTION, None)
     if connection is None or connection.closed or connection.invalidated or not connection.in_transaction():
         return
+    if _outside_a_transaction(connection):
+        return   # a page read in autocommit: PostgreSQL has nothing to roll back
     try:
         connection.exec_driver_sql("ROLLBACK")
     except SQLAlchemyError:   # the connection is lost or broken: the session's own teardown deals with it

@@ -9,13 +9,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from blueprints.branch import bp
 from blueprints.branch.forms import ApprovalForm
 from blueprints.listing import BoundPage, built_once, page_for, unassigned_first, visible_to
-from blueprints.ui import allowed_if, is_htmx, role_required
+from blueprints.ui import allowed_if, is_htmx, reads_only, role_required
 from extensions import db, gettext as _
 from models import Complaint, ComplaintState, Plan, PlanState, Role, Unit, User
 from services import clock, complaints, my_work, policy
 
 
 @bp.get("/")
+@reads_only
 @role_required(Role.LOBBY_MANAGER, Role.BRANCH_HEAD)
 def queue():
     """Every open complaint of the branch, those dispatched to it and not yet assigned first (the head

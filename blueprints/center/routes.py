@@ -3,7 +3,7 @@ from sqlalchemy import Select, bindparam, func, select
 
 from blueprints.center import bp
 from blueprints.listing import ListQuery, built_once, open_by_urgency, page_for, visible_to
-from blueprints.ui import is_htmx, role_required
+from blueprints.ui import is_htmx, reads_only, role_required
 from extensions import db
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Incident, Role
 from services import clock
@@ -12,6 +12,7 @@ from services.my_work import Reader
 
 
 @bp.get("/")
+@reads_only
 @role_required(Role.CENTER, Role.LEADER)
 def overview():
     """All open complaints across the organisation, the most urgent first, with counts by state."""
@@ -33,6 +34,7 @@ _BY_STATE = (select(Complaint.state, func.count(),
 
 
 @bp.get("/visits")
+@reads_only
 @role_required(Role.CENTER)
 def visits():
     """The return-visit queue: results given to customers, the visit due soonest first."""

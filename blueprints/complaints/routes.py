@@ -18,7 +18,7 @@ from blueprints.complaints.forms import (NOT_REACHED, AdjustDeadlineForm, Answer
                                          WithdrawForm, AssignForm)
 from blueprints.complaints import extra_fields
 from blueprints.complaints.similar import similar_cases
-from blueprints.ui import current_locale, describe_changes, local_datetime, visible_complaint_or_404
+from blueprints.ui import current_locale, describe_changes, local_datetime, reads_only, visible_complaint_or_404
 from extensions import db, gettext as _
 from models import (Attachment, Complaint, ComplaintEvent, ComplaintKind, ContactChannel, CorrectiveAction,
                     CustomerAccess, CustomerMessage, Satisfaction, Unit, User)
@@ -329,6 +329,7 @@ _WITH_THE_PAGE = (joinedload(Complaint.handling_unit), joinedload(Complaint.term
 
 
 @bp.get("/<int:complaint_id>")
+@reads_only
 @login_required
 def show(complaint_id: int):
     # The unit handling it and its terms (for the similar cases) in the same statement (its own unit

@@ -3,13 +3,14 @@ from sqlalchemy import Select, select
 
 from blueprints.department import bp
 from blueprints.listing import built_once, page_for, unassigned_first
-from blueprints.ui import is_htmx, role_required
+from blueprints.ui import is_htmx, reads_only, role_required
 from models import Complaint, ComplaintState, Deadline, DeadlineKind, Role
 from services import policy
 from services.my_work import Reader
 
 
 @bp.get("/")
+@reads_only
 @role_required(Role.DEPT_STAFF, Role.DEPT_HEAD)
 def queue():
     """Complaints routed to my department and waiting for its answer: those nobody was assigned first

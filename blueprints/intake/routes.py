@@ -9,7 +9,7 @@ from blueprints.complaints.next_step import registration_confirmation
 from blueprints.intake import bp
 from blueprints.intake.forms import RegisterForm
 from blueprints.listing import paginate
-from blueprints.ui import current_locale, is_htmx, role_required
+from blueprints.ui import current_locale, is_htmx, reads_only, role_required
 from extensions import db
 from models import Channel, Complaint, ComplaintKind, Role
 from services import clock, custom_fields, history, identity, notify, policy
@@ -20,6 +20,7 @@ FORM_NUMBER_FIELDS = {kind: f"customer_{kind}" for kind in identity.KINDS}
 
 
 @bp.get("/")
+@reads_only
 @role_required(*REGISTER_ROLES)
 def mine():
     """The complaints I registered and still answer for (first-responsibility), and those assigned to me."""

@@ -10,7 +10,7 @@ from blueprints.forms import NUMBER_MESSAGES
 from blueprints.ledger import bp
 from blueprints.ledger.forms import LedgerFilterForm
 from blueprints.listing import paginate
-from blueprints.ui import current_locale, role_required, visible_complaint_or_404
+from blueprints.ui import current_locale, reads_only, role_required, visible_complaint_or_404
 from extensions import db, gettext as _
 from models import Role
 from services import choices, custom_fields, handling_form, history, identity, ledger, ledger_export, org_settings, policy
@@ -33,6 +33,7 @@ def _filter_form() -> tuple[LedgerFilterForm, dict]:
 
 
 @bp.get("/")
+@reads_only
 @role_required(*LEDGER_ROLES)
 def index():
     form, units = _filter_form()

@@ -2,7 +2,7 @@
 from flask import render_template, url_for
 from flask_login import current_user
 
-from blueprints.ui import PageLabels, PageTimes, complaint_link, current_locale, role_required
+from blueprints.ui import PageLabels, PageTimes, complaint_link, current_locale, reads_only, role_required
 from blueprints.work import bp
 from models import Role
 from services import clock, my_work, penalties, policy
@@ -30,6 +30,7 @@ def _more_url(key: str) -> str:
 
 
 @bp.get("/")
+@reads_only
 @role_required(*EVERYONE_BUT_ADMIN)
 def index():
     """What waits on me now, grouped by what I must do, the most urgent first in each group."""
@@ -40,6 +41,7 @@ def index():
 
 
 @bp.get("/counts")
+@reads_only
 @role_required(*EVERYONE_BUT_ADMIN)
 def counts():
     """The navigation's links with their counts; the navigation loads it, every minute and whenever
