@@ -42,7 +42,8 @@ def connection_states(probe: str | None = None):
 
 
 @pytest.mark.parametrize("user, path", [("dept1", "/department/"), ("head1", "/branch/"), ("center1", "/center/"),
-                                        ("dept1", "/work/"), ("staff1", "/intake/")])
+                                        ("dept1", "/work/"), ("staff1", "/intake/"),
+                                        ("staff1", "/session/status")])   # every open page asks every 30 s
 def test_a_list_page_runs_each_statement_on_its_own_and_ends_with_no_rollback(app, client_for, user, path):
     client = client_for(user)
     with connection_states() as seen:

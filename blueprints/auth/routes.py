@@ -7,7 +7,7 @@ from sqlalchemy import select
 from blueprints.auth import bp
 from blueprints.auth.forms import LanguageForm, LoginForm, PasswordForm
 from blueprints.auth.guard import sign_out
-from blueprints.ui import home_url
+from blueprints.ui import home_url, reads_only
 from extensions import db, gettext as _, limiter
 from models import User
 from services import clock
@@ -80,6 +80,7 @@ def switch_user():
 
 
 @bp.get("/session/status")
+@reads_only
 @login_required
 def session_status():
     """Polled by every signed-in page (HTMX): a warning with "stay signed in" shortly before the end."""
