@@ -42,7 +42,7 @@ def connection_states(probe: str | None = None):
 
 
 @pytest.mark.parametrize("user, path", [("dept1", "/department/"), ("head1", "/branch/"), ("center1", "/center/"),
-                                        ("dept1", "/work/"), ("staff1", "/intake/"),
+                                        ("dept1", "/work/"), ("staff1", "/intake/"), ("staff1", "/intake/new"),
                                         ("staff1", "/session/status")])   # every open page asks every 30 s
 def test_a_list_page_runs_each_statement_on_its_own_and_ends_with_no_rollback(app, client_for, user, path):
     client = client_for(user)
@@ -54,9 +54,9 @@ def test_a_list_page_runs_each_statement_on_its_own_and_ends_with_no_rollback(ap
     assert not any(words.startswith("ROLLBACK") for words, *_ in seen)
 
 
-def test_a_form_still_writes_in_one_transaction(app, client_for):
+def test_a_form_read_in_autocommit_still_writes_in_one_transaction(app, client_for):
     staff = client_for("staff1")
-    staff.get("/intake/")   # a page read in autocommit just before: its connection is back in the pool as it was
+    staff.get("/intake/new")   # the empty form, read in autocommit: its connection is back in the pool as it was
     with connection_states() as seen:
         complaint = register(staff, content="排队两小时无人理会，叫号系统失灵。")
     # The complaint, its clocks, history, notices and outbox (the day's number is taken apart, on a

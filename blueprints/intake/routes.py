@@ -61,6 +61,7 @@ def _usual_channel(user) -> Channel:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@reads_only   # the empty form; what is posted is written in one transaction
 @role_required(*REGISTER_ROLES)
 def register():
     form = RegisterForm(locale=current_locale(), for_validation=request.method == "POST")
