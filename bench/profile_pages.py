@@ -1,9 +1,13 @@
 """Where a page's CPU goes, in-process through Flask's test client: each page of bench/pages.py (and
 待我处理 and the ledger) under cProfile, the top functions by own time and by cumulative time; or,
 with --cpu, each page's CPU per request without the profiler and its ratio to a bare page (signed
-in, one row, a one-line template: tests/test_page_budget.py's yardstick) measured in turn with it.
+in, one row, a one-line template: tests/test_page_budget.py's yardstick) measured in turn with it;
+with --without MODULE:FUNCTION, each page's CPU and PostgreSQL's with that function as it is and
+made a no-op, switched back and forth in one process (a change of a few per cent, which this
+machine's drift between two runs hides).
 
     .venv/bin/python bench/profile_pages.py [--requests 50] [--top 25] [--page complaint] [--cpu]
+    .venv/bin/python bench/profile_pages.py --without services.sql:reading_in_autocommit --requests 40
 
 It reads the benchmark database (BENCH_DATABASE_URL, as bench/pages.py; it must hold complaints
 already) and signs in as the demo accounts; the complaint page writes its audit entry as it does
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
 import io
 import os
 import pstats
@@ -23,7 +28,7 @@ import statistics
 import tempfile
 import time
 
-from common import DATABASE_URL, PASSWORD, keep_terms
+from common import DATABASE_URL, PASSWORD, _cpu_seconds, _processes, keep_terms
 
 PAGES = {
     "bare": ("center1", lambda rng, n: "/_bare"),
@@ -33,6 +38,8 @@ PAGES = {
     "work": ("dept1", lambda rng, n: "/work/"),
     # What every page's navigation asks for as soon as it loads.
     "work counts": ("dept1", lambda rng, n: "/work/counts"),
+    # What every open page asks for every 30 seconds.
+    "session status": ("dept1", lambda rng, n: "/session/status"),
     "ledger": ("center1", lambda rng, n: "/ledger/"),
     "complaint": ("center1", lambda rng, n: f"/complaints/{rng.randint(1, n)}"),
     # An open complaint, where the page shows its reader's action forms (most of a million are closed).
@@ -108,6 +115,37 @@ def cpu(clients: dict, count: int, requests: int, rounds: int = 5) -> None:
               f"  ({ratios[0]:.2f}–{ratios[-1]:.2f})")
 
 
+def with_and_without(clients: dict, count: int, requests: int, target: str, rounds: int = 40) -> None:
+    """Each page with `target` ("module:function") as it is ("on") and made a no-op returning None
+    ("off"), switched every `requests` requests, which goes first alternating round by round; the
+    app's CPU (this process) and PostgreSQL's (all its processes here, from /proc) a request. The
+    bare page, which no switch touches, shows how far the rounds drift by themselves."""
+    module_name, name = target.split(":")
+    module = importlib.import_module(module_name)
+    real = getattr(module, name)
+    rng = random.Random(1)
+    print(f"with and without {target}: {rounds} rounds of {requests} requests each way")
+    for page, (client, path) in clients.items():
+        spent, database = {"on": [], "off": []}, {"on": 0.0, "off": 0.0}
+        try:
+            for number in range(rounds):
+                for way in ("on", "off") if number % 2 else ("off", "on"):
+                    setattr(module, name, real if way == "on" else (lambda *_args, **_kwargs: None))
+                    database_began, began = _cpu_seconds(_processes(name="postgres")), time.process_time()
+                    for _ in range(requests):
+                        assert client.get(path(rng, count)).status_code == 200
+                    spent[way].append((time.process_time() - began) / requests)
+                    database[way] += _cpu_seconds(_processes(name="postgres")) - database_began
+        finally:
+            setattr(module, name, real)
+        ratios = sorted(on / off for on, off in zip(spent["on"], spent["off"]))
+        each = rounds * requests / 1000   # ms a request
+        print(f"{page.lstrip('_'):15} app {statistics.median(spent['off']) * 1000:6.2f} → "
+              f"{statistics.median(spent['on']) * 1000:6.2f} ms, on/off {statistics.median(ratios):.2f} "
+              f"(quartiles {ratios[len(ratios) // 4]:.2f}–{ratios[3 * len(ratios) // 4]:.2f}); "
+              f"PostgreSQL {database['off'] / each:.2f} → {database['on'] / each:.2f} ms")
+
+
 def profile(name: str, client, path, count: int, requests: int, top: int, dump: str | None) -> None:
     rng = random.Random(1)
     # Wall-clock timer (a CPU-time one costs a system call per function call and distorts more):
@@ -144,6 +182,8 @@ def main() -> None:
     parser.add_argument("--url", help=f"the database (default {DATABASE_URL})")
     parser.add_argument("--fresh", type=int, metavar="N", help="fill a new database with N complaints first")
     parser.add_argument("--dump", metavar="DIR", help="also write each page's pstats file here")
+    parser.add_argument("--without", metavar="MODULE:FUNCTION",
+                        help="each page with this function and with it made a no-op, in one process")
     args = parser.parse_args()
     url = fresh(args.url, args.fresh) if args.fresh else args.url or DATABASE_URL
     app = make_app(url)
@@ -166,6 +206,10 @@ def main() -> None:
     for client, path in clients.values():
         for _ in range(5):   # warm-up: templates compiled, caches filled
             assert client.get(path(rng, count)).status_code == 200
+    if args.without:
+        clients.pop("bare", None)
+        with_and_without(clients, count, args.requests, args.without)
+        return
     if args.cpu:
         clients.pop("bare", None)   # (the yardstick itself, under "_bare")
         cpu(clients, count, args.requests)
