@@ -36,6 +36,7 @@ PAGES = {
     "branch": ("head1", lambda rng, n: "/branch/"),
     "overview": ("center1", lambda rng, n: "/center/"),
     "work": ("dept1", lambda rng, n: "/work/"),
+    "center work": ("center1", lambda rng, n: "/work/"),   # the service center's: its most groups
     # What every page's navigation asks for as soon as it loads.
     "work counts": ("dept1", lambda rng, n: "/work/counts"),
     # What every open page asks for every 30 seconds.
