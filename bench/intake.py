@@ -23,6 +23,7 @@ from common import (DATABASE_URL, CpuMeter, Server, Session, ensure_database, lo
 REGISTERING_USERS = ("staff1", "lobby1", "staff2", "head1", "head2")
 TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CATEGORY_RE = re.compile(r'<option value="(\d+)"')
+REGISTER = "/intake/new"
 
 
 class Clerk(Session):
@@ -35,9 +36,19 @@ class Clerk(Session):
         options = CATEGORY_RE.findall(page.split('name="category"', 1)[1].split("</select>", 1)[0])
         self.categories = [value for value in options if value != "0"]      # 0 is "please choose"
 
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        # A registration's answer adds its message ("registered, next step …") to the session cookie,
+        # for the page it redirects to; a browser follows it and the cookie shrinks back. Not following
+        # it, the clerk would send every message so far with each post: keep the cookie as it was.
+        kept = dict(self.cookies)
+        status, text = super().request(method, path, form)
+        if method == "POST" and path == REGISTER and status == 303:
+            self.cookies = kept
+        return status, text
+
     def form(self, n: int) -> tuple[str, dict]:
         received = (datetime.datetime.now() - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
-        return "/intake/new", {
+        return REGISTER, {
             "csrf_token": self.csrf, "submission_token": uuid.uuid4().hex, "customer_name": f"压测客户{n}",
             "customer_contact": f"139{n:08d}"[-11:], "channel": "counter", "received_at": received,
             "content": own_words() + "。", "demand": "希望改进排队管理。",
