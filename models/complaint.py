@@ -285,6 +285,10 @@ class Complaint(db.Model):
               sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
         Index("ix_complaint_open_handler", "handler_id",
               sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
+        # Whether any complaint registered in a window is still open: the similar cases of a complaint's
+        # page are open ones of the window around it, and around an old complaint there are none.
+        Index("ix_complaint_open_registered", "registered_at",
+              sqlite_where=db.text("state != 'closed'"), postgresql_where=db.text("state != 'closed'")),
         # The return visits due (the service center's 待我处理 and the counts on its every page): read
         # from the open ones' index, they took 3.7 ms of the center's 9.5 ms counts at 1,000,000.
         Index("ix_complaint_awaiting_visit", "next_due_at", "id",

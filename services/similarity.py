@@ -168,6 +168,13 @@ def _candidates_statement(probe: str, viewer: Optional[_Viewer], open_only: bool
                          found_in.c.registered_at >= bindparam("since", type_=moment),
                          found_in.c.registered_at <= bindparam("until", type_=moment)))
     conditions = [Complaint.state != ComplaintState.CLOSED] if open_only else []
+    if open_only:
+        # First, whether the window holds any open complaint at all (ix_complaint_open_registered):
+        # around an old complaint it holds none, and PostgreSQL, finding none, never reads the
+        # candidates (the condition does not depend on them: it is asked once, before).
+        candidates = candidates.where(select(Complaint.id).where(
+            Complaint.state != ComplaintState.CLOSED, Complaint.registered_at >= bindparam("since", type_=moment),
+            Complaint.registered_at <= bindparam("until", type_=moment)).exists())
     if viewer is not None:
         conditions.append(policy.visible_complaints(viewer))
     if conditions:

@@ -4,7 +4,7 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from extensions import db
 from models import (AdminAuditEntry, Complaint, ComplaintKind, ComplaintState, Incident, OutboxMessage, WaveAlert,
@@ -339,6 +339,30 @@ def test_the_similar_cases_are_the_open_ones(app, client_for, clock):
     section = client_for("center1").get(f"/complaints/{wave[0].id}").text.split('data-testid="similar"', 1)[1]
     assert section.count('data-testid="similar-case"') == 1
     assert wave[2].number in section and wave[1].number not in section
+
+
+def test_around_a_complaint_with_no_open_one_in_its_window_the_lookup_reads_no_terms(app, client_for):
+    """An old complaint's page: every complaint of its window closed, none to show, and PostgreSQL
+    asks the open ones' index first and never reads the terms (it scored up to 500 of them)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    wave = file(client_for, WAVE[:2])   # (two customers: not repeats, whose page looks up those counted)
+    db.session.execute(update(Complaint).values(state=ComplaintState.CLOSED))   # the demo's too
+    db.session.commit()
+
+    def terms_read() -> tuple[int, bool]:   # (similar cases listed, terms read)
+        with executed() as runs:
+            page = client_for("center1").get(f"/complaints/{wave[0].id}").text
+        statement, parameters = next(run for run in runs if "complaint_term_keys" in run.statement)
+        cursor = db.session.connection().connection.dbapi_connection.cursor()
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + statement, parameters)
+        scan = next(line for (line,) in cursor.fetchall() if "Scan on complaint_terms" in line)
+        db.session.rollback()
+        return page.count('data-testid="similar-case"'), "never executed" not in scan
+    assert terms_read() == (0, False)
+    fresh(wave[1]).state = ComplaintState.DISPATCHED   # one open again: read, and listed
+    db.session.commit()
+    assert terms_read() == (1, True)
 
 
 def test_an_open_similar_case_is_listed_however_many_closed_ones_are_more_alike(app, client_for):
