@@ -42,7 +42,7 @@ def connection_states(probe: str | None = None):
 
 
 @pytest.mark.parametrize("user, path", [("dept1", "/department/"), ("head1", "/branch/"), ("center1", "/center/"),
-                                        ("dept1", "/work/"), ("staff1", "/intake/"), ("staff1", "/intake/new"),
+                                        ("staff1", "/intake/"), ("staff1", "/intake/new"),
                                         ("staff1", "/session/status")])   # every open page asks every 30 s
 def test_a_list_page_runs_each_statement_on_its_own_and_ends_with_no_rollback(app, client_for, user, path):
     client = client_for(user)
@@ -93,3 +93,18 @@ def test_the_complaint_page_keeps_its_view_and_plans_its_similar_cases_for_their
     with connection_states() as seen:
         assert center.get("/center/").status_code == 200
     assert all(autocommit and not open_transaction for _words, autocommit, open_transaction, _ in seen), seen
+
+
+@pytest.mark.parametrize("path, read", [("/work/", "SELECT 0 AS"), ("/work/counts", "SELECT count(*) FILTER")])
+def test_my_work_reads_its_groups_by_their_generic_plan_in_a_transaction_of_its_own(app, client_for, path, read):
+    """待我处理 and its counts (every page's navigation), statements built once with their constants
+    written: planned once per connection, with the setting for their transaction alone."""
+    client = client_for("head1")
+    with connection_states("SELECT current_setting('plan_cache_mode')") as seen:
+        assert client.get(path).status_code == 200
+    groups = [entry for entry in seen if entry[0].startswith(read)]
+    assert groups and all(open_transaction and mode == "force_generic_plan" for _w, _ac, open_transaction, mode in groups)
+    assert seen[0][3] == "auto", seen   # (signing in, before: as every statement of other pages)
+    with connection_states("SELECT current_setting('plan_cache_mode')") as seen:
+        assert client.get("/branch/").status_code == 200   # the connection back in the pool as it was
+    assert {mode for *_rest, mode in seen} == {"auto"}
