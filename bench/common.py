@@ -123,6 +123,11 @@ class Server:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{target} did not start")
                 time.sleep(0.1)
+        # The port answers once the first worker is up; the others are forked after it.
+        while len(_processes(parent=self.process.pid)) < 1 + workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{target} did not start its {workers} workers")
+            time.sleep(0.1)
 
     def stop(self):
         self.process.terminate()
@@ -191,13 +196,16 @@ class CpuMeter:
     load generator; per request, it shows what one request costs and what the cores can carry."""
 
     def __init__(self, server: "Server"):
-        self.server_pids = _processes(parent=server.process.pid)
+        self.server = server
 
     def _read(self) -> tuple[float, float, float]:
         return (_cpu_seconds(self.server_pids), _cpu_seconds(_processes(name="postgres")),
                 time.process_time())
 
     def start(self) -> None:
+        # The server's processes as the window opens: gunicorn forks its workers one after the other,
+        # and a list taken as it starts held only the first (its CPU a request was half the app's).
+        self.server_pids = _processes(parent=self.server.process.pid)
         self.began = self._read()
 
     def per_request_ms(self, requests: int) -> dict:
