@@ -163,18 +163,18 @@ def _candidates_statement(probe: str, viewer: Optional[_Viewer], open_only: bool
     else:
         stored = func.array_to_string(found_in.c.terms, " ", type_=NullType()).label("terms")
     moment = ComplaintTerms.registered_at.type
+    since, until = bindparam("since", type_=moment), bindparam("until", type_=moment)
     candidates = (select(found_in.c.complaint_id, stored)
                   .where(found_in.c.complaint_id != bindparam("complaint_id", type_=Integer),
-                         found_in.c.registered_at >= bindparam("since", type_=moment),
-                         found_in.c.registered_at <= bindparam("until", type_=moment)))
-    conditions = [Complaint.state != ComplaintState.CLOSED] if open_only else []
+                         found_in.c.registered_at >= since, found_in.c.registered_at <= until))
+    still_open = Complaint.state != ComplaintState.CLOSED
+    conditions = [still_open] if open_only else []
     if open_only:
         # First, whether the window holds any open complaint at all (ix_complaint_open_registered):
         # around an old complaint it holds none, and PostgreSQL, finding none, never reads the
         # candidates (the condition does not depend on them: it is asked once, before).
         candidates = candidates.where(select(Complaint.id).where(
-            Complaint.state != ComplaintState.CLOSED, Complaint.registered_at >= bindparam("since", type_=moment),
-            Complaint.registered_at <= bindparam("until", type_=moment)).exists())
+            still_open, Complaint.registered_at >= since, Complaint.registered_at <= until).exists())
     if viewer is not None:
         conditions.append(policy.visible_complaints(viewer))
     if conditions:

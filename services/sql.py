@@ -11,11 +11,10 @@ from datetime import date, datetime
 from sqlalchemy import (ColumnElement, Select, Table, any_, bindparam, case, cast, event, func, insert, literal_column, null,
                         select, union_all, update)
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -314,7 +313,8 @@ class _Written(ColumnElement):
     """A constant written into the statement's text (with_constants_written)."""
     __visit_name__ = "written_constant"
     inherit_cache = True
-    _traverse_internals = [("value", InternalTraversal.dp_plain_obj), ("type", InternalTraversal.dp_type)]
+    _traverse_internals = [("value", visitors.InternalTraversal.dp_plain_obj),
+                           ("type", visitors.InternalTraversal.dp_type)]
 
     def __init__(self, value, type_):
         self.value, self.type = value, type_
