@@ -9,15 +9,16 @@ never set (the forms and the services refuse it, the repeat detection leaves it)
 models.Complaint.is_major, which reads every flag, follows the organisation's criteria."""
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import Row, distinct, func, or_, select
+from sqlalchemy import Integer, Row, Select, bindparam, distinct, func, or_, select
 
 from extensions import db
 from models import Complaint, ComplaintState, DeadlineKind, Role, RuleSetting, User
-from services import audit, clock, deadlines, kept, notify, org_settings, policy, similarity, textsim
+from services import audit, clock, deadlines, kept, notify, org_settings, policy, similarity, sql, textsim
 from services.recipients import leaders, unit_members
 from services.timeline import log_event
 
@@ -85,29 +86,49 @@ def _alike(complaint: Complaint, terms: Optional[frozenset[str]] = None) -> dict
                             found=terms)
 
 
-def _same_complaint(complaint: Complaint, alike: Optional[dict] = None) -> tuple:
+def _same_complaint(complaint: Complaint, alike: Optional[dict] = None) -> tuple[tuple, dict]:
     """The conditions for complaints about the same issue in the same category within the repeat
     window around this one — the same object, or written alike (repeat_similarity) — left out those
-    under an incident (their incident already links them)."""
+    under an incident (their incident already links them); and their parameters, to be given with
+    each statement that asks them."""
     window = timedelta(days=current_app.config["REPEAT_WINDOW_DAYS"])
     alike = _alike(complaint) if alike is None else alike
-    same_issue = Complaint.object_text == complaint.object_text
+    values = {"same_category": complaint.category_id, "same_object": complaint.object_text,
+              "same_since": complaint.registered_at - window, "same_until": complaint.registered_at + window}
     if alike:
-        same_issue = or_(same_issue, Complaint.id.in_(list(alike)))
-    return (Complaint.category_id == complaint.category_id, same_issue,
-            Complaint.incident_id.is_(None), Complaint.registered_at >= complaint.registered_at - window,
-            Complaint.registered_at <= complaint.registered_at + window)
+        values["same_alike"] = list(alike)
+    return _same_conditions(bool(alike), sql.dialect()), values
 
 
-def _why(complaint: Complaint, other: Complaint, alike: dict, same: tuple) -> tuple[str, str]:
+@functools.lru_cache(maxsize=4)
+def _same_conditions(with_alike: bool, dialect_name: str) -> tuple:
+    """_same_complaint's conditions, the complaint's values as parameters: built once (every
+    registration counts the complainants, and building the statement cost as much as running it)."""
+    same_issue = Complaint.object_text == bindparam("same_object", type_=Complaint.object_text.type)
+    if with_alike:
+        same_issue = or_(same_issue, sql.among_given(Complaint.id, "same_alike", dialect_name))
+    moment = Complaint.registered_at.type
+    return (Complaint.category_id == bindparam("same_category", type_=Integer), same_issue,
+            Complaint.incident_id.is_(None), Complaint.registered_at >= bindparam("same_since", type_=moment),
+            Complaint.registered_at <= bindparam("same_until", type_=moment))
+
+
+@functools.lru_cache(maxsize=4)
+def _complainants(with_alike: bool, dialect_name: str) -> Select:
+    """How many different customers complain of the same complaint (_same_conditions): built once."""
+    return select(func.count(distinct(func.lower(Complaint.customer_contact)))).where(
+        *_same_conditions(with_alike, dialect_name))
+
+
+def _why(complaint: Complaint, other: Complaint, alike: dict, same: tuple, values: dict) -> tuple[str, str]:
     """Why `other` is counted with the complaint just registered, as its timeline says it: the same
     object, or written alike (score, threshold and the words shared, from its own text). The complaint
     itself: by the same object if another has it, else by the counted complaint most like it."""
     if other.id == complaint.id:
         if db.session.scalar(select(func.count()).select_from(Complaint).where(
-                *same, Complaint.id != complaint.id, Complaint.object_text == complaint.object_text)):
+                *same, Complaint.id != complaint.id, Complaint.object_text == complaint.object_text), values):
             return "repeat_same_object", complaint.object_text
-        counted = set(db.session.scalars(select(Complaint.id).where(*same, Complaint.id != complaint.id)))
+        counted = set(db.session.scalars(select(Complaint.id).where(*same, Complaint.id != complaint.id), values))
         best = max((entry for entry in alike.items() if entry[0] in counted), key=lambda e: e[1][0], default=None)
         if best is None:
             return "repeat_same_object", complaint.object_text
@@ -133,21 +154,19 @@ def detect_repeats(complaint: Complaint, terms: Optional[frozenset[str]] = None)
         # No object yet (an e-mail, until the center assesses it): nothing to be the same as.
         return []
     alike = _alike(complaint, terms)
-    same = _same_complaint(complaint, alike)
-    complainants = db.session.scalar(
-        select(func.count(distinct(func.lower(Complaint.customer_contact)))).where(*same))
-    if complainants < 3:
+    same, values = _same_complaint(complaint, alike)
+    if db.session.scalar(_complainants("same_alike" in values, sql.dialect()), values) < 3:
         return []
     # A count, not the numbers: the timeline is read in every unit, the others' numbers are theirs.
-    counted = db.session.scalar(select(func.count()).select_from(Complaint).where(*same))
+    counted = db.session.scalar(select(func.count()).select_from(Complaint).where(*same), values)
     raised = []
     for other in db.session.scalars(select(Complaint).where(*same, Complaint.repeated.is_(False))
-                                    .order_by(Complaint.id)).all():
+                                    .order_by(Complaint.id), values).all():
         was_major = other.is_major
         audit.remember(other)   # so its timeline records the change (and the severity it makes)
         other.repeated = True
         log_event(other, None, "repeat_detected", str(counted))
-        log_event(other, None, *_why(complaint, other, alike, same))
+        log_event(other, None, *_why(complaint, other, alike, same, values))
         if not was_major:
             announce_major(other)
             raised.append(other)
@@ -159,7 +178,8 @@ def similar_complaints(complaint: Complaint, viewer: User) -> tuple[list[Row], i
     (their ids and numbers: what the page links), and how many others there are."""
     if not complaint.repeated:
         return [], 0
-    same = (*_same_complaint(complaint), Complaint.id != complaint.id)
+    same, values = _same_complaint(complaint)
+    same = (*same, Complaint.id != complaint.id)
     shown = list(db.session.execute(select(Complaint.id, Complaint.number).where(*same, policy.visible_complaints(viewer))
-                                    .order_by(Complaint.id).limit(50)))
-    return shown, db.session.scalar(select(func.count()).select_from(Complaint).where(*same)) - len(shown)
+                                    .order_by(Complaint.id).limit(50), values))
+    return shown, db.session.scalar(select(func.count()).select_from(Complaint).where(*same), values) - len(shown)
