@@ -1,9 +1,11 @@
 """Where a registration's CPU goes, in-process through Flask's test client: `--requests` complaints
 registered through the real form (bench/intake.py's data) by staff1, under cProfile, the top
 functions by cumulative and by own time; with --cpu, the CPU a registration without the profiler
-and its ratio to the bare page (bench/profile_pages.py's) requested between every two.
+and its ratio to the bare page (bench/profile_pages.py's) requested between every two; with
+--cpu-clock, the profile counts CPU time, not wall time (without the waits for PostgreSQL, but
+with the profiler's own cost, which grows with the calls: compare shares, not milliseconds).
 
-    .venv/bin/python bench/profile_registration.py [--requests 100] [--top 40] [--cpu]
+    .venv/bin/python bench/profile_registration.py [--requests 100] [--top 40] [--cpu | --cpu-clock]
 
 It writes to the benchmark database (BENCH_DATABASE_URL, as bench/intake.py: it must hold the demo
 organisation); the complaints it registers stay there, as intake.py's do.
@@ -47,7 +49,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--cpu", action="store_true", help="CPU a registration and its ratio, no profiler")
-    parser.add_argument("--cpu-clock", action="store_true", help="profile CPU time, not wall time (waits for PostgreSQL left out)")
+    parser.add_argument("--cpu-clock", action="store_true",
+                        help="profile CPU time, not wall time (waits for PostgreSQL left out)")
     args = parser.parse_args()
     app = make_app(DATABASE_URL)
     clerk = InProcessClerk(signed_in(app, "staff1"))
