@@ -172,12 +172,19 @@ def serve_command(port: int, web_workers: int, profile: str):
                             "-b", f"127.0.0.1:{port}", "app:create_app()"], env=env, cwd=BASE_DIR)
     children.append(web)
     click.echo(f"Serving on http://127.0.0.1:{port}  (Ctrl-C stops)")
+    # A SIGTERM (a supervisor, `timeout`, `docker stop`) stops all as Ctrl-C does: by default it would
+    # end this process at once and leave the children running, the port taken.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         web.wait()
     except KeyboardInterrupt:
         pass
     finally:
         _stop(children)
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
 
 
 def _stop(children: list[subprocess.Popen]) -> None:

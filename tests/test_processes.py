@@ -1,8 +1,9 @@
 """Beyond one process: 2 web processes and 2 workers against PostgreSQL and Redis. Complaints are
 filed through both web processes, the shared clock moves past their deadlines, and every reminder
-and overdue notice arrives exactly once."""
+and overdue notice arrives exactly once. And `flask serve` (make run) stops all it started."""
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from services.clock import FileClock
 from tests.conftest import LONG_SESSIONS_ENV, POSTGRES_URL, START, complaint_form, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(POSTGRES_URL is None, reason="needs PostgreSQL")
+NEEDS_POSTGRES = pytest.mark.skipif(POSTGRES_URL is None, reason="needs PostgreSQL")
 
 
 def free_port() -> int:
@@ -103,6 +104,7 @@ def wait_until_sent(app, expected: int, timeout: float = 40) -> None:
             time.sleep(0.5)
 
 
+@NEEDS_POSTGRES
 def test_two_web_processes_and_two_workers_send_each_notice_once(cluster, mailbox):
     app, ports, clock_file = cluster
     browsers = [Browser(port, "staff1") for port in ports]
@@ -123,3 +125,40 @@ def test_two_web_processes_and_two_workers_send_each_notice_once(cluster, mailbo
     assert len(mailbox.messages) == 30, sorted(per_subject.items())
     assert all(count == 1 for count in per_subject.values())             # nothing twice
     assert Counter(m["To"] for m in mailbox.messages) == {"staff1@example.com": 20, "head1@example.com": 10}
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_serve_stops_everything_it_started_when_terminated(tmp_path, redis_url):
+    """`flask serve` (make run) under a supervisor that sends SIGTERM: the web server, the worker and
+    the mail receiver stop with it, and the port is free again."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", "REDIS_URL": redis_url,
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(free_port())}
+    serve = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(port)],
+                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started: list[int] = []
+    try:
+        wait_for_port(port, serve)
+        started = _children_of(serve.pid)
+        assert len(started) >= 3   # the worker, the mail receiver, the web server
+        serve.terminate()
+        serve.wait(timeout=30)
+        assert [pid for pid in started if Path(f"/proc/{pid}").exists()] == []
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    finally:
+        for pid in [serve.pid, *started]:
+            if Path(f"/proc/{pid}").exists():
+                os.kill(pid, signal.SIGKILL)
