@@ -1,7 +1,8 @@
 """Outbox delivery at scale: N e-mails due at once, sent to a local aiosmtpd server by W delivery
 processes side by side (each claims its own chunks). Prints e-mails per second and how long after
-falling due the last one left. The e-mails are the sweep's reminders, rendered as they are sent
-(each about another complaint and deadline of the database); --prerendered queues rendered ones.
+falling due the last one left. The e-mails are the sweep's reminders, rendered as they are sent,
+each of a running clock of the database (one reminds several people when there are fewer clocks
+than messages: a reminder of a met clock is dropped, not sent); --prerendered queues rendered ones.
 
     .venv/bin/python bench/delivery.py [--messages 10000] [--workers 2] [--prerendered]
 """
