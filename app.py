@@ -45,8 +45,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config["CLOCK"] = FileClock(app.config["CLOCK_FILE"])
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _without_jit(app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-                                                               app.config["SQLALCHEMY_DATABASE_URI"])
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _connection_settings(app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+                                                                       app.config["SQLALCHEMY_DATABASE_URI"])
     init_extensions(app)
     init_blueprints(app)
     init_request_hooks(app)
@@ -56,17 +56,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-def _without_jit(engine_options: dict, url: str) -> dict:
-    """The engine's options with PostgreSQL's JIT off, added to the connection options the address
-    may carry already (a search_path, say). PostgreSQL compiles any statement it counts dear, and
-    it counts some of ours so that read for a millisecond: at 1,000,000 complaints the compiling
-    took 300 ms of the center's counts on every page and 5 ms of the similarity lookup of every
-    registration; the reports took as long without it (bench/report.py, measured)."""
+def _connection_settings(engine_options: dict, url: str) -> dict:
+    """The engine's options with PostgreSQL's JIT and parallel workers off, added to the connection
+    options the address may carry already (a search_path, say), so no request spends a round trip on
+    them. JIT: PostgreSQL compiles any statement it counts dear, and it counts some of ours so that
+    read for a millisecond: at 1,000,000 complaints the compiling took 300 ms of the center's counts
+    on every page and 5 ms of the similarity lookup of every registration. Parallel workers: the
+    statements read a few hundred rows, where starting workers costs more than the reading (the
+    center's counts: 64 ms with them, 22 without; the similarity lookup 32 ms, 7 without), and the
+    cores serve the other requests. The reports took as long without either (bench/report.py)."""
     from sqlalchemy.engine import make_url
     connect_args = {**engine_options.get("connect_args", {})}
     given = connect_args.get("options") or make_url(url).query.get("options", "")
     given = " ".join(given) if isinstance(given, tuple) else given
-    connect_args["options"] = f"{given} -c jit=off".strip()
+    connect_args["options"] = f"{given} -c jit=off -c max_parallel_workers_per_gather=0".strip()
     return {**engine_options, "connect_args": connect_args}
 
 

@@ -355,9 +355,9 @@ def counts(user: User) -> dict[str, int]:
     reader = _reader(user)
     if reader is None or not _applicable(reader):
         return {}
-    # Asked on every page (the navigation): 64 ms with parallel workers, 22 without, for the service
-    # center at 1,000,000 complaints (measured); planned once per connection, as listings.
-    sql.for_this_transaction(generic_plans=True, parallel_workers=False)
+    # Asked on every page (the navigation): planned once per connection, as listings (and without
+    # parallel workers, as every statement: app._connection_settings).
+    sql.for_this_transaction(generic_plans=True)
     keys, statement = _count_statement(reader)
     *totals, total = db.session.execute(statement, Reader.values(user)).one()
     return {**dict(zip(keys, totals)), TOTAL: total}

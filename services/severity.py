@@ -155,21 +155,24 @@ def detect_repeats(complaint: Complaint, terms: Optional[frozenset[str]] = None)
         return []
     alike = _alike(complaint, terms)
     same, values = _same_complaint(complaint, alike)
-    if db.session.scalar(_complainants("same_alike" in values, sql.dialect()), values) < 3:
-        return []
-    # A count, not the numbers: the timeline is read in every unit, the others' numbers are theirs.
-    counted = db.session.scalar(select(func.count()).select_from(Complaint).where(*same), values)
-    raised = []
-    for other in db.session.scalars(select(Complaint).where(*same, Complaint.repeated.is_(False))
-                                    .order_by(Complaint.id), values).all():
-        was_major = other.is_major
-        audit.remember(other)   # so its timeline records the change (and the severity it makes)
-        other.repeated = True
-        log_event(other, None, "repeat_detected", str(counted))
-        log_event(other, None, *_why(complaint, other, alike, same, values))
-        if not was_major:
-            announce_major(other)
-            raised.append(other)
+    # Planned for the values: how many complaints an object or a set of alike ones has varies
+    # from none to thousands, and a prepared statement's generic plan cannot tell.
+    with sql.planned_each_time():
+        if db.session.scalar(_complainants("same_alike" in values, sql.dialect()), values) < 3:
+            return []
+        # A count, not the numbers: the timeline is read in every unit, the others' numbers are theirs.
+        counted = db.session.scalar(select(func.count()).select_from(Complaint).where(*same), values)
+        raised = []
+        for other in db.session.scalars(select(Complaint).where(*same, Complaint.repeated.is_(False))
+                                        .order_by(Complaint.id), values).all():
+            was_major = other.is_major
+            audit.remember(other)   # so its timeline records the change (and the severity it makes)
+            other.repeated = True
+            log_event(other, None, "repeat_detected", str(counted))
+            log_event(other, None, *_why(complaint, other, alike, same, values))
+            if not was_major:
+                announce_major(other)
+                raised.append(other)
     return raised
 
 
@@ -180,6 +183,7 @@ def similar_complaints(complaint: Complaint, viewer: User) -> tuple[list[Row], i
         return [], 0
     same, values = _same_complaint(complaint)
     same = (*same, Complaint.id != complaint.id)
-    shown = list(db.session.execute(select(Complaint.id, Complaint.number).where(*same, policy.visible_complaints(viewer))
-                                    .order_by(Complaint.id).limit(50), values))
-    return shown, db.session.scalar(select(func.count()).select_from(Complaint).where(*same), values) - len(shown)
+    with sql.planned_each_time():   # as detect_repeats
+        shown = list(db.session.execute(select(Complaint.id, Complaint.number).where(*same, policy.visible_complaints(viewer))
+                                        .order_by(Complaint.id).limit(50), values))
+        return shown, db.session.scalar(select(func.count()).select_from(Complaint).where(*same), values) - len(shown)

@@ -82,11 +82,14 @@ def _candidates(complaint: Complaint, found: frozenset[str], viewer: Optional[Us
     probe, probe_values = _probe(found, since, until)
     # On the session's connection, past the ORM's execution: the rows are plain values, and nothing
     # of the session's own is read (its complaint is left out).
-    rows = db.session.connection().execute(
-        _candidates_statement(probe, _Viewer.of(viewer), open_only),
-        {"complaint_id": complaint.id, "since": since, "until": until, "probe": probe_values})
+    # Planned for its values each time: a generic plan, blind to how many complaints share these
+    # words, is the wrong one.
+    with sql.planned_each_time():
+        rows = db.session.connection().execute(
+            _candidates_statement(probe, _Viewer.of(viewer), open_only),
+            {"complaint_id": complaint.id, "since": since, "until": until, "probe": probe_values}).all()
     scored = []
-    for complaint_id, terms in rows.all():
+    for complaint_id, terms in rows:
         terms = (terms or "").split()
         score = textsim.score_stored(found, terms)
         if score >= threshold:
@@ -102,12 +105,6 @@ def _probe(found: frozenset[str], since, until) -> tuple[str, Optional[str]]:
     ("window")."""
     if sql.dialect() != "postgresql":
         return "window", None
-    # psycopg prepares a statement run 5 times; PostgreSQL's generic plan for it, blind to how
-    # many complaints share these words, is the wrong one: planned for its values each time. And
-    # PostgreSQL, counting on thousands of complaints where a few hundred share a word, would start
-    # parallel workers, which cost more than the lookup (32 ms instead of 7, measured). For this
-    # transaction, in one round trip.
-    sql.for_this_transaction(custom_plans=True, parallel_workers=False)
     shares = everyday_terms()
     telling = found.difference(shares)
     if not telling:

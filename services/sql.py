@@ -3,6 +3,7 @@ durations, conditional counts; and how a request's transaction ends on PostgreSQ
 from __future__ import annotations
 
 import collections
+import contextlib
 import enum
 import functools
 import time
@@ -34,28 +35,43 @@ def insert_on_conflict(target, dialect_name: str | None = None):
     return (postgresql_insert if (dialect_name or dialect()) == "postgresql" else sqlite_insert)(target)
 
 
-def for_this_transaction(*, custom_plans: bool = False, generic_plans: bool = False,
-                         parallel_workers: bool = True) -> None:
-    """PostgreSQL's settings for the rest of this transaction, all in one round trip (nothing on
+def for_this_transaction(*, custom_plans: bool = False, generic_plans: bool = False) -> None:
+    """PostgreSQL's plan cache mode for the rest of this transaction, in one round trip (nothing on
     SQLite). `custom_plans`: each statement planned for the values it is given, not by a prepared
     statement's generic plan (plan_for_the_values). `generic_plans`: a prepared statement's generic
     plan, for a statement built once with its constants written (with_constants_written) whose only
     parameters are who reads it and when: PostgreSQL, blind to them, estimates that plan dearer than
-    it is and plans the statement anew each time, in more than it takes to run. `parallel_workers=False`:
-    none, for statements that read a few hundred rows, where starting them costs more than the reading
-    and the cores serve other requests."""
+    it is and plans the statement anew each time, in more than it takes to run. (One statement's
+    plan for its values, without a round trip: planned_each_time.)"""
     mode = "force_custom_plan" if custom_plans else "force_generic_plan" if generic_plans else None
-    settings = {"plan_cache_mode": mode, "max_parallel_workers_per_gather": None if parallel_workers else "0"}
-    calls = [f"set_config('{name}', '{value}', true)" for name, value in settings.items() if value is not None]
-    if calls and dialect() == "postgresql":
+    if mode and dialect() == "postgresql":
         connection = db.session.connection()
-        statement = f"SELECT {', '.join(calls)}"
+        statement = f"SELECT set_config('plan_cache_mode', '{mode}', true)"
         if _outside_a_transaction(connection):
             # A page reading in autocommit (reading_in_autocommit): settings for this transaction
             # need one to last in. It ends with the request (roll_back_keeping_prepared_statements)
             # or at its commit. Without parameters both go in one round trip.
             statement = f"BEGIN; {statement}"
         connection.exec_driver_sql(statement)
+
+
+@contextlib.contextmanager
+def planned_each_time():
+    """The statements run within planned by PostgreSQL for the values they are given, every time,
+    at no round trip: psycopg prepares a statement once it ran five times on a connection, and
+    PostgreSQL may then keep a generic plan, blind to the values (how many complaints share these
+    words, say); within, psycopg sends them unprepared, and each is parsed and planned anew. Unlike
+    for_this_transaction(custom_plans=True) it needs no setting, so no transaction on a page that
+    reads in autocommit: no BEGIN and COMMIT around it. Nothing on SQLite."""
+    if dialect() != "postgresql":
+        yield
+        return
+    driver = db.session.connection().connection.dbapi_connection
+    kept, driver.prepare_threshold = driver.prepare_threshold, None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = kept
 
 
 def reading_in_autocommit() -> None:

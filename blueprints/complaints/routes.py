@@ -325,15 +325,16 @@ def _posted_form(action: str, complaint: Complaint):
     return make_form(complaint, submitted=True) if action in BUILT_FOR_THE_COMPLAINT else make_form(prefix=action)
 
 
-_WITH_THE_PAGE = (joinedload(Complaint.handling_unit), joinedload(Complaint.terms_row))
+_WITH_THE_PAGE = (joinedload(Complaint.handling_unit), joinedload(Complaint.terms_row),
+                  joinedload(Complaint.deadlines))
 
 
 @bp.get("/<int:complaint_id>")
 @reads_only
 @login_required
 def show(complaint_id: int):
-    # The unit handling it and its terms (for the similar cases) in the same statement (its own unit
-    # comes with its owner's).
+    # The unit handling it, its terms (for the similar cases) and its clocks in the same statement
+    # (its own unit comes with its owner's).
     complaint = visible_complaint_or_404(complaint_id, *_WITH_THE_PAGE)
     timeline.record_view(complaint, current_user, full_numbers=True)   # the page shows them whole
     page = _render(complaint)
