@@ -64,7 +64,8 @@ def _connection_settings(engine_options: dict, url: str) -> dict:
     on every page and 5 ms of the similarity lookup of every registration. Parallel workers: the
     statements read a few hundred rows, where starting workers costs more than the reading (the
     center's counts: 64 ms with them, 22 without; the similarity lookup 32 ms, 7 without), and the
-    cores serve the other requests. The reports took as long without either (bench/report.py)."""
+    cores serve the other requests; the reports and searches, which aggregate months, ask for them
+    (services.sql.plan_for_the_values)."""
     from sqlalchemy.engine import make_url
     connect_args = {**engine_options.get("connect_args", {})}
     given = connect_args.get("options") or make_url(url).query.get("options", "")

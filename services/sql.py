@@ -35,18 +35,26 @@ def insert_on_conflict(target, dialect_name: str | None = None):
     return (postgresql_insert if (dialect_name or dialect()) == "postgresql" else sqlite_insert)(target)
 
 
-def for_this_transaction(*, custom_plans: bool = False, generic_plans: bool = False) -> None:
-    """PostgreSQL's plan cache mode for the rest of this transaction, in one round trip (nothing on
-    SQLite). `custom_plans`: each statement planned for the values it is given, not by a prepared
-    statement's generic plan (plan_for_the_values). `generic_plans`: a prepared statement's generic
-    plan, for a statement built once with its constants written (with_constants_written) whose only
-    parameters are who reads it and when: PostgreSQL, blind to them, estimates that plan dearer than
-    it is and plans the statement anew each time, in more than it takes to run. (One statement's
-    plan for its values, without a round trip: planned_each_time.)"""
+def for_this_transaction(*, custom_plans: bool = False, generic_plans: bool = False,
+                         parallel_workers: bool = False) -> None:
+    """PostgreSQL's settings for the rest of this transaction, in one round trip (nothing on SQLite).
+    `custom_plans`: each statement planned for the values it is given, not by a prepared statement's
+    generic plan (plan_for_the_values). `generic_plans`: a prepared statement's generic plan, for a
+    statement built once with its constants written (with_constants_written) whose only parameters
+    are who reads it and when: PostgreSQL, blind to them, estimates that plan dearer than it is and
+    plans the statement anew each time, in more than it takes to run. `parallel_workers`: back to
+    PostgreSQL's own number (its compiled-in default), which the app's connections set to none
+    (app._connection_settings), for statements that aggregate months of complaints: the reports took
+    1.5 to 5 times as long without them (bench/report.py at 1,000,000). (One statement planned for
+    its values without a round trip: planned_each_time.)"""
     mode = "force_custom_plan" if custom_plans else "force_generic_plan" if generic_plans else None
-    if mode and dialect() == "postgresql":
+    calls = [f"set_config('plan_cache_mode', '{mode}', true)"] if mode else []
+    if parallel_workers:
+        calls.append("set_config('max_parallel_workers_per_gather', (SELECT boot_val FROM pg_settings "
+                     "WHERE name = 'max_parallel_workers_per_gather'), true)")
+    if calls and dialect() == "postgresql":
         connection = db.session.connection()
-        statement = f"SELECT set_config('plan_cache_mode', '{mode}', true)"
+        statement = f"SELECT {', '.join(calls)}"
         if _outside_a_transaction(connection):
             # A page reading in autocommit (reading_in_autocommit): settings for this transaction
             # need one to last in. It ends with the request (roll_back_keeping_prepared_statements)
@@ -369,11 +377,12 @@ def _note_connection(session, _transaction, connection) -> None:
 
 
 def plan_for_the_values() -> None:
-    """This transaction's statements planned for the values they are given, each time (PostgreSQL).
-    A prepared statement is planned once per connection where PostgreSQL finds its generic plan no
-    dearer than those for the values; for searches, date ranges and reports it cannot tell (a year
-    of complaints looks like a day), so their pages ask for this first (app.init_request_hooks)."""
-    for_this_transaction(custom_plans=True)
+    """This transaction's statements planned for the values they are given, each time, with parallel
+    workers (PostgreSQL). A prepared statement is planned once per connection where PostgreSQL finds
+    its generic plan no dearer than those for the values; for searches, date ranges and reports it
+    cannot tell (a year of complaints looks like a day), so their pages ask for this first
+    (app.init_request_hooks); and their aggregates over months are where parallel workers pay."""
+    for_this_transaction(custom_plans=True, parallel_workers=True)
 
 
 def roll_back_keeping_prepared_statements(_error=None) -> None:
