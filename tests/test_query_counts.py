@@ -1,5 +1,6 @@
 """No list page runs a query per row: the count of SQL statements stays the same with 2 or 22
 complaints on the page (N+1 guard)."""
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -112,3 +113,31 @@ def test_registering_a_complaint_takes_a_fixed_few_statements(app, client_for):
     assert (dialect != "postgresql") or "INSERT INTO deadline " in history, "the clocks go in with the history"
     budget = REGISTRATION_STATEMENTS[dialect]
     assert len(ran) <= budget, "\n".join([f"{len(ran)} statements, at most {budget}:", *ran])
+
+
+def test_a_complaints_page_reads_with_the_complaint_which_of_its_lists_hold_anything(client_for):
+    """Whether each of the complaint's lists (answers, contacts, attachments, …) holds anything, and
+    its clocks, come in the complaint's own statement (blueprints/complaints/routes.py): the page
+    reads the lists that hold something, a statement each, and no other."""
+    staff = client_for("staff1")
+    complaint = register(staff)
+    page = f"/complaints/{complaint.id}"
+    center = client_for("center1")
+    center.get(page)
+
+    def lists_read(runs) -> list[str]:
+        return [found.group(1) for found in (re.match(r"SELECT (\w+)\.id,", run.statement) for run in runs)
+                if found and found.group(1) not in ("user", "complaint", "complaint_event")]
+    with executed() as runs:
+        assert center.get(page).status_code == 200
+    # A registered complaint has its customer's tracking access and notice (and the notice's e-mail).
+    assert sorted(lists_read(runs)) == ["customer_access", "customer_message", "outbox_message"]
+    # Besides them: signed in, the complaint, its view in the audit history, its timeline, its
+    # similar cases.
+    assert len(runs) == 5 + 3, [run.statement[:40] for run in runs]
+    assert staff.act(complaint.id, "contact", {"channel": "phone", "content": "已致电客户，说明正在核实。"}).status_code == 303
+    assert "已致电客户，说明正在核实。" in center.get(page).text
+    with executed() as runs:
+        assert center.get(page).status_code == 200
+    assert sorted(lists_read(runs)) == ["contact_log", "customer_access", "customer_message", "outbox_message"]
+    assert len(runs) == 5 + 4
