@@ -169,8 +169,17 @@ def visible_complaint_or_404(complaint_id: int, *options) -> Complaint:
 
 def known_empty(complaint, what: str) -> bool:
     """Whether this request found the complaint's `what` empty already (the complaint page asks once
-    for all its lists: blueprints/complaints/routes.py), so its look-up can be skipped."""
+    for all its lists: blueprints/complaints/page_reads.py), so its look-up can be skipped."""
     return what in g.get("empty_lists", {}).get(complaint.id, ())
+
+
+NOT_READ = object()
+
+
+def read_with_the_page(complaint, what: str):
+    """The complaint's `what` as its page read it with the complaint in this request
+    (blueprints/complaints/page_reads.py), or NOT_READ."""
+    return g.get("read_with_the_page", {}).get((complaint.id, what), NOT_READ)
 
 
 def is_htmx() -> bool:

@@ -56,29 +56,31 @@ _WITH_THE_PAGE = (joinedload(Complaint.handling_unit), joinedload(Complaint.term
 
 @functools.cache
 def _page_statement():
-    """The complaint with _WITH_THE_PAGE and, as _any_in asks, whether each of its SHOWN_LISTS and
-    LOOKED_UP holds anything, in one statement (a round trip fewer on every view of a complaint).
-    Each list's question names the complaint's id, not the row: asked once, whatever the number of
-    rows its clocks make. Built once."""
+    """The complaint with _WITH_THE_PAGE, its customer's tracking access (the staff panel's) and, as
+    _any_in asks, whether each of its SHOWN_LISTS and LOOKED_UP holds anything: one statement where
+    they were three (every view of a complaint). Each list's question names the complaint's id, not
+    the row: asked once, whatever the number of rows its clocks make. Built once."""
     complaint_id = bindparam("complaint_id", type_=Integer)
 
     def held(column):
         return select(column).where(column == complaint_id).correlate(None).exists()
     in_lists = [next(iter(getattr(Complaint, name).property.local_remote_pairs))[1] for name in SHOWN_LISTS]
-    return (select(Complaint, *(held(column) for column in in_lists),
+    return (select(Complaint, CustomerAccess, *(held(column) for column in in_lists),
                    *(held(model.complaint_id) for model in LOOKED_UP.values()))
+            .outerjoin(CustomerAccess, CustomerAccess.complaint_id == Complaint.id)
             .options(*_WITH_THE_PAGE).where(Complaint.id == complaint_id))
 
 
 def page_complaint_or_404(complaint_id: int) -> Complaint:
-    """blueprints.ui.visible_complaint_or_404 for the complaint's page, its empty lists known
-    (_page_statement)."""
+    """blueprints.ui.visible_complaint_or_404 for the complaint's page, its empty lists known and its
+    customer's access read (_page_statement; blueprints.ui.read_with_the_page)."""
     row = db.session.execute(_page_statement(), {"complaint_id": complaint_id}).unique().first()
     if row is None or not policy.can_view(current_user, row[0]):
         abort(404)
-    complaint, *held = row
+    complaint, access, *held = row
     _note_empty_lists(complaint, SHOWN_LISTS + tuple(LOOKED_UP), held)
     g.lists_known = complaint.id
+    g.setdefault("read_with_the_page", {})[(complaint.id, "customer_access")] = access
     return complaint
 
 

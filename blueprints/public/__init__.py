@@ -1,7 +1,7 @@
 """The customer's pages, without login: the complaint form and the tracking page."""
 from flask import Blueprint
 
-from blueprints.ui import known_empty
+from blueprints.ui import NOT_READ, known_empty, read_with_the_page
 from services.labels import OUTBOX_CHANNEL_LABELS
 
 bp = Blueprint("public", __name__)
@@ -17,9 +17,13 @@ def customer_messages(complaint):
 
 @bp.app_template_global()
 def customer_access(complaint):
-    """For the staff complaint page: the customer's access, read once for the two below."""
+    """For the staff complaint page: the customer's access, read once for the two below (with the
+    complaint itself, where the page could)."""
     from services.customer import access_for
-    return None if known_empty(complaint, "customer_access") else access_for(complaint.id)
+    if known_empty(complaint, "customer_access"):
+        return None
+    access = read_with_the_page(complaint, "customer_access")
+    return access_for(complaint.id) if access is NOT_READ else access
 
 
 @bp.app_template_global()
